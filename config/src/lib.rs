@@ -1,0 +1,236 @@
+//! Typed configuration of the broker and its loading from the Config Store `config`.
+//!
+//! Every value arrives as a string (that is what a Fastly Config Store holds). [`Config::load`]
+//! reads each known key through a lookup function, validates it and returns a [`Config`] whose
+//! fields are already typed and in range, so handlers never re-check them. A missing key takes
+//! its default; a present but invalid value is a [`ConfigError`] naming the key and the value.
+//!
+//! | key | type | default |
+//! |---|---|---|
+//! | `sse` | `true`/`false` | `true` |
+//! | `http-publish` | `true`/`false` | `true` |
+//! | `mqtt` | `true`/`false` | `true` |
+//! | `admin` | `true`/`false` | `true` |
+//! | `max-message-bytes` | integer 1..=1048576 | 32512 |
+//! | `max-topics` | integer 1..=100 | 10 |
+//! | `max-packet-bytes` | integer 64..=1048576 (MQTT packet limit) | 32768 |
+//! | `publish-path` | path starting with `/` | Fastly's `/service/<service id>/publish/` |
+//! | `grip-sig-iss` | issuer expected in a locally signed `Grip-Sig` | `pushpin` |
+
+use std::fmt;
+
+/// The validated configuration of one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// SSE subscribe (`GET /events`) is served.
+    pub sse: bool,
+    /// HTTP publish (`POST /events`) is served.
+    pub http_publish: bool,
+    /// MQTT over WebSocket (`/mqtt`) is served.
+    pub mqtt: bool,
+    /// The admin API (`/admin/...`) is served.
+    pub admin: bool,
+    /// Largest message body accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// Largest number of topics in one subscribe request.
+    pub max_topics: usize,
+    /// Largest MQTT packet accepted, in bytes.
+    pub max_packet_bytes: usize,
+    /// Path of the publish endpoint on backend `api`; `None` means Fastly's publish API.
+    pub publish_path: Option<String>,
+    /// Issuer expected in a `Grip-Sig` signed with a shared (local) key.
+    pub grip_sig_iss: String,
+}
+
+/// Largest length of a topic name, in bytes.
+pub const MAX_TOPIC_BYTES: usize = 256;
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            sse: true,
+            http_publish: true,
+            mqtt: true,
+            admin: true,
+            max_message_bytes: 32_512,
+            max_topics: 10,
+            max_packet_bytes: 32_768,
+            publish_path: None,
+            grip_sig_iss: "pushpin".to_owned(),
+        }
+    }
+}
+
+/// A configuration value that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConfigError {
+    /// The Config Store key.
+    pub key: &'static str,
+    /// The value found under it.
+    pub value: String,
+    /// What the key accepts.
+    pub expected: &'static str,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "config key `{}` has invalid value {:?}: expected {}",
+            self.key, self.value, self.expected
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads and validates every known key through `lookup` (a Config Store read).
+    pub fn load(mut lookup: impl FnMut(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        Ok(Self {
+            sse: flag(&mut lookup, "sse", d.sse)?,
+            http_publish: flag(&mut lookup, "http-publish", d.http_publish)?,
+            mqtt: flag(&mut lookup, "mqtt", d.mqtt)?,
+            admin: flag(&mut lookup, "admin", d.admin)?,
+            max_message_bytes: number(
+                &mut lookup,
+                "max-message-bytes",
+                d.max_message_bytes,
+                1..=1_048_576,
+                "an integer from 1 to 1048576",
+            )?,
+            max_topics: number(
+                &mut lookup,
+                "max-topics",
+                d.max_topics,
+                1..=100,
+                "an integer from 1 to 100",
+            )?,
+            max_packet_bytes: number(
+                &mut lookup,
+                "max-packet-bytes",
+                d.max_packet_bytes,
+                64..=1_048_576,
+                "an integer from 64 to 1048576",
+            )?,
+            publish_path: match lookup("publish-path") {
+                None => None,
+                Some(p) if p.starts_with('/') && !p.contains(char::is_whitespace) => Some(p),
+                Some(value) => {
+                    return Err(ConfigError {
+                        key: "publish-path",
+                        value,
+                        expected: "a path starting with `/`",
+                    })
+                }
+            },
+            grip_sig_iss: match lookup("grip-sig-iss") {
+                None => d.grip_sig_iss,
+                Some(v) if !v.is_empty() => v,
+                Some(value) => {
+                    return Err(ConfigError {
+                        key: "grip-sig-iss",
+                        value,
+                        expected: "a non-empty issuer",
+                    })
+                }
+            },
+        })
+    }
+}
+
+fn flag(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+    key: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match lookup(key).as_deref() {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(ConfigError {
+            key,
+            value: other.to_owned(),
+            expected: "`true` or `false`",
+        }),
+    }
+}
+
+fn number(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+    key: &'static str,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+    expected: &'static str,
+) -> Result<usize, ConfigError> {
+    let Some(value) = lookup(key) else {
+        return Ok(default);
+    };
+    match value.parse::<usize>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ConfigError {
+            key,
+            value,
+            expected,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::load(|k| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn an_empty_store_gives_the_defaults() {
+        assert_eq!(load(&[]), Ok(Config::default()));
+    }
+
+    #[test]
+    fn toggles_and_limits_are_parsed() {
+        let c = load(&[
+            ("sse", "false"),
+            ("admin", "false"),
+            ("max-message-bytes", "100"),
+            ("max-topics", "3"),
+            ("publish-path", "/publish/"),
+        ])
+        .expect("valid config");
+        assert!(!c.sse && !c.admin && c.mqtt && c.http_publish);
+        assert_eq!(c.max_message_bytes, 100);
+        assert_eq!(c.max_topics, 3);
+        assert_eq!(c.publish_path.as_deref(), Some("/publish/"));
+    }
+
+    #[test]
+    fn a_bad_value_is_named_with_its_key() {
+        let cases = [
+            ("sse", "yes"),
+            ("mqtt", "TRUE"),
+            ("max-message-bytes", "0"),
+            ("max-message-bytes", "lots"),
+            ("max-topics", "101"),
+            ("max-packet-bytes", "10"),
+            ("publish-path", "publish"),
+            ("grip-sig-iss", ""),
+        ];
+        for (key, value) in cases {
+            let err = load(&[(key, value)]).expect_err(key);
+            assert_eq!(err.key, key);
+            assert_eq!(err.value, value);
+            let text = err.to_string();
+            assert!(text.contains(key) && text.contains(value), "{text}");
+        }
+    }
+}

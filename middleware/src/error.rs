@@ -1,0 +1,124 @@
+//! The one error type of the broker. Every layer and handler returns it; only
+//! [`ErrorMap`](crate::error_map::ErrorMap) turns it into a response, so the status codes
+//! and bodies below are decided in one place ([`Error::status`], [`Error::condition`]).
+
+use std::fmt;
+
+use http::StatusCode;
+use pubsub_config::ConfigError;
+
+/// Everything that can make a request fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// No route matches the path.
+    NotFound,
+    /// The path exists but not for this method; carries the `Allow` header value.
+    MethodNotAllowed(&'static str),
+    /// The feature serving this route is switched off in the configuration.
+    Disabled(&'static str),
+    /// A request parameter is invalid; the text says which and why.
+    BadRequest(String),
+    /// The body is larger than the limit (in bytes).
+    PayloadTooLarge(usize),
+    /// No token in `Authorization` nor in `auth`.
+    MissingCredentials,
+    /// The token or its header could not be used; the text says why.
+    InvalidToken(String),
+    /// The token names a signing key that does not exist (or was revoked).
+    UnknownKey(String),
+    /// The token is valid but does not grant this access to this topic.
+    Forbidden {
+        /// `read` or `write`.
+        access: &'static str,
+        /// The topic asked for.
+        topic: String,
+    },
+    /// Admin credentials missing or wrong.
+    AdminUnauthorized,
+    /// A `Grip-Sig` header is present but does not verify.
+    BadGripSig(String),
+    /// A Config Store value is invalid.
+    Config(ConfigError),
+    /// A store the request needs could not be read or written.
+    StoreUnavailable(String),
+    /// The publish API refused or could not be reached.
+    PublishFailed(String),
+    /// A resource named in the path does not exist.
+    NoSuchResource(String),
+    /// A bug or an unexpected platform failure.
+    Internal(String),
+}
+
+impl Error {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound | Self::Disabled(_) | Self::NoSuchResource(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MissingCredentials
+            | Self::InvalidToken(_)
+            | Self::UnknownKey(_)
+            | Self::AdminUnauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } | Self::BadGripSig(_) => StatusCode::FORBIDDEN,
+            Self::Config(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::PublishFailed(_) => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// A short machine-readable name, used as `condition` in SSE `stream-error` events.
+    pub fn condition(&self) -> &'static str {
+        match self {
+            Self::NotFound | Self::Disabled(_) | Self::NoSuchResource(_) => "not-found",
+            Self::MethodNotAllowed(_) => "method-not-allowed",
+            Self::BadRequest(_) => "bad-request",
+            Self::PayloadTooLarge(_) => "payload-too-large",
+            Self::MissingCredentials
+            | Self::InvalidToken(_)
+            | Self::UnknownKey(_)
+            | Self::AdminUnauthorized => "unauthorized",
+            Self::Forbidden { .. } | Self::BadGripSig(_) => "forbidden",
+            Self::Config(_) | Self::Internal(_) => "internal-error",
+            Self::StoreUnavailable(_) => "service-unavailable",
+            Self::PublishFailed(_) => "bad-gateway",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotFound => f.write_str("no such endpoint"),
+            Self::MethodNotAllowed(allow) => write!(f, "method not allowed; allowed: {allow}"),
+            Self::Disabled(feature) => write!(f, "{feature} is disabled on this service"),
+            Self::BadRequest(why) => f.write_str(why),
+            Self::PayloadTooLarge(limit) => write!(f, "message is larger than {limit} bytes"),
+            Self::MissingCredentials => f.write_str(
+                "missing token: send `Authorization: Bearer <token>` or the `auth` query parameter",
+            ),
+            Self::InvalidToken(why) => write!(f, "invalid token: {why}"),
+            Self::UnknownKey(kid) => write!(f, "invalid token: unknown signing key {kid:?}"),
+            Self::Forbidden { access, topic } => {
+                write!(f, "token does not grant {access} access to topic {topic:?}")
+            }
+            Self::AdminUnauthorized => f.write_str("missing or wrong admin credentials"),
+            Self::BadGripSig(why) => write!(f, "Grip-Sig rejected: {why}"),
+            Self::Config(e) => e.fmt(f),
+            Self::StoreUnavailable(why) => write!(f, "storage unavailable: {why}"),
+            Self::PublishFailed(why) => write!(f, "publish failed: {why}"),
+            Self::NoSuchResource(what) => write!(f, "{what} not found"),
+            Self::Internal(why) => write!(f, "internal error: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e)
+    }
+}

@@ -1,0 +1,194 @@
+//! `ErrorMap`: the one place where an [`Error`] becomes a response.
+//!
+//! Reads: the request method, path and `Accept` header (to choose the error's form).
+//! Writes: the [`Error`] itself into the response extensions, for logging.
+//! Never fails: its error type is [`Infallible`].
+//!
+//! Forms:
+//! - Plain: the error's status, `text/plain`, one line saying what was wrong. 405 carries
+//!   `Allow`. An internal error's body stays generic; the detail is in the extension.
+//! - Event stream, for `GET` on a subscribe path (`/events`): a `text/event-stream` body
+//!   with one `event: stream-error` whose data is `{"condition":…,"text":…}`, then the
+//!   stream ends. A browser `EventSource` only reads bodies of 200 responses, so when the
+//!   request accepts `text/event-stream` (every `EventSource` does) the status is 200, as
+//!   with Fastly's original app; other clients (curl, scripts) get the real status code
+//!   with the same body.
+
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+
+use http::header::{HeaderValue, ACCEPT, ALLOW, CONTENT_TYPE};
+use http::{Method, StatusCode};
+use tower_service::Service;
+
+use crate::{Error, Layer, Ready, Request, Response};
+
+/// Builds [`ErrorMap`].
+#[derive(Clone, Copy, Debug)]
+#[must_use]
+pub struct ErrorMapLayer {
+    event_stream_paths: &'static [&'static str],
+}
+
+impl ErrorMapLayer {
+    /// A layer answering errors of `GET` requests to `event_stream_paths` as SSE.
+    pub fn new(event_stream_paths: &'static [&'static str]) -> Self {
+        Self { event_stream_paths }
+    }
+}
+
+impl<S> Layer<S> for ErrorMapLayer {
+    type Service = ErrorMap<S>;
+    fn layer(&self, inner: S) -> ErrorMap<S> {
+        ErrorMap {
+            inner,
+            event_stream_paths: self.event_stream_paths,
+        }
+    }
+}
+
+/// See the module documentation.
+#[derive(Clone, Debug)]
+pub struct ErrorMap<S> {
+    inner: S,
+    event_stream_paths: &'static [&'static str],
+}
+
+/// How an error is rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorForm {
+    /// Status code and a one-line text body.
+    Plain,
+    /// A `stream-error` event, with status 200 when `ok_status` is set.
+    EventStream {
+        /// Answer 200 so an `EventSource` reads the event.
+        ok_status: bool,
+    },
+}
+
+impl ErrorForm {
+    /// The form for `req` given the subscribe paths.
+    pub fn of(req: &Request, event_stream_paths: &[&str]) -> Self {
+        if req.method() != Method::GET || !event_stream_paths.contains(&req.uri().path()) {
+            return Self::Plain;
+        }
+        let ok_status = req
+            .headers()
+            .get_all(ACCEPT)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.contains("text/event-stream")));
+        Self::EventStream { ok_status }
+    }
+}
+
+/// Renders `error` in `form`.
+pub fn error_response(error: Error, form: ErrorForm) -> Response {
+    let text = match error {
+        Error::Internal(_) => "internal error".to_owned(),
+        ref e => e.to_string(),
+    };
+    let (status, content_type, body) = match form {
+        ErrorForm::Plain => (error.status(), "text/plain; charset=utf-8", text + "\n"),
+        ErrorForm::EventStream { ok_status } => {
+            let data = serde_json::json!({ "condition": error.condition(), "text": text });
+            (
+                if ok_status { StatusCode::OK } else { error.status() },
+                "text/event-stream",
+                format!("event: stream-error\ndata: {data}\n\n"),
+            )
+        }
+    };
+    let mut res = Response::new(body.into_bytes());
+    *res.status_mut() = status;
+    res.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Error::MethodNotAllowed(allow) = error {
+        res.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(allow));
+    }
+    res.extensions_mut().insert(error);
+    res
+}
+
+impl<S> Service<Request> for ErrorMap<S>
+where
+    S: Service<Request, Response = Response, Error = Error, Future = Ready>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Ready<Response, Infallible>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        match self.inner.poll_ready(cx) {
+            Poll::Ready(_) => Poll::Ready(Ok(())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn call(&mut self, req: Request) -> Ready<Response, Infallible> {
+        let form = ErrorForm::of(&req, self.event_stream_paths);
+        let res = match self.inner.call(req).into_inner() {
+            Ok(res) => res,
+            Err(error) => error_response(error, form),
+        };
+        std::future::ready(Ok(res))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_helpers::*;
+
+    fn render(error: Error, req: Request) -> Response {
+        error_response(error, ErrorForm::of(&req, &["/events"]))
+    }
+
+    #[test]
+    fn plain_errors_carry_status_and_one_line() {
+        let res = render(Error::PayloadTooLarge(10), request_with("POST", "/events"));
+        assert_eq!(res.status(), 413);
+        assert_eq!(body_text(&res), "message is larger than 10 bytes\n");
+    }
+
+    #[test]
+    fn a_405_names_the_allowed_methods() {
+        let res = render(Error::MethodNotAllowed("GET, POST"), request_with("PUT", "/events"));
+        assert_eq!(res.status(), 405);
+        assert_eq!(res.headers()[ALLOW], "GET, POST");
+    }
+
+    #[test]
+    fn internal_details_stay_out_of_the_body() {
+        let res = render(Error::Internal("secret detail".into()), get("/x"));
+        assert_eq!(res.status(), 500);
+        assert!(!body_text(&res).contains("secret"));
+        assert!(res.extensions().get::<Error>().is_some());
+    }
+
+    #[test]
+    fn an_event_source_gets_a_readable_stream_error_with_status_200() {
+        let mut req = get("/events");
+        req.headers_mut()
+            .insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+        let res = render(Error::MissingCredentials, req);
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()[CONTENT_TYPE], "text/event-stream");
+        let body = body_text(&res);
+        assert!(body.starts_with("event: stream-error\ndata: {\"condition\":\"unauthorized\""));
+        assert!(body.ends_with("\n\n"));
+    }
+
+    #[test]
+    fn other_subscribers_get_the_real_status_with_the_same_event() {
+        let res = render(
+            Error::Forbidden {
+                access: "read",
+                topic: "t".into(),
+            },
+            get("/events"),
+        );
+        assert_eq!(res.status(), 403);
+        assert!(body_text(&res).contains("\"condition\":\"forbidden\""));
+    }
+}

@@ -1,0 +1,137 @@
+//! Verifying `Grip-Sig`, the JWT a GRIP proxy (Fanout, Pushpin) signs every request it
+//! forwards with.
+//!
+//! Only a request whose `Grip-Sig` verifies may use `Grip-*` and `Meta-*` headers, because
+//! a client that reaches the app directly can send any of them. Two keys exist:
+//! - Fastly Fanout signs with ES256 and Fastly's published key; `iss` is
+//!   `fastly:<service id>`.
+//! - A local Pushpin signs with HS256 and its `sig_key`; `iss` is its `sig_iss`. The app
+//!   uses this key when Secret Store `secrets` holds `grip-sig-key`, with the issuer from
+//!   Config Store key `grip-sig-iss`.
+
+use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+use crate::tokens::LEEWAY_SECS;
+
+/// Fastly Fanout's public key for `Grip-Sig` (ES256), as Fastly publishes it.
+pub const FASTLY_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAECKo5A1ebyFcnmVV8SE5On+8G81Jy
+BjSvcrx4VLetWCjuDAmppTo3xM/zz763COTCgHfp/6lPdCyYjjqc+GM7sw==
+-----END PUBLIC KEY-----
+";
+
+/// Marker in request extensions: `Grip-Sig` verified, so `Grip-*` and `Meta-*` headers
+/// come from the proxy. Inserted only by [`VerifyGrip`](crate::verify_grip::VerifyGrip).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GripVerified;
+
+/// The key a `Grip-Sig` must verify with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GripKey {
+    /// Fanout in production: ES256 with [`FASTLY_PUBLIC_KEY`], `iss = fastly:<service_id>`.
+    Fastly {
+        /// The Fastly service id.
+        service_id: String,
+    },
+    /// A proxy sharing an HS256 key with the app (local Pushpin).
+    Shared {
+        /// The shared key.
+        key: Vec<u8>,
+        /// The expected issuer.
+        issuer: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct GripClaims {
+    iss: Option<String>,
+    exp: Option<u64>,
+}
+
+/// Verifies `sig` with `key` at time `now`; `Err` says why it was refused.
+pub fn verify(sig: &str, key: &GripKey, now: u64) -> Result<(), String> {
+    // Some proxies sign with standard base64 (`+`, `/`); JWT wants base64url.
+    let sig: std::borrow::Cow<'_, str> = if sig.contains(['+', '/', '=']) {
+        sig.replace('+', "-").replace('/', "_").replace('=', "").into()
+    } else {
+        sig.into()
+    };
+    let (decoding_key, algorithm, issuer) = match key {
+        GripKey::Fastly { service_id } => (
+            DecodingKey::from_ec_pem(FASTLY_PUBLIC_KEY.as_bytes())
+                .map_err(|e| format!("Fanout key unusable: {e}"))?,
+            Algorithm::ES256,
+            format!("fastly:{service_id}"),
+        ),
+        GripKey::Shared { key, issuer } => (
+            DecodingKey::from_secret(key),
+            Algorithm::HS256,
+            issuer.clone(),
+        ),
+    };
+    let mut validation = Validation::new(algorithm);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let claims = decode::<GripClaims>(sig.as_bytes(), &decoding_key, &validation)
+        .map_err(|e| format!("signature does not verify ({e})"))?
+        .claims;
+    if claims.iss.as_deref() != Some(issuer.as_str()) {
+        return Err(format!("issuer is not {issuer:?}"));
+    }
+    if claims
+        .exp
+        .is_some_and(|exp| now > exp.saturating_add(LEEWAY_SECS))
+    {
+        return Err("signature has expired".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_helpers::{grip_sig, GRIP_KEY, NOW};
+
+    fn shared() -> GripKey {
+        GripKey::Shared {
+            key: GRIP_KEY.as_bytes().to_vec(),
+            issuer: "pushpin".into(),
+        }
+    }
+
+    #[test]
+    fn a_signature_from_the_shared_key_verifies() {
+        assert_eq!(verify(&grip_sig(GRIP_KEY, "pushpin", NOW + 60), &shared(), NOW), Ok(()));
+    }
+
+    #[test]
+    fn forged_or_stale_signatures_are_refused() {
+        let cases = [
+            ("other key", grip_sig("forged", "pushpin", NOW + 60)),
+            ("other issuer", grip_sig(GRIP_KEY, "mallory", NOW + 60)),
+            ("expired", grip_sig(GRIP_KEY, "pushpin", NOW - 61)),
+            ("garbage", "x.y.z".to_owned()),
+        ];
+        for (name, sig) in cases {
+            assert!(verify(&sig, &shared(), NOW).is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_fanout_es256_signature_verifies_with_the_published_key() {
+        // A Grip-Sig signed by Fastly Fanout (iss "fastly", expired in 2023), found in
+        // public test fixtures; its signature is in standard base64.
+        let sig = "eyJ0eXAiOiJKV1QiLCJhbGciOiJFUzI1NiJ9.eyJleHAiOjE2NzUzNjU0MjgsImlzcyI6ImZhc3RseSJ9.QL2Pm1JnXV/vAYK7ijeD4U1CBjOTLihNMDZ+qfvjkKOTUiK1jyxGEwjZfeApijRaOtQT8fVkdPnKjF+tBiUzkA";
+        let when_valid = 1_675_365_000;
+        let key = GripKey::Fastly {
+            service_id: "x".into(),
+        };
+        let err = verify(sig, &key, when_valid).expect_err("issuer differs");
+        assert!(err.contains("issuer"), "signature itself must verify: {err}");
+        let tampered = sig.replace("QL2P", "QL2Q");
+        let err = verify(&tampered, &key, when_valid).expect_err("tampered");
+        assert!(err.contains("does not verify"), "{err}");
+    }
+}

@@ -1,0 +1,153 @@
+//! Signing keys as stored in KV store `keys`: one item per key id.
+//!
+//! The value is a JSON [`KeyRecord`]. The algorithm a token may use is bound to its key
+//! here, when the key is stored, and never taken from the token. A value that is not such
+//! JSON is read as a bare HS256 secret (the raw bytes), the layout of keys created by
+//! Fastly's original app, so existing keys keep working.
+
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// The KV store that holds signing keys.
+pub const STORE: &str = "keys";
+
+/// Key material and the one algorithm it verifies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum KeyMaterial {
+    /// HMAC-SHA256 with a shared secret (the UTF-8 bytes of `secret`).
+    Hs256 {
+        /// The shared secret.
+        secret: String,
+    },
+    /// ECDSA P-256 SHA-256; verification only.
+    Es256 {
+        /// The public key, PEM (`-----BEGIN PUBLIC KEY-----`).
+        public: String,
+    },
+    /// Ed25519; verification only.
+    Eddsa {
+        /// The public key, PEM.
+        public: String,
+    },
+}
+
+/// A stored key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// The key material.
+    #[serde(flatten)]
+    pub material: KeyMaterial,
+    /// Creation time, seconds since the epoch (0 when unknown).
+    #[serde(default)]
+    pub created: u64,
+}
+
+impl KeyRecord {
+    /// Parses a stored value; bytes that are not a record are a legacy HS256 secret.
+    pub fn parse(value: &[u8]) -> Self {
+        if value.first() == Some(&b'{') {
+            if let Ok(record) = serde_json::from_slice(value) {
+                return record;
+            }
+        }
+        Self {
+            material: KeyMaterial::Hs256 {
+                secret: String::from_utf8_lossy(value).into_owned(),
+            },
+            created: 0,
+        }
+    }
+
+    /// The one algorithm tokens signed with this key must use.
+    pub fn algorithm(&self) -> Algorithm {
+        match self.material {
+            KeyMaterial::Hs256 { .. } => Algorithm::HS256,
+            KeyMaterial::Es256 { .. } => Algorithm::ES256,
+            KeyMaterial::Eddsa { .. } => Algorithm::EdDSA,
+        }
+    }
+
+    /// A short name of the key's kind: `hs256`, `es256` or `eddsa`.
+    pub fn kind(&self) -> &'static str {
+        match self.material {
+            KeyMaterial::Hs256 { .. } => "hs256",
+            KeyMaterial::Es256 { .. } => "es256",
+            KeyMaterial::Eddsa { .. } => "eddsa",
+        }
+    }
+
+    /// The key in the form the JWT library verifies with.
+    pub fn decoding_key(&self) -> Result<DecodingKey, Error> {
+        let broken = |e: jsonwebtoken::errors::Error| {
+            Error::Internal(format!("stored key cannot be used: {e}"))
+        };
+        match &self.material {
+            KeyMaterial::Hs256 { secret } => Ok(DecodingKey::from_secret(secret.as_bytes())),
+            KeyMaterial::Es256 { public } => {
+                DecodingKey::from_ec_pem(public.as_bytes()).map_err(broken)
+            }
+            KeyMaterial::Eddsa { public } => {
+                DecodingKey::from_ed_pem(public.as_bytes()).map_err(broken)
+            }
+        }
+    }
+}
+
+/// Checks that `kid` is a usable key id: 1 to 64 characters from `[A-Za-z0-9_-]`.
+pub fn validate_id(kid: &str) -> Result<(), Error> {
+    let ok = (1..=64).contains(&kid.len())
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadRequest(format!(
+            "key id {kid:?} is malformed: expected 1 to 64 characters from A-Z a-z 0-9 - _"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_round_trips_through_json() {
+        let r = KeyRecord {
+            material: KeyMaterial::Hs256 {
+                secret: "s3cret".into(),
+            },
+            created: 7,
+        };
+        let json = serde_json::to_vec(&r).expect("serializable");
+        assert_eq!(
+            std::str::from_utf8(&json).ok(),
+            Some(r#"{"kind":"hs256","secret":"s3cret","created":7}"#)
+        );
+        assert_eq!(KeyRecord::parse(&json), r);
+    }
+
+    #[test]
+    fn a_bare_value_is_a_legacy_hs256_secret() {
+        let r = KeyRecord::parse(b"plain-secret");
+        assert_eq!(r.algorithm(), Algorithm::HS256);
+        assert_eq!(
+            r.material,
+            KeyMaterial::Hs256 {
+                secret: "plain-secret".into()
+            }
+        );
+    }
+
+    #[test]
+    fn key_ids_are_checked() {
+        assert!(validate_id("abc-DEF_123").is_ok());
+        for bad in ["", "a/b", "a b", "é", &"x".repeat(65)] {
+            assert!(validate_id(bad).is_err(), "{bad}");
+        }
+    }
+}

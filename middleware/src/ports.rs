@@ -1,0 +1,307 @@
+//! Ports: the platform effects the core needs, as small traits.
+//!
+//! The Fastly implementations live in the Compute adapter (`src/fastly_platform.rs` at the
+//! workspace root, compiled only for wasm32); [`memory`] holds in-memory implementations
+//! for native tests. A [`Platform`] bundles one of each so the pipeline can be built from a
+//! single value.
+
+use std::fmt;
+use std::sync::Arc;
+
+use pubsub_config::Config;
+
+/// An item read from a KV store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KvItem {
+    /// The stored bytes.
+    pub value: Vec<u8>,
+    /// The item's generation, for compare-and-swap writes.
+    pub generation: u64,
+}
+
+/// Why a KV operation failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KvError {
+    /// A conditional insert found another generation (someone wrote first).
+    GenerationMismatch,
+    /// The store is missing or the platform failed; the text says which.
+    Unavailable(String),
+}
+
+impl fmt::Display for KvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::GenerationMismatch => f.write_str("generation mismatch"),
+            Self::Unavailable(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Options of a KV insert.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InsertOptions {
+    /// Write only if the item's current generation is this one.
+    pub if_generation: Option<u64>,
+    /// Write only if the key does not exist yet.
+    pub if_absent: bool,
+    /// Time to live of the item, in seconds.
+    pub ttl_secs: Option<u32>,
+}
+
+/// A KV store namespace (`keys`, `messages`).
+pub trait KvStore: Send + Sync {
+    /// Reads `key` from `store`.
+    fn lookup(&self, store: &str, key: &str) -> Result<Option<KvItem>, KvError>;
+    /// Writes `value` under `key`.
+    fn insert(
+        &self,
+        store: &str,
+        key: &str,
+        value: &[u8],
+        options: InsertOptions,
+    ) -> Result<(), KvError>;
+    /// Deletes `key`; deleting a missing key is not an error.
+    fn delete(&self, store: &str, key: &str) -> Result<(), KvError>;
+    /// Lists every key in `store`.
+    fn list(&self, store: &str) -> Result<Vec<String>, KvError>;
+}
+
+/// Read access to the Config Store `config`.
+pub trait ConfigSource: Send + Sync {
+    /// The value under `key`, if the store and the key exist.
+    fn get(&self, key: &str) -> Option<String>;
+}
+
+/// Read access to the Secret Store `secrets`.
+pub trait Secrets: Send + Sync {
+    /// The secret under `name`, if present.
+    fn get(&self, name: &str) -> Option<Vec<u8>>;
+}
+
+/// Sends a GRIP publish request (`{"items":[...]}`) to the publish API.
+pub trait Publisher: Send + Sync {
+    /// Publishes; `Err` carries a one-line reason.
+    fn publish(&self, config: &Config, body: Vec<u8>) -> Result<(), String>;
+}
+
+/// Facts about the running service and its environment.
+pub trait Environment: Send + Sync {
+    /// Seconds since the Unix epoch.
+    fn now(&self) -> u64;
+    /// Fills `buf` from a cryptographically secure source.
+    fn random(&self, buf: &mut [u8]);
+    /// The Fastly service id (`FASTLY_SERVICE_ID`), if known.
+    fn service_id(&self) -> Option<String>;
+    /// Whether `Fastly-Key` is a valid API token for this service.
+    fn fastly_key_is_valid(&self, key: &str) -> bool;
+}
+
+/// One implementation of every port.
+#[derive(Clone)]
+pub struct Platform {
+    /// KV stores.
+    pub kv: Arc<dyn KvStore>,
+    /// Config Store `config`.
+    pub config: Arc<dyn ConfigSource>,
+    /// Secret Store `secrets`.
+    pub secrets: Arc<dyn Secrets>,
+    /// The publish API.
+    pub publisher: Arc<dyn Publisher>,
+    /// Clock, randomness and service facts.
+    pub env: Arc<dyn Environment>,
+}
+
+pub mod memory {
+    //! In-memory ports for native tests. Not used by the Compute build.
+
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// A KV store in memory, with real generation semantics.
+    #[derive(Default)]
+    pub struct MemoryKv {
+        items: Mutex<BTreeMap<(String, String), KvItem>>,
+        next_generation: AtomicU64,
+        /// When set, every operation fails as unavailable.
+        pub fail: std::sync::atomic::AtomicBool,
+    }
+
+    impl MemoryKv {
+        fn check(&self) -> Result<(), KvError> {
+            if self.fail.load(Ordering::Relaxed) {
+                Err(KvError::Unavailable("test store failure".into()))
+            } else {
+                Ok(())
+            }
+        }
+
+        fn items(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, String), KvItem>> {
+            self.items.lock().unwrap_or_else(|e| e.into_inner())
+        }
+    }
+
+    impl KvStore for MemoryKv {
+        fn lookup(&self, store: &str, key: &str) -> Result<Option<KvItem>, KvError> {
+            self.check()?;
+            Ok(self.items().get(&(store.into(), key.into())).cloned())
+        }
+
+        fn insert(
+            &self,
+            store: &str,
+            key: &str,
+            value: &[u8],
+            options: InsertOptions,
+        ) -> Result<(), KvError> {
+            self.check()?;
+            let mut items = self.items();
+            let slot = (store.to_owned(), key.to_owned());
+            let current = items.get(&slot).map(|i| i.generation);
+            if options.if_absent && current.is_some() {
+                return Err(KvError::GenerationMismatch);
+            }
+            if let Some(want) = options.if_generation {
+                if current != Some(want) {
+                    return Err(KvError::GenerationMismatch);
+                }
+            }
+            let generation = self.next_generation.fetch_add(1, Ordering::Relaxed) + 1;
+            items.insert(
+                slot,
+                KvItem {
+                    value: value.to_vec(),
+                    generation,
+                },
+            );
+            Ok(())
+        }
+
+        fn delete(&self, store: &str, key: &str) -> Result<(), KvError> {
+            self.check()?;
+            self.items().remove(&(store.into(), key.into()));
+            Ok(())
+        }
+
+        fn list(&self, store: &str) -> Result<Vec<String>, KvError> {
+            self.check()?;
+            Ok(self
+                .items()
+                .keys()
+                .filter(|(s, _)| s == store)
+                .map(|(_, k)| k.clone())
+                .collect())
+        }
+    }
+
+    /// A Config Store or Secret Store in memory.
+    #[derive(Default)]
+    pub struct MemoryMap(pub Mutex<BTreeMap<String, String>>);
+
+    impl MemoryMap {
+        /// A map holding `pairs`.
+        pub fn of(pairs: &[(&str, &str)]) -> Self {
+            Self(Mutex::new(
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            ))
+        }
+
+        fn read(&self, key: &str) -> Option<String> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(key)
+                .cloned()
+        }
+    }
+
+    impl ConfigSource for MemoryMap {
+        fn get(&self, key: &str) -> Option<String> {
+            self.read(key)
+        }
+    }
+
+    impl Secrets for MemoryMap {
+        fn get(&self, name: &str) -> Option<Vec<u8>> {
+            self.read(name).map(String::into_bytes)
+        }
+    }
+
+    /// A publisher that records what it was asked to publish.
+    #[derive(Default)]
+    pub struct RecordingPublisher {
+        /// Every body published, in order.
+        pub published: Mutex<Vec<Vec<u8>>>,
+        /// When set, every publish fails with this reason.
+        pub fail: Mutex<Option<String>>,
+    }
+
+    impl RecordingPublisher {
+        /// The published bodies parsed as JSON.
+        pub fn items(&self) -> Vec<serde_json::Value> {
+            self.published
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .map(|b| serde_json::from_slice(b).unwrap_or(serde_json::Value::Null))
+                .collect()
+        }
+    }
+
+    impl Publisher for RecordingPublisher {
+        fn publish(&self, _config: &Config, body: Vec<u8>) -> Result<(), String> {
+            if let Some(why) = self.fail.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+                return Err(why);
+            }
+            self.published
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(body);
+            Ok(())
+        }
+    }
+
+    /// A fixed clock and a counter-based (not secure) random source.
+    pub struct TestEnv {
+        /// Seconds since the epoch.
+        pub now: AtomicU64,
+        counter: AtomicU64,
+        /// The accepted `Fastly-Key`, if any.
+        pub fastly_key: Option<String>,
+    }
+
+    impl Default for TestEnv {
+        fn default() -> Self {
+            Self {
+                now: AtomicU64::new(1_800_000_000),
+                counter: AtomicU64::new(0),
+                fastly_key: None,
+            }
+        }
+    }
+
+    impl Environment for TestEnv {
+        fn now(&self) -> u64 {
+            self.now.load(Ordering::Relaxed)
+        }
+
+        fn random(&self, buf: &mut [u8]) {
+            for b in buf {
+                *b = (self.counter.fetch_add(1, Ordering::Relaxed) % 251) as u8;
+            }
+        }
+
+        fn service_id(&self) -> Option<String> {
+            Some("test-service".into())
+        }
+
+        fn fastly_key_is_valid(&self, key: &str) -> bool {
+            self.fastly_key.as_deref() == Some(key)
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Helpers shared by this crate's unit tests.
+#![allow(unreachable_pub, clippy::unwrap_used, missing_docs)]
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use jsonwebtoken::{encode, EncodingKey, Header};
+use tower_service::Service;
+
+use crate::acl::Topics;
+use crate::grip::GripVerified;
+use crate::keys::{KeyMaterial, KeyRecord};
+use crate::ports::memory::*;
+use crate::ports::{InsertOptions, KvStore, Platform};
+use crate::router::PathParams;
+use crate::{Config, Error, Ready, Request, Response};
+
+pub const NOW: u64 = 1_800_000_000;
+pub const DEV_KID: &str = "k1";
+pub const DEV_SECRET: &str = "test-secret";
+pub const GRIP_KEY: &str = "grip-test-key";
+
+pub fn kv_with_dev_key() -> MemoryKv {
+    let kv = MemoryKv::default();
+    let record = KeyRecord {
+        material: KeyMaterial::Hs256 {
+            secret: DEV_SECRET.into(),
+        },
+        created: 1,
+    };
+    kv.insert(
+        "keys",
+        DEV_KID,
+        &serde_json::to_vec(&record).unwrap(),
+        InsertOptions::default(),
+    )
+    .unwrap();
+    kv
+}
+
+pub fn mint_with(alg: &str, kid: &str, secret: &str, claims: &serde_json::Value) -> String {
+    let mut header = Header::new(alg.parse().unwrap());
+    header.kid = Some(kid.into());
+    encode(&header, claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+}
+
+pub fn mint(claims: &serde_json::Value) -> String {
+    mint_with("HS256", DEV_KID, DEV_SECRET, claims)
+}
+
+pub fn unsigned_token(header: &serde_json::Value) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!(
+        "{}.{}.",
+        b64.encode(header.to_string()),
+        b64.encode("{\"x-fastly-read\":[\"a\"]}")
+    )
+}
+
+pub fn grip_sig(key: &str, iss: &str, exp: u64) -> String {
+    encode(
+        &Header::default(),
+        &serde_json::json!({ "iss": iss, "exp": exp }),
+        &EncodingKey::from_secret(key.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// A platform with the dev key, the grip key secret and a fixed clock.
+pub fn platform() -> (Platform, Arc<MemoryKv>, Arc<RecordingPublisher>) {
+    let kv = Arc::new(kv_with_dev_key());
+    let publisher = Arc::new(RecordingPublisher::default());
+    let platform = Platform {
+        kv: kv.clone(),
+        config: Arc::new(MemoryMap::default()),
+        secrets: Arc::new(MemoryMap::of(&[("grip-sig-key", GRIP_KEY)])),
+        publisher: publisher.clone(),
+        env: Arc::new(TestEnv::default()),
+    };
+    (platform, kv, publisher)
+}
+
+pub fn request(method: &str, uri: &str) -> http::request::Builder {
+    http::Request::builder().method(method).uri(uri)
+}
+
+pub fn request_with(method: &str, uri: &str) -> Request {
+    with_config(request(method, uri).body(Vec::new()).unwrap())
+}
+
+pub fn get(uri: &str) -> Request {
+    request_with("GET", uri)
+}
+
+pub fn with_config(mut req: Request) -> Request {
+    req.extensions_mut().insert(Config::default());
+    req
+}
+
+pub fn call<S>(svc: &mut S, req: Request) -> Result<Response, Error>
+where
+    S: Service<Request, Response = Response, Error = Error, Future = Ready>,
+{
+    svc.call(req).into_inner()
+}
+
+pub fn body_text(res: &Response) -> String {
+    String::from_utf8(res.body().clone()).unwrap()
+}
+
+/// Answers 200 and reports in headers what the request carried.
+#[derive(Clone)]
+pub struct Echo;
+
+impl Service<Request> for Echo {
+    type Response = Response;
+    type Error = Error;
+    type Future = Ready;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Ready {
+        let mut res = http::Response::builder().header(
+            "x-grip-verified",
+            req.extensions().get::<GripVerified>().is_some().to_string(),
+        );
+        res = res.header("x-saw-meta", req.headers().contains_key("meta-user").to_string());
+        if let Some(c) = req.extensions().get::<Config>() {
+            res = res.header("x-max-topics", c.max_topics.to_string());
+        }
+        if let Some(Topics(t)) = req.extensions().get::<Topics>() {
+            res = res.header("x-topics", t.join(","));
+        }
+        if let Some(p) = req.extensions().get::<PathParams>() {
+            for (k, v) in &p.0 {
+                res = res.header(format!("x-param-{k}"), v);
+            }
+        }
+        std::future::ready(Ok(res.body(Vec::new()).unwrap()))
+    }
+}
+
+/// Turns a fallible service into an infallible one, mapping errors to plain responses.
+pub struct Infallibly<S>(pub S);
+
+impl<S> Service<Request> for Infallibly<S>
+where
+    S: Service<Request, Response = Response, Error = Error, Future = Ready>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Ready<Response, Infallible>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Ready<Response, Infallible> {
+        let res = self.0.call(req).into_inner().unwrap_or_else(|e| {
+            crate::error_map::error_response(e, crate::error_map::ErrorForm::Plain)
+        });
+        std::future::ready(Ok(res))
+    }
+}
