@@ -115,7 +115,11 @@ mod tests {
 
     #[test]
     fn access_is_checked_for_every_topic() {
-        let token = || Some(mint(&serde_json::json!({"x-fastly-read":["a","b"],"x-fastly-write":["a"]})));
+        let token = || {
+            Some(mint(
+                &serde_json::json!({"x-fastly-read":["a","b"],"x-fastly-write":["a"]}),
+            ))
+        };
         let cases: [(Access, &str, Option<String>, u16); 7] = [
             (Access::Read, "/e?topic=a&topic=b", token(), 200),
             (Access::Read, "/e?topic=a&topic=c", token(), 403),
@@ -126,7 +130,8 @@ mod tests {
             (Access::Read, "/e?topic=a", Some("junk".into()), 401),
         ];
         for (access, uri, token, status) in cases {
-            let got = run(access, uri, token).map_or_else(|e| e.status().as_u16(), |r| r.status().as_u16());
+            let got = run(access, uri, token)
+                .map_or_else(|e| e.status().as_u16(), |r| r.status().as_u16());
             assert_eq!(got, status, "{access:?} {uri}");
         }
     }

@@ -38,7 +38,10 @@ pub fn preflight() -> Response {
     let mut res = Response::default();
     *res.status_mut() = StatusCode::NO_CONTENT;
     let h = res.headers_mut();
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
@@ -47,13 +50,21 @@ pub fn preflight() -> Response {
         header::ACCESS_CONTROL_ALLOW_HEADERS,
         HeaderValue::from_static("Authorization, Content-Type, Last-Event-ID"),
     );
-    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
     res
 }
 
 impl<S> Service<Request> for Cors<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible, Future = Ready<Response, Infallible>>,
+    S: Service<
+        Request,
+        Response = Response,
+        Error = Infallible,
+        Future = Ready<Response, Infallible>,
+    >,
 {
     type Response = Response;
     type Error = Infallible;

@@ -92,7 +92,11 @@ pub fn error_response(error: Error, form: ErrorForm) -> Response {
         ErrorForm::EventStream { ok_status } => {
             let data = serde_json::json!({ "condition": error.condition(), "text": text });
             (
-                if ok_status { StatusCode::OK } else { error.status() },
+                if ok_status {
+                    StatusCode::OK
+                } else {
+                    error.status()
+                },
                 "text/event-stream",
                 format!("event: stream-error\ndata: {data}\n\n"),
             )
@@ -153,7 +157,10 @@ mod tests {
 
     #[test]
     fn a_405_names_the_allowed_methods() {
-        let res = render(Error::MethodNotAllowed("GET, POST"), request_with("PUT", "/events"));
+        let res = render(
+            Error::MethodNotAllowed("GET, POST"),
+            request_with("PUT", "/events"),
+        );
         assert_eq!(res.status(), 405);
         assert_eq!(res.headers()[ALLOW], "GET, POST");
     }

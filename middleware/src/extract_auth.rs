@@ -91,8 +91,14 @@ mod tests {
     #[test]
     fn tokens_are_found_in_header_or_query() {
         let cases = [
-            (request("GET", "/e").header("authorization", "Bearer abc"), Ok(Some("abc"))),
-            (request("GET", "/e").header("authorization", "bearer  abc "), Ok(Some("abc"))),
+            (
+                request("GET", "/e").header("authorization", "Bearer abc"),
+                Ok(Some("abc")),
+            ),
+            (
+                request("GET", "/e").header("authorization", "bearer  abc "),
+                Ok(Some("abc")),
+            ),
             (request("GET", "/e?topic=a&auth=q%2Dt"), Ok(Some("q-t"))),
             (
                 request("GET", "/e?auth=q").header("authorization", "Bearer h"),
@@ -100,8 +106,14 @@ mod tests {
             ),
             (request("GET", "/e?auth="), Ok(None)),
             (request("GET", "/e"), Ok(None)),
-            (request("GET", "/e").header("authorization", "Basic abc"), Err(401)),
-            (request("GET", "/e").header("authorization", "Bearer"), Err(401)),
+            (
+                request("GET", "/e").header("authorization", "Basic abc"),
+                Err(401),
+            ),
+            (
+                request("GET", "/e").header("authorization", "Bearer"),
+                Err(401),
+            ),
         ];
         for (req, want) in cases {
             let want = want.map(|t| t.map(str::to_owned));

@@ -53,7 +53,10 @@ struct GripClaims {
 pub fn verify(sig: &str, key: &GripKey, now: u64) -> Result<(), String> {
     // Some proxies sign with standard base64 (`+`, `/`); JWT wants base64url.
     let sig: std::borrow::Cow<'_, str> = if sig.contains(['+', '/', '=']) {
-        sig.replace('+', "-").replace('/', "_").replace('=', "").into()
+        sig.replace('+', "-")
+            .replace('/', "_")
+            .replace('=', "")
+            .into()
     } else {
         sig.into()
     };
@@ -103,7 +106,10 @@ mod tests {
 
     #[test]
     fn a_signature_from_the_shared_key_verifies() {
-        assert_eq!(verify(&grip_sig(GRIP_KEY, "pushpin", NOW + 60), &shared(), NOW), Ok(()));
+        assert_eq!(
+            verify(&grip_sig(GRIP_KEY, "pushpin", NOW + 60), &shared(), NOW),
+            Ok(())
+        );
     }
 
     #[test]
@@ -129,7 +135,10 @@ mod tests {
             service_id: "x".into(),
         };
         let err = verify(sig, &key, when_valid).expect_err("issuer differs");
-        assert!(err.contains("issuer"), "signature itself must verify: {err}");
+        assert!(
+            err.contains("issuer"),
+            "signature itself must verify: {err}"
+        );
         let tampered = sig.replace("QL2P", "QL2Q");
         let err = verify(&tampered, &key, when_valid).expect_err("tampered");
         assert!(err.contains("does not verify"), "{err}");

@@ -48,3 +48,14 @@ pub trait Layer<S> {
     /// Wraps `inner`.
     fn layer(&self, inner: S) -> Self::Service;
 }
+
+/// The layer that adds nothing: the default extension point of the app.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Identity;
+
+impl<S> Layer<S> for Identity {
+    type Service = S;
+    fn layer(&self, inner: S) -> S {
+        inner
+    }
+}

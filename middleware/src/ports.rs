@@ -89,7 +89,7 @@ pub trait Environment: Send + Sync {
     /// Seconds since the Unix epoch.
     fn now(&self) -> u64;
     /// Fills `buf` from a cryptographically secure source.
-    fn random(&self, buf: &mut [u8]);
+    fn random(&self, buf: &mut [u8]) -> Result<(), String>;
     /// The Fastly service id (`FASTLY_SERVICE_ID`), if known.
     fn service_id(&self) -> Option<String>;
     /// Whether `Fastly-Key` is a valid API token for this service.
@@ -290,10 +290,11 @@ pub mod memory {
             self.now.load(Ordering::Relaxed)
         }
 
-        fn random(&self, buf: &mut [u8]) {
+        fn random(&self, buf: &mut [u8]) -> Result<(), String> {
             for b in buf {
                 *b = (self.counter.fetch_add(1, Ordering::Relaxed) % 251) as u8;
             }
+            Ok(())
         }
 
         fn service_id(&self) -> Option<String> {

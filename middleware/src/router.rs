@@ -24,6 +24,35 @@ where
     Box::new(service)
 }
 
+/// A handler written as a function, served as a [`Service`].
+#[derive(Clone)]
+pub struct HandlerFn<F>(F);
+
+/// Serves `f` as a service: handlers stay plain functions of a request.
+pub fn handler<F>(f: F) -> HandlerFn<F>
+where
+    F: FnMut(Request) -> Result<Response, Error>,
+{
+    HandlerFn(f)
+}
+
+impl<F> Service<Request> for HandlerFn<F>
+where
+    F: FnMut(Request) -> Result<Response, Error>,
+{
+    type Response = Response;
+    type Error = Error;
+    type Future = Ready;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Ready {
+        std::future::ready((self.0)(req))
+    }
+}
+
 /// Parameters captured from the path, in pattern order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PathParams(pub Vec<(String, String)>);
@@ -106,10 +135,7 @@ impl Service<Request> for Router {
             Err(matchit::MatchError::NotFound) => return std::future::ready(Err(Error::NotFound)),
         };
         let methods = matched.value;
-        let Some((_, service)) = methods
-            .handlers
-            .iter_mut()
-            .find(|(m, _)| m == req.method())
+        let Some((_, service)) = methods.handlers.iter_mut().find(|(m, _)| m == req.method())
         else {
             return std::future::ready(Err(Error::MethodNotAllowed(methods.allow)));
         };

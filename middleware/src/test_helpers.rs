@@ -42,7 +42,12 @@ pub fn kv_with_dev_key() -> MemoryKv {
 pub fn mint_with(alg: &str, kid: &str, secret: &str, claims: &serde_json::Value) -> String {
     let mut header = Header::new(alg.parse().unwrap());
     header.kid = Some(kid.into());
-    encode(&header, claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    encode(
+        &header,
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
 }
 
 pub fn mint(claims: &serde_json::Value) -> String {
@@ -128,7 +133,10 @@ impl Service<Request> for Echo {
             "x-grip-verified",
             req.extensions().get::<GripVerified>().is_some().to_string(),
         );
-        res = res.header("x-saw-meta", req.headers().contains_key("meta-user").to_string());
+        res = res.header(
+            "x-saw-meta",
+            req.headers().contains_key("meta-user").to_string(),
+        );
         if let Some(c) = req.extensions().get::<Config>() {
             res = res.header("x-max-topics", c.max_topics.to_string());
         }

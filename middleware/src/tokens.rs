@@ -69,14 +69,15 @@ impl Principal {
 
     /// Whether the token has expired at `now` (leeway included).
     pub fn expired_at(&self, now: u64) -> bool {
-        self.exp.is_some_and(|exp| now > exp.saturating_add(LEEWAY_SECS))
+        self.exp
+            .is_some_and(|exp| now > exp.saturating_add(LEEWAY_SECS))
     }
 }
 
 /// Verifies `token` against the keys in `kv` at time `now`.
 pub fn verify(token: &str, kv: &dyn KvStore, now: u64) -> Result<Principal, Error> {
-    let header = decode_header(token)
-        .map_err(|e| Error::InvalidToken(format!("malformed JWT ({e})")))?;
+    let header =
+        decode_header(token).map_err(|e| Error::InvalidToken(format!("malformed JWT ({e})")))?;
     let kid = header
         .kid
         .ok_or_else(|| Error::InvalidToken("the JWT header has no `kid`".into()))?;
@@ -110,8 +111,13 @@ pub fn verify(token: &str, kv: &dyn KvStore, now: u64) -> Result<Principal, Erro
     if principal.expired_at(now) {
         return Err(Error::InvalidToken("the token has expired".into()));
     }
-    if principal.nbf.is_some_and(|nbf| now.saturating_add(LEEWAY_SECS) < nbf) {
-        return Err(Error::InvalidToken("the token is not valid yet (nbf)".into()));
+    if principal
+        .nbf
+        .is_some_and(|nbf| now.saturating_add(LEEWAY_SECS) < nbf)
+    {
+        return Err(Error::InvalidToken(
+            "the token is not valid yet (nbf)".into(),
+        ));
     }
     Ok(principal)
 }
@@ -166,7 +172,11 @@ mod tests {
                 mint_with("HS384", DEV_KID, DEV_SECRET, &serde_json::json!({})),
                 401,
             ),
-            ("exp within leeway", mint(&serde_json::json!({"exp": exp_ok})), 0),
+            (
+                "exp within leeway",
+                mint(&serde_json::json!({"exp": exp_ok})),
+                0,
+            ),
         ];
         for (name, token, status) in cases {
             match verify(&token, &kv, NOW) {

@@ -48,9 +48,7 @@ pub fn from_query(query: Option<&str>, max: usize) -> Result<Vec<String>, Error>
         }
     }
     if topics.is_empty() {
-        return Err(Error::BadRequest(
-            "missing `topic` query parameter".into(),
-        ));
+        return Err(Error::BadRequest("missing `topic` query parameter".into()));
     }
     Ok(topics)
 }
@@ -115,15 +113,13 @@ pub fn percent_decode(s: &str) -> Option<String> {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -132,7 +128,9 @@ pub fn percent_decode(s: &str) -> Option<String> {
 }
 
 fn hex(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 #[cfg(test)]
@@ -170,7 +168,10 @@ mod tests {
 
     #[test]
     fn safe_topics_are_their_own_channel_and_others_are_escaped_one_to_one() {
-        assert!(matches!(channel("sensors/room-1"), Cow::Borrowed("sensors/room-1")));
+        assert!(matches!(
+            channel("sensors/room-1"),
+            Cow::Borrowed("sensors/room-1")
+        ));
         assert_eq!(channel("a,b; c"), "a%2Cb%3B%20c");
         assert_eq!(channel("100%"), "100%25");
         assert_ne!(channel("a%2C"), channel("a,"));

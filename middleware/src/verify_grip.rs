@@ -54,9 +54,10 @@ impl<S> VerifyGrip<S> {
                 issuer: config.grip_sig_iss.clone(),
             });
         }
-        let service_id = self.platform.env.service_id().ok_or_else(|| {
-            Error::BadGripSig("no service id to check the issuer against".into())
-        })?;
+        let service_id =
+            self.platform.env.service_id().ok_or_else(|| {
+                Error::BadGripSig("no service id to check the issuer against".into())
+            })?;
         Ok(GripKey::Fastly { service_id })
     }
 }

@@ -1,0 +1,13 @@
+//! The handlers of Edge Pub/Sub: small functions from a request (already authorised by the
+//! middleware) to a response.
+//!
+//! - [`sse`]: `GET /events`, subscribe with Server-Sent Events through Fanout.
+//! - [`publish`]: `POST /events`, publish a message to SSE and MQTT subscribers.
+//! - [`message`]: how one message is rendered for every kind of subscriber.
+
+pub mod message;
+pub mod publish;
+pub mod sse;
+
+#[cfg(test)]
+pub(crate) mod test_helpers;

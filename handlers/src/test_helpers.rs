@@ -1,0 +1,45 @@
+//! Helpers shared by this crate's unit tests.
+#![allow(unreachable_pub, clippy::unwrap_used, missing_docs)]
+
+use std::sync::Arc;
+
+use pubsub_middleware::acl::Topics;
+use pubsub_middleware::ports::memory::*;
+use pubsub_middleware::ports::Platform;
+use pubsub_middleware::{Config, Request};
+
+pub fn platform() -> (Platform, Arc<RecordingPublisher>) {
+    let publisher = Arc::new(RecordingPublisher::default());
+    let platform = Platform {
+        kv: Arc::new(MemoryKv::default()),
+        config: Arc::new(MemoryMap::default()),
+        secrets: Arc::new(MemoryMap::default()),
+        publisher: publisher.clone(),
+        env: Arc::new(TestEnv::default()),
+    };
+    (platform, publisher)
+}
+
+fn build(method: &str, uri: &str, body: &[u8]) -> Request {
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(body.to_vec())
+        .unwrap();
+    req.extensions_mut().insert(Config::default());
+    req
+}
+
+pub fn get(uri: &str) -> Request {
+    build("GET", uri, b"")
+}
+
+pub fn post(uri: &str, body: &[u8]) -> Request {
+    build("POST", uri, body)
+}
+
+pub fn with_topics(mut req: Request, topics: &[&str]) -> Request {
+    req.extensions_mut()
+        .insert(Topics(topics.iter().map(|t| (*t).to_owned()).collect()));
+    req
+}

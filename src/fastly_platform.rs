@@ -1,0 +1,216 @@
+//! The Fastly implementations of the ports, and conversions between `fastly` and `http`
+//! types. Compiled only for wasm32: nothing else in the workspace imports `fastly`.
+//!
+//! Stores are opened lazily, on first use, so a request pays only for the stores it
+//! touches.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use fastly::config_store::ConfigStore;
+use fastly::kv_store::{InsertMode, KVStore, KVStoreError};
+use fastly::secret_store::SecretStore;
+
+use pubsub_middleware::ports::{
+    ConfigSource, Environment, InsertOptions, KvError, KvItem, KvStore, Platform, Publisher,
+    Secrets,
+};
+use pubsub_middleware::{Config, Request, Response};
+
+/// The backend that reaches the publish API.
+const PUBLISH_BACKEND: &str = "api";
+
+/// The ports for this request. `client` is only read for `Fastly-Key` validity.
+pub fn platform(client: &fastly::Request) -> Platform {
+    let fastly_key_valid = client.get_path().starts_with("/admin") && client.fastly_key_is_valid();
+    Platform {
+        kv: Arc::new(FastlyKv),
+        config: Arc::new(FastlyConfig(std::sync::OnceLock::new())),
+        secrets: Arc::new(FastlySecrets(std::sync::OnceLock::new())),
+        publisher: Arc::new(FastlyPublisher),
+        env: Arc::new(FastlyEnv { fastly_key_valid }),
+    }
+}
+
+/// Moves the client request into an `http::Request` (the body is read; `client` keeps
+/// everything else, so it can still be handed off).
+pub fn to_http(client: &mut fastly::Request) -> Request {
+    let body = client.take_body_bytes();
+    let mut builder = http::Request::builder()
+        .method(client.get_method().clone())
+        .uri(match client.get_query_str() {
+            Some(q) => format!("{}?{q}", client.get_path()),
+            None => client.get_path().to_owned(),
+        });
+    for (name, value) in client.get_headers() {
+        builder = builder.header(name, value);
+    }
+    builder.body(body).unwrap_or_else(|_| {
+        let mut bad = http::Request::new(Vec::new());
+        *bad.uri_mut() = http::Uri::from_static("/-invalid-request-");
+        bad
+    })
+}
+
+/// Converts the app's response for `send_to_client`.
+pub fn from_http(response: Response) -> fastly::Response {
+    let (parts, body) = response.into_parts();
+    let mut out = fastly::Response::from_status(parts.status);
+    for (name, value) in &parts.headers {
+        out.append_header(name, value);
+    }
+    out.set_body(body);
+    out
+}
+
+struct FastlyKv;
+
+fn kv_error(e: KVStoreError) -> KvError {
+    match e {
+        KVStoreError::ItemPreconditionFailed => KvError::GenerationMismatch,
+        other => KvError::Unavailable(other.to_string()),
+    }
+}
+
+fn open(store: &str) -> Result<KVStore, KvError> {
+    KVStore::open(store)
+        .map_err(kv_error)?
+        .ok_or_else(|| KvError::Unavailable(format!("KV store {store:?} is not linked")))
+}
+
+impl KvStore for FastlyKv {
+    fn lookup(&self, store: &str, key: &str) -> Result<Option<KvItem>, KvError> {
+        match open(store)?.lookup(key) {
+            Ok(mut found) => Ok(Some(KvItem {
+                generation: found.current_generation(),
+                value: found.take_body_bytes(),
+            })),
+            Err(KVStoreError::ItemNotFound) => Ok(None),
+            Err(e) => Err(kv_error(e)),
+        }
+    }
+
+    fn insert(
+        &self,
+        store: &str,
+        key: &str,
+        value: &[u8],
+        options: InsertOptions,
+    ) -> Result<(), KvError> {
+        let store = open(store)?;
+        let mut insert = store.build_insert();
+        if let Some(generation) = options.if_generation {
+            insert = insert.if_generation_match(generation);
+        }
+        if options.if_absent {
+            insert = insert.mode(InsertMode::Add);
+        }
+        if let Some(ttl) = options.ttl_secs {
+            insert = insert.time_to_live(Duration::from_secs(u64::from(ttl)));
+        }
+        insert.execute(key, value.to_vec()).map_err(kv_error)
+    }
+
+    fn delete(&self, store: &str, key: &str) -> Result<(), KvError> {
+        match open(store)?.delete(key) {
+            Ok(()) | Err(KVStoreError::ItemNotFound) => Ok(()),
+            Err(e) => Err(kv_error(e)),
+        }
+    }
+
+    fn list(&self, store: &str) -> Result<Vec<String>, KvError> {
+        let store = open(store)?;
+        let mut keys = Vec::new();
+        for page in store.build_list().iter() {
+            keys.extend(page.map_err(kv_error)?.into_keys());
+        }
+        Ok(keys)
+    }
+}
+
+struct FastlyConfig(std::sync::OnceLock<Option<ConfigStore>>);
+
+impl ConfigSource for FastlyConfig {
+    fn get(&self, key: &str) -> Option<String> {
+        // A missing store means defaults.
+        self.0
+            .get_or_init(|| ConfigStore::try_open("config").ok())
+            .as_ref()?
+            .try_get(key)
+            .ok()
+            .flatten()
+    }
+}
+
+struct FastlySecrets(std::sync::OnceLock<Option<SecretStore>>);
+
+impl Secrets for FastlySecrets {
+    fn get(&self, name: &str) -> Option<Vec<u8>> {
+        let secret = self
+            .0
+            .get_or_init(|| SecretStore::open("secrets").ok())
+            .as_ref()?
+            .try_get(name)
+            .ok()
+            .flatten()?;
+        Some(secret.plaintext().to_vec())
+    }
+}
+
+struct FastlyPublisher;
+
+impl Publisher for FastlyPublisher {
+    fn publish(&self, config: &Config, body: Vec<u8>) -> Result<(), String> {
+        let path = match &config.publish_path {
+            Some(path) => path.clone(),
+            None => {
+                let id = std::env::var("FASTLY_SERVICE_ID")
+                    .map_err(|_| "FASTLY_SERVICE_ID is not set".to_owned())?;
+                format!("/service/{id}/publish/")
+            }
+        };
+        let token = FastlySecrets(std::sync::OnceLock::new())
+            .get("publish-token")
+            .ok_or("Secret Store `secrets` has no `publish-token`")?;
+        let token = String::from_utf8(token).map_err(|_| "publish-token is not UTF-8")?;
+        let response = fastly::Request::post(format!("https://api.fastly.com{path}"))
+            .with_header("authorization", format!("Bearer {token}"))
+            .with_header("content-type", "application/json")
+            .with_body(body)
+            .send(PUBLISH_BACKEND)
+            .map_err(|e| format!("publish API unreachable: {e}"))?;
+        let status = response.get_status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            let mut text = response.into_body_str_lossy();
+            text.truncate(200);
+            Err(format!("publish API answered {status}: {}", text.trim()))
+        }
+    }
+}
+
+struct FastlyEnv {
+    fastly_key_valid: bool,
+}
+
+impl Environment for FastlyEnv {
+    fn now(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+
+    fn random(&self, buf: &mut [u8]) -> Result<(), String> {
+        // WASI's random_get is the platform's secure source.
+        getrandom::fill(buf).map_err(|e| format!("no secure randomness: {e}"))
+    }
+
+    fn service_id(&self) -> Option<String> {
+        std::env::var("FASTLY_SERVICE_ID").ok()
+    }
+
+    fn fastly_key_is_valid(&self, _key: &str) -> bool {
+        self.fastly_key_valid
+    }
+}

@@ -1,0 +1,81 @@
+//! Edge Pub/Sub: the wiring of the app. [`app`] builds the whole pipeline from a
+//! [`Platform`]; the Compute entry point (`main.rs`) feeds it one request.
+//!
+//! ```text
+//! Cors ─> ErrorMap ─> LoadConfig ─> VerifyGrip ─> ExtractAuth ─> [your layer] ─> Router
+//! /events GET   RequireFeature(sse) ─> FanoutHandoff ─> Acl(read) ─> sse::subscribe
+//! /events POST  RequireFeature(http-publish) ─> Acl(write) ─> publish::publish
+//! ```
+//!
+//! To add a layer of your own, write a [`Layer`] over [`Router`] whose service has
+//! `Error = Error` and `Future = Ready`, and pass it to [`app_with`] in `main.rs`. It runs
+//! after configuration, `Grip-Sig` and credentials are known (see the README for an
+//! example).
+
+use std::convert::Infallible;
+
+use http::Method;
+use tower_service::Service;
+
+use pubsub_handlers::{publish, sse};
+use pubsub_middleware::acl::AclLayer;
+use pubsub_middleware::cors::CorsLayer;
+use pubsub_middleware::error_map::ErrorMapLayer;
+use pubsub_middleware::extract_auth::ExtractAuthLayer;
+use pubsub_middleware::feature::{Feature, RequireFeatureLayer};
+use pubsub_middleware::handoff::FanoutHandoffLayer;
+use pubsub_middleware::load_config::LoadConfigLayer;
+use pubsub_middleware::ports::Platform;
+use pubsub_middleware::router::{boxed, handler, MethodRouter, Router};
+use pubsub_middleware::tokens::Access;
+use pubsub_middleware::verify_grip::VerifyGripLayer;
+use pubsub_middleware::{Error, Identity, Layer, Ready, Request, Response};
+
+pub use pubsub_middleware as middleware;
+
+#[cfg(target_arch = "wasm32")]
+pub mod fastly_platform;
+
+/// Paths whose `GET` errors are answered as an SSE `stream-error` event.
+pub const EVENT_STREAM_PATHS: &[&str] = &["/events"];
+
+/// The route table.
+pub fn routes(platform: &Platform) -> Router {
+    let read = AclLayer::new(Access::Read, platform.clone());
+    let write = AclLayer::new(Access::Write, platform.clone());
+    let subscribe = RequireFeatureLayer(Feature::Sse)
+        .layer(FanoutHandoffLayer.layer(read.layer(handler(sse::subscribe))));
+    let publisher = platform.clone();
+    let publish = RequireFeatureLayer(Feature::HttpPublish)
+        .layer(write.layer(handler(move |req| publish::publish(&publisher, req))));
+    Router::new().route(
+        "/events",
+        MethodRouter::new("GET, POST, OPTIONS")
+            .on(Method::GET, boxed(subscribe))
+            .on(Method::POST, boxed(publish)),
+    )
+}
+
+/// The whole app.
+pub fn app(
+    platform: Platform,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future = Ready<Response, Infallible>>
+{
+    app_with(platform, Identity)
+}
+
+/// The whole app with `layer` wrapped around the router.
+pub fn app_with<L>(
+    platform: Platform,
+    layer: L,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future = Ready<Response, Infallible>>
+where
+    L: Layer<Router>,
+    L::Service: Service<Request, Response = Response, Error = Error, Future = Ready>,
+{
+    let routed = layer.layer(routes(&platform));
+    let authed = ExtractAuthLayer.layer(routed);
+    let verified = VerifyGripLayer::new(platform.clone()).layer(authed);
+    let configured = LoadConfigLayer::new(platform.config.clone()).layer(verified);
+    CorsLayer.layer(ErrorMapLayer::new(EVENT_STREAM_PATHS).layer(configured))
+}

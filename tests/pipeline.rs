@@ -1,0 +1,196 @@
+//! The whole pipeline on in-memory ports: routing, CORS, configuration, Grip-Sig,
+//! tokens, and a user's own layer. The same behaviour through Pushpin + Viceroy is in
+//! `tests/e2e_*.rs`.
+
+#[path = "support/native.rs"]
+mod native;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use native::*;
+use pubsub_middleware::handoff::Handoff;
+use pubsub_middleware::ports::KvStore;
+use pubsub_middleware::{Error, Layer, Ready, Request, Response};
+use tower_service::Service;
+
+#[test]
+fn an_unknown_path_is_404_and_a_wrong_method_is_405_with_allow() {
+    let app = Native::new();
+    let res = app.send(request("GET", "/nope").body(vec![]).expect("req"));
+    assert_eq!(res.status(), 404);
+    let res = app.send(request("PUT", "/events?topic=a").body(vec![]).expect("req"));
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "GET, POST, OPTIONS");
+}
+
+#[test]
+fn a_cors_preflight_is_answered_without_a_token() {
+    let app = Native::new();
+    let res = app.send(request("OPTIONS", "/events").body(vec![]).expect("req"));
+    assert_eq!(res.status(), 204);
+    assert!(res.headers()["access-control-allow-headers"]
+        .to_str()
+        .is_ok_and(|h| h.contains("Last-Event-ID")));
+}
+
+#[test]
+fn an_unsigned_subscribe_is_handed_off_to_fanout() {
+    let app = Native::new();
+    let res = app.send(request("GET", "/events?topic=a").body(vec![]).expect("req"));
+    assert_eq!(res.extensions().get::<Handoff>(), Some(&Handoff("self")));
+}
+
+#[test]
+fn a_signed_subscribe_with_a_token_in_the_query_holds_a_stream() {
+    let app = Native::new();
+    let uri = format!(
+        "/events?topic=a&topic=b&auth={}",
+        app.token(&["a", "b"], &[])
+    );
+    let res = app.send(
+        request("GET", &uri)
+            .header("grip-sig", app.grip_sig(GRIP_KEY))
+            .body(vec![])
+            .expect("req"),
+    );
+    assert_eq!(res.status(), 200, "{}", body(&res));
+    assert_eq!(res.headers()["grip-channel"], "a, b");
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+}
+
+#[test]
+fn a_forged_grip_sig_is_refused_before_anything_else() {
+    let app = Native::new();
+    let uri = format!("/events?topic=a&auth={}", app.token(&["a"], &[]));
+    let res = app.send(
+        request("GET", &uri)
+            .header("grip-sig", app.grip_sig("not-the-key"))
+            .body(vec![])
+            .expect("req"),
+    );
+    assert_eq!(res.status(), 403);
+    assert!(body(&res).contains("Grip-Sig"));
+}
+
+#[test]
+fn publish_answers_401_403_413_and_200() {
+    let app = Native::new();
+    let post = |token: Option<String>, body: Vec<u8>| {
+        let mut req = request("POST", "/events?topic=a");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        app.send(req.body(body).expect("req")).status().as_u16()
+    };
+    assert_eq!(post(None, b"x".to_vec()), 401);
+    assert_eq!(post(Some(app.token(&["a"], &[])), b"x".to_vec()), 403);
+    assert_eq!(post(Some(app.token(&[], &["a"])), vec![0; 32_513]), 413);
+    assert_eq!(post(Some(app.token(&[], &["a"])), b"x".to_vec()), 200);
+    assert_eq!(app.publisher.items().len(), 1);
+}
+
+#[test]
+fn a_bad_config_value_is_a_500_naming_it() {
+    let app = Native::new();
+    app.config
+        .0
+        .lock()
+        .expect("lock")
+        .insert("max-topics".into(), "many".into());
+    let res = app.send(
+        request("POST", "/events?topic=a")
+            .body(vec![])
+            .expect("req"),
+    );
+    assert_eq!(res.status(), 500);
+    assert!(body(&res).contains("max-topics") && body(&res).contains("many"));
+}
+
+#[test]
+fn a_disabled_feature_is_404() {
+    let app = Native::new();
+    app.config
+        .0
+        .lock()
+        .expect("lock")
+        .insert("http-publish".into(), "false".into());
+    let token = app.token(&[], &["a"]);
+    let res = app.send(
+        request("POST", &format!("/events?topic=a&auth={token}"))
+            .body(b"x".to_vec())
+            .expect("req"),
+    );
+    assert_eq!(res.status(), 404);
+    assert!(app.publisher.items().is_empty());
+}
+
+#[test]
+fn an_unknown_kid_is_401_and_a_key_store_failure_is_503() {
+    let app = Native::new();
+    let token = app.token(&[], &["a"]);
+    app.kv.delete("keys", KID).expect("delete");
+    let req = || {
+        request("POST", &format!("/events?topic=a&auth={token}"))
+            .body(b"x".to_vec())
+            .expect("req")
+    };
+    assert_eq!(app.send(req()).status(), 401);
+    app.kv.fail.store(true, Ordering::Relaxed);
+    assert_eq!(app.send(req()).status(), 503);
+}
+
+/// The README's example of a user's own layer: counts requests, refuses after a limit.
+#[derive(Clone)]
+struct CountLayer(Arc<AtomicUsize>, usize);
+
+struct Count<S> {
+    inner: S,
+    seen: Arc<AtomicUsize>,
+    limit: usize,
+}
+
+impl<S> Layer<S> for CountLayer {
+    type Service = Count<S>;
+    fn layer(&self, inner: S) -> Count<S> {
+        Count {
+            inner,
+            seen: self.0.clone(),
+            limit: self.1,
+        }
+    }
+}
+
+impl<S> Service<Request> for Count<S>
+where
+    S: Service<Request, Response = Response, Error = Error, Future = Ready>,
+{
+    type Response = Response;
+    type Error = Error;
+    type Future = Ready;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Ready {
+        if self.seen.fetch_add(1, Ordering::Relaxed) >= self.limit {
+            return std::future::ready(Err(Error::BadRequest("request limit reached".into())));
+        }
+        self.inner.call(req)
+    }
+}
+
+#[test]
+fn a_users_own_layer_runs_without_touching_the_handlers() {
+    let app = Native::new();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let mut svc = edge_pubsub::app_with(app.platform.clone(), CountLayer(seen.clone(), 1));
+    let req = || request("GET", "/events?topic=a").body(vec![]).expect("req");
+    let Ok(first) = svc.call(req()).into_inner();
+    assert!(first.extensions().get::<Handoff>().is_some());
+    let Ok(second) = svc.call(req()).into_inner();
+    assert_eq!(second.status(), 400);
+    assert_eq!(seen.load(Ordering::Relaxed), 2);
+}

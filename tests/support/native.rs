@@ -1,0 +1,99 @@
+//! The app on in-memory ports, for pipeline tests that run without the real stack.
+#![allow(unreachable_pub, dead_code, missing_docs)]
+
+use std::sync::Arc;
+
+use jsonwebtoken::{encode, EncodingKey, Header};
+use pubsub_middleware::keys::{KeyMaterial, KeyRecord};
+use pubsub_middleware::ports::memory::{MemoryKv, MemoryMap, RecordingPublisher, TestEnv};
+use pubsub_middleware::ports::{InsertOptions, KvStore, Platform};
+use pubsub_middleware::{Request, Response};
+use tower_service::Service;
+
+pub const KID: &str = "k1";
+pub const SECRET: &str = "pipeline-secret";
+pub const GRIP_KEY: &str = "grip-key";
+
+pub struct Native {
+    pub platform: Platform,
+    pub kv: Arc<MemoryKv>,
+    pub publisher: Arc<RecordingPublisher>,
+    pub config: Arc<MemoryMap>,
+}
+
+impl Native {
+    pub fn new() -> Self {
+        let kv = Arc::new(MemoryKv::default());
+        let record = KeyRecord {
+            material: KeyMaterial::Hs256 {
+                secret: SECRET.into(),
+            },
+            created: 0,
+        };
+        kv.insert(
+            "keys",
+            KID,
+            &serde_json::to_vec(&record).expect("json"),
+            InsertOptions::default(),
+        )
+        .expect("seed key");
+        let publisher = Arc::new(RecordingPublisher::default());
+        let config = Arc::new(MemoryMap::default());
+        let platform = Platform {
+            kv: kv.clone(),
+            config: config.clone(),
+            secrets: Arc::new(MemoryMap::of(&[("grip-sig-key", GRIP_KEY)])),
+            publisher: publisher.clone(),
+            env: Arc::new(TestEnv::default()),
+        };
+        Self {
+            platform,
+            kv,
+            publisher,
+            config,
+        }
+    }
+
+    pub fn now(&self) -> u64 {
+        self.platform.env.now()
+    }
+
+    pub fn send(&self, req: Request) -> Response {
+        let Ok(res) = edge_pubsub::app(self.platform.clone())
+            .call(req)
+            .into_inner();
+        res
+    }
+
+    pub fn token(&self, read: &[&str], write: &[&str]) -> String {
+        let mut header = Header::default();
+        header.kid = Some(KID.into());
+        let claims = serde_json::json!({
+            "x-fastly-read": read, "x-fastly-write": write, "exp": self.now() + 3600,
+        });
+        encode(
+            &header,
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("jwt")
+    }
+
+    pub fn grip_sig(&self, key: &str) -> String {
+        let claims = serde_json::json!({ "iss": "pushpin", "exp": self.now() + 60 });
+        encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(key.as_bytes()),
+        )
+        .expect("jwt")
+    }
+}
+
+pub fn request(method: &str, uri: &str) -> http::request::Builder {
+    http::Request::builder().method(method).uri(uri)
+}
+
+pub fn body(res: &Response) -> String {
+    String::from_utf8_lossy(res.body()).into_owned()
+}
