@@ -3,7 +3,10 @@
 //!
 //! A publish item carries two formats so that every subscriber of the channel receives the
 //! same message: `http-stream` (an SSE event, for `/events` subscribers) and `ws-message`
-//! (an MQTT PUBLISH packet in `content-bin`, for `/mqtt` subscribers).
+//! (an MQTT v5 PUBLISH packet in `content-bin`, for `/mqtt` subscribers speaking MQTT 5).
+//! MQTT 3.1.1 encodes PUBLISH differently (no properties), so 3.1.1 connections subscribe
+//! to a second channel per topic, [`mqtt311_channel`], and every message is also published
+//! there as a 3.1.1 packet: two items per topic, one publish request.
 //!
 //! SSE events: a UTF-8 payload is `event: message` with one `data:` line per line of the
 //! payload (lines end at CRLF, CR or LF, as the SSE parser splits them, so a multi-line
@@ -71,8 +74,19 @@ pub struct Outgoing<'a> {
     pub topic: &'a str,
     /// The payload.
     pub payload: &'a [u8],
-    /// The MQTT v5 PUBLISH packet that carries it to MQTT subscribers.
-    pub mqtt_packet: Vec<u8>,
+    /// The MQTT v5 PUBLISH packet that carries it to MQTT 5 subscribers.
+    pub mqtt_v5: Vec<u8>,
+    /// The MQTT 3.1.1 PUBLISH packet that carries it to MQTT 3.1.1 subscribers.
+    pub mqtt_v311: Vec<u8>,
+    /// The connection that sent it, for MQTT's No Local (Pushpin's `skip-self` filter
+    /// compares it with each subscriber's `user` meta).
+    pub sender: Option<&'a str>,
+}
+
+/// The channel on which MQTT 3.1.1 connections receive `topic`. `#` never occurs in a
+/// topic's own channel (it is percent-encoded there), so the two cannot collide.
+pub fn mqtt311_channel(topic: &str) -> String {
+    format!("v4#{}", topics::channel(topic))
 }
 
 #[derive(Serialize)]
@@ -83,13 +97,20 @@ struct PublishRequest<'a> {
 #[derive(Serialize)]
 struct Item<'a> {
     channel: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    meta: Option<ItemMeta<'a>>,
     formats: Formats,
 }
 
 #[derive(Serialize)]
+struct ItemMeta<'a> {
+    sender: &'a str,
+}
+
+#[derive(Serialize)]
 struct Formats {
-    #[serde(rename = "http-stream")]
-    http_stream: HttpStream,
+    #[serde(rename = "http-stream", skip_serializing_if = "Option::is_none")]
+    http_stream: Option<HttpStream>,
     #[serde(rename = "ws-message")]
     ws_message: WsMessage,
 }
@@ -105,28 +126,50 @@ struct WsMessage {
     content_bin: String,
 }
 
-/// The body of a GRIP publish request carrying `messages`, one item each.
+/// The body of a GRIP publish request carrying `messages`: per message, one item on the
+/// topic's channel (SSE and MQTT 5) and one on its MQTT 3.1.1 channel.
 pub fn publish_body(messages: &[Outgoing<'_>]) -> Vec<u8> {
-    let items = messages
-        .iter()
-        .map(|m| Item {
+    let mut items = Vec::with_capacity(messages.len() * 2);
+    for m in messages {
+        let meta = m.sender.map(|sender| ItemMeta { sender });
+        items.push(Item {
             channel: topics::channel(m.topic),
+            meta: m.sender.map(|sender| ItemMeta { sender }),
             formats: Formats {
-                http_stream: HttpStream {
+                http_stream: Some(HttpStream {
                     content: sse_event(m.payload, None),
-                },
+                }),
                 ws_message: WsMessage {
-                    content_bin: BASE64.encode(&m.mqtt_packet),
+                    content_bin: BASE64.encode(&m.mqtt_v5),
                 },
             },
-        })
-        .collect();
+        });
+        items.push(Item {
+            channel: Cow::Owned(mqtt311_channel(m.topic)),
+            meta,
+            formats: Formats {
+                http_stream: None,
+                ws_message: WsMessage {
+                    content_bin: BASE64.encode(&m.mqtt_v311),
+                },
+            },
+        });
+    }
     serde_json::to_vec(&PublishRequest { items }).unwrap_or_default()
 }
 
 /// A QoS 0 MQTT v5 PUBLISH of `payload` on `topic`, without properties.
 pub fn mqtt_publish_v5(topic: &str, payload: &[u8]) -> Vec<u8> {
-    let remaining = 2 + topic.len() + 1 + payload.len();
+    mqtt_publish(topic, payload, true)
+}
+
+/// A QoS 0 MQTT 3.1.1 PUBLISH of `payload` on `topic`.
+pub fn mqtt_publish_v311(topic: &str, payload: &[u8]) -> Vec<u8> {
+    mqtt_publish(topic, payload, false)
+}
+
+fn mqtt_publish(topic: &str, payload: &[u8], v5: bool) -> Vec<u8> {
+    let remaining = 2 + topic.len() + usize::from(v5) + payload.len();
     let mut out = Vec::with_capacity(remaining + 5);
     out.push(0x30);
     let mut n = remaining;
@@ -144,7 +187,9 @@ pub fn mqtt_publish_v5(topic: &str, payload: &[u8]) -> Vec<u8> {
     let len = u16::try_from(topic.len()).unwrap_or(u16::MAX);
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(topic.as_bytes());
-    out.push(0);
+    if v5 {
+        out.push(0);
+    }
     out.extend_from_slice(payload);
     out
 }
@@ -179,12 +224,14 @@ mod tests {
     }
 
     #[test]
-    fn one_item_carries_both_formats() {
+    fn one_item_carries_both_formats_and_a_second_serves_mqtt_311() {
         let packet = mqtt_publish_v5("a b", b"hi");
         let body = publish_body(&[Outgoing {
             topic: "a b",
             payload: b"hi",
-            mqtt_packet: packet.clone(),
+            mqtt_v5: packet.clone(),
+            mqtt_v311: b"v311".to_vec(),
+            sender: Some("conn-1"),
         }]);
         let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
         let item = &v["items"][0];
@@ -196,6 +243,14 @@ mod tests {
         assert_eq!(
             item["formats"]["ws-message"]["content-bin"],
             BASE64.encode(&packet)
+        );
+        assert_eq!(item["meta"]["sender"], "conn-1");
+        let v311 = &v["items"][1];
+        assert_eq!(v311["channel"], "v4#a%20b");
+        assert!(v311["formats"].get("http-stream").is_none());
+        assert_eq!(
+            v311["formats"]["ws-message"]["content-bin"],
+            BASE64.encode(b"v311")
         );
     }
 

@@ -12,7 +12,7 @@ use pubsub_middleware::acl::Topics;
 use pubsub_middleware::ports::Platform;
 use pubsub_middleware::{Config, Error, Request, Response, Result};
 
-use crate::message::{mqtt_publish_v5, publish_body, Outgoing};
+use crate::message::{mqtt_publish_v311, mqtt_publish_v5, publish_body, Outgoing};
 
 /// Publishes the body of `req` through `platform`'s publisher.
 pub fn publish(platform: &Platform, req: Request) -> Result {
@@ -33,7 +33,9 @@ pub fn publish(platform: &Platform, req: Request) -> Result {
         .map(|topic| Outgoing {
             topic,
             payload,
-            mqtt_packet: mqtt_publish_v5(topic, payload),
+            mqtt_v5: mqtt_publish_v5(topic, payload),
+            mqtt_v311: mqtt_publish_v311(topic, payload),
+            sender: None,
         })
         .collect();
     platform
@@ -61,7 +63,8 @@ mod tests {
         assert_eq!(res.status(), 200);
         let items = publisher.items();
         assert_eq!(items.len(), 1);
-        assert_eq!(items[0]["items"][1]["channel"], "b");
+        assert_eq!(items[0]["items"][2]["channel"], "b");
+        assert_eq!(items[0]["items"][3]["channel"], "v4#b");
         assert_eq!(
             items[0]["items"][0]["formats"]["http-stream"]["content"],
             "event: message\ndata: hello\n\n"
