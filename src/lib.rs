@@ -5,6 +5,7 @@
 //! Cors ─> ErrorMap ─> LoadConfig ─> VerifyGrip ─> ExtractAuth ─> [your layer] ─> Router
 //! /events GET   RequireFeature(sse) ─> FanoutHandoff ─> Acl(read) ─> sse::subscribe
 //! /events POST  RequireFeature(http-publish) ─> Acl(write) ─> publish::publish
+//! /mqtt GET|POST RequireFeature(mqtt) ─> FanoutHandoff ─> mqtt::websocket
 //! ```
 //!
 //! To add a layer of your own, write a [`Layer`] over [`Router`] whose service has
@@ -17,7 +18,7 @@ use std::convert::Infallible;
 use http::Method;
 use tower_service::Service;
 
-use pubsub_handlers::{publish, sse};
+use pubsub_handlers::{mqtt, publish, sse};
 use pubsub_middleware::acl::AclLayer;
 use pubsub_middleware::cors::CorsLayer;
 use pubsub_middleware::error_map::ErrorMapLayer;
@@ -48,12 +49,24 @@ pub fn routes(platform: &Platform) -> Router {
     let publisher = platform.clone();
     let publish = RequireFeatureLayer(Feature::HttpPublish)
         .layer(write.layer(handler(move |req| publish::publish(&publisher, req))));
-    Router::new().route(
-        "/events",
-        MethodRouter::new("GET, POST, OPTIONS")
-            .on(Method::GET, boxed(subscribe))
-            .on(Method::POST, boxed(publish)),
-    )
+    let mqtt_get =
+        RequireFeatureLayer(Feature::Mqtt).layer(FanoutHandoffLayer.layer(handler(mqtt::get)));
+    let ws = platform.clone();
+    let mqtt_post = RequireFeatureLayer(Feature::Mqtt)
+        .layer(FanoutHandoffLayer.layer(handler(move |req| mqtt::websocket(&ws, req))));
+    Router::new()
+        .route(
+            "/events",
+            MethodRouter::new("GET, POST, OPTIONS")
+                .on(Method::GET, boxed(subscribe))
+                .on(Method::POST, boxed(publish)),
+        )
+        .route(
+            "/mqtt",
+            MethodRouter::new("GET, POST, OPTIONS")
+                .on(Method::GET, boxed(mqtt_get))
+                .on(Method::POST, boxed(mqtt_post)),
+        )
 }
 
 /// The whole app.

@@ -6,6 +6,7 @@
 //! - [`message`]: how one message is rendered for every kind of subscriber.
 
 pub mod message;
+pub mod mqtt;
 pub mod publish;
 pub mod sse;
 

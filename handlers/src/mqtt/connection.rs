@@ -1,0 +1,534 @@
+//! What the broker does with each MQTT packet of a connection.
+//!
+//! Decisions where the specifications leave a choice (also in the README):
+//! - Delivery to subscribers is QoS 0; SUBACK grants QoS 0. A QoS 1 PUBLISH from a client
+//!   is acknowledged only after the publish API accepted the message (at least once from
+//!   client to broker). QoS 2 is refused: MQTT 5 DISCONNECT 0x9B, 3.1.1 close.
+//! - An unauthorised PUBLISH: MQTT 5 QoS 1 gets PUBACK 0x87 and the connection stays;
+//!   MQTT 5 QoS 0 (which has no acknowledgement) gets DISCONNECT 0x87, so the client learns
+//!   why; MQTT 3.1.1 has no negative acknowledgement, so the connection is closed
+//!   ([MQTT-3.3.5-2] allows that).
+//! - Every SUBSCRIBE filter gets its own reason code. Wildcards and shared subscriptions
+//!   are not supported (CONNACK says so), and a connection holds at most
+//!   [`MAX_SUBSCRIPTIONS`] subscriptions.
+//! - The token is re-verified when a packet needs it (SUBSCRIBE, PUBLISH), so a revoked key
+//!   takes effect on live connections; its `exp` is checked on every request.
+//! - Sessions are not persisted: CONNACK's Session Present is always 0.
+//! - Will messages are not published (a CONNECT with one is accepted and the Will ignored).
+
+use std::num::NonZeroU32;
+
+use pubsub_codec::mqtt::{
+    self, ConnAck, Connect, ConnectReasonCode, Disconnect, DisconnectReasonCode, Packet,
+    PacketType, ProtocolVersion, PubAck, PubAckReasonCode, Publish, QoS, SubAck, SubAckReasonCode,
+    Subscribe, UnsubAck, UnsubAckReasonCode, Unsubscribe,
+};
+use pubsub_codec::wsevents;
+use pubsub_middleware::ports::Platform;
+use pubsub_middleware::tokens::{self, Access, Principal};
+use pubsub_middleware::{topics, Config, Error};
+
+use super::session::{Session, Sub};
+use crate::message::{self, Outgoing};
+
+/// The most subscriptions one connection may hold.
+pub const MAX_SUBSCRIPTIONS: usize = 32;
+
+/// One request's worth of work on a connection.
+pub(crate) struct Connection<'a> {
+    platform: &'a Platform,
+    config: &'a Config,
+    connection_id: &'a str,
+    now: u64,
+    pub(crate) session: Session,
+    /// The response body: WebSocket-over-HTTP events.
+    pub(crate) out: Vec<u8>,
+    pub(crate) closed: bool,
+    /// The token verified during this request, if it was needed.
+    principal: Option<Result<Principal, Error>>,
+    /// The first bytes of a packet being refused (to read a CONNECT's protocol level).
+    in_flight: Vec<u8>,
+}
+
+impl<'a> Connection<'a> {
+    pub(crate) fn new(
+        platform: &'a Platform,
+        config: &'a Config,
+        connection_id: &'a str,
+        session: Session,
+    ) -> Self {
+        Self {
+            platform,
+            config,
+            connection_id,
+            now: platform.env.now(),
+            session,
+            out: Vec::new(),
+            closed: false,
+            principal: None,
+            in_flight: Vec::new(),
+        }
+    }
+
+    /// The session to write back and the response body.
+    pub(crate) fn finish(self) -> (Session, Vec<u8>) {
+        (self.session, self.out)
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        self.session.version.unwrap_or(ProtocolVersion::V5)
+    }
+
+    fn send(&mut self, packet: &Packet) {
+        let mut bytes = Vec::with_capacity(packet.encoded_len(self.version()));
+        if packet.encode(self.version(), &mut bytes).is_ok() {
+            wsevents::write_binary(&mut self.out, &bytes);
+        }
+    }
+
+    fn control(&mut self, kind: &str, channel: &str, skip_self: bool) {
+        let json = if skip_self {
+            serde_json::json!({"type": kind, "channel": channel, "filters": ["skip-self"]})
+        } else {
+            serde_json::json!({"type": kind, "channel": channel})
+        };
+        wsevents::control_message(&mut self.out, &json.to_string());
+    }
+
+    /// Ends the WebSocket with `code`.
+    pub(crate) fn close(&mut self, code: u16) {
+        if !self.closed {
+            wsevents::write_close(&mut self.out, code);
+            self.closed = true;
+        }
+    }
+
+    /// Marks the connection closed without writing anything (the peer closed it).
+    pub(crate) fn close_quietly(&mut self) {
+        self.closed = true;
+    }
+
+    /// Ends the session: an MQTT 5 DISCONNECT with `reason` (3.1.1 has none), then close.
+    fn disconnect(&mut self, reason: DisconnectReasonCode, text: &str) {
+        if self.session.version == Some(ProtocolVersion::V5) {
+            let mut packet = Disconnect::new(reason);
+            packet.properties.reason_string = Some(text.to_owned());
+            self.send(&Packet::Disconnect(packet));
+        }
+        self.close(if reason == DisconnectReasonCode::NormalDisconnection {
+            1000
+        } else {
+            1008
+        });
+    }
+
+    /// Before any packet: the token's expiry and the MQTT keep alive.
+    pub(crate) fn check_liveness(&mut self) {
+        if self.session.version.is_none() {
+            return;
+        }
+        let expired = Principal {
+            exp: self.session.exp,
+            ..Principal::default()
+        }
+        .expired_at(self.now);
+        if expired {
+            self.disconnect(DisconnectReasonCode::NotAuthorized, "the token has expired");
+            return;
+        }
+        let ka = u64::from(self.session.keep_alive);
+        // [MQTT-3.1.2-24]: one and a half keep alive periods without a packet.
+        if ka > 0 && self.session.seen > 0 && self.now > self.session.seen + ka * 3 / 2 {
+            self.disconnect(DisconnectReasonCode::KeepAliveTimeout, "keep alive timeout");
+        }
+    }
+
+    /// Decodes and handles every complete packet in `buffered + incoming`; keeps the rest.
+    pub(crate) fn receive(&mut self, data: &[u8], had_buffer: bool) {
+        let max = u32::try_from(self.config.max_packet_bytes).unwrap_or(u32::MAX);
+        let mut pos = 0;
+        while !self.closed && pos < data.len() {
+            match mqtt::frame_len(&data[pos..], max) {
+                Ok(Some(len)) => {
+                    self.packet(&data[pos..pos + len]);
+                    pos += len;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.in_flight = data[pos..].iter().take(16).copied().collect();
+                    self.refuse(&e);
+                    break;
+                }
+            }
+        }
+        if pos > 0 && self.session.version.is_some() {
+            self.session.seen = self.now;
+            self.session.touch("mqtt-seen");
+        }
+        let rest = if self.closed { &[][..] } else { &data[pos..] };
+        if had_buffer || !rest.is_empty() {
+            self.session.buffer = rest.to_vec();
+            self.session.touch("mqtt-buf");
+        }
+    }
+
+    /// Answers a packet that cannot be decoded.
+    fn refuse(&mut self, e: &mqtt::DecodeError) {
+        match self.session.version {
+            None => self.connack_failure(e),
+            Some(_) => {
+                let reason = DisconnectReasonCode::try_from(e.reason_code())
+                    .unwrap_or(DisconnectReasonCode::ProtocolError);
+                self.disconnect(reason, &e.to_string());
+            }
+        }
+    }
+
+    /// Refuses a CONNECT that cannot be decoded, in the form its protocol level reads.
+    fn connack_failure(&mut self, e: &mqtt::DecodeError) {
+        if connect_level(&self.in_flight) == Some(5) {
+            if let Ok(code) = ConnectReasonCode::try_from(e.reason_code()) {
+                self.session.version = Some(ProtocolVersion::V5);
+                let mut ack = ConnAck::new(code);
+                ack.properties.reason_string = Some(e.to_string());
+                self.send(&Packet::ConnAck(ack));
+                self.session.version = None;
+            }
+        } else if let Some(code) = e.connack_return_code_v311() {
+            // 3.1.1 CONNACK: type 2, length 2, no session present, the return code.
+            wsevents::write_binary(&mut self.out, &[0x20, 0x02, 0x00, code]);
+        }
+        self.close(1002);
+    }
+
+    fn packet(&mut self, bytes: &[u8]) {
+        let Some(version) = self.session.version else {
+            // [MQTT-3.1.0-1]: the first packet must be CONNECT.
+            if bytes.first().map(|b| b >> 4) != Some(PacketType::Connect as u8) {
+                self.close(1002);
+                return;
+            }
+            match mqtt::decode_connect(bytes) {
+                Ok(connect) => self.connect(connect),
+                Err(e) => {
+                    self.in_flight = bytes.to_vec();
+                    self.connack_failure(&e);
+                }
+            }
+            return;
+        };
+        let packet = match mqtt::decode(bytes, version) {
+            Ok(packet) => packet,
+            Err(e) => return self.refuse(&e),
+        };
+        match packet {
+            Packet::Publish(p) => self.publish(p),
+            Packet::Subscribe(s) => self.subscribe(s),
+            Packet::Unsubscribe(u) => self.unsubscribe(u),
+            Packet::PingReq => wsevents::write_binary(&mut self.out, &mqtt::PINGRESP_BYTES),
+            Packet::Disconnect(_) => {
+                self.unsubscribe_all();
+                self.close(1000);
+            }
+            Packet::Auth(_) => self.disconnect(
+                DisconnectReasonCode::ProtocolError,
+                "enhanced authentication is not supported; send the token as the password",
+            ),
+            Packet::Connect(_) => self.disconnect(
+                DisconnectReasonCode::ProtocolError,
+                "[MQTT-3.1.0-2] a second CONNECT is a protocol error",
+            ),
+            other => {
+                let text = format!("a client may not send {} here", other.packet_type().name());
+                self.disconnect(DisconnectReasonCode::ProtocolError, &text);
+            }
+        }
+    }
+
+    fn connect(&mut self, c: Connect) {
+        let version = c.protocol;
+        self.session.version = Some(version);
+        let token = c
+            .password
+            .as_deref()
+            .and_then(|p| std::str::from_utf8(p).ok())
+            .unwrap_or("");
+        let verified = if token.is_empty() {
+            Err(Error::MissingCredentials)
+        } else {
+            tokens::verify(token, &*self.platform.kv, self.now)
+        };
+        let principal = match verified {
+            Ok(p) => p,
+            Err(e) => {
+                let code = match e {
+                    Error::StoreUnavailable(_) => ConnectReasonCode::ServerUnavailable,
+                    _ => ConnectReasonCode::NotAuthorized,
+                };
+                let mut ack = ConnAck::new(code);
+                ack.properties.reason_string = Some(e.to_string());
+                self.send(&Packet::ConnAck(ack));
+                self.session.version = None;
+                self.close(1008);
+                return;
+            }
+        };
+        let mut ack = ConnAck::new(ConnectReasonCode::Success);
+        if c.client_id.is_empty() {
+            let mut random = [0u8; 8];
+            if self.platform.env.random(&mut random).is_ok() {
+                let id: String = random.iter().map(|b| format!("{b:02x}")).collect();
+                ack.properties.assigned_client_identifier = Some(format!("auto-{id}"));
+            }
+        }
+        let p = &mut ack.properties;
+        p.maximum_qos = Some(QoS::AtLeastOnce);
+        p.retain_available = Some(false);
+        p.maximum_packet_size =
+            NonZeroU32::new(u32::try_from(self.config.max_packet_bytes).unwrap_or(u32::MAX));
+        p.topic_alias_maximum = Some(0);
+        p.wildcard_subscription_available = Some(false);
+        p.shared_subscription_available = Some(false);
+        p.subscription_identifiers_available = Some(false);
+        self.send(&Packet::ConnAck(ack));
+
+        self.session.token = Some(token.to_owned());
+        self.session.exp = principal.exp;
+        self.session.keep_alive = c.keep_alive;
+        self.principal = Some(Ok(principal));
+        for name in ["mqtt-v", "mqtt-token", "mqtt-exp", "mqtt-ka"] {
+            self.session.touch(name);
+        }
+        self.session.user = self.connection_id.to_owned();
+        self.session.touch("user");
+    }
+
+    /// The token of the connection, verified once per request.
+    fn principal(&mut self) -> Result<&Principal, Error> {
+        if self.principal.is_none() {
+            let token = self.session.token.clone().unwrap_or_default();
+            self.principal = Some(tokens::verify(&token, &*self.platform.kv, self.now));
+        }
+        match self.principal.as_ref() {
+            Some(Ok(p)) => Ok(p),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(Error::Internal("principal not computed".into())),
+        }
+    }
+
+    fn channel(&self, topic: &str) -> String {
+        match self.version() {
+            ProtocolVersion::V5 => topics::channel(topic).into_owned(),
+            ProtocolVersion::V311 => message::mqtt311_channel(topic),
+        }
+    }
+
+    fn subscribe(&mut self, s: Subscribe) {
+        let principal = self.principal().cloned();
+        if let Err(Error::InvalidToken(_) | Error::UnknownKey(_)) = principal {
+            return self.disconnect(
+                DisconnectReasonCode::NotAuthorized,
+                "the token is no longer valid",
+            );
+        }
+        let mut codes = Vec::with_capacity(s.subscriptions.len());
+        for sub in &s.subscriptions {
+            let filter = sub.filter.as_str();
+            let code = if filter.contains(['+', '#']) {
+                if mqtt::shared_subscription(filter).is_some() {
+                    SubAckReasonCode::SharedSubscriptionsNotSupported
+                } else {
+                    SubAckReasonCode::WildcardSubscriptionsNotSupported
+                }
+            } else if topics::validate(filter).is_err() || filter.starts_with("$share/") {
+                SubAckReasonCode::TopicFilterInvalid
+            } else {
+                match &principal {
+                    Err(_) => SubAckReasonCode::ImplementationSpecificError,
+                    Ok(p) if !p.allows(Access::Read, filter) => SubAckReasonCode::NotAuthorized,
+                    Ok(_) => self.add_subscription(filter, &sub.options),
+                }
+            };
+            codes.push(match self.version() {
+                ProtocolVersion::V5 => code,
+                ProtocolVersion::V311 => code.to_v311(),
+            });
+        }
+        self.send(&Packet::SubAck(SubAck::new(s.packet_id, codes)));
+    }
+
+    fn add_subscription(
+        &mut self,
+        filter: &str,
+        options: &mqtt::SubscriptionOptions,
+    ) -> SubAckReasonCode {
+        let channel = self.channel(filter);
+        let exists = self.session.sub(&channel).is_some();
+        if !exists && self.session.subs.len() >= MAX_SUBSCRIPTIONS {
+            return SubAckReasonCode::QuotaExceeded;
+        }
+        let sub = Sub::new(channel.clone(), options);
+        self.session.subs.retain(|s| s.channel != channel);
+        self.session.subs.push(sub);
+        self.session.touch("mqtt-subs");
+        self.control("subscribe", &channel, options.no_local);
+        SubAckReasonCode::GrantedQoS0
+    }
+
+    fn unsubscribe(&mut self, u: Unsubscribe) {
+        let mut codes = Vec::with_capacity(u.filters.len());
+        for filter in &u.filters {
+            let channel = self.channel(filter);
+            let code = if self.session.sub(&channel).is_some() {
+                self.session.subs.retain(|s| s.channel != channel);
+                self.session.touch("mqtt-subs");
+                self.control("unsubscribe", &channel, false);
+                UnsubAckReasonCode::Success
+            } else {
+                UnsubAckReasonCode::NoSubscriptionExisted
+            };
+            codes.push(code);
+        }
+        self.send(&Packet::UnsubAck(UnsubAck::new(u.packet_id, codes)));
+    }
+
+    fn unsubscribe_all(&mut self) {
+        let subs = std::mem::take(&mut self.session.subs);
+        if !subs.is_empty() {
+            self.session.touch("mqtt-subs");
+        }
+        for sub in subs {
+            self.control("unsubscribe", &sub.channel, false);
+        }
+    }
+
+    fn publish(&mut self, p: Publish) {
+        let v5 = self.version() == ProtocolVersion::V5;
+        let ack = |code| (p.qos == QoS::AtLeastOnce).then_some(code).zip(p.packet_id);
+        if p.qos == QoS::ExactlyOnce {
+            return self.disconnect(
+                DisconnectReasonCode::QoSNotSupported,
+                "QoS 2 is not supported; the maximum QoS is 1",
+            );
+        }
+        if p.properties.topic_alias.is_some() {
+            return self.disconnect(
+                DisconnectReasonCode::TopicAliasInvalid,
+                "topic aliases are not supported (Topic Alias Maximum is 0)",
+            );
+        }
+        if p.retain {
+            return self.disconnect(
+                DisconnectReasonCode::RetainNotSupported,
+                "retained messages are not supported on this service",
+            );
+        }
+        if let Err(e) = topics::validate(&p.topic) {
+            return self.disconnect(DisconnectReasonCode::TopicNameInvalid, &e.to_string());
+        }
+        if p.payload.len() > self.config.max_message_bytes {
+            let text = format!(
+                "message is larger than {} bytes",
+                self.config.max_message_bytes
+            );
+            return self.disconnect(DisconnectReasonCode::PacketTooLarge, &text);
+        }
+        let allowed = match self.principal() {
+            Ok(principal) => principal.allows(Access::Write, &p.topic),
+            Err(_) => false,
+        };
+        if !allowed {
+            let text = format!("the token may not publish to {:?}", p.topic);
+            return match ack(PubAckReasonCode::NotAuthorized) {
+                Some((code, id)) if v5 => self.puback(id, code, Some(text)),
+                _ => self.disconnect(DisconnectReasonCode::NotAuthorized, &text),
+            };
+        }
+        let result = self.forward(&p);
+        match (result, ack(PubAckReasonCode::Success)) {
+            (Ok(()), Some((code, id))) => self.puback(id, code, None),
+            (Ok(()), None) => {}
+            (Err(why), Some((_, id))) if v5 => {
+                self.puback(id, PubAckReasonCode::UnspecifiedError, Some(why));
+            }
+            (Err(why), Some(_)) => self.disconnect(DisconnectReasonCode::UnspecifiedError, &why),
+            // QoS 0 promises nothing; the message is lost, the connection stays.
+            (Err(_), None) => {}
+        }
+    }
+
+    fn puback(&mut self, id: std::num::NonZeroU16, code: PubAckReasonCode, text: Option<String>) {
+        let mut ack = PubAck::new(id);
+        ack.reason_code = code;
+        if self.version() == ProtocolVersion::V5 {
+            ack.properties.reason_string = text;
+        }
+        self.send(&Packet::PubAck(ack));
+    }
+
+    /// Publishes a client's message to every subscriber of its topic.
+    fn forward(&mut self, p: &Publish) -> Result<(), String> {
+        let mut v5 = Publish::new(p.topic.clone(), Vec::new());
+        let props = &mut v5.properties;
+        props.payload_format_indicator = p.properties.payload_format_indicator;
+        props.message_expiry_interval = p.properties.message_expiry_interval;
+        props.content_type.clone_from(&p.properties.content_type);
+        props
+            .response_topic
+            .clone_from(&p.properties.response_topic);
+        props
+            .correlation_data
+            .clone_from(&p.properties.correlation_data);
+        props
+            .user_properties
+            .clone_from(&p.properties.user_properties);
+        let mut mqtt_v5 = Vec::new();
+        let mut mqtt_v311 = Vec::new();
+        let packet = |publish: &Publish, version, out: &mut Vec<u8>| {
+            let mut full = publish.clone();
+            full.payload.clone_from(&p.payload);
+            full.encode(version, out)
+                .map_err(|e| format!("cannot encode the message: {e}"))
+        };
+        packet(&v5, ProtocolVersion::V5, &mut mqtt_v5)?;
+        packet(
+            &Publish::new(p.topic.clone(), Vec::new()),
+            ProtocolVersion::V311,
+            &mut mqtt_v311,
+        )?;
+        let body = message::publish_body(&[Outgoing {
+            topic: &p.topic,
+            payload: &p.payload,
+            mqtt_v5,
+            mqtt_v311,
+            sender: Some(self.connection_id),
+        }]);
+        self.platform.publisher.publish(self.config, body)
+    }
+}
+
+/// The protocol level byte of a CONNECT packet, if it can be read.
+fn connect_level(bytes: &[u8]) -> Option<u8> {
+    // Fixed header: type byte and a Variable Byte Integer of up to 4 bytes.
+    let vbi = bytes.get(1..)?.iter().position(|b| b & 0x80 == 0)? + 1;
+    // Protocol name: 2-byte length (4) and "MQTT", then the level.
+    bytes.get(1 + vbi + 6).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_protocol_level_is_read_from_a_connect_prefix() {
+        assert_eq!(
+            connect_level(&[0x10, 0x10, 0, 4, b'M', b'Q', b'T', b'T', 5]),
+            Some(5)
+        );
+        assert_eq!(
+            connect_level(&[0x10, 0x80, 0x01, 0, 4, b'M', b'Q', b'T', b'T', 4]),
+            Some(4)
+        );
+        assert_eq!(connect_level(&[0x10]), None);
+    }
+}

@@ -1,0 +1,134 @@
+//! `/mqtt`: MQTT 5 and 3.1.1 over WebSocket, through Fanout's WebSocket-over-HTTP protocol.
+//!
+//! Fanout holds the WebSocket and turns each batch of client frames into a POST with
+//! `Content-Type: application/websocket-events` (events `OPEN`, `BINARY`, `CLOSE`, …),
+//! carrying the connection's metadata as `Meta-*` headers (see [`session`]). The answer
+//! is events too: the MQTT packets for the client as `BINARY` events, Fanout control
+//! messages (`c:{"type":"subscribe",…}` `TEXT` events, understood because the OPEN answer
+//! negotiates the `grip` extension), and `CLOSE` to end the connection.
+//!
+//! - The OPEN answer selects the `mqtt` subprotocol (a client that does not offer it is
+//!   refused with 400) and asks Fanout for a request every [`KEEP_ALIVE_INTERVAL`] seconds
+//!   of silence (`Keep-Alive-Interval`), so token expiry and the MQTT keep alive are
+//!   enforced even on an idle connection.
+//! - MQTT packets may be split across WebSocket messages and requests, and one message may
+//!   hold several packets. Fanout (Pushpin 1.36) does not implement
+//!   `Content-Bytes-Accepted`, so the bytes of an incomplete packet are kept in connection
+//!   metadata (`mqtt-buf`) and prepended to the next request's bytes.
+//!
+//! The packet-level behaviour is in [`connection`].
+
+mod connection;
+pub use connection::MAX_SUBSCRIPTIONS;
+mod session;
+
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+
+use pubsub_codec::wsevents::{self, Event};
+use pubsub_middleware::ports::Platform;
+use pubsub_middleware::{Config, Error, Request, Response, Result};
+
+use connection::Connection;
+use session::Session;
+
+/// Seconds of silence after which Fanout sends an empty request for the connection.
+pub const KEEP_ALIVE_INTERVAL: u32 = 30;
+
+const EVENTS: &str = "application/websocket-events";
+
+/// A `GET /mqtt` that carries a verified `Grip-Sig`: not how Fanout speaks to the app.
+pub fn get(_req: Request) -> Result {
+    Err(Error::BadRequest(
+        "WebSocket-over-HTTP requests are POSTs with Content-Type application/websocket-events"
+            .into(),
+    ))
+}
+
+/// Handles one WebSocket-over-HTTP request of an MQTT connection.
+pub fn websocket(platform: &Platform, req: Request) -> Result {
+    let content_type = req.headers().get(CONTENT_TYPE).map(HeaderValue::as_bytes);
+    if content_type != Some(EVENTS.as_bytes()) {
+        return Err(Error::BadRequest(format!("Content-Type must be {EVENTS}")));
+    }
+    let config = req
+        .extensions()
+        .get::<Config>()
+        .expect("LoadConfig runs before mqtt::websocket");
+    let events = wsevents::parse(req.body())
+        .map_err(|e| Error::BadRequest(format!("malformed WebSocket-over-HTTP body: {e}")))?;
+    let connection_id = req
+        .headers()
+        .get("connection-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let session = Session::from_headers(req.headers())?;
+    let mut conn = Connection::new(platform, config, &connection_id, session);
+
+    let mut opened = false;
+    let mut incoming = std::mem::take(&mut conn.session.buffer);
+    let had_buffer = !incoming.is_empty();
+    for event in &events {
+        match event {
+            Event::Open => {
+                if !offers_mqtt(&req) {
+                    return Err(Error::BadRequest(
+                        "the WebSocket must offer the `mqtt` subprotocol".into(),
+                    ));
+                }
+                opened = true;
+                wsevents::write_open(&mut conn.out);
+            }
+            Event::Binary(bytes) => incoming.extend_from_slice(bytes),
+            // [MQTT-6.0.0-1]: MQTT travels in binary data frames only.
+            Event::Text(_) => conn.close(1003),
+            Event::Ping(data) => wsevents::write_pong(&mut conn.out, data),
+            Event::Pong(_) => {}
+            Event::Close(code, _) => {
+                conn.close_quietly();
+                wsevents::write_close(&mut conn.out, code.unwrap_or(1000));
+            }
+            Event::Disconnect => conn.close_quietly(),
+        }
+        if conn.closed {
+            break;
+        }
+    }
+    if !conn.closed {
+        conn.check_liveness();
+    }
+    if !conn.closed {
+        conn.receive(&incoming, had_buffer);
+    }
+
+    let (session, body) = conn.finish();
+    let mut res = Response::new(body);
+    let h = res.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(EVENTS));
+    if opened {
+        h.insert("sec-websocket-protocol", HeaderValue::from_static("mqtt"));
+        h.insert("sec-websocket-extensions", HeaderValue::from_static("grip"));
+        h.insert(
+            "keep-alive-interval",
+            HeaderValue::from(KEEP_ALIVE_INTERVAL),
+        );
+    }
+    for (name, value) in session.changes() {
+        let name = HeaderName::try_from(name)
+            .map_err(|e| Error::Internal(format!("meta header name: {e}")))?;
+        let value = HeaderValue::try_from(value)
+            .map_err(|e| Error::Internal(format!("meta header value: {e}")))?;
+        h.insert(name, value);
+    }
+    Ok(res)
+}
+
+/// Whether the handshake offered the `mqtt` subprotocol (the header may list several).
+fn offers_mqtt(req: &Request) -> bool {
+    req.headers()
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("mqtt"))
+}
