@@ -31,6 +31,10 @@ use pubsub_middleware::{topics, Config, Error};
 use super::session::{Session, Sub};
 use crate::message::{self, Outgoing};
 
+/// With the `grip` WebSocket extension, a message from the app to the client must start
+/// with this prefix (Fanout strips it); unprefixed messages are not delivered.
+const MESSAGE_PREFIX: &[u8] = b"m:";
+
 /// The most subscriptions one connection may hold.
 pub const MAX_SUBSCRIPTIONS: usize = 32;
 
@@ -80,10 +84,20 @@ impl<'a> Connection<'a> {
     }
 
     fn send(&mut self, packet: &Packet) {
-        let mut bytes = Vec::with_capacity(packet.encoded_len(self.version()));
+        let mut bytes =
+            Vec::with_capacity(MESSAGE_PREFIX.len() + packet.encoded_len(self.version()));
+        bytes.extend_from_slice(MESSAGE_PREFIX);
         if packet.encode(self.version(), &mut bytes).is_ok() {
             wsevents::write_binary(&mut self.out, &bytes);
         }
+    }
+
+    /// Sends raw packet bytes to the client.
+    fn send_raw(&mut self, packet: &[u8]) {
+        let mut bytes = Vec::with_capacity(MESSAGE_PREFIX.len() + packet.len());
+        bytes.extend_from_slice(MESSAGE_PREFIX);
+        bytes.extend_from_slice(packet);
+        wsevents::write_binary(&mut self.out, &bytes);
     }
 
     fn control(&mut self, kind: &str, channel: &str, skip_self: bool) {
@@ -196,7 +210,7 @@ impl<'a> Connection<'a> {
             }
         } else if let Some(code) = e.connack_return_code_v311() {
             // 3.1.1 CONNACK: type 2, length 2, no session present, the return code.
-            wsevents::write_binary(&mut self.out, &[0x20, 0x02, 0x00, code]);
+            self.send_raw(&[0x20, 0x02, 0x00, code]);
         }
         self.close(1002);
     }
@@ -225,7 +239,7 @@ impl<'a> Connection<'a> {
             Packet::Publish(p) => self.publish(p),
             Packet::Subscribe(s) => self.subscribe(s),
             Packet::Unsubscribe(u) => self.unsubscribe(u),
-            Packet::PingReq => wsevents::write_binary(&mut self.out, &mqtt::PINGRESP_BYTES),
+            Packet::PingReq => self.send_raw(&mqtt::PINGRESP_BYTES),
             Packet::Disconnect(_) => {
                 self.unsubscribe_all();
                 self.close(1000);
@@ -301,6 +315,11 @@ impl<'a> Connection<'a> {
         }
         self.session.user = self.connection_id.to_owned();
         self.session.touch("user");
+        // Pushpin's filters read the subscription's metadata from its handler, which only
+        // learns it from a set-meta control message (Set-Meta-* reaches the proxy only).
+        let set_meta =
+            serde_json::json!({"type": "set-meta", "name": "user", "value": self.connection_id});
+        wsevents::control_message(&mut self.out, &set_meta.to_string());
     }
 
     /// The token of the connection, verified once per request.

@@ -1,0 +1,209 @@
+//! Shared pieces of the end-to-end tests: one real stack (Pushpin + Viceroy running the
+//! release wasm) per test binary, dev tokens, and small blocking HTTP and SSE clients.
+#![allow(unreachable_pub, dead_code, missing_docs)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use pubsub_devstack::{dev_token, Stack, StackOptions};
+
+/// The stack shared by the tests of one binary; its processes stop when the binary exits.
+pub fn stack() -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK.get_or_init(|| {
+        Stack::start(StackOptions {
+            // PUBSUB_STACK_LOGS=1 copies Viceroy's and Pushpin's output to stderr.
+            quiet: std::env::var_os("PUBSUB_STACK_LOGS").is_none(),
+            ..StackOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("cannot start the local stack: {e}"))
+    })
+}
+
+/// A dev token (signed with the seeded `dev` key) valid for an hour.
+pub fn token(read: &[&str], write: &[&str]) -> String {
+    dev_token(read, write)
+}
+
+/// A topic name no other test uses.
+pub fn unique(name: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(5))
+        .timeout_read(Duration::from_secs(20))
+        .build()
+}
+
+/// Percent-encodes a query value.
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A response: status, selected headers, body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
+    let res = match result {
+        Ok(res) | Err(ureq::Error::Status(_, res)) => res,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let status = res.status();
+    let headers = res
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| res.header(&n).map(|v| (n.clone(), v.to_owned())))
+        .collect();
+    let mut body = Vec::new();
+    res.into_reader()
+        .take(1 << 20)
+        .read_to_end(&mut body)
+        .expect("read body");
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Sends `method path` to the app with `headers` and `body`.
+pub fn send(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut req = agent().request(method, &format!("{}{path}", stack().app_url()));
+    for (n, v) in headers {
+        req = req.set(n, v);
+    }
+    reply(req.send_bytes(body))
+}
+
+/// Publishes `body` to `topic` over HTTP with a token in the `Authorization` header.
+pub fn publish(topic: &str, body: &[u8], token: &str) -> Reply {
+    send(
+        "POST",
+        &format!("/events?topic={}", enc(topic)),
+        &[("Authorization", &format!("Bearer {token}"))],
+        body,
+    )
+}
+
+/// One server-sent event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Event {
+    pub event: String,
+    pub data: String,
+    pub id: Option<String>,
+}
+
+/// An open SSE stream; events are parsed on a thread and read with a timeout.
+pub struct Sse {
+    pub status: u16,
+    pub content_type: String,
+    events: Receiver<Event>,
+}
+
+impl Sse {
+    /// Opens `GET path` on the app.
+    pub fn open(path: &str, headers: &[(&str, &str)]) -> Sse {
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(5))
+            .build();
+        let mut req = agent.get(&format!("{}{path}", stack().app_url()));
+        for (n, v) in headers {
+            req = req.set(n, v);
+        }
+        let res = match req.call() {
+            Ok(res) | Err(ureq::Error::Status(_, res)) => res,
+            Err(e) => panic!("subscribe failed: {e}"),
+        };
+        let status = res.status();
+        let content_type = res.content_type().to_owned();
+        let (tx, events) = mpsc::channel();
+        let reader = BufReader::new(res.into_reader());
+        std::thread::spawn(move || {
+            let mut ev = Event::default();
+            let mut data: Vec<String> = Vec::new();
+            for line in reader.lines() {
+                let Ok(line) = line else { break };
+                if line.is_empty() {
+                    ev.data = data.join("\n");
+                    data.clear();
+                    if tx.send(std::mem::take(&mut ev)).is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                let (field, value) = line.split_once(':').unwrap_or((&line, ""));
+                let value = value.strip_prefix(' ').unwrap_or(value);
+                match field {
+                    "event" => ev.event = value.to_owned(),
+                    "data" => data.push(value.to_owned()),
+                    "id" => ev.id = Some(value.to_owned()),
+                    _ => {}
+                }
+            }
+        });
+        Sse {
+            status,
+            content_type,
+            events,
+        }
+    }
+
+    /// Opens a subscription and waits for its `stream-open` event.
+    pub fn subscribe(path: &str) -> Sse {
+        let sse = Sse::open(path, &[]);
+        assert_eq!(sse.status, 200, "subscribe {path}");
+        let first = sse.next().expect("stream-open");
+        assert_eq!(first.event, "stream-open");
+        sse
+    }
+
+    /// The next event other than `keep-alive`, waiting at most 10 s.
+    pub fn next(&self) -> Option<Event> {
+        self.next_within(Duration::from_secs(10))
+    }
+
+    pub fn next_within(&self, wait: Duration) -> Option<Event> {
+        loop {
+            let ev = self.events.recv_timeout(wait).ok()?;
+            if ev.event != "keep-alive" {
+                return Some(ev);
+            }
+        }
+    }
+}
