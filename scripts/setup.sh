@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Installs what Edge Pub/Sub needs to build, run and test locally on a Debian machine.
+# Idempotent: every step checks first and does nothing when the tool is already there.
+#   - Rust target wasm32-wasip1 (the Compute app)
+#   - Pushpin 1.36 (Debian package `pushpin`; Fanout's open-source twin)
+#   - Viceroy 0.22.0 (Fastly's local Compute server, built with cargo: ~10 minutes)
+# Runs as root, or uses sudo for apt-get when it is available.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+VICEROY_VERSION=0.22.0
+
+# Cargo's bin directory holds viceroy; make sure this script (and its callers) see it.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+if ! command -v cargo >/dev/null 2>&1; then
+  log "cargo not found: install Rust with rustup (https://rustup.rs) first"
+  exit 1
+fi
+
+# 1. wasm target
+if command -v rustup >/dev/null 2>&1; then
+  if ! rustup target list --installed | grep -qx 'wasm32-wasip1'; then
+    log "adding Rust target wasm32-wasip1"
+    rustup target add wasm32-wasip1
+  fi
+else
+  log "rustup not found; make sure the wasm32-wasip1 target is installed"
+fi
+
+# 2. Pushpin
+if ! command -v pushpin >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+  elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+  else
+    log "pushpin is missing and installing it needs root (apt-get install pushpin)"
+    exit 1
+  fi
+  log "installing pushpin with apt-get"
+  "${SUDO[@]}" apt-get update
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y pushpin
+fi
+
+# 3. Viceroy
+installed_viceroy="$(viceroy --version 2>/dev/null || true)"
+case "$installed_viceroy" in
+  *" $VICEROY_VERSION"*) ;;
+  *)
+    log "installing viceroy $VICEROY_VERSION with cargo (found: ${installed_viceroy:-none});" \
+      "this takes about 10 minutes"
+    cargo install viceroy --version "$VICEROY_VERSION" --locked
+    ;;
+esac
+
+# 4. JavaScript test dependencies (tests/js).
+# >>> npm ci for tests/js goes here (added with the JS end-to-end tests) <<<
+
+log "ok: $(pushpin --version 2>/dev/null | head -n1), $(viceroy --version), wasm32-wasip1"
+
+# ------------------------------------------------------------------------------------------
+# 5. Fastly CLI (added with the keys/deploy work; see docs/keys-and-deploy.md).
+#    The npm package @fastly/cli, pinned by tools/fastly-cli/package.json and its lockfile,
+#    for `fastly compute serve` / `pack` / `validate` and tests/e2e_fastly_cli.rs. npm puts
+#    the CLI's native binary in tools/fastly-cli/node_modules/@fastly/cli-<os>-<arch>/fastly;
+#    run that one, not the Node wrapper in node_modules/.bin, so stopping it stops its
+#    children.
+# ------------------------------------------------------------------------------------------
+fastly_cli_dir=tools/fastly-cli
+fastly_cli_want="$(sed -n 's/.*"@fastly\/cli": *"\([^"]*\)".*/\1/p' "$fastly_cli_dir/package.json")"
+fastly_cli_bin="$(ls "$fastly_cli_dir"/node_modules/@fastly/cli-*/fastly 2>/dev/null | head -n1 || true)"
+fastly_cli_have="$([ -n "$fastly_cli_bin" ] && "$fastly_cli_bin" version 2>/dev/null | head -n1 || true)"
+case "$fastly_cli_have" in
+  *" v$fastly_cli_want "*) ;;
+  *)
+    if ! command -v npm >/dev/null 2>&1; then
+      if [ "$(id -u)" -eq 0 ]; then
+        FASTLY_SUDO=()
+      elif command -v sudo >/dev/null 2>&1; then
+        FASTLY_SUDO=(sudo)
+      else
+        log "npm is missing and installing it needs root (apt-get install npm)"
+        exit 1
+      fi
+      log "installing npm with apt-get"
+      "${FASTLY_SUDO[@]}" apt-get update
+      "${FASTLY_SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y npm
+    fi
+    # `npm install`, not `npm ci`: @fastly/cli 16.1.0 names optional per-platform packages
+    # that were never published for some platforms, which `npm ci` reports as a lockfile
+    # mismatch. The lockfile still pins the versions and integrity hashes.
+    log "installing the Fastly CLI $fastly_cli_want (npm install in $fastly_cli_dir)"
+    (cd "$fastly_cli_dir" && npm install --no-audit --no-fund)
+    fastly_cli_bin="$(ls "$fastly_cli_dir"/node_modules/@fastly/cli-*/fastly | head -n1)"
+    ;;
+esac
+log "ok: $("$fastly_cli_bin" version | head -n1) at $fastly_cli_bin"
