@@ -6,6 +6,8 @@
 //! /events GET   RequireFeature(sse) ─> FanoutHandoff ─> Acl(read) ─> sse::subscribe
 //! /events POST  RequireFeature(http-publish) ─> Acl(write) ─> publish::publish
 //! /mqtt GET|POST RequireFeature(mqtt) ─> FanoutHandoff ─> mqtt::websocket
+//! /admin/keys GET, POST, /admin/keys/{id} DELETE
+//!               RequireFeature(admin) ─> AdminAuth ─> admin::{list, create, revoke}
 //! ```
 //!
 //! To add a layer of your own, write a [`Layer`] over [`Router`] whose service has
@@ -18,8 +20,9 @@ use std::convert::Infallible;
 use http::Method;
 use tower_service::Service;
 
-use pubsub_handlers::{mqtt, publish, sse};
+use pubsub_handlers::{admin, mqtt, publish, sse};
 use pubsub_middleware::acl::AclLayer;
+use pubsub_middleware::admin_auth::AdminAuthLayer;
 use pubsub_middleware::cors::CorsLayer;
 use pubsub_middleware::error_map::ErrorMapLayer;
 use pubsub_middleware::extract_auth::ExtractAuthLayer;
@@ -54,7 +57,25 @@ pub fn routes(platform: &Platform) -> Router {
     let ws = platform.clone();
     let mqtt_post = RequireFeatureLayer(Feature::Mqtt)
         .layer(FanoutHandoffLayer.layer(handler(move |req| mqtt::websocket(&ws, req))));
+    let admin_auth = AdminAuthLayer::new(platform.clone());
+    let admin_route = |f: fn(&Platform, Request) -> Result<Response, Error>| {
+        let platform = platform.clone();
+        boxed(
+            RequireFeatureLayer(Feature::Admin)
+                .layer(admin_auth.layer(handler(move |req| f(&platform, req)))),
+        )
+    };
     Router::new()
+        .route(
+            "/admin/keys",
+            MethodRouter::new("GET, POST, OPTIONS")
+                .on(Method::GET, admin_route(admin::list))
+                .on(Method::POST, admin_route(admin::create)),
+        )
+        .route(
+            "/admin/keys/{id}",
+            MethodRouter::new("DELETE, OPTIONS").on(Method::DELETE, admin_route(admin::revoke)),
+        )
         .route(
             "/events",
             MethodRouter::new("GET, POST, OPTIONS")

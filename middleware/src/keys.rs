@@ -90,11 +90,43 @@ impl KeyRecord {
                 DecodingKey::from_ec_pem(public.as_bytes()).map_err(broken)
             }
             KeyMaterial::Eddsa { public } => {
-                DecodingKey::from_ed_pem(public.as_bytes()).map_err(broken)
+                let key = DecodingKey::from_ed_pem(public.as_bytes()).map_err(broken)?;
+                // jsonwebtoken slices the first 32 bytes without checking: refuse a short
+                // key here rather than panic while verifying.
+                if key.as_bytes().len() != ED25519_KEY_LEN {
+                    return Err(Error::Internal(format!(
+                        "stored Ed25519 key has {} bytes, not {ED25519_KEY_LEN}",
+                        key.as_bytes().len()
+                    )));
+                }
+                Ok(key)
             }
         }
     }
+
+    /// Checks, before the key is stored, that it can verify tokens: the PEM parses, an
+    /// EC key is a point on P-256, an Ed25519 key is a valid 32-byte public key, an HS256
+    /// secret is not empty. `Err` says what is wrong, for a 400 answer.
+    pub fn check(&self) -> Result<(), String> {
+        if let KeyMaterial::Hs256 { secret } = &self.material {
+            if secret.is_empty() {
+                return Err("an HS256 secret must not be empty".into());
+            }
+        }
+        let key = self.decoding_key().map_err(|e| match e {
+            Error::Internal(why) => why,
+            other => other.to_string(),
+        })?;
+        // Building a verifier is what parses the point; an empty signature then simply
+        // fails to match, which is not an error.
+        jsonwebtoken::crypto::verify("", b"", &key, self.algorithm())
+            .map(|_| ())
+            .map_err(|e| format!("the {} key cannot verify tokens: {e}", self.kind()))
+    }
 }
+
+/// Length of an Ed25519 public key, in bytes.
+const ED25519_KEY_LEN: usize = 32;
 
 /// Checks that `kid` is a usable key id: 1 to 64 characters from `[A-Za-z0-9_-]`.
 pub fn validate_id(kid: &str) -> Result<(), Error> {

@@ -11,6 +11,7 @@
 //! [`Ready::into_inner`](std::future::Ready::into_inner), no executor needed.
 
 pub mod acl;
+pub mod admin_auth;
 pub mod cors;
 pub mod error;
 pub mod error_map;

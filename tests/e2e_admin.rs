@@ -1,0 +1,100 @@
+//! The admin API on the real stack (Viceroy running the wasm app, Pushpin holding the
+//! streams): create a key with `POST /admin/keys`, mint a token with the token tool's
+//! library, exchange a message over SSE and HTTP publish, revoke the key, and see the
+//! same token refused.
+//!
+//! The stack's Secret Store has `admin-token` = `local-admin-token` (fastly.toml), which
+//! is the only admin credential locally: Viceroy cannot validate a Fastly API token.
+
+#[path = "support/e2e.rs"]
+mod e2e;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use e2e::*;
+
+const ADMIN_TOKEN: &str = "local-admin-token";
+
+fn admin(method: &str, path: &str, body: &[u8]) -> Reply {
+    send(method, path, &[("Fastly-Key", ADMIN_TOKEN)], body)
+}
+
+fn json(reply: &Reply) -> serde_json::Value {
+    serde_json::from_slice(&reply.body).unwrap_or_else(|e| panic!("{e}: {}", reply.text()))
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Mints a token the way `pubsub-token --kid ID --secret VALUE --read T --write T` does.
+fn mint(kid: &str, value: &str, topic: &str) -> String {
+    let key = pubsub_token::SigningKey::hs256(value).expect("secret");
+    let topics = [topic.to_owned()];
+    pubsub_token::mint(kid, &key, &topics, &topics, 600, now()).expect("token")
+}
+
+#[test]
+fn a_key_created_over_http_carries_messages_until_it_is_revoked() {
+    let created = admin("POST", "/admin/keys", b"");
+    assert_eq!(created.status, 200, "{}", created.text());
+    assert_eq!(created.header("content-type"), Some("application/json"));
+    let created = json(&created);
+    let id = created["id"].as_str().expect("id").to_owned();
+    let value = created["value"].as_str().expect("value");
+
+    let listed = json(&admin("GET", "/admin/keys", b""));
+    assert!(
+        listed["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .any(|k| k["id"] == id.as_str() && k["kind"] == "hs256"),
+        "{listed}"
+    );
+
+    let topic = unique("admin");
+    let token = mint(&id, value, &topic);
+    let sse = Sse::subscribe(&format!("/events?topic={}&auth={token}", enc(&topic)));
+    let published = publish(&topic, b"signed with a fresh key", &token);
+    assert_eq!(published.status, 200, "{}", published.text());
+    let got = sse.next().expect("the message");
+    assert_eq!(
+        (got.event.as_str(), got.data.as_str()),
+        ("message", "signed with a fresh key")
+    );
+
+    let revoked = admin("DELETE", &format!("/admin/keys/{id}"), b"");
+    assert_eq!(revoked.status, 204, "{}", revoked.text());
+    let refused = publish(&topic, b"after revocation", &token);
+    assert_eq!(refused.status, 401, "{}", refused.text());
+    assert!(
+        sse.next_within(std::time::Duration::from_secs(2)).is_none(),
+        "nothing is delivered after the refusal"
+    );
+    let resubscribe = Sse::open(&format!("/events?topic={}&auth={token}", enc(&topic)), &[]);
+    assert_eq!(resubscribe.status, 401);
+    assert_eq!(
+        resubscribe.next().map(|e| e.event),
+        Some("stream-error".to_owned())
+    );
+    assert_eq!(
+        admin("DELETE", &format!("/admin/keys/{id}"), b"").status,
+        404
+    );
+}
+
+#[test]
+fn the_admin_api_refuses_missing_or_wrong_credentials() {
+    let cases: [(&[(&str, &str)], u16); 3] = [
+        (&[], 401),
+        (&[("Fastly-Key", "not-the-admin-token")], 401),
+        (&[("Fastly-Key", ADMIN_TOKEN)], 200),
+    ];
+    for (headers, status) in cases {
+        let reply = send("GET", "/admin/keys", headers, b"");
+        assert_eq!(reply.status, status, "{headers:?}: {}", reply.text());
+    }
+}
