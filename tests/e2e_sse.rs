@@ -105,7 +105,8 @@ fn http_errors_have_the_right_status_and_a_one_line_reason() {
     let writer = token(&[], &[&topic]);
     let path = format!("/events?topic={}", enc(&topic));
     let bearer = |t: &str| format!("Bearer {t}");
-    let cases: Vec<(&str, String, Vec<(&str, String)>, Vec<u8>, u16)> = vec![
+    type Case<'a> = (&'a str, String, Vec<(&'a str, String)>, Vec<u8>, u16);
+    let cases: Vec<Case<'_>> = vec![
         ("POST", path.clone(), vec![], b"x".to_vec(), 401),
         (
             "POST",

@@ -139,7 +139,7 @@ impl Service<Request> for Router {
         else {
             return std::future::ready(Err(Error::MethodNotAllowed(methods.allow)));
         };
-        if matched.params.len() > 0 {
+        if !matched.params.is_empty() {
             let params = matched
                 .params
                 .iter()

@@ -66,8 +66,10 @@ impl Native {
     }
 
     pub fn token(&self, read: &[&str], write: &[&str]) -> String {
-        let mut header = Header::default();
-        header.kid = Some(KID.into());
+        let header = Header {
+            kid: Some(KID.into()),
+            ..Header::default()
+        };
         let claims = serde_json::json!({
             "x-fastly-read": read, "x-fastly-write": write, "exp": self.now() + 3600,
         });
