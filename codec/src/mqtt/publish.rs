@@ -1,0 +1,357 @@
+//! PUBLISH (spec §3.3): an application message, whose QoS, DUP and RETAIN
+//! live in the fixed-header flags.
+
+use std::num::NonZeroU16;
+
+use super::primitives::{prefixed_len, put_string, put_u16, Reader};
+use super::properties::{self, Properties};
+use super::{
+    encode_frame, frame_size, open_frame, topic, DecodeError, EncodeError, PacketType,
+    ProtocolVersion, QoS,
+};
+
+const FLAG_DUP: u8 = 0x08;
+const QOS_SHIFT: u8 = 1;
+const FLAG_RETAIN: u8 = 0x01;
+
+/// A PUBLISH packet.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Publish {
+    /// DUP: this is a re-delivery. Always false at QoS 0.
+    pub dup: bool,
+    /// Delivery QoS. QoS 2 decodes so the caller can refuse it with the
+    /// proper reason code.
+    pub qos: QoS,
+    /// RETAIN.
+    pub retain: bool,
+    /// Topic name; no wildcards. Empty only in MQTT 5 with a Topic Alias.
+    pub topic: String,
+    /// Packet identifier: present exactly when `qos` is above 0.
+    pub packet_id: Option<NonZeroU16>,
+    /// PUBLISH properties (5.0 only).
+    pub properties: Properties,
+    /// Application payload.
+    pub payload: Vec<u8>,
+}
+
+impl Publish {
+    /// A QoS 0, non-retained message.
+    pub fn new(topic: impl Into<String>, payload: impl Into<Vec<u8>>) -> Self {
+        Self {
+            topic: topic.into(),
+            payload: payload.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Decodes one complete PUBLISH frame.
+    pub fn decode(packet: &[u8], version: ProtocolVersion) -> Result<Self, DecodeError> {
+        let (first, body) = open_frame(packet, PacketType::Publish, version)?;
+        Self::decode_body(first, body, version)
+    }
+
+    pub(crate) fn decode_body(
+        first: u8,
+        body: &[u8],
+        version: ProtocolVersion,
+    ) -> Result<Self, DecodeError> {
+        let dup = first & FLAG_DUP != 0;
+        let retain = first & FLAG_RETAIN != 0;
+        let qos = QoS::try_from((first >> QOS_SHIFT) & 0x03)
+            .map_err(|_| DecodeError::InvalidPublishQos)?;
+        if dup && qos == QoS::AtMostOnce {
+            return Err(DecodeError::DupWithQos0);
+        }
+
+        let mut r = Reader::new(body);
+        let topic = r.string("topic name")?;
+        if topic::has_wildcard(topic) {
+            return Err(DecodeError::WildcardInTopicName {
+                topic: topic.to_owned(),
+            });
+        }
+        let packet_id = match qos {
+            QoS::AtMostOnce => None,
+            QoS::AtLeastOnce | QoS::ExactlyOnce => Some(r.packet_id(PacketType::Publish)?),
+        };
+        let properties = match version {
+            ProtocolVersion::V5 => Properties::decode(&mut r, &properties::PUBLISH)?,
+            ProtocolVersion::V311 => Properties::default(),
+        };
+        // An empty topic means "use the topic this alias stands for", which
+        // only MQTT 5 has.
+        if topic.is_empty() && properties.topic_alias.is_none() {
+            return Err(DecodeError::EmptyTopicName);
+        }
+        Ok(Self {
+            dup,
+            qos,
+            retain,
+            topic: topic.to_owned(),
+            packet_id,
+            properties,
+            payload: r.rest().to_vec(),
+        })
+    }
+
+    fn body_len(&self, version: ProtocolVersion) -> usize {
+        let mut len = prefixed_len(self.topic.as_bytes());
+        if self.packet_id.is_some() {
+            len += 2;
+        }
+        if version == ProtocolVersion::V5 {
+            len += self.properties.wire_len();
+        }
+        len + self.payload.len()
+    }
+
+    /// Size of the encoded packet — compare it with the receiver's Maximum
+    /// Packet Size before sending.
+    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
+        frame_size(self.body_len(version))
+    }
+
+    /// Appends the packet. 3.1.1 has no properties, so they are left out there.
+    pub fn encode(&self, version: ProtocolVersion, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        if self.packet_id.is_some() != (self.qos != QoS::AtMostOnce) {
+            return Err(EncodeError::PacketIdMismatch { qos: self.qos });
+        }
+        let mut first = ((PacketType::Publish as u8) << 4) | ((self.qos as u8) << QOS_SHIFT);
+        if self.dup {
+            first |= FLAG_DUP;
+        }
+        if self.retain {
+            first |= FLAG_RETAIN;
+        }
+        encode_frame(out, first, self.body_len(version), |out| {
+            put_string(out, &self.topic, "topic name")?;
+            if let Some(id) = self.packet_id {
+                put_u16(out, id.get());
+            }
+            if version == ProtocolVersion::V5 {
+                self.properties.encode(out, &properties::PUBLISH)?;
+            }
+            out.extend_from_slice(&self.payload);
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::mqtt::test_util::{assert_round_trip, hex};
+    use crate::mqtt::{decode, Packet, PayloadFormat, PropertyId};
+
+    fn qos1(topic: &str, id: u16, payload: &[u8]) -> Publish {
+        Publish {
+            qos: QoS::AtLeastOnce,
+            packet_id: NonZeroU16::new(id),
+            ..Publish::new(topic, payload)
+        }
+    }
+
+    #[test]
+    fn qos0_publish_has_no_packet_id() {
+        let publish = Publish::new("a/b", b"hi".to_vec());
+        assert_round_trip(
+            &Packet::Publish(publish.clone()),
+            ProtocolVersion::V311,
+            &hex("3007 0003 612f62 6869"),
+        );
+        assert_round_trip(
+            &Packet::Publish(publish),
+            ProtocolVersion::V5,
+            &hex("3008 0003 612f62 00 6869"),
+        );
+    }
+
+    #[test]
+    fn qos1_retained_duplicate_publish_sets_all_three_flags() {
+        let publish = Publish {
+            dup: true,
+            retain: true,
+            ..qos1("t", 10, b"x")
+        };
+        assert_round_trip(
+            &Packet::Publish(publish),
+            ProtocolVersion::V311,
+            &hex("3b06 0001 74 000a 78"),
+        );
+    }
+
+    #[test]
+    fn qos2_publish_decodes_so_it_can_be_refused() {
+        let packet = decode(&hex("3406 0001 74 0001 78"), ProtocolVersion::V311).unwrap();
+        let Packet::Publish(publish) = packet else {
+            panic!("not a publish: {packet:?}")
+        };
+        assert_eq!(publish.qos, QoS::ExactlyOnce);
+        assert_eq!(publish.packet_id, NonZeroU16::new(1));
+    }
+
+    #[test]
+    fn v5_publish_carries_its_properties_and_an_empty_payload() {
+        let publish = Publish {
+            properties: Properties {
+                payload_format_indicator: Some(PayloadFormat::Utf8),
+                message_expiry_interval: Some(120),
+                response_topic: Some("r".into()),
+                correlation_data: Some(vec![0xab]),
+                subscription_identifiers: vec![1, 200],
+                content_type: Some("c".into()),
+                user_properties: vec![("k".into(), "v".into())],
+                ..Properties::default()
+            },
+            ..qos1("t", 2, b"")
+        };
+        let bytes = hex("3225 0001 74 0002 1f \
+             0101 \
+             0200000078 \
+             030001 63 \
+             080001 72 \
+             090001 ab \
+             0b01 \
+             0bc801 \
+             26 0001 6b 0001 76");
+        assert_round_trip(&Packet::Publish(publish), ProtocolVersion::V5, &bytes);
+    }
+
+    #[test]
+    fn v5_publish_may_have_an_empty_topic_with_a_topic_alias() {
+        let publish = Publish {
+            properties: Properties {
+                topic_alias: NonZeroU16::new(7),
+                ..Properties::default()
+            },
+            ..Publish::new("", b"p".to_vec())
+        };
+        assert_round_trip(
+            &Packet::Publish(publish),
+            ProtocolVersion::V5,
+            &hex("3007 0000 03 230007 70"),
+        );
+    }
+
+    #[test]
+    fn invalid_publishes_are_rejected() {
+        use DecodeError as E;
+        let cases = [
+            (
+                "3606 0001 74 0001 78",
+                ProtocolVersion::V311,
+                E::InvalidPublishQos,
+            ),
+            ("3804 0001 74 78", ProtocolVersion::V311, E::DupWithQos0),
+            (
+                "3005 0002 2b2b 78",
+                ProtocolVersion::V311,
+                E::WildcardInTopicName { topic: "++".into() },
+            ),
+            (
+                "3006 0004 612f2362",
+                ProtocolVersion::V311,
+                E::WildcardInTopicName {
+                    topic: "a/#b".into(),
+                },
+            ),
+            ("3003 0000 78", ProtocolVersion::V311, E::EmptyTopicName),
+            ("3004 0000 00 78", ProtocolVersion::V5, E::EmptyTopicName),
+            (
+                "3205 0001 74 0000",
+                ProtocolVersion::V311,
+                E::ZeroPacketId {
+                    packet: PacketType::Publish,
+                },
+            ),
+            (
+                "3204 0001 74 00",
+                ProtocolVersion::V311,
+                E::UnexpectedEnd {
+                    field: "packet identifier",
+                },
+            ),
+            (
+                "3003 0005 74",
+                ProtocolVersion::V311,
+                E::UnexpectedEnd {
+                    field: "topic name",
+                },
+            ),
+            (
+                "3004 0002 74c0",
+                ProtocolVersion::V311,
+                E::InvalidUtf8 {
+                    field: "topic name",
+                },
+            ),
+            (
+                "3004 0002 7400",
+                ProtocolVersion::V311,
+                E::NullCharacter {
+                    field: "topic name",
+                },
+            ),
+            (
+                "3006 0001 74 02 2301",
+                ProtocolVersion::V5,
+                E::UnexpectedEnd {
+                    field: "Topic Alias",
+                },
+            ),
+            (
+                "3007 0001 74 03 210001",
+                ProtocolVersion::V5,
+                E::PropertyNotAllowed {
+                    id: PropertyId::ReceiveMaximum,
+                    context: "PUBLISH",
+                },
+            ),
+            (
+                "300a 0001 74 06 230001 230002",
+                ProtocolVersion::V5,
+                E::DuplicateProperty {
+                    id: PropertyId::TopicAlias,
+                },
+            ),
+        ];
+        for (bytes, version, err) in cases {
+            assert_eq!(decode(&hex(bytes), version), Err(err), "{bytes}");
+        }
+    }
+
+    #[test]
+    fn encoding_insists_that_the_packet_id_matches_the_qos() {
+        let mut out = Vec::new();
+        let mut no_id = qos1("t", 1, b"");
+        no_id.packet_id = None;
+        assert_eq!(
+            no_id.encode(ProtocolVersion::V5, &mut out),
+            Err(EncodeError::PacketIdMismatch {
+                qos: QoS::AtLeastOnce
+            })
+        );
+        let mut stray_id = Publish::new("t", b"".to_vec());
+        stray_id.packet_id = NonZeroU16::new(1);
+        assert_eq!(
+            stray_id.encode(ProtocolVersion::V5, &mut out),
+            Err(EncodeError::PacketIdMismatch {
+                qos: QoS::AtMostOnce
+            })
+        );
+    }
+
+    #[test]
+    fn a_large_payload_uses_a_multi_byte_remaining_length() {
+        let publish = Publish::new("t", vec![7u8; 200]);
+        let mut out = Vec::new();
+        publish.encode(ProtocolVersion::V311, &mut out).unwrap();
+        assert_eq!(&out[..5], &hex("30cb01 0001")[..]);
+        assert_eq!(out.len(), publish.encoded_len(ProtocolVersion::V311));
+        assert_eq!(
+            Publish::decode(&out, ProtocolVersion::V311).unwrap(),
+            publish
+        );
+    }
+}
