@@ -31,7 +31,8 @@ fn main() {
         kid: Some("k".into()),
         ..Header::default()
     };
-    let claims = serde_json::json!({"x-fastly-read":["t"],"x-fastly-write":["t"],"exp": now + 3600});
+    let claims =
+        serde_json::json!({"x-fastly-read":["t"],"x-fastly-write":["t"],"exp": now + 3600});
     let token = encode(&header, &claims, &EncodingKey::from_secret(b"bench-secret")).expect("jwt");
     let grip = encode(
         &Header::default(),

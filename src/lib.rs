@@ -47,8 +47,11 @@ pub const EVENT_STREAM_PATHS: &[&str] = &["/events"];
 pub fn routes(platform: &Platform) -> Router {
     let read = AclLayer::new(Access::Read, platform.clone());
     let write = AclLayer::new(Access::Write, platform.clone());
-    let subscribe = RequireFeatureLayer(Feature::Sse)
-        .layer(FanoutHandoffLayer.layer(read.layer(handler(sse::subscribe))));
+    let sse_platform = platform.clone();
+    let subscribe = RequireFeatureLayer(Feature::Sse).layer(
+        FanoutHandoffLayer
+            .layer(read.layer(handler(move |req| sse::subscribe(&sse_platform, req)))),
+    );
     let publisher = platform.clone();
     let publish = RequireFeatureLayer(Feature::HttpPublish)
         .layer(write.layer(handler(move |req| publish::publish(&publisher, req))));

@@ -56,7 +56,7 @@ fn a_signed_subscribe_with_a_token_in_the_query_holds_a_stream() {
             .expect("req"),
     );
     assert_eq!(res.status(), 200, "{}", body(&res));
-    assert_eq!(res.headers()["grip-channel"], "a, b");
+    assert_eq!(res.headers()["grip-channel"], "a, r#a, b, r#b");
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
 }
 

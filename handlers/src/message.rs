@@ -8,6 +8,12 @@
 //! to a second channel per topic, [`mqtt311_channel`], and every message is also published
 //! there as a 3.1.1 packet: two items per topic, one publish request.
 //!
+//! A retained message (see [`retained`](crate::retained)) is published with
+//! [`retained_publish_body`]: its SSE event goes alone on the topic's retained channel, in
+//! the topic's version sequence (GRIP `id` and `prev-id`, and an SSE `id:` line), while its
+//! MQTT packets go on the usual channels without the SSE format. SSE subscribers listen on
+//! both the live and the retained channel, so each subscriber gets every message once.
+//!
 //! SSE events: a UTF-8 payload is `event: message` with one `data:` line per line of the
 //! payload (lines end at CRLF, CR or LF, as the SSE parser splits them, so a multi-line
 //! message arrives with its lines); any other payload is `event: message-base64` with the
@@ -20,6 +26,8 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use pubsub_middleware::topics;
+
+use crate::retained::{self, EventId, Stored};
 
 /// The SSE event for `payload`, with an optional `id:` line.
 pub fn sse_event(payload: &[u8], id: Option<&str>) -> String {
@@ -158,6 +166,79 @@ pub fn publish_body(messages: &[Outgoing<'_>]) -> Vec<u8> {
     serde_json::to_vec(&PublishRequest { items }).unwrap_or_default()
 }
 
+/// A retained message as published: the message and the write that stored it.
+#[derive(Clone, Debug)]
+pub struct RetainedOutgoing<'a> {
+    /// The message.
+    pub message: Outgoing<'a>,
+    /// Its version and the version it replaced.
+    pub stored: Stored,
+}
+
+#[derive(Serialize)]
+struct SequencedItem<'a> {
+    channel: String,
+    id: String,
+    #[serde(rename = "prev-id")]
+    prev_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    meta: Option<ItemMeta<'a>>,
+    formats: SseOnly,
+}
+
+#[derive(Serialize)]
+struct SseOnly {
+    #[serde(rename = "http-stream")]
+    http_stream: HttpStream,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AnyItem<'a> {
+    Plain(Item<'a>),
+    Sequenced(SequencedItem<'a>),
+}
+
+/// The body of a GRIP publish request carrying retained `messages`: per message, the SSE
+/// event (with `id:` [`EventId::single`]) on [`retained::channel`] with GRIP `id` = the new
+/// version and `prev-id` = the replaced one, then the MQTT 5 and MQTT 3.1.1 packets on the
+/// topic's two MQTT channels, without the SSE format (SSE subscribers of the live channel
+/// get the event through the retained channel).
+pub fn retained_publish_body(messages: &[RetainedOutgoing<'_>]) -> Vec<u8> {
+    let mut items = Vec::with_capacity(messages.len() * 3);
+    for RetainedOutgoing { message: m, stored } in messages {
+        let meta = || m.sender.map(|sender| ItemMeta { sender });
+        let event_id = EventId::single(m.topic, stored.version).to_string();
+        items.push(AnyItem::Sequenced(SequencedItem {
+            channel: retained::channel(m.topic),
+            id: stored.version.to_string(),
+            prev_id: stored.previous.to_string(),
+            meta: meta(),
+            formats: SseOnly {
+                http_stream: HttpStream {
+                    content: sse_event(m.payload, Some(&event_id)),
+                },
+            },
+        }));
+        for (channel, packet) in [
+            (topics::channel(m.topic), &m.mqtt_v5),
+            (Cow::Owned(mqtt311_channel(m.topic)), &m.mqtt_v311),
+        ] {
+            items.push(AnyItem::Plain(Item {
+                channel,
+                meta: meta(),
+                formats: Formats {
+                    http_stream: None,
+                    ws_message: WsMessage {
+                        content_bin: BASE64.encode(packet),
+                    },
+                },
+            }));
+        }
+    }
+    serde_json::to_vec(&serde_json::json!({ "items": items })).unwrap_or_default()
+}
+
 /// A QoS 0 MQTT v5 PUBLISH of `payload` on `topic`, without properties.
 pub fn mqtt_publish_v5(topic: &str, payload: &[u8]) -> Vec<u8> {
     mqtt_publish(topic, payload, true)
@@ -252,6 +333,46 @@ mod tests {
             v311["formats"]["ws-message"]["content-bin"],
             BASE64.encode(b"v311")
         );
+    }
+
+    #[test]
+    fn a_retained_message_is_sequenced_on_its_retained_channel_and_plain_for_mqtt() {
+        let version: retained::Version = "00006b49d200-000000000002".parse().expect("version");
+        let previous: retained::Version = "00006b49d200-000000000001".parse().expect("version");
+        let body = retained_publish_body(&[RetainedOutgoing {
+            message: Outgoing {
+                topic: "a b",
+                payload: b"hi",
+                mqtt_v5: b"v5".to_vec(),
+                mqtt_v311: b"v311".to_vec(),
+                sender: None,
+            },
+            stored: Stored { version, previous },
+        }]);
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        let items = v["items"].as_array().expect("items");
+        assert_eq!(items.len(), 3);
+        let sse = &items[0];
+        assert_eq!(sse["channel"], "r#a%20b");
+        assert_eq!(sse["id"], version.to_string());
+        assert_eq!(sse["prev-id"], previous.to_string());
+        assert!(sse.get("meta").is_none());
+        assert!(sse["formats"].get("ws-message").is_none());
+        let event_id = EventId::single("a b", version);
+        assert_eq!(
+            sse["formats"]["http-stream"]["content"],
+            format!("id: {event_id}\nevent: message\ndata: hi\n\n")
+        );
+        for (item, channel, packet) in [(&items[1], "a%20b", "v5"), (&items[2], "v4#a%20b", "v311")]
+        {
+            assert_eq!(item["channel"], channel);
+            assert!(item.get("id").is_none() && item.get("prev-id").is_none());
+            assert!(item["formats"].get("http-stream").is_none());
+            assert_eq!(
+                item["formats"]["ws-message"]["content-bin"],
+                BASE64.encode(packet)
+            );
+        }
     }
 
     #[test]

@@ -2,17 +2,97 @@
 //!
 //! Runs after the route's layers: the token may write every topic ([`Topics`] is set).
 //! The body is the message, any bytes, at most `max-message-bytes` (413 beyond). One GRIP
-//! publish request carries one item per topic, each with the SSE and the MQTT rendering
-//! (see [`message`](crate::message)). Answers 200 once the publish API accepted it, 502
-//! with the reason when it did not.
+//! publish request carries the message for every topic, rendered for SSE and MQTT
+//! subscribers (see [`message`](crate::message)). Answers 200 once the publish API accepted
+//! it, 502 with the reason when it did not.
+//!
+//! Retained messages: with `retain=true` the message first becomes each topic's retained
+//! message (KV store `messages`, see [`retained`]); an empty body clears it. `ttl=<seconds>`
+//! (a positive integer, only with `retain=true`) limits how long it stays deliverable to
+//! later subscribers. The live delivery goes to every current subscriber as usual, the SSE
+//! event carrying an `id:` and the GRIP `id`/`prev-id` of the topic's version sequence.
+//! - A bad `retain` or `ttl` is a 400 that says why.
+//! - A failed store write is a 503 and nothing is published (topics stored before the
+//!   failing one keep their new message; durable subscribers pick it up when they recover).
+//! - A failed publish after the store is a 502 that says the message was stored but not
+//!   delivered live; durable subscribers still converge on it through GRIP recovery.
+//! - Success answers with a `Pubsub-Version` header: the new version of each topic, in
+//!   the order of the `topic` parameters, comma-separated.
 
 use http::header::{HeaderValue, CONTENT_TYPE};
 
 use pubsub_middleware::acl::Topics;
 use pubsub_middleware::ports::Platform;
+use pubsub_middleware::topics::query_value;
 use pubsub_middleware::{Config, Error, Request, Response, Result};
 
-use crate::message::{mqtt_publish_v311, mqtt_publish_v5, publish_body, Outgoing};
+use crate::message::{
+    mqtt_publish_v311, mqtt_publish_v5, publish_body, retained_publish_body, Outgoing,
+    RetainedOutgoing,
+};
+use crate::retained::{self, NewRetained};
+
+/// The response header listing the versions a retained publish stored.
+pub const VERSION_HEADER: &str = "pubsub-version";
+
+/// What the query asks of a publish besides its topics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PublishOptions {
+    /// `retain=true`: store as the topics' retained message.
+    pub retain: bool,
+    /// `ttl=<seconds>`: how long the retained message stays deliverable.
+    pub ttl_secs: Option<u32>,
+}
+
+impl PublishOptions {
+    /// Reads `retain` and `ttl` from a query string.
+    pub fn from_query(query: Option<&str>) -> Result<Self, Error> {
+        let retain = match query_value(query, "retain")?.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(Error::BadRequest(format!(
+                    "`retain` must be `true` or `false`, not {other:?}"
+                )))
+            }
+        };
+        let ttl_secs = match query_value(query, "ttl")? {
+            None => None,
+            Some(ttl) => {
+                let secs = ttl
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|s| *s > 0 && ttl.bytes().all(|b| b.is_ascii_digit()));
+                match secs {
+                    Some(secs) => Some(secs),
+                    None => {
+                        return Err(Error::BadRequest(format!(
+                            "`ttl` must be a number of seconds from 1 to {}, not {ttl:?}",
+                            u32::MAX
+                        )))
+                    }
+                }
+            }
+        };
+        if ttl_secs.is_some() && !retain {
+            return Err(Error::BadRequest(
+                "`ttl` applies to retained messages only: add `retain=true`".into(),
+            ));
+        }
+        Ok(Self { retain, ttl_secs })
+    }
+}
+
+/// The message for `topic` as every kind of subscriber receives it live.
+fn outgoing<'a>(topic: &'a str, payload: &'a [u8]) -> Outgoing<'a> {
+    Outgoing {
+        topic,
+        payload,
+        mqtt_v5: mqtt_publish_v5(topic, payload),
+        mqtt_v311: mqtt_publish_v311(topic, payload),
+        sender: None,
+    }
+}
 
 /// Publishes the body of `req` through `platform`'s publisher.
 pub fn publish(platform: &Platform, req: Request) -> Result {
@@ -28,26 +108,60 @@ pub fn publish(platform: &Platform, req: Request) -> Result {
         .extensions()
         .get::<Topics>()
         .expect("Acl runs before publish");
-    let messages: Vec<Outgoing<'_>> = topics
-        .iter()
-        .map(|topic| Outgoing {
-            topic,
+    let options = PublishOptions::from_query(req.uri().query())?;
+    if !options.retain {
+        let messages: Vec<Outgoing<'_>> = topics.iter().map(|t| outgoing(t, payload)).collect();
+        platform
+            .publisher
+            .publish(config, publish_body(&messages))
+            .map_err(Error::PublishFailed)?;
+        return Ok(published());
+    }
+
+    let now = platform.env.now();
+    let mut messages = Vec::with_capacity(topics.len());
+    for topic in topics {
+        let new = NewRetained {
             payload,
-            mqtt_v5: mqtt_publish_v5(topic, payload),
-            mqtt_v311: mqtt_publish_v311(topic, payload),
-            sender: None,
-        })
-        .collect();
+            ttl_secs: options.ttl_secs,
+            mqtt: None,
+        };
+        let stored = retained::store(&*platform.kv, now, topic, new)?;
+        messages.push(RetainedOutgoing {
+            message: outgoing(topic, payload),
+            stored,
+        });
+    }
+    let versions = messages
+        .iter()
+        .map(|m| m.stored.version.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     platform
         .publisher
-        .publish(config, publish_body(&messages))
-        .map_err(Error::PublishFailed)?;
+        .publish(config, retained_publish_body(&messages))
+        .map_err(|why| {
+            Error::PublishFailed(format!(
+                "the message was stored as the retained message (version {versions}) \
+                 but not delivered live: {why}"
+            ))
+        })?;
+    let mut res = published();
+    res.headers_mut().insert(
+        VERSION_HEADER,
+        HeaderValue::try_from(versions)
+            .map_err(|e| Error::Internal(format!("version header: {e}")))?,
+    );
+    Ok(res)
+}
+
+fn published() -> Response {
     let mut res = Response::new(b"Published\n".to_vec());
     res.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    Ok(res)
+    res
 }
 
 #[cfg(test)]
@@ -91,5 +205,134 @@ mod tests {
             .expect_err("publish failed");
         assert_eq!(err.status(), 502);
         assert!(err.to_string().contains("connection refused"));
+    }
+
+    #[test]
+    fn retain_and_ttl_are_validated_with_a_reason() {
+        let cases: [(&str, &str); 7] = [
+            ("retain=yes", "`retain` must be"),
+            ("retain=true&ttl=0", "`ttl` must be"),
+            ("retain=true&ttl=-5", "`ttl` must be"),
+            ("retain=true&ttl=1.5", "`ttl` must be"),
+            ("retain=true&ttl=+5", "`ttl` must be"),
+            ("retain=true&ttl=4294967296", "`ttl` must be"),
+            ("ttl=5", "add `retain=true`"),
+        ];
+        for (query, needle) in cases {
+            let (platform, publisher) = platform();
+            let req = with_topics(post(&format!("/events?topic=a&{query}"), b"x"), &["a"]);
+            let err = publish(&platform, req).expect_err(query);
+            assert_eq!(err.status(), 400, "{query}");
+            assert!(err.to_string().contains(needle), "{query}: {err}");
+            assert!(publisher.items().is_empty());
+        }
+        let ok = PublishOptions::from_query(Some("retain=true&ttl=4294967295")).expect("max ttl");
+        assert_eq!(ok.ttl_secs, Some(u32::MAX));
+    }
+
+    #[test]
+    fn a_retained_publish_is_stored_then_published_in_sequence() {
+        let (platform, publisher) = platform();
+        let first = publish(
+            &platform,
+            with_topics(post("/events?topic=a&retain=true", b"one"), &["a"]),
+        )
+        .expect("published");
+        let second = publish(
+            &platform,
+            with_topics(post("/events?topic=a&retain=true&ttl=60", b"two"), &["a"]),
+        )
+        .expect("published");
+        let v1 = first.headers()[VERSION_HEADER]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        let v2 = second.headers()[VERSION_HEADER]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(v1 < v2, "{v1} < {v2}");
+        let items = publisher.items();
+        let sse = &items[1]["items"][0];
+        assert_eq!(sse["channel"], retained::channel("a"));
+        assert_eq!(sse["id"], v2);
+        assert_eq!(sse["prev-id"], v1);
+        assert_eq!(
+            items[0]["items"][0]["prev-id"],
+            retained::Version::ZERO.to_string()
+        );
+        let stored = retained::load(&*platform.kv, platform.env.now(), "a")
+            .expect("read")
+            .expect("present");
+        assert_eq!(stored.payload, b"two");
+        assert_eq!(stored.version.to_string(), v2);
+        assert_eq!(stored.remaining_secs(platform.env.now()), Some(60));
+    }
+
+    #[test]
+    fn a_retained_publish_to_several_topics_reports_each_version() {
+        let (platform, publisher) = platform();
+        let req = with_topics(post("/events?retain=true", b"x"), &["a", "b"]);
+        let res = publish(&platform, req).expect("published");
+        let versions = res.headers()[VERSION_HEADER].to_str().expect("ascii");
+        assert_eq!(versions.split(',').count(), 2);
+        assert_eq!(
+            publisher.items()[0]["items"].as_array().map(Vec::len),
+            Some(6)
+        );
+    }
+
+    #[test]
+    fn an_empty_retained_publish_clears_the_message_and_is_delivered() {
+        let (platform, publisher) = platform();
+        let post_retained = |body: &[u8]| {
+            publish(
+                &platform,
+                with_topics(post("/events?topic=a&retain=true", body), &["a"]),
+            )
+            .expect("published")
+        };
+        post_retained(b"x");
+        post_retained(b"");
+        assert_eq!(
+            retained::load(&*platform.kv, platform.env.now(), "a").expect("read"),
+            None
+        );
+        let items = publisher.items();
+        let content = items[1]["items"][0]["formats"]["http-stream"]["content"]
+            .as_str()
+            .expect("content");
+        assert!(content.ends_with("event: message\ndata: \n\n"), "{content}");
+    }
+
+    #[test]
+    fn a_store_failure_is_a_503_and_nothing_is_published() {
+        let (platform, publisher) = platform();
+        let kv = std::sync::Arc::new(pubsub_middleware::ports::memory::MemoryKv::default());
+        kv.fail.store(true, std::sync::atomic::Ordering::Relaxed);
+        let platform = Platform { kv, ..platform };
+        let req = with_topics(post("/events?topic=a&retain=true", b"x"), &["a"]);
+        assert_eq!(
+            publish(&platform, req).expect_err("store down").status(),
+            503
+        );
+        assert!(publisher.items().is_empty());
+    }
+
+    #[test]
+    fn a_publish_failure_after_the_store_is_a_502_saying_it_was_stored() {
+        let (platform, publisher) = platform();
+        *publisher.fail.lock().expect("lock") = Some("connection refused".into());
+        let req = with_topics(post("/events?topic=a&retain=true", b"x"), &["a"]);
+        let err = publish(&platform, req).expect_err("not delivered");
+        assert_eq!(err.status(), 502);
+        let text = err.to_string();
+        assert!(
+            text.contains("stored") && text.contains("not delivered live"),
+            "{text}"
+        );
+        assert!(retained::load(&*platform.kv, platform.env.now(), "a")
+            .expect("read")
+            .is_some());
     }
 }

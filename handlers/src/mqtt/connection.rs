@@ -353,12 +353,12 @@ impl<'a> Connection<'a> {
         let mut codes = Vec::with_capacity(s.subscriptions.len());
         for sub in &s.subscriptions {
             let filter = sub.filter.as_str();
-            let code = if filter.contains(['+', '#']) {
-                if mqtt::shared_subscription(filter).is_some() {
-                    SubAckReasonCode::SharedSubscriptionsNotSupported
-                } else {
-                    SubAckReasonCode::WildcardSubscriptionsNotSupported
-                }
+            // A shared subscription is refused as such whether or not its inner filter
+            // holds a wildcard (`$share/group/topic` too).
+            let code = if mqtt::shared_subscription(filter).is_some() {
+                SubAckReasonCode::SharedSubscriptionsNotSupported
+            } else if filter.contains(['+', '#']) {
+                SubAckReasonCode::WildcardSubscriptionsNotSupported
             } else if topics::validate(filter).is_err() || filter.starts_with("$share/") {
                 SubAckReasonCode::TopicFilterInvalid
             } else {
