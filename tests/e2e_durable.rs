@@ -346,6 +346,7 @@ fn concurrent_retained_publishers_get_distinct_strictly_increasing_versions() {
 fn durable_subscribers_joining_during_a_publish_burst_converge_in_order() {
     const MESSAGES: u32 = 200;
     const SUBSCRIBERS: usize = 20;
+    const MQTT_SUBSCRIBERS: usize = 5;
     let topic = unique("race");
     let t = token(&[&topic], &[&topic]);
     let started = Instant::now();
@@ -393,10 +394,51 @@ fn durable_subscribers_joining_during_a_publish_burst_converge_in_order() {
             })
         })
         .collect();
+    // MQTT subscribers (Retain Handling 0) join the same way. A short keep alive makes
+    // their PINGREQ carry the request on which a missed retained message is recovered.
+    let mqtt_subscribers: Vec<_> = (0..MQTT_SUBSCRIBERS)
+        .map(|i| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let join_at = usize::try_from((seed >> 33) % u64::from(MESSAGES)).unwrap_or(0);
+            let (topic, t, published) = (topic.clone(), t.clone(), published.clone());
+            std::thread::spawn(move || {
+                while published.load(Ordering::SeqCst) < join_at {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                let joined_after = published.load(Ordering::SeqCst);
+                let mut opts = mqtt::options(&unique("race-mqtt"), &t);
+                opts.set_keep_alive(Duration::from_secs(5));
+                let m = Mqtt::connect_with(opts).expect("connect");
+                m.client
+                    .subscribe(&topic, QoS::AtMostOnce)
+                    .expect("subscribe");
+                let mut seen: Vec<u32> = Vec::new();
+                let deadline = Instant::now() + Duration::from_secs(90);
+                while seen.last() != Some(&MESSAGES) {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    match m.next_within(left) {
+                        Some(Ok(Packet::Publish(p))) => seen.push(
+                            String::from_utf8_lossy(&p.payload)
+                                .parse()
+                                .unwrap_or_else(|_| panic!("mqtt subscriber {i}: {p:?}")),
+                        ),
+                        Some(Ok(_)) => {}
+                        other => {
+                            eprintln!("race: mqtt subscriber {i}: {other:?}");
+                            break;
+                        }
+                    }
+                }
+                (100 + i, joined_after, seen, started.elapsed())
+            })
+        })
+        .collect();
     let publish_time = publisher.join().expect("publisher");
     let mut failures = Vec::new();
     let mut slowest = Duration::ZERO;
-    for s in subscribers {
+    for s in subscribers.into_iter().chain(mqtt_subscribers) {
         let (i, joined_after, seen, done) = s.join().expect("subscriber");
         slowest = slowest.max(done);
         let backwards: Vec<_> = seen.windows(2).filter(|w| w[1] < w[0]).collect();
@@ -418,4 +460,128 @@ fn durable_subscribers_joining_during_a_publish_burst_converge_in_order() {
         "race: {MESSAGES} publishes took {publish_time:?}; all subscribers done at {slowest:?}"
     );
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+// MQTT: Retain Handling, the retain flag, Message Expiry and retained publishes from MQTT.
+
+fn expect_publish(m: &Mqtt, what: &str) -> rumqttc::v5::mqttbytes::v5::Publish {
+    loop {
+        match m.expect(what) {
+            Packet::Publish(p) => return p,
+            Packet::SubAck(_) | Packet::PubAck(_) => continue,
+            other => panic!("{what}: expected PUBLISH, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_mqtt_subscriber_gets_the_retained_message_after_suback_with_retain_and_expiry() {
+    let topic = unique("mqtt-rh0");
+    let t = token(&[&topic], &[&topic]);
+    let reply = publish_with(&topic, "retain=true&ttl=60", b"kept", &t);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let m = Mqtt::connect(&unique("rh0"), &t).expect("connect");
+    m.client
+        .subscribe(&topic, QoS::AtMostOnce)
+        .expect("subscribe");
+    assert!(matches!(m.expect("SUBACK"), Packet::SubAck(_)));
+    let p = expect_publish(&m, "retained PUBLISH");
+    assert_eq!(p.payload, "kept".as_bytes());
+    assert!(
+        p.retain,
+        "a retained message sent at subscribe has RETAIN set"
+    );
+    let expiry = p
+        .properties
+        .and_then(|p| p.message_expiry_interval)
+        .expect("the remaining expiry");
+    assert!((1..=60).contains(&expiry), "{expiry}");
+}
+
+#[test]
+fn retain_handling_2_sends_nothing_and_1_only_for_a_new_subscription() {
+    use rumqttc::v5::mqttbytes::v5::{Filter, RetainForwardRule};
+    let topic = unique("mqtt-rh");
+    let t = token(&[&topic], &[&topic]);
+    retain(&topic, b"kept", &t);
+    let m = Mqtt::connect(&unique("rh"), &t).expect("connect");
+    let with = |rule| {
+        let mut f = Filter::new(&topic, QoS::AtMostOnce);
+        f.retain_forward_rule = rule;
+        f
+    };
+    m.client
+        .subscribe_many([with(RetainForwardRule::Never)])
+        .expect("subscribe");
+    assert!(matches!(m.expect("SUBACK"), Packet::SubAck(_)));
+    assert!(
+        m.next_within(Duration::from_secs(2)).is_none(),
+        "RH 2 sends nothing"
+    );
+    m.client
+        .subscribe_many([with(RetainForwardRule::OnNewSubscribe)])
+        .expect("subscribe");
+    assert!(matches!(m.expect("SUBACK"), Packet::SubAck(_)));
+    assert!(
+        m.next_within(Duration::from_secs(2)).is_none(),
+        "RH 1 on an existing subscription sends nothing"
+    );
+    let fresh = Mqtt::connect(&unique("rh1"), &t).expect("connect");
+    fresh
+        .client
+        .subscribe_many([with(RetainForwardRule::OnNewSubscribe)])
+        .expect("subscribe");
+    assert!(matches!(fresh.expect("SUBACK"), Packet::SubAck(_)));
+    assert_eq!(
+        expect_publish(&fresh, "RH 1, new").payload,
+        "kept".as_bytes()
+    );
+}
+
+#[test]
+fn an_mqtt_retained_publish_is_stored_with_its_properties_for_later_subscribers() {
+    use rumqttc::v5::mqttbytes::v5::PublishProperties;
+    let topic = unique("mqtt-retain");
+    let t = token(&[&topic], &[&topic]);
+    let publisher = Mqtt::connect(&unique("rpub"), &t).expect("connect");
+    let props = PublishProperties {
+        content_type: Some("text/plain".into()),
+        user_properties: vec![("origin".into(), "test".into())],
+        ..PublishProperties::default()
+    };
+    publisher
+        .client
+        .publish_with_properties(&topic, QoS::AtLeastOnce, true, "from mqtt", props)
+        .expect("publish");
+    assert!(matches!(publisher.expect("PUBACK"), Packet::PubAck(_)));
+
+    let sse = Sse::subscribe(&durable_path(&[&topic], &t));
+    assert_eq!(sse.next().expect("retained").data, "from mqtt");
+
+    let later = Mqtt::connect(&unique("rsub"), &t).expect("connect");
+    later
+        .client
+        .subscribe(&topic, QoS::AtMostOnce)
+        .expect("subscribe");
+    let p = expect_publish(&later, "retained PUBLISH");
+    assert!(p.retain);
+    let got = p.properties.expect("properties");
+    assert_eq!(got.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(
+        got.user_properties,
+        [("origin".to_owned(), "test".to_owned())]
+    );
+
+    // An empty retained payload clears it.
+    publisher
+        .client
+        .publish(&topic, QoS::AtLeastOnce, true, Vec::<u8>::new())
+        .expect("publish");
+    assert!(matches!(publisher.expect("PUBACK"), Packet::PubAck(_)));
+    let none = Mqtt::connect(&unique("rnone"), &t).expect("connect");
+    none.client
+        .subscribe(&topic, QoS::AtMostOnce)
+        .expect("subscribe");
+    assert!(matches!(none.expect("SUBACK"), Packet::SubAck(_)));
+    assert!(none.next_within(Duration::from_secs(2)).is_none());
 }

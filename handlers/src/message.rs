@@ -25,9 +25,10 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::Serialize;
 
+use pubsub_codec::mqtt::{PayloadFormat, Properties, ProtocolVersion, Publish};
 use pubsub_middleware::topics;
 
-use crate::retained::{self, EventId, Stored};
+use crate::retained::{self, EventId, MqttProps, Stored};
 
 /// The SSE event for `payload`, with an optional `id:` line.
 pub fn sse_event(payload: &[u8], id: Option<&str>) -> String {
@@ -239,40 +240,55 @@ pub fn retained_publish_body(messages: &[RetainedOutgoing<'_>]) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "items": items })).unwrap_or_default()
 }
 
-/// A QoS 0 MQTT v5 PUBLISH of `payload` on `topic`, without properties.
-pub fn mqtt_publish_v5(topic: &str, payload: &[u8]) -> Vec<u8> {
-    mqtt_publish(topic, payload, true)
-}
-
-/// A QoS 0 MQTT 3.1.1 PUBLISH of `payload` on `topic`.
-pub fn mqtt_publish_v311(topic: &str, payload: &[u8]) -> Vec<u8> {
-    mqtt_publish(topic, payload, false)
-}
-
-fn mqtt_publish(topic: &str, payload: &[u8], v5: bool) -> Vec<u8> {
-    let remaining = 2 + topic.len() + usize::from(v5) + payload.len();
-    let mut out = Vec::with_capacity(remaining + 5);
-    out.push(0x30);
-    let mut n = remaining;
-    loop {
-        let mut byte = (n % 128) as u8;
-        n /= 128;
-        if n > 0 {
-            byte |= 0x80;
-        }
-        out.push(byte);
-        if n == 0 {
-            break;
+/// A QoS 0 PUBLISH of `payload` on `topic` for MQTT subscribers of `version`, with the
+/// MQTT 5 properties `props` and Message Expiry Interval `expiry` (3.1.1 carries neither),
+/// and the RETAIN flag `retain`.
+pub fn mqtt_publish(
+    version: ProtocolVersion,
+    topic: &str,
+    payload: &[u8],
+    props: Option<&MqttProps>,
+    expiry: Option<u32>,
+    retain: bool,
+) -> Vec<u8> {
+    let mut packet = Publish::new(topic, payload);
+    packet.retain = retain;
+    if version == ProtocolVersion::V5 {
+        let p = &mut packet.properties;
+        p.message_expiry_interval = expiry;
+        if let Some(m) = props {
+            p.payload_format_indicator = m.payload_format_indicator.map(|f| {
+                if f == 1 {
+                    PayloadFormat::Utf8
+                } else {
+                    PayloadFormat::Unspecified
+                }
+            });
+            p.content_type.clone_from(&m.content_type);
+            p.response_topic.clone_from(&m.response_topic);
+            p.correlation_data.clone_from(&m.correlation_data);
+            p.user_properties.clone_from(&m.user_properties);
         }
     }
-    let len = u16::try_from(topic.len()).unwrap_or(u16::MAX);
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(topic.as_bytes());
-    if v5 {
-        out.push(0);
+    let mut out = Vec::with_capacity(packet.encoded_len(version));
+    // Cannot fail: topics are at most 256 bytes and properties came from a decoded packet.
+    if packet.encode(version, &mut out).is_err() {
+        out.clear();
     }
-    out.extend_from_slice(payload);
     out
+}
+
+/// The MQTT 5 properties of `p` that travel with a message to its subscribers.
+pub fn mqtt_props(p: &Properties) -> MqttProps {
+    MqttProps {
+        payload_format_indicator: p
+            .payload_format_indicator
+            .map(|f| u8::from(f == PayloadFormat::Utf8)),
+        content_type: p.content_type.clone(),
+        response_topic: p.response_topic.clone(),
+        correlation_data: p.correlation_data.clone(),
+        user_properties: p.user_properties.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -306,7 +322,7 @@ mod tests {
 
     #[test]
     fn one_item_carries_both_formats_and_a_second_serves_mqtt_311() {
-        let packet = mqtt_publish_v5("a b", b"hi");
+        let packet = mqtt_publish(ProtocolVersion::V5, "a b", b"hi", None, None, false);
         let body = publish_body(&[Outgoing {
             topic: "a b",
             payload: b"hi",
@@ -376,9 +392,28 @@ mod tests {
     }
 
     #[test]
-    fn the_mqtt_packet_is_a_v5_qos0_publish() {
-        assert_eq!(mqtt_publish_v5("t", b"x"), [0x30, 5, 0, 1, b't', 0, b'x']);
-        let big = mqtt_publish_v5("t", &[0; 200]);
+    fn mqtt_packets_are_qos0_publishes_in_each_version() {
+        let v5 = |retain| mqtt_publish(ProtocolVersion::V5, "t", b"x", None, None, retain);
+        assert_eq!(v5(false), [0x30, 5, 0, 1, b't', 0, b'x']);
+        assert_eq!(v5(true), [0x31, 5, 0, 1, b't', 0, b'x']);
+        let v311 = mqtt_publish(ProtocolVersion::V311, "t", b"x", None, Some(9), false);
+        assert_eq!(v311, [0x30, 4, 0, 1, b't', b'x']);
+        let big = mqtt_publish(ProtocolVersion::V5, "t", &[0; 200], None, None, false);
         assert_eq!(&big[..3], [0x30, 0xCC, 0x01]);
+    }
+
+    #[test]
+    fn mqtt_5_properties_travel_with_the_message() {
+        let props = MqttProps {
+            payload_format_indicator: Some(1),
+            content_type: Some("text/plain".into()),
+            user_properties: vec![("k".into(), "v".into())],
+            ..MqttProps::default()
+        };
+        let bytes = mqtt_publish(ProtocolVersion::V5, "t", b"x", Some(&props), Some(30), true);
+        let decoded = Publish::decode(&bytes, ProtocolVersion::V5).expect("decodes");
+        assert!(decoded.retain);
+        assert_eq!(decoded.properties.message_expiry_interval, Some(30));
+        assert_eq!(mqtt_props(&decoded.properties), props);
     }
 }

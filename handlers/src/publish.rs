@@ -26,9 +26,10 @@ use pubsub_middleware::ports::Platform;
 use pubsub_middleware::topics::query_value;
 use pubsub_middleware::{Config, Error, Request, Response, Result};
 
+use pubsub_codec::mqtt::ProtocolVersion;
+
 use crate::message::{
-    mqtt_publish_v311, mqtt_publish_v5, publish_body, retained_publish_body, Outgoing,
-    RetainedOutgoing,
+    mqtt_publish, publish_body, retained_publish_body, Outgoing, RetainedOutgoing,
 };
 use crate::retained::{self, NewRetained};
 
@@ -88,8 +89,8 @@ fn outgoing<'a>(topic: &'a str, payload: &'a [u8]) -> Outgoing<'a> {
     Outgoing {
         topic,
         payload,
-        mqtt_v5: mqtt_publish_v5(topic, payload),
-        mqtt_v311: mqtt_publish_v311(topic, payload),
+        mqtt_v5: mqtt_publish(ProtocolVersion::V5, topic, payload, None, None, false),
+        mqtt_v311: mqtt_publish(ProtocolVersion::V311, topic, payload, None, None, false),
         sender: None,
     }
 }

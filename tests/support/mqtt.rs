@@ -36,7 +36,12 @@ pub fn options(id: &str, token: &str) -> MqttOptions {
 impl Mqtt {
     /// Connects; `Err` carries the CONNACK refusal.
     pub fn connect(id: &str, token: &str) -> Result<Mqtt, ConnectReturnCode> {
-        let (client, mut connection) = Client::new(options(id, token), 16);
+        Self::connect_with(options(id, token))
+    }
+
+    /// Connects with `opts` (see [`options`]).
+    pub fn connect_with(opts: MqttOptions) -> Result<Mqtt, ConnectReturnCode> {
+        let (client, mut connection) = Client::new(opts, 256);
         let (tx, events) = mpsc::channel();
         std::thread::spawn(move || {
             for event in connection.iter() {

@@ -20,8 +20,8 @@ use std::num::NonZeroU32;
 
 use pubsub_codec::mqtt::{
     self, ConnAck, Connect, ConnectReasonCode, Disconnect, DisconnectReasonCode, Packet,
-    PacketType, ProtocolVersion, PubAck, PubAckReasonCode, Publish, QoS, SubAck, SubAckReasonCode,
-    Subscribe, UnsubAck, UnsubAckReasonCode, Unsubscribe,
+    PacketType, ProtocolVersion, PubAck, PubAckReasonCode, Publish, QoS, RetainHandling, SubAck,
+    SubAckReasonCode, Subscribe, UnsubAck, UnsubAckReasonCode, Unsubscribe,
 };
 use pubsub_codec::wsevents;
 use pubsub_middleware::ports::Platform;
@@ -29,7 +29,8 @@ use pubsub_middleware::tokens::{self, Access, Principal};
 use pubsub_middleware::{topics, Config, Error};
 
 use super::session::{Session, Sub};
-use crate::message::{self, Outgoing};
+use crate::message::{self, Outgoing, RetainedOutgoing};
+use crate::retained::{self, NewRetained, Version};
 
 /// With the `grip` WebSocket extension, a message from the app to the client must start
 /// with this prefix (Fanout strips it); unprefixed messages are not delivered.
@@ -150,9 +151,7 @@ impl<'a> Connection<'a> {
             self.disconnect(DisconnectReasonCode::NotAuthorized, "the token has expired");
             return;
         }
-        let ka = u64::from(self.session.keep_alive);
-        // [MQTT-3.1.2-24]: one and a half keep alive periods without a packet.
-        if ka > 0 && self.session.seen > 0 && self.now > self.session.seen + ka * 3 / 2 {
+        if keep_alive_expired(self.session.seen, self.now, self.session.keep_alive) {
             self.disconnect(DisconnectReasonCode::KeepAliveTimeout, "keep alive timeout");
         }
     }
@@ -297,7 +296,7 @@ impl<'a> Connection<'a> {
         }
         let p = &mut ack.properties;
         p.maximum_qos = Some(QoS::AtLeastOnce);
-        p.retain_available = Some(false);
+        p.retain_available = Some(true);
         p.maximum_packet_size =
             NonZeroU32::new(u32::try_from(self.config.max_packet_bytes).unwrap_or(u32::MAX));
         p.topic_alias_maximum = Some(0);
@@ -351,6 +350,7 @@ impl<'a> Connection<'a> {
             );
         }
         let mut codes = Vec::with_capacity(s.subscriptions.len());
+        let mut retained_wanted: Vec<String> = Vec::new();
         for sub in &s.subscriptions {
             let filter = sub.filter.as_str();
             // A shared subscription is refused as such whether or not its inner filter
@@ -365,7 +365,15 @@ impl<'a> Connection<'a> {
                 match &principal {
                     Err(_) => SubAckReasonCode::ImplementationSpecificError,
                     Ok(p) if !p.allows(Access::Read, filter) => SubAckReasonCode::NotAuthorized,
-                    Ok(_) => self.add_subscription(filter, &sub.options),
+                    Ok(_) => match self.add_subscription(filter, &sub.options) {
+                        Ok(wanted) => {
+                            if wanted {
+                                retained_wanted.push(filter.to_owned());
+                            }
+                            SubAckReasonCode::GrantedQoS0
+                        }
+                        Err(code) => code,
+                    },
                 }
             };
             codes.push(match self.version() {
@@ -374,24 +382,47 @@ impl<'a> Connection<'a> {
             });
         }
         self.send(&Packet::SubAck(SubAck::new(s.packet_id, codes)));
+        // [MQTT-3.3.1-9]: retained messages follow the SUBACK, with RETAIN set.
+        for filter in retained_wanted {
+            // On a store failure the check on the next request delivers the message.
+            let seen = self
+                .send_retained(&filter, Version::ZERO)
+                .unwrap_or(Version::ZERO);
+            self.set_check(&filter, seen);
+        }
     }
 
+    /// Subscribes to `filter`; `Err` is the failure code. `Ok(true)` when the retained
+    /// message is to be sent (Retain Handling 0, or 1 for a new subscription).
     fn add_subscription(
         &mut self,
         filter: &str,
         options: &mqtt::SubscriptionOptions,
-    ) -> SubAckReasonCode {
+    ) -> Result<bool, SubAckReasonCode> {
         let channel = self.channel(filter);
         let exists = self.session.sub(&channel).is_some();
         if !exists && self.session.subs.len() >= MAX_SUBSCRIPTIONS {
-            return SubAckReasonCode::QuotaExceeded;
+            return Err(SubAckReasonCode::QuotaExceeded);
         }
         let sub = Sub::new(channel.clone(), options);
+        let wanted = match options.retain_handling {
+            RetainHandling::SendAtSubscribe => true,
+            RetainHandling::SendIfNew => !exists,
+            RetainHandling::DoNotSend => false,
+        };
         self.session.subs.retain(|s| s.channel != channel);
         self.session.subs.push(sub);
         self.session.touch("mqtt-subs");
         self.control("subscribe", &channel, options.no_local);
-        SubAckReasonCode::GrantedQoS0
+        Ok(wanted)
+    }
+
+    fn set_check(&mut self, filter: &str, seen: Version) {
+        let channel = self.channel(filter);
+        if let Some(sub) = self.session.subs.iter_mut().find(|s| s.channel == channel) {
+            sub.check = Some(seen);
+            self.session.touch("mqtt-subs");
+        }
     }
 
     fn unsubscribe(&mut self, u: Unsubscribe) {
@@ -436,12 +467,6 @@ impl<'a> Connection<'a> {
                 "topic aliases are not supported (Topic Alias Maximum is 0)",
             );
         }
-        if p.retain {
-            return self.disconnect(
-                DisconnectReasonCode::RetainNotSupported,
-                "retained messages are not supported on this service",
-            );
-        }
         if let Err(e) = topics::validate(&p.topic) {
             return self.disconnect(DisconnectReasonCode::TopicNameInvalid, &e.to_string());
         }
@@ -467,10 +492,15 @@ impl<'a> Connection<'a> {
         match (result, ack(PubAckReasonCode::Success)) {
             (Ok(()), Some((code, id))) => self.puback(id, code, None),
             (Ok(()), None) => {}
-            (Err(why), Some((_, id))) if v5 => {
+            (Err(Forward::NotStored(why)), Some((_, id))) if v5 => {
+                self.puback(id, PubAckReasonCode::ImplementationSpecificError, Some(why));
+            }
+            (Err(Forward::NotDelivered(why)), Some((_, id))) if v5 => {
                 self.puback(id, PubAckReasonCode::UnspecifiedError, Some(why));
             }
-            (Err(why), Some(_)) => self.disconnect(DisconnectReasonCode::UnspecifiedError, &why),
+            (Err(Forward::NotStored(why) | Forward::NotDelivered(why)), Some(_)) => {
+                self.disconnect(DisconnectReasonCode::UnspecifiedError, &why);
+            }
             // QoS 0 promises nothing; the message is lost, the connection stays.
             (Err(_), None) => {}
         }
@@ -485,45 +515,114 @@ impl<'a> Connection<'a> {
         self.send(&Packet::PubAck(ack));
     }
 
-    /// Publishes a client's message to every subscriber of its topic.
-    fn forward(&mut self, p: &Publish) -> Result<(), String> {
-        let mut v5 = Publish::new(p.topic.clone(), Vec::new());
-        let props = &mut v5.properties;
-        props.payload_format_indicator = p.properties.payload_format_indicator;
-        props.message_expiry_interval = p.properties.message_expiry_interval;
-        props.content_type.clone_from(&p.properties.content_type);
-        props
-            .response_topic
-            .clone_from(&p.properties.response_topic);
-        props
-            .correlation_data
-            .clone_from(&p.properties.correlation_data);
-        props
-            .user_properties
-            .clone_from(&p.properties.user_properties);
-        let mut mqtt_v5 = Vec::new();
-        let mut mqtt_v311 = Vec::new();
-        let packet = |publish: &Publish, version, out: &mut Vec<u8>| {
-            let mut full = publish.clone();
-            full.payload.clone_from(&p.payload);
-            full.encode(version, out)
-                .map_err(|e| format!("cannot encode the message: {e}"))
+    /// Publishes a client's message to every subscriber of its topic; a retained one is
+    /// stored first (`Err` before anything is published when the store fails).
+    fn forward(&mut self, p: &Publish) -> Result<(), Forward> {
+        let props = message::mqtt_props(&p.properties);
+        let expiry = p.properties.message_expiry_interval;
+        let render = |version| {
+            message::mqtt_publish(version, &p.topic, &p.payload, Some(&props), expiry, false)
         };
-        packet(&v5, ProtocolVersion::V5, &mut mqtt_v5)?;
-        packet(
-            &Publish::new(p.topic.clone(), Vec::new()),
-            ProtocolVersion::V311,
-            &mut mqtt_v311,
-        )?;
-        let body = message::publish_body(&[Outgoing {
+        let outgoing = Outgoing {
             topic: &p.topic,
             payload: &p.payload,
-            mqtt_v5,
-            mqtt_v311,
+            mqtt_v5: render(ProtocolVersion::V5),
+            mqtt_v311: render(ProtocolVersion::V311),
             sender: Some(self.connection_id),
-        }]);
-        self.platform.publisher.publish(self.config, body)
+        };
+        let body = if p.retain {
+            let new = NewRetained {
+                payload: &p.payload,
+                ttl_secs: expiry,
+                mqtt: Some(props.clone()),
+            };
+            let stored = retained::store(&*self.platform.kv, self.now, &p.topic, new)
+                .map_err(|e| Forward::NotStored(e.to_string()))?;
+            message::retained_publish_body(&[RetainedOutgoing {
+                message: outgoing,
+                stored,
+            }])
+        } else {
+            message::publish_body(&[outgoing])
+        };
+        self.platform
+            .publisher
+            .publish(self.config, body)
+            .map_err(|why| match p.retain {
+                true => Forward::NotDelivered(format!(
+                    "stored as the retained message but not delivered live: {why}"
+                )),
+                false => Forward::NotDelivered(why),
+            })
     }
+
+    /// Sends the retained message of `topic` (if any, not expired, and newer than `after`)
+    /// to the client, with RETAIN set and the remaining expiry; returns the slot version.
+    fn send_retained(&mut self, topic: &str, after: Version) -> Result<Version, Error> {
+        let slot = retained::read(&*self.platform.kv, self.now, topic)?;
+        if slot.version <= after {
+            return Ok(slot.version);
+        }
+        if let Some(msg) = slot.message {
+            let expiry = msg.remaining_secs(self.now);
+            let packet = message::mqtt_publish(
+                self.version(),
+                topic,
+                &msg.payload,
+                msg.mqtt.as_ref(),
+                expiry,
+                true,
+            );
+            self.send_raw(&packet);
+        }
+        Ok(slot.version)
+    }
+
+    /// Closes the race of a new subscription: a retained message published between the
+    /// store read at SUBSCRIBE and the moment Fanout attached the subscription reached
+    /// neither. Fanout attached it before sending this request, so a slot version newer
+    /// than the one read then is such a message (or one also delivered live: at least
+    /// once). Checked once per subscription, on the request after its SUBSCRIBE.
+    pub(crate) fn recover_retained(&mut self) {
+        if self.session.version.is_none() {
+            return;
+        }
+        let pending: Vec<(usize, Version)> = self
+            .session
+            .subs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.check.map(|v| (i, v)))
+            .collect();
+        for (i, seen) in pending {
+            let topic = self.session.subs[i].topic();
+            // A store failure leaves the check for the next request.
+            if self.send_retained(&topic, seen).is_ok() {
+                self.session.subs[i].check = None;
+                self.session.touch("mqtt-subs");
+            }
+        }
+    }
+}
+
+/// Why a client's message did not go out.
+enum Forward {
+    /// The retained message could not be stored; nothing was published.
+    NotStored(String),
+    /// The publish API refused it.
+    NotDelivered(String),
+}
+
+/// [MQTT-3.1.2-24]: whether the client has sent no packet for more than one and a half
+/// keep alive periods (`keep_alive` seconds, 0 = off) since `seen`. Both times are whole
+/// seconds, so the real gap is more than `now - seen - 1` but may be almost a second less
+/// than `now - seen`: the client is only timed out when even that shortest gap is too long,
+/// never early (a client that pings every `keep_alive` seconds must not be cut off by
+/// rounding).
+fn keep_alive_expired(seen: u64, now: u64, keep_alive: u16) -> bool {
+    let ka = u64::from(keep_alive);
+    let gap_above = now.saturating_sub(seen).saturating_sub(1);
+    ka > 0 && seen > 0 && gap_above * 2 >= ka * 3
 }
 
 /// The protocol level byte of a CONNECT packet, if it can be read.
@@ -549,5 +648,19 @@ mod tests {
             Some(4)
         );
         assert_eq!(connect_level(&[0x10]), None);
+    }
+
+    #[test]
+    fn keep_alive_times_out_after_one_and_a_half_periods_never_early() {
+        // Keep alive 1 s: a PINGREQ 1.05 s after the CONNECT can read as 2 s (10.98 -> 12.03).
+        assert!(!keep_alive_expired(10, 12, 1));
+        // 3 s on the clock is more than 2 s for real: over 1.5 s.
+        assert!(keep_alive_expired(10, 13, 1));
+        // 60 s: 90 s on the clock may be 89.01 s for real; 91 s is more than 90 s.
+        assert!(!keep_alive_expired(100, 190, 60));
+        assert!(keep_alive_expired(100, 191, 60));
+        // Off, or no packet seen yet.
+        assert!(!keep_alive_expired(10, 10_000, 0));
+        assert!(!keep_alive_expired(0, 10_000, 1));
     }
 }

@@ -97,6 +97,9 @@ pub fn websocket(platform: &Platform, req: Request) -> Result {
     if !conn.closed {
         conn.check_liveness();
     }
+    if !conn.closed && !opened {
+        conn.recover_retained();
+    }
     if !conn.closed {
         conn.receive(&incoming, had_buffer);
     }

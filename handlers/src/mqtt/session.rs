@@ -24,6 +24,8 @@ use pubsub_codec::mqtt::{ProtocolVersion, RetainHandling, SubscriptionOptions};
 
 use pubsub_middleware::Error;
 
+use crate::retained::Version;
+
 /// One subscription of the connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Sub {
@@ -35,6 +37,9 @@ pub(crate) struct Sub {
     pub(crate) retain_as_published: bool,
     /// Retain Handling.
     pub(crate) retain_handling: RetainHandling,
+    /// The slot version the retained delivery at SUBSCRIBE saw, until the request after
+    /// the SUBSCRIBE checked it again (see `Connection::recover_retained`).
+    pub(crate) check: Option<Version>,
 }
 
 impl Sub {
@@ -44,7 +49,38 @@ impl Sub {
             no_local: options.no_local,
             retain_as_published: options.retain_as_published,
             retain_handling: options.retain_handling,
+            check: None,
         }
+    }
+
+    /// The topic of the subscription (its channel, unescaped).
+    pub(crate) fn topic(&self) -> String {
+        let channel = self.channel.strip_prefix("v4#").unwrap_or(&self.channel);
+        let bytes = channel.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = |b: u8| {
+                char::from(b)
+                    .to_digit(16)
+                    .and_then(|d| u8::try_from(d).ok())
+            };
+            match (
+                bytes[i],
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) {
+                (b'%', Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
+                }
+                (b, _, _) => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
     }
 
     fn encode(&self, out: &mut String) {
@@ -53,6 +89,11 @@ impl Sub {
             | (self.retain_handling as u8) << 2;
         out.push(char::from(b"0123456789abcdef"[usize::from(flags & 15)]));
         out.push_str(&self.channel);
+        if let Some(version) = self.check {
+            // `|` never occurs in a channel name (it is percent-encoded there).
+            out.push('|');
+            out.push_str(&version.to_string());
+        }
     }
 
     fn decode(s: &str) -> Option<Self> {
@@ -63,8 +104,13 @@ impl Sub {
             2 => RetainHandling::DoNotSend,
             _ => return None,
         };
+        let (channel, check) = match s[1..].split_once('|') {
+            Some((channel, version)) => (channel, Some(version.parse().ok()?)),
+            None => (&s[1..], None),
+        };
         Some(Self {
-            channel: s[1..].to_owned(),
+            channel: channel.to_owned(),
+            check,
             no_local: flags & 1 != 0,
             retain_as_published: flags & 2 != 0,
             retain_handling,
@@ -201,12 +247,14 @@ mod tests {
                     no_local: true,
                     retain_as_published: false,
                     retain_handling: RetainHandling::DoNotSend,
+                    check: Some("0000691c2a5e-000000000002".parse().expect("version")),
                 },
                 Sub {
                     channel: "c".into(),
                     no_local: false,
                     retain_as_published: true,
                     retain_handling: RetainHandling::SendAtSubscribe,
+                    check: None,
                 },
             ],
             buffer: vec![0x10, 0xff],
@@ -236,6 +284,19 @@ mod tests {
         let back = Session::from_headers(&headers).expect("parsed");
         s.dirty.clear();
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn a_subscriptions_topic_is_its_channel_unescaped() {
+        let sub = |channel: &str| Sub {
+            channel: channel.into(),
+            no_local: false,
+            retain_as_published: false,
+            retain_handling: RetainHandling::SendAtSubscribe,
+            check: None,
+        };
+        assert_eq!(sub("a+b%2Cc%25").topic(), "a+b,c%");
+        assert_eq!(sub("v4#x%C3%A9").topic(), "xé");
     }
 
     #[test]
