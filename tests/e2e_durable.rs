@@ -585,3 +585,29 @@ fn an_mqtt_retained_publish_is_stored_with_its_properties_for_later_subscribers(
     assert!(matches!(none.expect("SUBACK"), Packet::SubAck(_)));
     assert!(none.next_within(Duration::from_secs(2)).is_none());
 }
+
+#[test]
+fn retain_as_published_keeps_the_retain_flag_on_live_messages() {
+    use rumqttc::v5::mqttbytes::v5::{Filter, RetainForwardRule};
+    let topic = unique("rap");
+    let t = token(&[&topic], &[&topic]);
+    let subscribe = |rap: bool| {
+        let m = Mqtt::connect(&unique("rap"), &t).expect("connect");
+        let mut f = Filter::new(&topic, QoS::AtMostOnce);
+        f.preserve_retain = rap;
+        f.retain_forward_rule = RetainForwardRule::Never;
+        m.client.subscribe_many([f]).expect("subscribe");
+        assert!(matches!(m.expect("SUBACK"), Packet::SubAck(_)));
+        m
+    };
+    let (rap, plain) = (subscribe(true), subscribe(false));
+    retain(&topic, b"retained", &t);
+    assert_eq!(publish(&topic, b"live", &t).status, 200);
+    for (m, retain_flags) in [(&rap, [true, false]), (&plain, [false, false])] {
+        for (payload, flag) in ["retained", "live"].into_iter().zip(retain_flags) {
+            let p = expect_publish(m, payload);
+            assert_eq!(p.payload, payload.as_bytes());
+            assert_eq!(p.retain, flag, "{payload}");
+        }
+    }
+}

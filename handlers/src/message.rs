@@ -92,6 +92,13 @@ pub struct Outgoing<'a> {
     pub sender: Option<&'a str>,
 }
 
+/// The channel on which MQTT 5 subscriptions with Retain As Published receive `topic`:
+/// its packets keep the RETAIN flag the message was published with (on the topic's own
+/// channel it is always 0).
+pub fn as_published_channel(topic: &str) -> String {
+    format!("a#{}", topics::channel(topic))
+}
+
 /// The channel on which MQTT 3.1.1 connections receive `topic`. `#` never occurs in a
 /// topic's own channel (it is percent-encoded there), so the two cannot collide.
 pub fn mqtt311_channel(topic: &str) -> String {
@@ -136,11 +143,11 @@ struct WsMessage {
 }
 
 /// The body of a GRIP publish request carrying `messages`: per message, one item on the
-/// topic's channel (SSE and MQTT 5) and one on its MQTT 3.1.1 channel.
+/// topic's channel (SSE and MQTT 5), one on its MQTT 3.1.1 channel and one on its Retain
+/// As Published channel.
 pub fn publish_body(messages: &[Outgoing<'_>]) -> Vec<u8> {
-    let mut items = Vec::with_capacity(messages.len() * 2);
+    let mut items = Vec::with_capacity(messages.len() * 3);
     for m in messages {
-        let meta = m.sender.map(|sender| ItemMeta { sender });
         items.push(Item {
             channel: topics::channel(m.topic),
             meta: m.sender.map(|sender| ItemMeta { sender }),
@@ -153,16 +160,21 @@ pub fn publish_body(messages: &[Outgoing<'_>]) -> Vec<u8> {
                 },
             },
         });
-        items.push(Item {
-            channel: Cow::Owned(mqtt311_channel(m.topic)),
-            meta,
-            formats: Formats {
-                http_stream: None,
-                ws_message: WsMessage {
-                    content_bin: BASE64.encode(&m.mqtt_v311),
+        for (channel, packet) in [
+            (mqtt311_channel(m.topic), &m.mqtt_v311),
+            (as_published_channel(m.topic), &m.mqtt_v5),
+        ] {
+            items.push(Item {
+                channel: Cow::Owned(channel),
+                meta: m.sender.map(|sender| ItemMeta { sender }),
+                formats: Formats {
+                    http_stream: None,
+                    ws_message: WsMessage {
+                        content_bin: BASE64.encode(packet),
+                    },
                 },
-            },
-        });
+            });
+        }
     }
     serde_json::to_vec(&PublishRequest { items }).unwrap_or_default()
 }
@@ -221,9 +233,15 @@ pub fn retained_publish_body(messages: &[RetainedOutgoing<'_>]) -> Vec<u8> {
                 },
             },
         }));
+        // Retain As Published: the same MQTT 5 packet with RETAIN set.
+        let mut as_published = m.mqtt_v5.clone();
+        if let Some(first) = as_published.first_mut() {
+            *first |= 1;
+        }
         for (channel, packet) in [
             (topics::channel(m.topic), &m.mqtt_v5),
             (Cow::Owned(mqtt311_channel(m.topic)), &m.mqtt_v311),
+            (Cow::Owned(as_published_channel(m.topic)), &as_published),
         ] {
             items.push(AnyItem::Plain(Item {
                 channel,
@@ -349,6 +367,12 @@ mod tests {
             v311["formats"]["ws-message"]["content-bin"],
             BASE64.encode(b"v311")
         );
+        let as_published = &v["items"][2];
+        assert_eq!(as_published["channel"], "a#a%20b");
+        assert_eq!(
+            as_published["formats"]["ws-message"]["content-bin"],
+            BASE64.encode(&packet)
+        );
     }
 
     #[test]
@@ -367,7 +391,7 @@ mod tests {
         }]);
         let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
         let items = v["items"].as_array().expect("items");
-        assert_eq!(items.len(), 3);
+        assert_eq!(items.len(), 4);
         let sse = &items[0];
         assert_eq!(sse["channel"], "r#a%20b");
         assert_eq!(sse["id"], version.to_string());
@@ -379,8 +403,12 @@ mod tests {
             sse["formats"]["http-stream"]["content"],
             format!("id: {event_id}\nevent: message\ndata: hi\n\n")
         );
-        for (item, channel, packet) in [(&items[1], "a%20b", "v5"), (&items[2], "v4#a%20b", "v311")]
-        {
+        for (item, channel, packet) in [
+            (&items[1], "a%20b", &b"v5"[..]),
+            (&items[2], "v4#a%20b", b"v311"),
+            // Retain As Published: the first byte gets the RETAIN bit (b'v' | 1 = b'w').
+            (&items[3], "a#a%20b", b"w5"),
+        ] {
             assert_eq!(item["channel"], channel);
             assert!(item.get("id").is_none() && item.get("prev-id").is_none());
             assert!(item["formats"].get("http-stream").is_none());

@@ -178,8 +178,9 @@ mod tests {
         assert_eq!(res.status(), 200);
         let items = publisher.items();
         assert_eq!(items.len(), 1);
-        assert_eq!(items[0]["items"][2]["channel"], "b");
-        assert_eq!(items[0]["items"][3]["channel"], "v4#b");
+        assert_eq!(items[0]["items"][3]["channel"], "b");
+        assert_eq!(items[0]["items"][4]["channel"], "v4#b");
+        assert_eq!(items[0]["items"][5]["channel"], "a#b");
         assert_eq!(
             items[0]["items"][0]["formats"]["http-stream"]["content"],
             "event: message\ndata: hello\n\n"
@@ -279,7 +280,7 @@ mod tests {
         assert_eq!(versions.split(',').count(), 2);
         assert_eq!(
             publisher.items()[0]["items"].as_array().map(Vec::len),
-            Some(6)
+            Some(8)
         );
     }
 

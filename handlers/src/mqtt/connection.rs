@@ -334,8 +334,10 @@ impl<'a> Connection<'a> {
         }
     }
 
-    fn channel(&self, topic: &str) -> String {
+    /// The channel a subscription to `topic` listens on.
+    fn channel(&self, topic: &str, retain_as_published: bool) -> String {
         match self.version() {
+            ProtocolVersion::V5 if retain_as_published => message::as_published_channel(topic),
             ProtocolVersion::V5 => topics::channel(topic).into_owned(),
             ProtocolVersion::V311 => message::mqtt311_channel(topic),
         }
@@ -399,10 +401,19 @@ impl<'a> Connection<'a> {
         filter: &str,
         options: &mqtt::SubscriptionOptions,
     ) -> Result<bool, SubAckReasonCode> {
-        let channel = self.channel(filter);
-        let exists = self.session.sub(&channel).is_some();
+        let channel = self.channel(filter, options.retain_as_published);
+        let existing = self.session.position(filter);
+        let exists = existing.is_some();
         if !exists && self.session.subs.len() >= MAX_SUBSCRIPTIONS {
             return Err(SubAckReasonCode::QuotaExceeded);
+        }
+        if let Some(i) = existing {
+            // [MQTT-3.8.4-3]: the new subscription replaces the old one (whose channel
+            // differs when Retain As Published changed).
+            let old = self.session.subs.remove(i);
+            if old.channel != channel {
+                self.control("unsubscribe", &old.channel, false);
+            }
         }
         let sub = Sub::new(channel.clone(), options);
         let wanted = match options.retain_handling {
@@ -410,7 +421,6 @@ impl<'a> Connection<'a> {
             RetainHandling::SendIfNew => !exists,
             RetainHandling::DoNotSend => false,
         };
-        self.session.subs.retain(|s| s.channel != channel);
         self.session.subs.push(sub);
         self.session.touch("mqtt-subs");
         self.control("subscribe", &channel, options.no_local);
@@ -418,9 +428,8 @@ impl<'a> Connection<'a> {
     }
 
     fn set_check(&mut self, filter: &str, seen: Version) {
-        let channel = self.channel(filter);
-        if let Some(sub) = self.session.subs.iter_mut().find(|s| s.channel == channel) {
-            sub.check = Some(seen);
+        if let Some(i) = self.session.position(filter) {
+            self.session.subs[i].check = Some(seen);
             self.session.touch("mqtt-subs");
         }
     }
@@ -428,11 +437,10 @@ impl<'a> Connection<'a> {
     fn unsubscribe(&mut self, u: Unsubscribe) {
         let mut codes = Vec::with_capacity(u.filters.len());
         for filter in &u.filters {
-            let channel = self.channel(filter);
-            let code = if self.session.sub(&channel).is_some() {
-                self.session.subs.retain(|s| s.channel != channel);
+            let code = if let Some(i) = self.session.position(filter) {
+                let old = self.session.subs.remove(i);
                 self.session.touch("mqtt-subs");
-                self.control("unsubscribe", &channel, false);
+                self.control("unsubscribe", &old.channel, false);
                 UnsubAckReasonCode::Success
             } else {
                 UnsubAckReasonCode::NoSubscriptionExisted

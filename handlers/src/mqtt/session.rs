@@ -29,7 +29,8 @@ use crate::retained::Version;
 /// One subscription of the connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Sub {
-    /// The topic's channel (see `topics::channel`).
+    /// The channel it listens on: the topic's channel (see `topics::channel`), or its
+    /// MQTT 3.1.1 (`v4#`) or Retain As Published (`a#`) variant.
     pub(crate) channel: String,
     /// No Local.
     pub(crate) no_local: bool,
@@ -55,7 +56,11 @@ impl Sub {
 
     /// The topic of the subscription (its channel, unescaped).
     pub(crate) fn topic(&self) -> String {
-        let channel = self.channel.strip_prefix("v4#").unwrap_or(&self.channel);
+        let channel = self
+            .channel
+            .strip_prefix("v4#")
+            .or_else(|| self.channel.strip_prefix("a#"))
+            .unwrap_or(&self.channel);
         let bytes = channel.as_bytes();
         let mut out = Vec::with_capacity(bytes.len());
         let mut i = 0;
@@ -191,9 +196,9 @@ impl Session {
         }
     }
 
-    /// The subscription on `channel`, if any.
-    pub(crate) fn sub(&self, channel: &str) -> Option<&Sub> {
-        self.subs.iter().find(|s| s.channel == channel)
+    /// The index of the subscription to `topic`, if any.
+    pub(crate) fn position(&self, topic: &str) -> Option<usize> {
+        self.subs.iter().position(|s| s.topic() == topic)
     }
 
     /// The `Set-Meta-*` headers for every changed value (an empty value removes it).
@@ -297,6 +302,7 @@ mod tests {
         };
         assert_eq!(sub("a+b%2Cc%25").topic(), "a+b,c%");
         assert_eq!(sub("v4#x%C3%A9").topic(), "xé");
+        assert_eq!(sub("a#x").topic(), "x");
     }
 
     #[test]
