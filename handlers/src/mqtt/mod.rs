@@ -21,6 +21,8 @@
 mod connection;
 pub use connection::MAX_SUBSCRIPTIONS;
 mod session;
+#[cfg(test)]
+mod tests;
 
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 

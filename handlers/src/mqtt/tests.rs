@@ -1,0 +1,331 @@
+//! The `/mqtt` endpoint natively: a simulated proxy carries connection metadata from one
+//! request to the next, as Fanout does, and the client's packets are encoded with the
+//! codec. The same behaviours through Pushpin with real clients: `tests/e2e_mqtt*.rs`.
+#![allow(clippy::unwrap_used)]
+
+use std::num::NonZeroU16;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use http::HeaderMap;
+use jsonwebtoken::{encode, EncodingKey, Header};
+use pubsub_codec::mqtt::{
+    self, Connect, DisconnectReasonCode, Packet, ProtocolVersion, PubAckReasonCode, Publish, QoS,
+    SubAckReasonCode, Subscribe, Subscription, SubscriptionOptions,
+};
+use pubsub_codec::wsevents::{self, Event};
+use pubsub_middleware::grip::GripVerified;
+use pubsub_middleware::ports::memory::{MemoryKv, MemoryMap, RecordingPublisher, TestEnv};
+use pubsub_middleware::ports::{Environment, InsertOptions, KvStore, Platform};
+use pubsub_middleware::Config;
+
+const SECRET: &str = "mqtt-test-secret";
+
+/// One WebSocket connection as the proxy sees it.
+struct Proxy {
+    platform: Platform,
+    env: Arc<TestEnv>,
+    publisher: Arc<RecordingPublisher>,
+    meta: HeaderMap,
+    version: ProtocolVersion,
+}
+
+impl Proxy {
+    fn new(version: ProtocolVersion) -> Self {
+        let kv = Arc::new(MemoryKv::default());
+        let record = format!(r#"{{"kind":"hs256","secret":"{SECRET}","created":0}}"#);
+        kv.insert("keys", "k", record.as_bytes(), InsertOptions::default())
+            .unwrap();
+        let env = Arc::new(TestEnv::default());
+        let publisher = Arc::new(RecordingPublisher::default());
+        let platform = Platform {
+            kv,
+            config: Arc::new(MemoryMap::default()),
+            secrets: Arc::new(MemoryMap::default()),
+            publisher: publisher.clone(),
+            env: env.clone(),
+        };
+        Self {
+            platform,
+            env,
+            publisher,
+            meta: HeaderMap::new(),
+            version,
+        }
+    }
+
+    fn token(&self, read: &[&str], write: &[&str], ttl: u64) -> String {
+        let header = Header {
+            kid: Some("k".into()),
+            ..Header::default()
+        };
+        let claims = serde_json::json!({
+            "x-fastly-read": read, "x-fastly-write": write, "exp": self.env.now() + ttl,
+        });
+        encode(
+            &header,
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    /// Sends one request with `body` (events); returns the response's events, and keeps
+    /// its `Set-Meta-*` as the connection's metadata.
+    fn request(&mut self, body: Vec<u8>) -> Vec<Vec<u8>> {
+        let mut req = http::Request::post("/mqtt")
+            .header("content-type", "application/websocket-events")
+            .header("connection-id", "conn-1")
+            .header("sec-websocket-protocol", "mqtt")
+            .body(body)
+            .unwrap();
+        for (name, value) in &self.meta {
+            req.headers_mut().insert(name.clone(), value.clone());
+        }
+        req.extensions_mut().insert(GripVerified);
+        req.extensions_mut().insert(Config::default());
+        let res = super::websocket(&self.platform, req).unwrap();
+        for (name, value) in res.headers() {
+            if let Some(meta) = name.as_str().strip_prefix("set-meta-") {
+                let name = http::HeaderName::try_from(format!("meta-{meta}")).unwrap();
+                if value.is_empty() {
+                    self.meta.remove(name);
+                } else {
+                    self.meta.insert(name, value.clone());
+                }
+            }
+        }
+        wsevents::parse(res.body())
+            .unwrap()
+            .into_iter()
+            .map(|e| match e {
+                Event::Binary(b) => b.to_vec(),
+                Event::Text(t) => [b"TEXT:".as_slice(), t].concat(),
+                Event::Close(code, _) => format!("CLOSE:{}", code.unwrap_or(0)).into_bytes(),
+                Event::Open => b"OPEN".to_vec(),
+                other => format!("{other:?}").into_bytes(),
+            })
+            .collect()
+    }
+
+    fn send(&mut self, packets: &[Packet]) -> Vec<Vec<u8>> {
+        let mut body = Vec::new();
+        for p in packets {
+            let mut bytes = Vec::new();
+            p.encode(self.version, &mut bytes).unwrap();
+            wsevents::write_binary(&mut body, &bytes);
+        }
+        self.request(body)
+    }
+
+    fn connect(&mut self, token: &str) -> Vec<Vec<u8>> {
+        let mut open = Vec::new();
+        wsevents::write_open(&mut open);
+        assert_eq!(self.request(open), [b"OPEN".to_vec()]);
+        let mut c = Connect::new(self.version, "client");
+        c.password = Some(token.as_bytes().to_vec());
+        c.username = Some("u".into());
+        c.keep_alive = 60;
+        self.send(&[Packet::Connect(c)])
+    }
+
+    /// Decodes the MQTT packets among `events` (messages carry the grip `m:` prefix).
+    fn packets(&self, events: &[Vec<u8>]) -> Vec<Packet> {
+        events
+            .iter()
+            .filter_map(|e| e.strip_prefix(b"m:"))
+            .map(|p| mqtt::decode(p, self.version).unwrap())
+            .collect()
+    }
+}
+
+fn id(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).unwrap()
+}
+
+fn subscribe(filters: &[&str]) -> Packet {
+    Packet::Subscribe(Subscribe {
+        packet_id: id(1),
+        subscriptions: filters
+            .iter()
+            .map(|f| Subscription {
+                filter: (*f).into(),
+                options: SubscriptionOptions::qos(QoS::AtMostOnce),
+            })
+            .collect(),
+        properties: Default::default(),
+    })
+}
+
+fn publish(topic: &str, qos: QoS, payload: &[u8]) -> Packet {
+    let mut p = Publish::new(topic, payload);
+    p.qos = qos;
+    p.packet_id = (qos != QoS::AtMostOnce).then(|| id(7));
+    Packet::Publish(p)
+}
+
+#[test]
+fn a_good_token_connects_and_a_bad_one_gets_not_authorized_and_a_close() {
+    for version in [ProtocolVersion::V5, ProtocolVersion::V311] {
+        let mut good = Proxy::new(version);
+        let t = good.token(&["a"], &[], 3600);
+        let events = good.connect(&t);
+        match good.packets(&events).as_slice() {
+            [Packet::ConnAck(ack)] => assert!(ack.reason_code.is_success(), "{version:?}"),
+            other => panic!("{other:?}"),
+        }
+        let mut bad = Proxy::new(version);
+        let events = bad.connect("nope");
+        assert_eq!(events.last().unwrap(), b"CLOSE:1008");
+        let raw = events[0].strip_prefix(b"m:").unwrap();
+        // CONNACK return code: v5 0x87, 3.1.1 0x05.
+        let code = match version {
+            ProtocolVersion::V5 => 0x87,
+            ProtocolVersion::V311 => 0x05,
+        };
+        assert_eq!((raw[0], raw[3]), (0x20, code), "{version:?}");
+    }
+}
+
+#[test]
+fn every_filter_of_a_subscribe_gets_its_own_reason_code_and_a_control_message() {
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    let t = p.token(&["a", "b"], &[], 3600);
+    p.connect(&t);
+    let events = p.send(&[subscribe(&["a", "b", "c", "x/+", "$share/g/a"])]);
+    let controls: Vec<_> = events
+        .iter()
+        .filter(|e| e.starts_with(b"TEXT:c:"))
+        .collect();
+    assert_eq!(controls.len(), 2);
+    match p.packets(&events).as_slice() {
+        [Packet::SubAck(ack)] => assert_eq!(
+            ack.reason_codes,
+            [
+                SubAckReasonCode::GrantedQoS0,
+                SubAckReasonCode::GrantedQoS0,
+                SubAckReasonCode::NotAuthorized,
+                SubAckReasonCode::WildcardSubscriptionsNotSupported,
+                SubAckReasonCode::SharedSubscriptionsNotSupported,
+            ]
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_packet_split_across_requests_is_reassembled_from_metadata() {
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    let t = p.token(&[], &["a"], 3600);
+    p.connect(&t);
+    let mut bytes = Vec::new();
+    publish("a", QoS::AtLeastOnce, &[7; 3000])
+        .encode(ProtocolVersion::V5, &mut bytes)
+        .unwrap();
+    for chunk in bytes.chunks(1000) {
+        let mut body = Vec::new();
+        wsevents::write_binary(&mut body, chunk);
+        let events = p.request(body);
+        if events.is_empty() {
+            assert!(p.meta.contains_key("meta-mqtt-buf"));
+            continue;
+        }
+        match p.packets(&events).as_slice() {
+            [Packet::PubAck(ack)] => assert_eq!(ack.reason_code, PubAckReasonCode::Success),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        !p.meta.contains_key("meta-mqtt-buf"),
+        "the buffer is cleared"
+    );
+    assert_eq!(p.publisher.items().len(), 1);
+}
+
+#[test]
+fn qos2_a_second_connect_and_auth_end_the_session_with_the_right_reason() {
+    let cases: [(Packet, DisconnectReasonCode); 3] = [
+        (
+            publish("a", QoS::ExactlyOnce, b"x"),
+            DisconnectReasonCode::QoSNotSupported,
+        ),
+        (
+            Packet::Connect(Connect::new(ProtocolVersion::V5, "again")),
+            DisconnectReasonCode::ProtocolError,
+        ),
+        (
+            Packet::Auth(mqtt::Auth {
+                reason_code: mqtt::AuthReasonCode::ContinueAuthentication,
+                properties: Default::default(),
+            }),
+            DisconnectReasonCode::ProtocolError,
+        ),
+    ];
+    for (packet, reason) in cases {
+        let mut p = Proxy::new(ProtocolVersion::V5);
+        let t = p.token(&["a"], &["a"], 3600);
+        p.connect(&t);
+        let events = p.send(&[packet]);
+        match p.packets(&events).as_slice() {
+            [Packet::Disconnect(d)] => assert_eq!(d.reason_code, reason),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(events.last().unwrap(), b"CLOSE:1008");
+        assert!(p.publisher.items().is_empty());
+    }
+}
+
+#[test]
+fn an_unauthorised_publish_is_refused_per_qos_and_version() {
+    let mut v5 = Proxy::new(ProtocolVersion::V5);
+    let t = v5.token(&[], &["mine"], 3600);
+    v5.connect(&t);
+    let events = v5.send(&[publish("theirs", QoS::AtLeastOnce, b"x")]);
+    match v5.packets(&events).as_slice() {
+        [Packet::PubAck(ack)] => assert_eq!(ack.reason_code, PubAckReasonCode::NotAuthorized),
+        other => panic!("{other:?}"),
+    }
+    let events = v5.send(&[publish("theirs", QoS::AtMostOnce, b"x")]);
+    match v5.packets(&events).as_slice() {
+        [Packet::Disconnect(d)] => assert_eq!(d.reason_code, DisconnectReasonCode::NotAuthorized),
+        other => panic!("{other:?}"),
+    }
+    let mut v311 = Proxy::new(ProtocolVersion::V311);
+    let t = v311.token(&[], &["mine"], 3600);
+    v311.connect(&t);
+    let events = v311.send(&[publish("theirs", QoS::AtLeastOnce, b"x")]);
+    assert_eq!(events, [b"CLOSE:1008".to_vec()]);
+    assert!(v5.publisher.items().is_empty() && v311.publisher.items().is_empty());
+}
+
+#[test]
+fn an_expired_token_ends_the_session_at_the_next_request() {
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    let t = p.token(&["a"], &[], 100);
+    p.connect(&t);
+    let pong = p.send(&[Packet::PingReq]);
+    assert!(matches!(p.packets(&pong).as_slice(), [Packet::PingResp]));
+    p.env.now.fetch_add(100 + 61, Ordering::Relaxed);
+    let events = p.send(&[Packet::PingReq]);
+    match p.packets(&events).as_slice() {
+        [Packet::Disconnect(d)] => assert_eq!(d.reason_code, DisconnectReasonCode::NotAuthorized),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_silent_connection_is_closed_after_one_and_a_half_keep_alives() {
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    let t = p.token(&["a"], &[], 3600);
+    p.connect(&t);
+    p.env.now.fetch_add(89, Ordering::Relaxed);
+    assert!(p.request(Vec::new()).is_empty(), "within 1.5 x 60 s");
+    p.env.now.fetch_add(2, Ordering::Relaxed);
+    let events = p.request(Vec::new());
+    match p.packets(&events).as_slice() {
+        [Packet::Disconnect(d)] => {
+            assert_eq!(d.reason_code, DisconnectReasonCode::KeepAliveTimeout);
+        }
+        other => panic!("{other:?}"),
+    }
+}
