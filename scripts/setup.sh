@@ -58,7 +58,7 @@ case "$installed_viceroy" in
 esac
 
 # 4. JavaScript test dependencies (tests/js).
-# >>> npm ci for tests/js goes here (added with the JS end-to-end tests) <<<
+# (npm ci for tests/js: step 6 at the end of this file.)
 
 log "ok: $(pushpin --version 2>/dev/null | head -n1), $(viceroy --version), wasm32-wasip1"
 
@@ -99,3 +99,24 @@ case "$fastly_cli_have" in
     ;;
 esac
 log "ok: $("$fastly_cli_bin" version | head -n1) at $fastly_cli_bin"
+
+# ------------------------------------------------------------------------------------------
+# 6. MQTT.js end-to-end test dependencies (added with the MQTT.js tests).
+#    tests/e2e_mqtt_js.rs runs `node tests/js/mqtt_scenarios.mjs`, which needs the npm
+#    packages pinned by tests/js/package-lock.json. `npm ci` runs only when
+#    tests/js/node_modules is missing or the lockfile changed since the last install (the
+#    lockfile's hash is kept in node_modules after a successful install).
+# ------------------------------------------------------------------------------------------
+js_dir=tests/js
+js_stamp="$js_dir/node_modules/.edge-pubsub-lockfile.sha256"
+js_lock_hash="$(sha256sum "$js_dir/package-lock.json" | cut -d' ' -f1)"
+if [ ! -d "$js_dir/node_modules" ] || [ "$(cat "$js_stamp" 2>/dev/null || true)" != "$js_lock_hash" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    log "npm is missing: install Node.js and npm (apt-get install nodejs npm) for $js_dir"
+    exit 1
+  fi
+  log "installing the MQTT.js test dependencies (npm ci --prefix $js_dir)"
+  npm ci --prefix "$js_dir" --no-audit --no-fund
+  printf '%s\n' "$js_lock_hash" >"$js_stamp"
+fi
+log "ok: MQTT.js $(node -p "require('./$js_dir/node_modules/mqtt/package.json').version") in $js_dir"
