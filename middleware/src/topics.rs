@@ -104,7 +104,16 @@ pub fn query_value(query: Option<&str>, name: &str) -> Result<Option<String>, Er
 /// Percent-decodes a query component; `None` if the bytes are not UTF-8. A `%` not
 /// followed by two hex digits is kept as is.
 pub fn percent_decode(s: &str) -> Option<String> {
-    if !s.contains(['%', '+']) {
+    unescape(s, true)
+}
+
+/// The topic whose [`channel`] is `channel` (the inverse of [`channel`]).
+pub fn topic_of_channel(channel: &str) -> Option<String> {
+    unescape(channel, false)
+}
+
+fn unescape(s: &str, plus_is_space: bool) -> Option<String> {
+    if !s.contains('%') && !(plus_is_space && s.contains('+')) {
         return Some(s.to_owned());
     }
     let bytes = s.as_bytes();
@@ -112,7 +121,7 @@ pub fn percent_decode(s: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
                 (Some(h), Some(l)) => {
                     out.push(h << 4 | l);
@@ -176,6 +185,13 @@ mod tests {
         assert_eq!(channel("100%"), "100%25");
         assert_ne!(channel("a%2C"), channel("a,"));
         assert_eq!(channel("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn a_channel_maps_back_to_its_topic() {
+        for topic in ["plain", "a+b", "a,b; c", "100%", "é/ü", "%2C"] {
+            assert_eq!(topic_of_channel(&channel(topic)).as_deref(), Some(topic));
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ use http::HeaderMap;
 
 use pubsub_codec::mqtt::{ProtocolVersion, RetainHandling, SubscriptionOptions};
 
-use pubsub_middleware::Error;
+use pubsub_middleware::{topics, Error};
 
 use crate::retained::Version;
 
@@ -61,31 +61,8 @@ impl Sub {
             .strip_prefix("v4#")
             .or_else(|| self.channel.strip_prefix("a#"))
             .unwrap_or(&self.channel);
-        let bytes = channel.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            let hex = |b: u8| {
-                char::from(b)
-                    .to_digit(16)
-                    .and_then(|d| u8::try_from(d).ok())
-            };
-            match (
-                bytes[i],
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            ) {
-                (b'%', Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 3;
-                }
-                (b, _, _) => {
-                    out.push(b);
-                    i += 1;
-                }
-            }
-        }
-        String::from_utf8_lossy(&out).into_owned()
+        // Channels are made from valid topics, so the inverse always exists.
+        topics::topic_of_channel(channel).unwrap_or_default()
     }
 
     fn encode(&self, out: &mut String) {
