@@ -5,7 +5,8 @@
 //! Cors ─> ErrorMap ─> LoadConfig ─> VerifyGrip ─> ExtractAuth ─> [your layer] ─> Router
 //! /events GET   RequireFeature(sse) ─> FanoutHandoff ─> Acl(read) ─> sse::subscribe
 //! /events POST  RequireFeature(http-publish) ─> Acl(write) ─> publish::publish
-//! /mqtt GET|POST RequireFeature(mqtt) ─> FanoutHandoff ─> mqtt::websocket
+//! /mqtt GET     RequireFeature(mqtt) ─> FanoutHandoff ─> mqtt::get
+//! /mqtt POST    RequireFeature(mqtt) ─> mqtt::websocket (Grip-Sig required)
 //! /admin/keys GET, POST, /admin/keys/{id} DELETE
 //!               RequireFeature(admin) ─> AdminAuth ─> admin::{list, create, revoke}
 //! ```
@@ -58,8 +59,10 @@ pub fn routes(platform: &Platform) -> Router {
     let mqtt_get =
         RequireFeatureLayer(Feature::Mqtt).layer(FanoutHandoffLayer.layer(handler(mqtt::get)));
     let ws = platform.clone();
-    let mqtt_post = RequireFeatureLayer(Feature::Mqtt)
-        .layer(FanoutHandoffLayer.layer(handler(move |req| mqtt::websocket(&ws, req))));
+    // Fanout speaks WebSocket-over-HTTP in POSTs it signs; an unsigned POST is refused
+    // by the handler, never handed off.
+    let mqtt_post =
+        RequireFeatureLayer(Feature::Mqtt).layer(handler(move |req| mqtt::websocket(&ws, req)));
     let admin_auth = AdminAuthLayer::new(platform.clone());
     let admin_route = |f: fn(&Platform, Request) -> Result<Response, Error>| {
         let platform = platform.clone();

@@ -194,3 +194,19 @@ fn a_users_own_layer_runs_without_touching_the_handlers() {
     assert_eq!(second.status(), 400);
     assert_eq!(seen.load(Ordering::Relaxed), 2);
 }
+
+#[test]
+fn an_unsigned_mqtt_upgrade_is_handed_off_but_an_unsigned_events_post_is_refused() {
+    let app = Native::new();
+    let upgrade = app.send(request("GET", "/mqtt").body(vec![]).expect("req"));
+    assert_eq!(upgrade.extensions().get::<Handoff>(), Some(&Handoff("self")));
+    let forged = app.send(
+        request("POST", "/mqtt")
+            .header("content-type", "application/websocket-events")
+            .header("meta-mqtt-v", "5")
+            .body(b"OPEN\r\n".to_vec())
+            .expect("req"),
+    );
+    assert_eq!(forged.status(), 403);
+    assert!(forged.extensions().get::<Handoff>().is_none());
+}

@@ -27,6 +27,7 @@ mod tests;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 
 use pubsub_codec::wsevents::{self, Event};
+use pubsub_middleware::grip::GripVerified;
 use pubsub_middleware::ports::Platform;
 use pubsub_middleware::{Config, Error, Request, Response, Result};
 
@@ -48,6 +49,11 @@ pub fn get(_req: Request) -> Result {
 
 /// Handles one WebSocket-over-HTTP request of an MQTT connection.
 pub fn websocket(platform: &Platform, req: Request) -> Result {
+    if req.extensions().get::<GripVerified>().is_none() {
+        return Err(Error::BadGripSig(
+            "WebSocket-over-HTTP requests must come from Fanout, signed".into(),
+        ));
+    }
     let content_type = req.headers().get(CONTENT_TYPE).map(HeaderValue::as_bytes);
     if content_type != Some(EVENTS.as_bytes()) {
         return Err(Error::BadRequest(format!("Content-Type must be {EVENTS}")));
