@@ -196,10 +196,13 @@ fn a_users_own_layer_runs_without_touching_the_handlers() {
 }
 
 #[test]
-fn an_unsigned_mqtt_upgrade_is_handed_off_but_an_unsigned_events_post_is_refused() {
+fn an_unsigned_mqtt_upgrade_is_handed_off_but_an_unsigned_websocket_events_post_is_refused() {
     let app = Native::new();
     let upgrade = app.send(request("GET", "/mqtt").body(vec![]).expect("req"));
-    assert_eq!(upgrade.extensions().get::<Handoff>(), Some(&Handoff("self")));
+    assert_eq!(
+        upgrade.extensions().get::<Handoff>(),
+        Some(&Handoff("self"))
+    );
     let forged = app.send(
         request("POST", "/mqtt")
             .header("content-type", "application/websocket-events")

@@ -113,7 +113,7 @@ pub fn topic_of_channel(channel: &str) -> Option<String> {
 }
 
 fn unescape(s: &str, plus_is_space: bool) -> Option<String> {
-    if !s.contains('%') && !(plus_is_space && s.contains('+')) {
+    if !(s.contains('%') || plus_is_space && s.contains('+')) {
         return Some(s.to_owned());
     }
     let bytes = s.as_bytes();
