@@ -41,7 +41,8 @@ fn main() {
     )
     .expect("jwt");
 
-    let cases: [(&str, Box<dyn Fn() -> http::Request<Vec<u8>>>); 3] = [
+    type MakeRequest<'a> = Box<dyn Fn() -> http::Request<Vec<u8>> + 'a>;
+    let cases: [(&str, MakeRequest<'_>); 3] = [
         (
             "subscribe, first pass (handoff)",
             Box::new(|| {
