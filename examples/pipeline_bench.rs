@@ -5,27 +5,17 @@
 //! request, so each iteration does exactly that. The figure is the app's own work (routing,
 //! config, Grip-Sig and token verification, rendering), not the platform's I/O.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use jsonwebtoken::{encode, EncodingKey, Header};
-use pubsub_middleware::ports::memory::{MemoryKv, MemoryMap, RecordingPublisher, TestEnv};
-use pubsub_middleware::ports::{Environment, InsertOptions, KvStore, Platform};
+use pubsub_middleware::ports::memory::InMemory;
+use pubsub_middleware::ports::Environment;
 use tower_service::Service;
 
 fn main() {
-    let kv = Arc::new(MemoryKv::default());
-    let record = r#"{"kind":"hs256","secret":"bench-secret","created":0}"#;
-    kv.insert("keys", "k", record.as_bytes(), InsertOptions::default())
-        .expect("seed");
-    let env = Arc::new(TestEnv::default());
-    let platform = Platform {
-        kv,
-        config: Arc::new(MemoryMap::default()),
-        secrets: Arc::new(MemoryMap::of(&[("grip-sig-key", "grip")])),
-        publisher: Arc::new(RecordingPublisher::default()),
-        env: env.clone(),
-    };
+    let ports =
+        InMemory::with_secrets(&[("grip-sig-key", "grip")]).with_hs256_key("k", "bench-secret");
+    let (platform, env) = (ports.platform, ports.env);
     let now = env.now();
     let header = Header {
         kid: Some("k".into()),

@@ -9,15 +9,8 @@ use pubsub_middleware::ports::Platform;
 use pubsub_middleware::{Config, Request};
 
 pub fn platform() -> (Platform, Arc<RecordingPublisher>) {
-    let publisher = Arc::new(RecordingPublisher::default());
-    let platform = Platform {
-        kv: Arc::new(MemoryKv::default()),
-        config: Arc::new(MemoryMap::default()),
-        secrets: Arc::new(MemoryMap::default()),
-        publisher: publisher.clone(),
-        env: Arc::new(TestEnv::default()),
-    };
-    (platform, publisher)
+    let ports = InMemory::new();
+    (ports.platform, ports.publisher)
 }
 
 fn build(method: &str, uri: &str, body: &[u8]) -> Request {

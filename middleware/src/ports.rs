@@ -266,6 +266,74 @@ pub mod memory {
         }
     }
 
+    /// Every port in memory, with handles to inspect and steer each one.
+    #[derive(Clone)]
+    pub struct InMemory {
+        /// The ports, for the pipeline.
+        pub platform: Platform,
+        /// KV stores.
+        pub kv: Arc<MemoryKv>,
+        /// Config Store `config`.
+        pub config: Arc<MemoryMap>,
+        /// Secret Store `secrets`.
+        pub secrets: Arc<MemoryMap>,
+        /// What was published.
+        pub publisher: Arc<RecordingPublisher>,
+        /// Clock and randomness.
+        pub env: Arc<TestEnv>,
+    }
+
+    impl InMemory {
+        /// Empty stores, no secrets, the test clock.
+        pub fn new() -> Self {
+            Self::with_secrets(&[])
+        }
+
+        /// Empty stores and the secrets `pairs`.
+        pub fn with_secrets(pairs: &[(&str, &str)]) -> Self {
+            let kv = Arc::new(MemoryKv::default());
+            let config = Arc::new(MemoryMap::default());
+            let secrets = Arc::new(MemoryMap::of(pairs));
+            let publisher = Arc::new(RecordingPublisher::default());
+            let env = Arc::new(TestEnv::default());
+            let platform = Platform {
+                kv: kv.clone(),
+                config: config.clone(),
+                secrets: secrets.clone(),
+                publisher: publisher.clone(),
+                env: env.clone(),
+            };
+            Self {
+                platform,
+                kv,
+                config,
+                secrets,
+                publisher,
+                env,
+            }
+        }
+
+        /// Stores an HS256 signing key `kid` with `secret` in KV store `keys`.
+        pub fn with_hs256_key(self, kid: &str, secret: &str) -> Self {
+            let record = serde_json::json!({"kind": "hs256", "secret": secret, "created": 0});
+            self.kv
+                .insert(
+                    "keys",
+                    kid,
+                    record.to_string().as_bytes(),
+                    InsertOptions::default(),
+                )
+                .unwrap_or_else(|e| panic!("memory KV refused a key: {e}"));
+            self
+        }
+    }
+
+    impl Default for InMemory {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
     /// A fixed clock and a counter-based (not secure) random source.
     pub struct TestEnv {
         /// Seconds since the epoch.

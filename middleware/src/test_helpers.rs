@@ -75,16 +75,9 @@ pub fn grip_sig(key: &str, iss: &str, exp: u64) -> String {
 
 /// A platform with the dev key, the grip key secret and a fixed clock.
 pub fn platform() -> (Platform, Arc<MemoryKv>, Arc<RecordingPublisher>) {
-    let kv = Arc::new(kv_with_dev_key());
-    let publisher = Arc::new(RecordingPublisher::default());
-    let platform = Platform {
-        kv: kv.clone(),
-        config: Arc::new(MemoryMap::default()),
-        secrets: Arc::new(MemoryMap::of(&[("grip-sig-key", GRIP_KEY)])),
-        publisher: publisher.clone(),
-        env: Arc::new(TestEnv::default()),
-    };
-    (platform, kv, publisher)
+    let ports =
+        InMemory::with_secrets(&[("grip-sig-key", GRIP_KEY)]).with_hs256_key(DEV_KID, DEV_SECRET);
+    (ports.platform, ports.kv, ports.publisher)
 }
 
 pub fn request(method: &str, uri: &str) -> http::request::Builder {

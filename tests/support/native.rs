@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use jsonwebtoken::{encode, EncodingKey, Header};
-use pubsub_middleware::keys::{KeyMaterial, KeyRecord};
-use pubsub_middleware::ports::memory::{MemoryKv, MemoryMap, RecordingPublisher, TestEnv};
-use pubsub_middleware::ports::{InsertOptions, KvStore, Platform};
+use pubsub_middleware::ports::memory::{InMemory, MemoryKv, MemoryMap, RecordingPublisher};
+use pubsub_middleware::ports::Platform;
 use pubsub_middleware::{Request, Response};
 use tower_service::Service;
 
@@ -23,34 +22,13 @@ pub struct Native {
 
 impl Native {
     pub fn new() -> Self {
-        let kv = Arc::new(MemoryKv::default());
-        let record = KeyRecord {
-            material: KeyMaterial::Hs256 {
-                secret: SECRET.into(),
-            },
-            created: 0,
-        };
-        kv.insert(
-            "keys",
-            KID,
-            &serde_json::to_vec(&record).expect("json"),
-            InsertOptions::default(),
-        )
-        .expect("seed key");
-        let publisher = Arc::new(RecordingPublisher::default());
-        let config = Arc::new(MemoryMap::default());
-        let platform = Platform {
-            kv: kv.clone(),
-            config: config.clone(),
-            secrets: Arc::new(MemoryMap::of(&[("grip-sig-key", GRIP_KEY)])),
-            publisher: publisher.clone(),
-            env: Arc::new(TestEnv::default()),
-        };
+        let ports =
+            InMemory::with_secrets(&[("grip-sig-key", GRIP_KEY)]).with_hs256_key(KID, SECRET);
         Self {
-            platform,
-            kv,
-            publisher,
-            config,
+            platform: ports.platform,
+            kv: ports.kv,
+            publisher: ports.publisher,
+            config: ports.config,
         }
     }
 

@@ -15,8 +15,8 @@ use pubsub_codec::mqtt::{
 };
 use pubsub_codec::wsevents::{self, Event};
 use pubsub_middleware::grip::GripVerified;
-use pubsub_middleware::ports::memory::{MemoryKv, MemoryMap, RecordingPublisher, TestEnv};
-use pubsub_middleware::ports::{Environment, InsertOptions, KvStore, Platform};
+use pubsub_middleware::ports::memory::{InMemory, RecordingPublisher, TestEnv};
+use pubsub_middleware::ports::{Environment, Platform};
 use pubsub_middleware::Config;
 
 const SECRET: &str = "mqtt-test-secret";
@@ -32,23 +32,11 @@ struct Proxy {
 
 impl Proxy {
     fn new(version: ProtocolVersion) -> Self {
-        let kv = Arc::new(MemoryKv::default());
-        let record = format!(r#"{{"kind":"hs256","secret":"{SECRET}","created":0}}"#);
-        kv.insert("keys", "k", record.as_bytes(), InsertOptions::default())
-            .unwrap();
-        let env = Arc::new(TestEnv::default());
-        let publisher = Arc::new(RecordingPublisher::default());
-        let platform = Platform {
-            kv,
-            config: Arc::new(MemoryMap::default()),
-            secrets: Arc::new(MemoryMap::default()),
-            publisher: publisher.clone(),
-            env: env.clone(),
-        };
+        let ports = InMemory::new().with_hs256_key("k", SECRET);
         Self {
-            platform,
-            env,
-            publisher,
+            platform: ports.platform,
+            env: ports.env,
+            publisher: ports.publisher,
             meta: HeaderMap::new(),
             version,
         }
