@@ -23,6 +23,7 @@ const NODE_LIMIT: Duration = Duration::from_secs(90);
 /// Topic keys the script uses. `theirs` and `readOnly` are left out of the token's write
 /// list, `theirs` out of its read list too.
 const TOPICS: &[&str] = &[
+    "will",
     "twoA",
     "twoB",
     "http2mqtt",

@@ -586,6 +586,22 @@ scenario('PINGREQ gets PINGRESP', async () => {
   if (!client.connected) fail('the connection closed');
 });
 
+scenario('a Will is published when the connection is lost, not after DISCONNECT', async () => {
+  const { client: watcher, inbox } = await connect();
+  const sub = await subscribe(watcher, { [topic('will')]: { qos: 0 } });
+  eq(sub.codes, [0], 'SUBACK');
+  const will = { topic: topic('will'), payload: Buffer.from('gone'), qos: 0, retain: false };
+  // A normal DISCONNECT discards the Will.
+  const polite = await connect({ will });
+  await polite.client.endAsync();
+  await inbox.none('after a normal DISCONNECT');
+  // A lost connection (the socket torn down, no DISCONNECT) publishes it.
+  const rude = await connect({ will });
+  rude.client.stream.destroy();
+  const m = await inbox.next('the Will');
+  eq(m.payload.toString(), 'gone', 'Will payload');
+});
+
 scenario('DISCONNECT ends the session cleanly', async () => {
   const { client } = await connect();
   const close = closed(client);

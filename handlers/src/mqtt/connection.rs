@@ -14,7 +14,12 @@
 //! - The token is re-verified when a packet needs it (SUBSCRIBE, PUBLISH), so a revoked key
 //!   takes effect on live connections; its `exp` is checked on every request.
 //! - Sessions are not persisted: CONNACK's Session Present is always 0.
-//! - Will messages are not published (a CONNECT with one is accepted and the Will ignored).
+//! - A Will Message is published when the connection ends without a normal DISCONNECT
+//!   (client close, lost connection, keep alive timeout, a protocol error), at once: sessions
+//!   end with the connection, so the Will Delay Interval is over. The token must allow
+//!   publishing to the Will Topic (else CONNACK 0x87) and the payload is at most
+//!   [`MAX_WILL_BYTES`] (else 0x97), because the Will waits in connection metadata. A Will
+//!   is not published once the token has expired.
 
 use std::num::NonZeroU32;
 
@@ -115,12 +120,38 @@ impl<'a> Connection<'a> {
         if !self.closed {
             wsevents::write_close(&mut self.out, code);
             self.closed = true;
+            self.publish_will();
         }
     }
 
     /// Marks the connection closed without writing anything (the peer closed it).
     pub(crate) fn close_quietly(&mut self) {
-        self.closed = true;
+        if !self.closed {
+            self.closed = true;
+            self.publish_will();
+        }
+    }
+
+    /// The session ends without a normal DISCONNECT: publish the Will Message, if any
+    /// [MQTT-3.1.2-8]. Sessions are not kept after the connection, so the Will Delay
+    /// Interval is over at once [MQTT-3.1.3-9].
+    fn publish_will(&mut self) {
+        let Some(bytes) = self.session.will.take() else {
+            return;
+        };
+        self.session.touch("mqtt-will");
+        let expired = Principal {
+            exp: self.session.exp,
+            ..Principal::default()
+        }
+        .expired_at(self.now);
+        if expired {
+            return;
+        }
+        if let Ok(will) = Publish::decode(&bytes, ProtocolVersion::V5) {
+            // Nobody is left to tell if this fails; the Will is lost like any QoS 0 message.
+            let _ = self.forward(&will);
+        }
     }
 
     /// Ends the session: an MQTT 5 DISCONNECT with `reason` (3.1.1 has none), then close.
@@ -139,7 +170,7 @@ impl<'a> Connection<'a> {
 
     /// Before any packet: the token's expiry and the MQTT keep alive.
     pub(crate) fn check_liveness(&mut self) {
-        if self.session.version.is_none() {
+        if self.closed || self.session.version.is_none() {
             return;
         }
         let expired = Principal {
@@ -239,7 +270,13 @@ impl<'a> Connection<'a> {
             Packet::Subscribe(s) => self.subscribe(s),
             Packet::Unsubscribe(u) => self.unsubscribe(u),
             Packet::PingReq => self.send_raw(&mqtt::PINGRESP_BYTES),
-            Packet::Disconnect(_) => {
+            Packet::Disconnect(d) => {
+                if d.reason_code != DisconnectReasonCode::DisconnectWithWillMessage {
+                    // [MQTT-3.14.4-3]: a normal DISCONNECT discards the Will.
+                    if self.session.will.take().is_some() {
+                        self.session.touch("mqtt-will");
+                    }
+                }
                 self.unsubscribe_all();
                 self.close(1000);
             }
@@ -286,6 +323,22 @@ impl<'a> Connection<'a> {
                 return;
             }
         };
+        let will = match c
+            .will
+            .as_ref()
+            .map(|w| will_packet(w, &principal, self.config))
+        {
+            None => None,
+            Some(Ok(packet)) => Some(packet),
+            Some(Err((code, text))) => {
+                let mut ack = ConnAck::new(code);
+                ack.properties.reason_string = Some(text);
+                self.send(&Packet::ConnAck(ack));
+                self.session.version = None;
+                self.close(1008);
+                return;
+            }
+        };
         let mut ack = ConnAck::new(ConnectReasonCode::Success);
         if c.client_id.is_empty() {
             let mut random = [0u8; 8];
@@ -305,6 +358,10 @@ impl<'a> Connection<'a> {
         p.subscription_identifiers_available = Some(false);
         self.send(&Packet::ConnAck(ack));
 
+        if let Some(packet) = will {
+            self.session.will = Some(packet);
+            self.session.touch("mqtt-will");
+        }
         self.session.token = Some(token.to_owned());
         self.session.exp = principal.exp;
         self.session.keep_alive = c.keep_alive;
@@ -592,7 +649,7 @@ impl<'a> Connection<'a> {
     /// than the one read then is such a message (or one also delivered live: at least
     /// once). Checked once per subscription, on the request after its SUBSCRIBE.
     pub(crate) fn recover_retained(&mut self) {
-        if self.session.version.is_none() {
+        if self.closed || self.session.version.is_none() {
             return;
         }
         let pending: Vec<(usize, Version)> = self
@@ -631,6 +688,55 @@ fn keep_alive_expired(seen: u64, now: u64, keep_alive: u16) -> bool {
     let ka = u64::from(keep_alive);
     let gap_above = now.saturating_sub(seen).saturating_sub(1);
     ka > 0 && seen > 0 && gap_above * 2 >= ka * 3
+}
+
+/// The largest Will payload a connection may register: the Will travels in connection
+/// metadata (a header) until the connection ends.
+pub const MAX_WILL_BYTES: usize = 4096;
+
+/// The Will of a CONNECT as the MQTT 5 PUBLISH to send when the session ends, or the
+/// CONNACK refusal: the token must allow publishing to the Will Topic
+/// [MQTT-3.1.2-8], the topic must be valid, the payload at most [`MAX_WILL_BYTES`].
+fn will_packet(
+    will: &mqtt::Will,
+    principal: &Principal,
+    config: &Config,
+) -> Result<Vec<u8>, (ConnectReasonCode, String)> {
+    if let Err(e) = topics::validate(&will.topic) {
+        return Err((
+            ConnectReasonCode::TopicNameInvalid,
+            format!("Will Topic: {e}"),
+        ));
+    }
+    if !principal.allows(Access::Write, &will.topic) {
+        return Err((
+            ConnectReasonCode::NotAuthorized,
+            format!("the token may not publish the Will to {:?}", will.topic),
+        ));
+    }
+    if will.payload.len() > MAX_WILL_BYTES.min(config.max_message_bytes) {
+        return Err((
+            ConnectReasonCode::QuotaExceeded,
+            format!("the Will payload is larger than {MAX_WILL_BYTES} bytes"),
+        ));
+    }
+    let props = message::mqtt_props(&will.properties);
+    let mut packet = message::mqtt_publish(
+        ProtocolVersion::V5,
+        &will.topic,
+        &will.payload,
+        Some(&props),
+        will.properties.message_expiry_interval,
+        will.retain,
+    );
+    if packet.is_empty() {
+        return Err((
+            ConnectReasonCode::UnspecifiedError,
+            "Will not encodable".into(),
+        ));
+    }
+    packet.shrink_to_fit();
+    Ok(packet)
 }
 
 /// The protocol level byte of a CONNECT packet, if it can be read.

@@ -19,7 +19,7 @@
 //! The packet-level behaviour is in [`connection`].
 
 mod connection;
-pub use connection::MAX_SUBSCRIPTIONS;
+pub use connection::{MAX_SUBSCRIPTIONS, MAX_WILL_BYTES};
 mod session;
 #[cfg(test)]
 mod tests;
@@ -76,6 +76,9 @@ pub fn websocket(platform: &Platform, req: Request) -> Result {
     let mut opened = false;
     let mut incoming = std::mem::take(&mut conn.session.buffer);
     let had_buffer = !incoming.is_empty();
+    // Events are handled in order: the packets that came before a CLOSE are processed
+    // before it (a DISCONNECT then a close is a normal end, not a lost connection).
+    let mut end = None;
     for event in &events {
         match event {
             Event::Open => {
@@ -88,28 +91,30 @@ pub fn websocket(platform: &Platform, req: Request) -> Result {
                 wsevents::write_open(&mut conn.out);
             }
             Event::Binary(bytes) => incoming.extend_from_slice(bytes),
-            // [MQTT-6.0.0-1]: MQTT travels in binary data frames only.
-            Event::Text(_) => conn.close(1003),
             Event::Ping(data) => wsevents::write_pong(&mut conn.out, data),
             Event::Pong(_) => {}
-            Event::Close(code, _) => {
+            Event::Text(_) | Event::Close(..) | Event::Disconnect => {
+                end = Some(event);
+                break;
+            }
+        }
+    }
+    conn.check_liveness();
+    if !opened {
+        conn.recover_retained();
+    }
+    conn.receive(&incoming, had_buffer);
+    match end {
+        // [MQTT-6.0.0-1]: MQTT travels in binary data frames only.
+        Some(Event::Text(_)) => conn.close(1003),
+        Some(Event::Close(code, _)) => {
+            if !conn.closed {
                 conn.close_quietly();
                 wsevents::write_close(&mut conn.out, code.unwrap_or(1000));
             }
-            Event::Disconnect => conn.close_quietly(),
         }
-        if conn.closed {
-            break;
-        }
-    }
-    if !conn.closed {
-        conn.check_liveness();
-    }
-    if !conn.closed && !opened {
-        conn.recover_retained();
-    }
-    if !conn.closed {
-        conn.receive(&incoming, had_buffer);
+        Some(_) => conn.close_quietly(),
+        None => {}
     }
 
     let (session, body) = conn.finish();

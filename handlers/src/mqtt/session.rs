@@ -14,6 +14,7 @@
 //! | `mqtt-seen` | when the client last sent a packet, seconds since the epoch |
 //! | `mqtt-subs` | subscriptions: `,`-separated `<options hex><channel>` |
 //! | `mqtt-buf` | base64 of the bytes of an incomplete packet, awaiting the rest |
+//! | `mqtt-will` | base64 of the Will Message as an MQTT 5 PUBLISH, until the session ends |
 //! | `user` | the connection id, compared by Pushpin's `skip-self` filter (No Local) |
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -111,6 +112,9 @@ pub(crate) struct Session {
     pub(crate) seen: u64,
     pub(crate) subs: Vec<Sub>,
     pub(crate) buffer: Vec<u8>,
+    /// The Will Message to publish when the session ends abnormally, as an MQTT 5
+    /// PUBLISH packet (`mqtt-will`, base64).
+    pub(crate) will: Option<Vec<u8>>,
     /// The connection id, once connected (`user` meta).
     pub(crate) user: String,
     /// Names of the metadata changed since it was read.
@@ -161,6 +165,10 @@ impl Session {
             seen: number("meta-mqtt-seen")?.unwrap_or(0),
             subs,
             buffer,
+            will: match meta(headers, "meta-mqtt-will") {
+                None => None,
+                Some(w) => Some(BASE64.decode(w).map_err(|_| corrupt("mqtt-will"))?),
+            },
             user: meta(headers, "meta-user").unwrap_or_default().to_owned(),
             dirty: Vec::new(),
         })
@@ -203,6 +211,10 @@ impl Session {
                     }
                     "mqtt-buf" => BASE64.encode(&self.buffer),
                     "user" => self.user.clone(),
+                    "mqtt-will" => self
+                        .will
+                        .as_ref()
+                        .map_or(String::new(), |w| BASE64.encode(w)),
                     _ => String::new(),
                 };
                 (format!("set-meta-{name}"), value)
@@ -240,6 +252,7 @@ mod tests {
                 },
             ],
             buffer: vec![0x10, 0xff],
+            will: Some(vec![0x30, 3, 0, 1, b'w']),
             user: "conn-7".into(),
             dirty: Vec::new(),
         };
@@ -252,6 +265,7 @@ mod tests {
             "mqtt-subs",
             "mqtt-buf",
             "user",
+            "mqtt-will",
         ] {
             s.touch(name);
         }

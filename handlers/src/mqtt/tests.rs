@@ -107,10 +107,15 @@ impl Proxy {
     }
 
     fn connect(&mut self, token: &str) -> Vec<Vec<u8>> {
+        self.connect_with_will(token, None)
+    }
+
+    fn connect_with_will(&mut self, token: &str, will: Option<mqtt::Will>) -> Vec<Vec<u8>> {
         let mut open = Vec::new();
         wsevents::write_open(&mut open);
         assert_eq!(self.request(open), [b"OPEN".to_vec()]);
         let mut c = Connect::new(self.version, "client");
+        c.will = will;
         c.password = Some(token.as_bytes().to_vec());
         c.username = Some("u".into());
         c.keep_alive = 60;
@@ -316,4 +321,97 @@ fn a_silent_connection_is_closed_after_one_and_a_half_keep_alives() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+fn will(topic: &str, payload: &[u8]) -> Option<mqtt::Will> {
+    Some(mqtt::Will {
+        topic: topic.into(),
+        payload: payload.to_vec(),
+        qos: QoS::AtMostOnce,
+        retain: false,
+        properties: Default::default(),
+    })
+}
+
+fn will_topics(p: &Proxy) -> Vec<String> {
+    p.publisher
+        .items()
+        .iter()
+        .map(|body| {
+            body["items"][0]["channel"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn the_will_is_published_when_the_connection_ends_without_a_normal_disconnect() {
+    let mut disconnect_event = Vec::new();
+    wsevents::write_disconnect(&mut disconnect_event);
+    let mut close_event = Vec::new();
+    wsevents::write_close(&mut close_event, 1001);
+    for (name, body) in [
+        ("lost connection", disconnect_event),
+        ("client close", close_event),
+    ] {
+        let mut p = Proxy::new(ProtocolVersion::V5);
+        let t = p.token(&[], &["gone"], 3600);
+        p.connect_with_will(&t, will("gone", b"bye"));
+        assert!(p.meta.contains_key("meta-mqtt-will"));
+        p.request(body);
+        assert_eq!(will_topics(&p), ["gone"], "{name}");
+    }
+}
+
+#[test]
+fn a_normal_disconnect_discards_the_will_and_reason_0x04_publishes_it() {
+    for (reason, published) in [
+        (DisconnectReasonCode::NormalDisconnection, 0),
+        (DisconnectReasonCode::DisconnectWithWillMessage, 1),
+    ] {
+        let mut p = Proxy::new(ProtocolVersion::V5);
+        let t = p.token(&[], &["gone"], 3600);
+        p.connect_with_will(&t, will("gone", b"bye"));
+        let events = p.send(&[Packet::Disconnect(mqtt::Disconnect::new(reason))]);
+        assert_eq!(events.last().unwrap(), b"CLOSE:1000");
+        assert_eq!(will_topics(&p).len(), published, "{reason:?}");
+    }
+}
+
+#[test]
+fn a_will_the_token_may_not_publish_or_too_large_is_refused_at_connect() {
+    let cases = [
+        (will("not-mine", b"bye"), 0x87),
+        (will("gone", &vec![0; super::MAX_WILL_BYTES + 1]), 0x97),
+    ];
+    for (w, code) in cases {
+        let mut p = Proxy::new(ProtocolVersion::V5);
+        let t = p.token(&[], &["gone"], 3600);
+        let events = p.connect_with_will(&t, w);
+        let raw = events[0].strip_prefix(b"m:").unwrap();
+        assert_eq!((raw[0], raw[3]), (0x20, code));
+        assert_eq!(events.last().unwrap(), b"CLOSE:1008");
+        assert!(will_topics(&p).is_empty());
+    }
+}
+
+#[test]
+fn a_disconnect_and_a_close_in_one_request_are_a_normal_end() {
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    let t = p.token(&[], &["gone"], 3600);
+    p.connect_with_will(&t, will("gone", b"bye"));
+    let mut body = Vec::new();
+    let mut disconnect = Vec::new();
+    Packet::Disconnect(mqtt::Disconnect::new(
+        DisconnectReasonCode::NormalDisconnection,
+    ))
+    .encode(ProtocolVersion::V5, &mut disconnect)
+    .unwrap();
+    wsevents::write_binary(&mut body, &disconnect);
+    wsevents::write_close(&mut body, 1000);
+    let events = p.request(body);
+    assert_eq!(events, [b"CLOSE:1000".to_vec()]);
+    assert!(will_topics(&p).is_empty(), "the DISCONNECT came first");
 }
