@@ -369,10 +369,9 @@ impl<'a> Connection<'a> {
         for name in ["mqtt-v", "mqtt-token", "mqtt-exp", "mqtt-ka"] {
             self.session.touch(name);
         }
-        self.session.user = self.connection_id.to_owned();
-        self.session.touch("user");
-        // Pushpin's filters read the subscription's metadata from its handler, which only
-        // learns it from a set-meta control message (Set-Meta-* reaches the proxy only).
+        // No Local: Pushpin's `skip-self` filter compares a publish's `sender` with the
+        // subscription's `user` metadata, which its handler only learns from a set-meta
+        // control message (Set-Meta-* headers reach the proxy only).
         let set_meta =
             serde_json::json!({"type": "set-meta", "name": "user", "value": self.connection_id});
         wsevents::control_message(&mut self.out, &set_meta.to_string());

@@ -15,7 +15,6 @@
 //! | `mqtt-subs` | subscriptions: `,`-separated `<options hex><channel>` |
 //! | `mqtt-buf` | base64 of the bytes of an incomplete packet, awaiting the rest |
 //! | `mqtt-will` | base64 of the Will Message as an MQTT 5 PUBLISH, until the session ends |
-//! | `user` | the connection id, compared by Pushpin's `skip-self` filter (No Local) |
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -115,8 +114,6 @@ pub(crate) struct Session {
     /// The Will Message to publish when the session ends abnormally, as an MQTT 5
     /// PUBLISH packet (`mqtt-will`, base64).
     pub(crate) will: Option<Vec<u8>>,
-    /// The connection id, once connected (`user` meta).
-    pub(crate) user: String,
     /// Names of the metadata changed since it was read.
     dirty: Vec<&'static str>,
 }
@@ -169,7 +166,6 @@ impl Session {
                 None => None,
                 Some(w) => Some(BASE64.decode(w).map_err(|_| corrupt("mqtt-will"))?),
             },
-            user: meta(headers, "meta-user").unwrap_or_default().to_owned(),
             dirty: Vec::new(),
         })
     }
@@ -210,7 +206,6 @@ impl Session {
                         out
                     }
                     "mqtt-buf" => BASE64.encode(&self.buffer),
-                    "user" => self.user.clone(),
                     "mqtt-will" => self
                         .will
                         .as_ref()
@@ -253,7 +248,6 @@ mod tests {
             ],
             buffer: vec![0x10, 0xff],
             will: Some(vec![0x30, 3, 0, 1, b'w']),
-            user: "conn-7".into(),
             dirty: Vec::new(),
         };
         for name in [
@@ -264,7 +258,6 @@ mod tests {
             "mqtt-seen",
             "mqtt-subs",
             "mqtt-buf",
-            "user",
             "mqtt-will",
         ] {
             s.touch(name);
