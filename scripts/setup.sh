@@ -11,6 +11,22 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
+# apt_install PACKAGE: installs a Debian package, as root or through sudo.
+apt_install() {
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+      sudo=(sudo)
+    else
+      log "$1 is missing and installing it needs root (apt-get install $1)"
+      exit 1
+    fi
+  fi
+  log "installing $1 with apt-get"
+  "${sudo[@]}" apt-get update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$1"
+}
+
 VICEROY_VERSION=0.22.0
 
 # Cargo's bin directory holds viceroy; make sure this script (and its callers) see it.
@@ -33,17 +49,7 @@ fi
 
 # 2. Pushpin
 if ! command -v pushpin >/dev/null 2>&1; then
-  if [ "$(id -u)" -eq 0 ]; then
-    SUDO=()
-  elif command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo)
-  else
-    log "pushpin is missing and installing it needs root (apt-get install pushpin)"
-    exit 1
-  fi
-  log "installing pushpin with apt-get"
-  "${SUDO[@]}" apt-get update
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y pushpin
+  apt_install pushpin
 fi
 
 # 3. Viceroy
@@ -78,17 +84,7 @@ case "$fastly_cli_have" in
   *" v$fastly_cli_want "*) ;;
   *)
     if ! command -v npm >/dev/null 2>&1; then
-      if [ "$(id -u)" -eq 0 ]; then
-        FASTLY_SUDO=()
-      elif command -v sudo >/dev/null 2>&1; then
-        FASTLY_SUDO=(sudo)
-      else
-        log "npm is missing and installing it needs root (apt-get install npm)"
-        exit 1
-      fi
-      log "installing npm with apt-get"
-      "${FASTLY_SUDO[@]}" apt-get update
-      "${FASTLY_SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y npm
+      apt_install npm
     fi
     # `npm install`, not `npm ci`: @fastly/cli 16.1.0 names optional per-platform packages
     # that were never published for some platforms, which `npm ci` reports as a lockfile
@@ -112,8 +108,7 @@ js_stamp="$js_dir/node_modules/.edge-pubsub-lockfile.sha256"
 js_lock_hash="$(sha256sum "$js_dir/package-lock.json" | cut -d' ' -f1)"
 if [ ! -d "$js_dir/node_modules" ] || [ "$(cat "$js_stamp" 2>/dev/null || true)" != "$js_lock_hash" ]; then
   if ! command -v npm >/dev/null 2>&1; then
-    log "npm is missing: install Node.js and npm (apt-get install nodejs npm) for $js_dir"
-    exit 1
+    apt_install npm
   fi
   log "installing the MQTT.js test dependencies (npm ci --prefix $js_dir)"
   npm ci --prefix "$js_dir" --no-audit --no-fund
