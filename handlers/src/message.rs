@@ -8,7 +8,7 @@
 //! to a second channel per topic, [`mqtt311_channel`], and every message is also published
 //! there as a 3.1.1 packet: two items per topic, one publish request.
 //!
-//! A retained message (see [`retained`](crate::retained)) is published with
+//! A retained message (see the [`retained`] module) is published with
 //! [`retained_publish_body`]: its SSE event goes alone on the topic's retained channel, in
 //! the topic's version sequence (GRIP `id` and `prev-id`, and an SSE `id:` line), while its
 //! MQTT packets go on the usual channels without the SSE format. SSE subscribers listen on

@@ -2,7 +2,7 @@
 //!
 //! Fanout holds the WebSocket and turns each batch of client frames into a POST with
 //! `Content-Type: application/websocket-events` (events `OPEN`, `BINARY`, `CLOSE`, …),
-//! carrying the connection's metadata as `Meta-*` headers (see [`session`]). The answer
+//! carrying the connection's metadata as `Meta-*` headers (see `session.rs`). The answer
 //! is events too: the MQTT packets for the client as `BINARY` events, Fanout control
 //! messages (`c:{"type":"subscribe",…}` `TEXT` events, understood because the OPEN answer
 //! negotiates the `grip` extension), and `CLOSE` to end the connection.
@@ -16,7 +16,7 @@
 //!   `Content-Bytes-Accepted`, so the bytes of an incomplete packet are kept in connection
 //!   metadata (`mqtt-buf`) and prepended to the next request's bytes.
 //!
-//! The packet-level behaviour is in [`connection`].
+//! The packet-level behaviour is in `connection.rs`.
 
 mod connection;
 pub use connection::{MAX_SUBSCRIPTIONS, MAX_WILL_BYTES};
