@@ -297,6 +297,24 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
+    /// A supervised `sleep 300` with a cleanup directory, in a scratch directory.
+    fn supervised_sleep(name: &str) -> (PathBuf, PathBuf, Supervised) {
+        let dir = scratch(name);
+        let doomed = dir.join("doomed");
+        std::fs::create_dir_all(&doomed).expect("mkdir");
+        let log = dir.join("sleep.log");
+        let p = Supervised::spawn(
+            "sleep",
+            Path::new("sleep"),
+            &["300".into()],
+            &dir,
+            &log,
+            Some(&doomed),
+        )
+        .expect("spawn");
+        (dir, doomed, p)
+    }
+
     fn scratch(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "pubsub-devstack-proc-{}-{name}",
@@ -318,19 +336,7 @@ mod tests {
 
     #[test]
     fn closing_the_pipe_terminates_the_service_and_removes_the_cleanup_dir() {
-        let dir = scratch("stop");
-        let doomed = dir.join("doomed");
-        std::fs::create_dir_all(&doomed).expect("mkdir");
-        let log = dir.join("sleep.log");
-        let mut p = Supervised::spawn(
-            "sleep",
-            Path::new("sleep"),
-            &["300".into()],
-            &dir,
-            &log,
-            Some(&doomed),
-        )
-        .expect("spawn");
+        let (dir, doomed, mut p) = supervised_sleep("stop");
         let pid = p.pid();
         assert!(alive(pid));
         assert!(p.exit_status().is_none());
@@ -347,19 +353,7 @@ mod tests {
 
     #[test]
     fn sigterm_to_the_wrapper_stops_the_service_and_cleans_up() {
-        let dir = scratch("term");
-        let doomed = dir.join("doomed");
-        std::fs::create_dir_all(&doomed).expect("mkdir");
-        let log = dir.join("sleep.log");
-        let mut p = Supervised::spawn(
-            "sleep",
-            Path::new("sleep"),
-            &["300".into()],
-            &dir,
-            &log,
-            Some(&doomed),
-        )
-        .expect("spawn");
+        let (dir, doomed, mut p) = supervised_sleep("term");
         let pid = p.pid();
         let killed = Command::new("kill")
             .arg("-TERM")
