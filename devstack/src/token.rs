@@ -1,11 +1,10 @@
-//! Dev tokens: HS256 JWTs in the shape Edge Pub/Sub clients send.
+//! Dev tokens: HS256 JWTs in the shape Edge Pub/Sub clients send, minted by the
+//! `pubsub-token` library (the code behind the `pubsub-token` tool).
 //!
 //! Header `{"alg":"HS256","typ":"JWT","kid":<key id>}`; claims `x-fastly-read` and
 //! `x-fastly-write` (arrays of topics), `iat` and `exp` (seconds since the Unix epoch).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use pubsub_token::{mint, now_secs, SigningKey};
 
 /// Mints an HS256 JWT signed with `secret` (the raw key bytes), valid for `ttl_secs`.
 ///
@@ -14,6 +13,12 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 /// let token = mint_token(DEV_KEY_ID, DEV_KEY_SECRET.as_bytes(), &["demo"], &[], 3600);
 /// assert_eq!(token.split('.').count(), 3);
 /// ```
+///
+/// # Panics
+///
+/// When `secret` is empty (an HMAC key needs at least one byte).
+// Dev tooling: an empty key is the caller's bug, and HS256 signing itself cannot fail.
+#[allow(clippy::expect_used)]
 pub fn mint_token(
     kid: &str,
     secret: &[u8],
@@ -21,21 +26,10 @@ pub fn mint_token(
     write: &[&str],
     ttl_secs: u64,
 ) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let claims = serde_json::json!({
-        "x-fastly-read": read,
-        "x-fastly-write": write,
-        "iat": now,
-        "exp": now.saturating_add(ttl_secs),
-    });
-    let mut header = Header::new(Algorithm::HS256);
-    header.kid = Some(kid.to_string());
-    // HS256 over a JSON value with an HMAC key of any length cannot fail.
-    #[allow(clippy::expect_used)]
-    encode(&header, &claims, &EncodingKey::from_secret(secret)).expect("HS256 signing cannot fail")
+    let owned = |topics: &[&str]| topics.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+    let key = SigningKey::hs256(secret).expect("an HS256 secret is not empty");
+    mint(kid, &key, &owned(read), &owned(write), ttl_secs, now_secs())
+        .expect("HS256 signing cannot fail")
 }
 
 /// A token signed with the dev key ([`crate::DEV_KEY_ID`], [`crate::DEV_KEY_SECRET`])
@@ -53,7 +47,7 @@ pub fn dev_token(read: &[&str], write: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonwebtoken::{decode, decode_header, DecodingKey, Validation};
+    use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 
     #[test]
     fn token_has_kid_topics_and_expiry() {

@@ -20,6 +20,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 
@@ -128,14 +129,16 @@ impl fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// An HS256 key from the secret string (signs with its UTF-8 bytes).
-    pub fn hs256(secret: &str) -> Result<Self, Error> {
+    /// An HS256 key from the secret: a string signs with its UTF-8 bytes, a byte slice
+    /// with those bytes.
+    pub fn hs256(secret: impl AsRef<[u8]>) -> Result<Self, Error> {
+        let secret = secret.as_ref();
         if secret.is_empty() {
             return Err(Error::Key("the secret is empty".into()));
         }
         Ok(Self {
             alg: Algorithm::HS256,
-            key: EncodingKey::from_secret(secret.as_bytes()),
+            key: EncodingKey::from_secret(secret),
         })
     }
 
@@ -202,6 +205,14 @@ pub fn mint(
         "exp": now.saturating_add(ttl_secs),
     });
     encode(&header, &claims, &key.key).map_err(|e| Error::Key(format!("cannot sign: {e}")))
+}
+
+/// The current time in seconds since the Unix epoch (0 if the clock is before it), for
+/// [`mint`]'s `now`.
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn usage(why: impl Into<String>) -> Error {

@@ -3,9 +3,8 @@
 
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use pubsub_token::{mint, parse_args, Command, SECRET_ENV, USAGE};
+use pubsub_token::{mint, now_secs, parse_args, Command, SECRET_ENV, USAGE};
 
 fn main() -> ExitCode {
     match run() {
@@ -26,16 +25,13 @@ fn run() -> Result<(), pubsub_token::Error> {
         Command::Mint(options) => options,
     };
     let key = options.load_key()?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
     let token = mint(
         &options.kid,
         &key,
         &options.read,
         &options.write,
         options.ttl_secs,
-        now,
+        now_secs(),
     )?;
     // A closed stdout (e.g. `| head -c0`) is not worth a panic.
     let _ = writeln!(std::io::stdout(), "{token}");
