@@ -1,0 +1,80 @@
+//! The property section as a whole: its length prefix, the properties it
+//! covers, and the checks that span more than one property.
+
+use std::convert::Infallible;
+
+use super::super::primitives::{put_var_int, var_int_len, Reader, VAR_INT_MAX};
+use super::super::{DecodeError, EncodeError};
+use super::{Properties, PropertyContext, PropertyId};
+
+impl Properties {
+    /// Reads a property length and the properties it covers, accepting only
+    /// those `context` allows.
+    pub(crate) fn decode(
+        r: &mut Reader<'_>,
+        context: &PropertyContext,
+    ) -> Result<Self, DecodeError> {
+        let len = r.var_int("property length")?;
+        let mut r = Reader::new(r.take(len as usize, "properties")?);
+        let mut p = Self::default();
+        while !r.is_empty() {
+            let raw = r.var_int("property identifier")?;
+            let id = PropertyId::from_id(raw).ok_or(DecodeError::UnknownProperty { id: raw })?;
+            if !context.allows(id) {
+                return Err(DecodeError::PropertyNotAllowed {
+                    id,
+                    context: context.name,
+                });
+            }
+            p.decode_one(&mut r, id, context.repeatable(id))?;
+        }
+        if p.authentication_data.is_some() && p.authentication_method.is_none() {
+            return Err(DecodeError::AuthenticationMethodMissing);
+        }
+        Ok(p)
+    }
+
+    /// Size of the property section's content, without its length prefix.
+    fn content_len(&self) -> usize {
+        let mut len = 0;
+        let Ok(()) = self.visit::<Infallible>(|entry| {
+            len += 1 + entry.value.len();
+            Ok(())
+        });
+        len
+    }
+
+    /// Size of the property section including its length prefix.
+    pub(crate) fn wire_len(&self) -> usize {
+        let len = self.content_len();
+        var_int_len(len) + len
+    }
+
+    /// Writes the property length and the properties, refusing any that
+    /// `context` does not allow or whose value the peer would reject.
+    pub(crate) fn encode(
+        &self,
+        out: &mut Vec<u8>,
+        context: &PropertyContext,
+    ) -> Result<(), EncodeError> {
+        self.visit(|entry| context.check(&entry))?;
+        if self.authentication_data.is_some() && self.authentication_method.is_none() {
+            return Err(EncodeError::InvalidPropertyValue {
+                id: PropertyId::AuthenticationData,
+            });
+        }
+        let len = self.content_len();
+        // The packet's own length check normally catches this first.
+        let len = u32::try_from(len)
+            .ok()
+            .filter(|&l| l <= VAR_INT_MAX)
+            .ok_or(EncodeError::PacketTooLarge {
+                remaining_length: len,
+            })?;
+        put_var_int(out, len);
+        self.visit(|entry| {
+            out.push(entry.id as u8);
+            entry.value.write(out, entry.id.name())
+        })
+    }
+}
