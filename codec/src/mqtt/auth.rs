@@ -1,11 +1,10 @@
 //! AUTH (MQTT 5 only, spec §3.15): enhanced authentication exchange. Decoded
 //! so the caller can refuse it cleanly; in 3.1.1 packet type 15 is reserved.
 
+use super::frame::{encode_frame, frame_size, open_frame};
 use super::primitives::Reader;
 use super::properties::{self, Properties};
-use super::{
-    encode_frame, frame_size, open_frame, DecodeError, EncodeError, PacketType, ProtocolVersion,
-};
+use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
 
 reason_code_enum! {
     /// AUTH reason codes (MQTT 5 §3.15.2.1).

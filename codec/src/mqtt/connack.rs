@@ -1,11 +1,10 @@
 //! CONNACK (spec §3.2): the server's answer to CONNECT, with the MQTT 5
 //! reason codes and their mapping to 3.1.1 return codes.
 
+use super::frame::{encode_frame, frame_size, open_frame};
 use super::primitives::Reader;
 use super::properties::{self, Properties};
-use super::{
-    encode_frame, frame_size, open_frame, DecodeError, EncodeError, PacketType, ProtocolVersion,
-};
+use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
 
 reason_code_enum! {
     /// CONNACK reason codes (MQTT 5 §3.2.2.2). 3.1.1 return codes decode to

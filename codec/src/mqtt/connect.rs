@@ -1,12 +1,10 @@
 //! CONNECT (spec §3.1): the first packet of every connection, and the one
 //! that tells the server which protocol level the client speaks.
 
+use super::frame::{encode_frame, frame_size, open_frame};
 use super::primitives::{prefixed_len, put_binary, put_string, put_u16, Reader};
 use super::properties::{self, Properties};
-use super::{
-    encode_frame, frame_size, open_frame, topic, DecodeError, EncodeError, PacketType,
-    ProtocolVersion, QoS,
-};
+use super::{topic, DecodeError, EncodeError, PacketType, ProtocolVersion, QoS};
 
 const PROTOCOL_NAME: &str = "MQTT";
 

@@ -1,11 +1,10 @@
 //! DISCONNECT (spec §3.14): empty in 3.1.1; in MQTT 5 a reason code and
 //! properties, both omitted for a normal disconnection.
 
+use super::frame::{encode_frame, frame_size, open_frame};
 use super::primitives::Reader;
 use super::properties::{self, Properties};
-use super::{
-    encode_frame, frame_size, open_frame, DecodeError, EncodeError, PacketType, ProtocolVersion,
-};
+use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
 
 reason_code_enum! {
     /// DISCONNECT reason codes (MQTT 5 §3.14.2.1).

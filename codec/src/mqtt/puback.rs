@@ -8,11 +8,10 @@
 
 use std::num::NonZeroU16;
 
+use super::frame::{encode_frame, frame_size, open_frame};
 use super::primitives::{put_u16, Reader};
 use super::properties::{self, Properties};
-use super::{
-    encode_frame, frame_size, open_frame, DecodeError, EncodeError, PacketType, ProtocolVersion,
-};
+use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
 
 reason_code_enum! {
     /// PUBACK and PUBREC reason codes (MQTT 5 §3.4.2.1, §3.5.2.1).

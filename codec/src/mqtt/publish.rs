@@ -3,12 +3,10 @@
 
 use std::num::NonZeroU16;
 
+use super::frame::{encode_frame, frame_size, open_frame};
 use super::primitives::{prefixed_len, put_string, put_u16, Reader};
 use super::properties::{self, Properties};
-use super::{
-    encode_frame, frame_size, open_frame, topic, DecodeError, EncodeError, PacketType,
-    ProtocolVersion, QoS,
-};
+use super::{topic, DecodeError, EncodeError, PacketType, ProtocolVersion, QoS};
 
 const FLAG_DUP: u8 = 0x08;
 const QOS_SHIFT: u8 = 1;

@@ -2,12 +2,10 @@
 
 use std::num::NonZeroU16;
 
+use super::frame::{encode_frame, frame_size, open_frame};
 use super::primitives::{put_u16, Reader};
 use super::properties::{self, Properties};
-use super::{
-    encode_frame, frame_size, open_frame, DecodeError, EncodeError, PacketType, ProtocolVersion,
-    QoS,
-};
+use super::{DecodeError, EncodeError, PacketType, ProtocolVersion, QoS};
 
 reason_code_enum! {
     /// SUBACK reason codes (MQTT 5 §3.9.3). 3.1.1 knows only the first three

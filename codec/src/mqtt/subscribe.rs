@@ -7,12 +7,10 @@
 
 use std::num::NonZeroU16;
 
+use super::frame::{encode_frame, frame_size, open_frame};
 use super::primitives::{prefixed_len, put_string, put_u16, Reader};
 use super::properties::{self, Properties};
-use super::{
-    encode_frame, frame_size, open_frame, topic, DecodeError, EncodeError, PacketType,
-    ProtocolVersion, QoS,
-};
+use super::{topic, DecodeError, EncodeError, PacketType, ProtocolVersion, QoS};
 
 const QOS_MASK: u8 = 0x03;
 const NO_LOCAL: u8 = 0x04;

@@ -3,11 +3,10 @@
 
 use std::num::NonZeroU16;
 
+use super::frame::{encode_frame, frame_size, open_frame};
 use super::primitives::{put_u16, Reader};
 use super::properties::{self, Properties};
-use super::{
-    encode_frame, frame_size, open_frame, DecodeError, EncodeError, PacketType, ProtocolVersion,
-};
+use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
 
 reason_code_enum! {
     /// UNSUBACK reason codes (MQTT 5 §3.11.3).

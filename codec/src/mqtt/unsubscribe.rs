@@ -2,11 +2,10 @@
 
 use std::num::NonZeroU16;
 
+use super::frame::{encode_frame, frame_size, open_frame};
 use super::primitives::{prefixed_len, put_string, put_u16, Reader};
 use super::properties::{self, Properties};
-use super::{
-    encode_frame, frame_size, open_frame, DecodeError, EncodeError, PacketType, ProtocolVersion,
-};
+use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
 
 /// An UNSUBSCRIBE packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
