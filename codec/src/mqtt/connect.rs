@@ -75,71 +75,24 @@ impl Connect {
         Self::decode_body(body)
     }
 
+    /// Decodes the body field by field, in wire order, so the first bad
+    /// field is the one reported.
     pub(crate) fn decode_body(body: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(body);
-        let name = r.string("protocol name")?;
-        let level = r.u8("protocol level")?;
-        let protocol = match (name, level) {
-            (PROTOCOL_NAME, 4) => ProtocolVersion::V311,
-            (PROTOCOL_NAME, 5) => ProtocolVersion::V5,
-            _ => {
-                return Err(DecodeError::UnsupportedProtocol {
-                    name: name.to_owned(),
-                    level,
-                })
-            }
-        };
-        let v5 = protocol == ProtocolVersion::V5;
-
-        let flags = r.u8("connect flags")?;
-        if flags & FLAG_RESERVED != 0 {
-            return Err(DecodeError::ConnectReservedFlag);
-        }
-        let has_will = flags & FLAG_WILL != 0;
-        let will_qos = (flags >> WILL_QOS_SHIFT) & 0x03;
-        let will_retain = flags & FLAG_WILL_RETAIN != 0;
-        if !has_will && (will_qos != 0 || will_retain) {
-            return Err(DecodeError::WillFlagsWithoutWill);
-        }
-        let will_qos = QoS::try_from(will_qos).map_err(|_| DecodeError::InvalidWillQos)?;
-        let has_username = flags & FLAG_USERNAME != 0;
-        let has_password = flags & FLAG_PASSWORD != 0;
-        if !v5 && has_password && !has_username {
-            return Err(DecodeError::PasswordWithoutUsername);
-        }
-        let clean_start = flags & FLAG_CLEAN_START != 0;
-
+        let protocol = decode_protocol(&mut r)?;
+        let flags = Flags::decode(r.u8("connect flags")?, protocol)?;
         let keep_alive = r.u16("keep alive")?;
-        let properties = if v5 {
-            Properties::decode(&mut r, &properties::CONNECT)?
-        } else {
-            Properties::default()
-        };
-
+        let properties = Properties::decode_if_v5(&mut r, protocol, &properties::CONNECT)?;
         let client_id = r.string("client identifier")?.to_owned();
-        let will = if has_will {
-            let properties = if v5 {
-                Properties::decode(&mut r, &properties::WILL)?
-            } else {
-                Properties::default()
-            };
-            let topic = r.string("will topic")?;
-            check_topic_name(topic)?;
-            Some(Will {
-                topic: topic.to_owned(),
-                payload: r.binary("will payload")?.to_vec(),
-                qos: will_qos,
-                retain: will_retain,
-                properties,
-            })
-        } else {
-            None
+        let will = match flags.will {
+            Some((qos, retain)) => Some(Will::decode(&mut r, protocol, qos, retain)?),
+            None => None,
         };
-        let username = match has_username {
+        let username = match flags.username {
             true => Some(r.string("user name")?.to_owned()),
             false => None,
         };
-        let password = match has_password {
+        let password = match flags.password {
             true => Some(r.binary("password")?.to_vec()),
             false => None,
         };
@@ -147,13 +100,13 @@ impl Connect {
 
         // MQTT 5 lets the server assign an identifier even for a resumed
         // session; 3.1.1 requires a clean session for that.
-        if !v5 && client_id.is_empty() && !clean_start {
+        if protocol == ProtocolVersion::V311 && client_id.is_empty() && !flags.clean_start {
             return Err(DecodeError::ClientIdRejected);
         }
 
         Ok(Self {
             protocol,
-            clean_start,
+            clean_start: flags.clean_start,
             keep_alive,
             client_id,
             will,
@@ -164,16 +117,11 @@ impl Connect {
     }
 
     fn body_len(&self) -> usize {
-        let v5 = self.protocol == ProtocolVersion::V5;
         let mut len = prefixed_len(PROTOCOL_NAME.as_bytes()) + 1 + 1 + 2;
-        if v5 {
-            len += self.properties.wire_len();
-        }
+        len += self.properties.wire_len_if_v5(self.protocol);
         len += prefixed_len(self.client_id.as_bytes());
         if let Some(will) = &self.will {
-            if v5 {
-                len += will.properties.wire_len();
-            }
+            len += will.properties.wire_len_if_v5(self.protocol);
             len += prefixed_len(will.topic.as_bytes()) + prefixed_len(&will.payload);
         }
         if let Some(username) = &self.username {
@@ -193,46 +141,25 @@ impl Connect {
     /// Appends the packet at its own `protocol` level. 3.1.1 has no
     /// properties, so they are left out there.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let v5 = self.protocol == ProtocolVersion::V5;
-        if !v5 && self.password.is_some() && self.username.is_none() {
+        let protocol = self.protocol;
+        if protocol == ProtocolVersion::V311 && self.password.is_some() && self.username.is_none() {
             return Err(EncodeError::PasswordWithoutUsername);
         }
-        let mut flags = 0;
-        if self.clean_start {
-            flags |= FLAG_CLEAN_START;
-        }
-        if let Some(will) = &self.will {
-            flags |= FLAG_WILL | ((will.qos as u8) << WILL_QOS_SHIFT);
-            if will.retain {
-                flags |= FLAG_WILL_RETAIN;
-            }
-        }
-        if self.username.is_some() {
-            flags |= FLAG_USERNAME;
-        }
-        if self.password.is_some() {
-            flags |= FLAG_PASSWORD;
-        }
-
+        let flags = Flags::of(self).encode();
         encode_frame(
             out,
             PacketType::Connect.first_byte(),
             self.body_len(),
             |out| {
                 put_string(out, PROTOCOL_NAME, "protocol name")?;
-                out.push(self.protocol.level());
+                out.push(protocol.level());
                 out.push(flags);
                 put_u16(out, self.keep_alive);
-                if v5 {
-                    self.properties.encode(out, &properties::CONNECT)?;
-                }
+                self.properties
+                    .encode_if_v5(out, protocol, &properties::CONNECT)?;
                 put_string(out, &self.client_id, "client identifier")?;
                 if let Some(will) = &self.will {
-                    if v5 {
-                        will.properties.encode(out, &properties::WILL)?;
-                    }
-                    put_string(out, &will.topic, "will topic")?;
-                    put_binary(out, &will.payload, "will payload")?;
+                    will.encode(out, protocol)?;
                 }
                 if let Some(username) = &self.username {
                     put_string(out, username, "user name")?;
@@ -243,6 +170,116 @@ impl Connect {
                 Ok(())
             },
         )
+    }
+}
+
+impl Will {
+    /// Reads the will fields that follow the client identifier when the Will
+    /// Flag is set; QoS and retain come from the CONNECT flags.
+    fn decode(
+        r: &mut Reader<'_>,
+        protocol: ProtocolVersion,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<Self, DecodeError> {
+        let properties = Properties::decode_if_v5(r, protocol, &properties::WILL)?;
+        let topic = r.string("will topic")?;
+        check_topic_name(topic)?;
+        Ok(Self {
+            topic: topic.to_owned(),
+            payload: r.binary("will payload")?.to_vec(),
+            qos,
+            retain,
+            properties,
+        })
+    }
+
+    fn encode(&self, out: &mut Vec<u8>, protocol: ProtocolVersion) -> Result<(), EncodeError> {
+        self.properties
+            .encode_if_v5(out, protocol, &properties::WILL)?;
+        put_string(out, &self.topic, "will topic")?;
+        put_binary(out, &self.payload, "will payload")
+    }
+}
+
+/// Reads the protocol name and level, accepting only MQTT 3.1.1 and 5.0.
+fn decode_protocol(r: &mut Reader<'_>) -> Result<ProtocolVersion, DecodeError> {
+    let name = r.string("protocol name")?;
+    let level = r.u8("protocol level")?;
+    match (name, level) {
+        (PROTOCOL_NAME, 4) => Ok(ProtocolVersion::V311),
+        (PROTOCOL_NAME, 5) => Ok(ProtocolVersion::V5),
+        _ => Err(DecodeError::UnsupportedProtocol {
+            name: name.to_owned(),
+            level,
+        }),
+    }
+}
+
+/// The Connect Flags byte (spec §3.1.2.3): which optional fields follow.
+struct Flags {
+    clean_start: bool,
+    /// The will's QoS and retain flag, when the Will Flag is set.
+    will: Option<(QoS, bool)>,
+    username: bool,
+    password: bool,
+}
+
+impl Flags {
+    /// Checks the byte's rules [MQTT-3.1.2-3] [MQTT-3.1.2-11] [MQTT-3.1.2-12]
+    /// [MQTT-3.1.2-13], and for 3.1.1 [MQTT-3.1.2-22] (3.1.1).
+    fn decode(flags: u8, protocol: ProtocolVersion) -> Result<Self, DecodeError> {
+        if flags & FLAG_RESERVED != 0 {
+            return Err(DecodeError::ConnectReservedFlag);
+        }
+        let has_will = flags & FLAG_WILL != 0;
+        let will_qos = (flags >> WILL_QOS_SHIFT) & 0x03;
+        let will_retain = flags & FLAG_WILL_RETAIN != 0;
+        if !has_will && (will_qos != 0 || will_retain) {
+            return Err(DecodeError::WillFlagsWithoutWill);
+        }
+        let will_qos = QoS::try_from(will_qos).map_err(|_| DecodeError::InvalidWillQos)?;
+        let username = flags & FLAG_USERNAME != 0;
+        let password = flags & FLAG_PASSWORD != 0;
+        if protocol == ProtocolVersion::V311 && password && !username {
+            return Err(DecodeError::PasswordWithoutUsername);
+        }
+        Ok(Self {
+            clean_start: flags & FLAG_CLEAN_START != 0,
+            will: has_will.then_some((will_qos, will_retain)),
+            username,
+            password,
+        })
+    }
+
+    /// The flags describing `connect`'s optional fields.
+    fn of(connect: &Connect) -> Self {
+        Self {
+            clean_start: connect.clean_start,
+            will: connect.will.as_ref().map(|will| (will.qos, will.retain)),
+            username: connect.username.is_some(),
+            password: connect.password.is_some(),
+        }
+    }
+
+    fn encode(&self) -> u8 {
+        let mut flags = 0;
+        if self.clean_start {
+            flags |= FLAG_CLEAN_START;
+        }
+        if let Some((qos, retain)) = self.will {
+            flags |= FLAG_WILL | ((qos as u8) << WILL_QOS_SHIFT);
+            if retain {
+                flags |= FLAG_WILL_RETAIN;
+            }
+        }
+        if self.username {
+            flags |= FLAG_USERNAME;
+        }
+        if self.password {
+            flags |= FLAG_PASSWORD;
+        }
+        flags
     }
 }
 

@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 
 use super::super::primitives::{put_var_int, var_int_len, Reader, VAR_INT_MAX};
-use super::super::{DecodeError, EncodeError};
+use super::super::{DecodeError, EncodeError, ProtocolVersion};
 use super::{Properties, PropertyContext, PropertyId};
 
 impl Properties {
@@ -76,5 +76,42 @@ impl Properties {
             out.push(entry.id as u8);
             entry.value.write(out, entry.id.name())
         })
+    }
+}
+
+impl Properties {
+    /// Reads the property section of a packet spoken at `version`; 3.1.1
+    /// packets have none, so they get empty properties.
+    pub(crate) fn decode_if_v5(
+        r: &mut Reader<'_>,
+        version: ProtocolVersion,
+        context: &PropertyContext,
+    ) -> Result<Self, DecodeError> {
+        match version {
+            ProtocolVersion::V5 => Self::decode(r, context),
+            ProtocolVersion::V311 => Ok(Self::default()),
+        }
+    }
+
+    /// Size of the property section at `version`: nothing for 3.1.1.
+    pub(crate) fn wire_len_if_v5(&self, version: ProtocolVersion) -> usize {
+        match version {
+            ProtocolVersion::V5 => self.wire_len(),
+            ProtocolVersion::V311 => 0,
+        }
+    }
+
+    /// Writes the property section at `version`: nothing for 3.1.1, which
+    /// has no properties to carry them.
+    pub(crate) fn encode_if_v5(
+        &self,
+        out: &mut Vec<u8>,
+        version: ProtocolVersion,
+        context: &PropertyContext,
+    ) -> Result<(), EncodeError> {
+        match version {
+            ProtocolVersion::V5 => self.encode(out, context),
+            ProtocolVersion::V311 => Ok(()),
+        }
     }
 }
