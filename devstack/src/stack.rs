@@ -19,16 +19,21 @@
 //! part that failed and carries the tail of its logs. Stopping (explicitly or on drop)
 //! stops Viceroy, then Pushpin (SIGTERM to the runner, which stops its children), then
 //! removes the run directory.
+//!
+//! `stack/launch.rs` finds the programs, chooses the ports, writes the configuration
+//! files and spawns the services; `stack/ready.rs` waits for the four stages above.
 
-use std::ffi::OsString;
+mod launch;
+mod ready;
+
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::conf::{self, FastlySettings, PushpinSettings};
-use crate::net;
+use crate::conf;
 use crate::process::{tail, LogForwarder, Supervised};
+use launch::{make_run_dir, Ports, Programs};
+use ready::ready_timeout;
 
 /// How to start a [`Stack`]. `Default` gives free ports, no overrides, the release wasm
 /// and forwarded logs.
@@ -95,9 +100,6 @@ pub struct Stack {
     forwarders: Vec<LogForwarder>,
 }
 
-/// Distinguishes run directories of stacks started by one process.
-static RUN_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// Log files of Pushpin's services, relative to the run directory.
 const PUSHPIN_LOGS: [&str; 5] = [
     "pushpin.log",
@@ -112,131 +114,12 @@ impl Stack {
     /// chain. See the module documentation for the steps.
     pub fn start(opts: StackOptions) -> io::Result<Stack> {
         let workspace = crate::workspace_dir();
-        let wasm = conf::absolute(&workspace, &opts.wasm);
-        if !wasm.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!(
-                    "wasm app {} not found; build it with `cargo build --bin edge-pubsub \
-                     --release --target wasm32-wasip1`",
-                    wasm.display()
-                ),
-            ));
-        }
-        let viceroy_bin = find_program("viceroy", "PUBSUB_VICEROY_BIN")?;
-        let pushpin_bin = find_program("pushpin", "PUBSUB_PUSHPIN_BIN")?;
-
-        let wanted = [opts.app_port, opts.proxy_port, opts.publish_port];
-        for (port, what) in wanted
-            .iter()
-            .zip(["app", "Pushpin proxy", "Pushpin publish"])
-        {
-            if let Some(port) = port {
-                net::check_port_free(*port, what)?;
-            }
-        }
-        let mut free = net::free_ports(wanted.iter().filter(|p| p.is_none()).count())?.into_iter();
-        let mut pick = |fixed: Option<u16>| {
-            fixed
-                .or_else(|| free.next())
-                .ok_or_else(|| io::Error::other("free port allocation came up short"))
-        };
-        let app_port = pick(opts.app_port)?;
-        let proxy_port = pick(opts.proxy_port)?;
-        let publish_port = pick(opts.publish_port)?;
-
-        let run_dir = make_run_dir()?;
+        let programs = Programs::find(&workspace, &opts.wasm)?;
+        let ports = Ports::choose(&opts)?;
         // From here on, dropping `stack` cleans up whatever was started.
-        let mut stack = Stack {
-            app_port,
-            proxy_port,
-            publish_port,
-            grip_key: String::new(),
-            run_dir,
-            viceroy: None,
-            pushpin: None,
-            forwarders: Vec::new(),
-        };
-        let run_dir = stack.run_dir.clone();
-        let pushpin_run = run_dir.join("pushpin");
-        let log_dir = run_dir.join("log");
-        std::fs::create_dir(&pushpin_run)?;
-        std::fs::create_dir(&log_dir)?;
-
-        let manifest_path = workspace.join("fastly.toml");
-        let manifest = std::fs::read_to_string(&manifest_path).map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("cannot read {}: {e}", manifest_path.display()),
-            )
-        })?;
-        let derived = conf::derive_fastly_toml(
-            &manifest,
-            &FastlySettings {
-                base_dir: &workspace,
-                publish_port,
-                app_port,
-                config: &opts.config,
-                secrets: &opts.secrets,
-            },
-        )?;
-        stack.grip_key = derived.grip_key;
-        let fastly_toml = run_dir.join("fastly.toml");
-        std::fs::write(&fastly_toml, derived.toml)?;
-        let routes_file = run_dir.join("routes");
-        std::fs::write(&routes_file, conf::routes(app_port))?;
-        let pushpin_conf = run_dir.join("pushpin.conf");
-        std::fs::write(
-            &pushpin_conf,
-            conf::pushpin_conf(&PushpinSettings {
-                rundir: &pushpin_run,
-                logdir: &log_dir,
-                routes_file: &routes_file,
-                proxy_port,
-                publish_port,
-                sig_iss: conf::SIG_ISS,
-                sig_key: &stack.grip_key,
-            })?,
-        )?;
-
-        let pushpin_log = run_dir.join("pushpin.log");
-        let viceroy_log = run_dir.join("viceroy.log");
-        if !opts.quiet {
-            std::fs::write(&pushpin_log, "")?;
-            std::fs::write(&viceroy_log, "")?;
-            stack
-                .forwarders
-                .push(LogForwarder::start(&pushpin_log, "pushpin"));
-            stack
-                .forwarders
-                .push(LogForwarder::start(&viceroy_log, "viceroy"));
-        }
-        stack.pushpin = Some(Supervised::spawn(
-            "pushpin",
-            &pushpin_bin,
-            &["--config".into(), pushpin_conf.into()],
-            &run_dir,
-            &pushpin_log,
-            Some(&run_dir),
-        )?);
-        let viceroy_args: Vec<OsString> = vec![
-            "serve".into(),
-            "-C".into(),
-            fastly_toml.into(),
-            "--addr".into(),
-            format!("127.0.0.1:{app_port}").into(),
-            "--local-pushpin-proxy-port".into(),
-            proxy_port.to_string().into(),
-            wasm.into(),
-        ];
-        stack.viceroy = Some(Supervised::spawn(
-            "viceroy",
-            &viceroy_bin,
-            &viceroy_args,
-            &workspace,
-            &viceroy_log,
-            None,
-        )?);
+        let mut stack = Stack::new(ports, make_run_dir()?);
+        let configs = stack.write_configs(&workspace, &opts)?;
+        stack.spawn(&programs, &configs, &workspace, opts.quiet)?;
         stack.wait_ready(ready_timeout())?;
         Ok(stack)
     }
@@ -336,131 +219,12 @@ impl Stack {
     fn log_tails(&self, names: &[&str], lines: usize) -> String {
         log_tails(&self.run_dir, names, lines)
     }
-
-    fn wait_ready(&mut self, timeout: Duration) -> io::Result<()> {
-        let started = Instant::now();
-        let deadline = started + timeout;
-        let mut stage = Stage::PushpinPorts;
-        let mut last_answer = String::new();
-        loop {
-            self.check_running()
-                .map_err(|e| io::Error::other(format!("stack failed to start: {e}")))?;
-            let advanced = match stage {
-                Stage::PushpinPorts => {
-                    net::tcp_open(self.proxy_port) && net::tcp_open(self.publish_port)
-                }
-                Stage::ViceroyPort => net::tcp_open(self.app_port),
-                Stage::PushpinToApp => self.probe(
-                    self.proxy_port,
-                    "/",
-                    &[("pushpin-route", "self")],
-                    &mut last_answer,
-                ),
-                Stage::Chain => self.probe(
-                    self.app_port,
-                    "/events?topic=devstack-ready",
-                    &[],
-                    &mut last_answer,
-                ),
-            };
-            if advanced {
-                last_answer.clear();
-                stage = match stage {
-                    Stage::PushpinPorts => Stage::ViceroyPort,
-                    Stage::ViceroyPort => Stage::PushpinToApp,
-                    Stage::PushpinToApp => Stage::Chain,
-                    Stage::Chain => return Ok(()),
-                };
-                continue;
-            }
-            if Instant::now() >= deadline {
-                let (what, logs): (String, Vec<&str>) = match stage {
-                    Stage::PushpinPorts => (
-                        format!(
-                            "Pushpin to listen on 127.0.0.1:{} (proxy) and 127.0.0.1:{} \
-                             (publish)",
-                            self.proxy_port, self.publish_port
-                        ),
-                        PUSHPIN_LOGS.to_vec(),
-                    ),
-                    Stage::ViceroyPort => (
-                        format!("Viceroy to listen on 127.0.0.1:{}", self.app_port),
-                        vec!["viceroy.log"],
-                    ),
-                    Stage::PushpinToApp => (
-                        format!(
-                            "Pushpin (127.0.0.1:{}) to reach the app through route `self` \
-                             (127.0.0.1:{})",
-                            self.proxy_port, self.app_port
-                        ),
-                        vec!["log/pushpin-proxy.log", "log/zurl.log", "viceroy.log"],
-                    ),
-                    Stage::Chain => (
-                        format!(
-                            "a request through Viceroy (127.0.0.1:{}) with Fanout handoff to \
-                             Pushpin (127.0.0.1:{})",
-                            self.app_port, self.proxy_port
-                        ),
-                        vec!["viceroy.log", "log/pushpin-proxy.log"],
-                    ),
-                };
-                let answer = if last_answer.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (last answer: {last_answer})")
-                };
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "stack did not become ready within {timeout:?}: timed out waiting for \
-                         {what}{answer}; run dir {}\n{}",
-                        self.run_dir.display(),
-                        self.log_tails(&logs, 30)
-                    ),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// One readiness probe: any answer counts except a gateway error (502-504) and
-    /// Viceroy's own 500 for a failed Fanout handoff ("Could not connect to handoff
-    /// target"), which means Pushpin is not reachable yet.
-    fn probe(&self, port: u16, path: &str, headers: &[(&str, &str)], last: &mut String) -> bool {
-        match net::http_get(port, path, headers) {
-            Ok(answer) if is_ready_answer(&answer) => true,
-            Ok(answer) => {
-                *last = format!("HTTP {} {}", answer.status, answer.error_body);
-                false
-            }
-            Err(e) => {
-                *last = e.to_string();
-                false
-            }
-        }
-    }
-}
-
-/// Whether a probe's answer shows that the chain works (see [`Stack::probe`]).
-fn is_ready_answer(answer: &net::Answer) -> bool {
-    let gateway_error = (502..=504).contains(&answer.status);
-    let handoff_error =
-        answer.status == 500 && answer.error_body.to_ascii_lowercase().contains("handoff");
-    !gateway_error && !handoff_error
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Stage {
-    PushpinPorts,
-    ViceroyPort,
-    PushpinToApp,
-    Chain,
 }
 
 /// Tails of the named logs that exist (a service that never started has none).
@@ -474,94 +238,9 @@ fn log_tails(run_dir: &Path, names: &[&str], lines: usize) -> String {
         .join("\n")
 }
 
-fn ready_timeout() -> Duration {
-    std::env::var("PUBSUB_STACK_TIMEOUT_SECS")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(Duration::from_secs(30))
-}
-
-/// A fresh, empty run directory short enough for Pushpin's ipc socket paths.
-fn make_run_dir() -> io::Result<PathBuf> {
-    let name = format!(
-        "pubsub-devstack-{}-{}",
-        std::process::id(),
-        RUN_COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    let mut base = std::env::temp_dir();
-    // `<run dir>/pushpin` holds the sockets; keep it within the limit.
-    if base.join(&name).join("pushpin").as_os_str().len() > conf::MAX_RUN_DIR_LEN {
-        base = PathBuf::from("/tmp");
-    }
-    let dir = base.join(name);
-    if dir.exists() {
-        // Left over from an earlier process that had the same pid.
-        std::fs::remove_dir_all(&dir)?;
-    }
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
-
-/// Finds an executable: `$<env_var>`, then `PATH`, then Cargo's bin directory (where
-/// `cargo install viceroy` puts it).
-fn find_program(name: &str, env_var: &str) -> io::Result<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    if let Some(path) = std::env::var_os(env_var) {
-        return Ok(PathBuf::from(path));
-    }
-    let is_exec = |p: &Path| {
-        p.metadata()
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
-    };
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    if let Some(cargo_home) = std::env::var_os("CARGO_HOME") {
-        dirs.push(PathBuf::from(cargo_home).join("bin"));
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        dirs.push(PathBuf::from(home).join(".cargo").join("bin"));
-    }
-    dirs.into_iter()
-        .map(|d| d.join(name))
-        .find(|p| is_exec(p))
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                format!(
-                    "`{name}` not found on PATH or in ~/.cargo/bin; run scripts/setup.sh (or \
-                     set {env_var})"
-                ),
-            )
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn readiness_ignores_app_answers_but_not_gateway_or_handoff_errors() {
-        let answer = |status, body: &str| net::Answer {
-            status,
-            error_body: body.to_string(),
-        };
-        assert!(is_ready_answer(&answer(200, "")));
-        assert!(is_ready_answer(&answer(401, "")));
-        assert!(is_ready_answer(&answer(404, "")));
-        assert!(is_ready_answer(&answer(500, "app bug")));
-        assert!(!is_ready_answer(&answer(
-            502,
-            "Error while proxying to origin."
-        )));
-        assert!(!is_ready_answer(&answer(503, "")));
-        assert!(!is_ready_answer(&answer(
-            500,
-            "Error: Could not connect to handoff target: Connection refused (os error 111)."
-        )));
-    }
 
     #[test]
     fn stack_can_live_in_a_static() {
@@ -591,23 +270,5 @@ mod tests {
         .expect_err("no wasm");
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         assert!(err.to_string().contains("/nonexistent/app.wasm"));
-    }
-
-    #[test]
-    fn run_dirs_are_fresh_and_short() {
-        let a = make_run_dir().expect("dir");
-        let b = make_run_dir().expect("dir");
-        assert_ne!(a, b);
-        assert!(a.join("pushpin").as_os_str().len() <= conf::MAX_RUN_DIR_LEN);
-        let _ = std::fs::remove_dir_all(a);
-        let _ = std::fs::remove_dir_all(b);
-    }
-
-    #[test]
-    fn programs_are_found_on_path() {
-        assert!(find_program("sh", "PUBSUB_TEST_UNSET_VARIABLE").is_ok());
-        let err =
-            find_program("no-such-program-xyz", "PUBSUB_TEST_UNSET_VARIABLE").expect_err("missing");
-        assert!(err.to_string().contains("scripts/setup.sh"));
     }
 }

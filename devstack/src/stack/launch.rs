@@ -1,0 +1,292 @@
+//! Starting a stack: finding the programs, choosing ports, writing the configuration
+//! files into a fresh run directory and spawning Pushpin and Viceroy.
+
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{Stack, StackOptions};
+use crate::conf::{self, FastlySettings, PushpinSettings};
+use crate::net;
+use crate::process::{LogForwarder, Supervised};
+
+/// Distinguishes run directories of stacks started by one process.
+static RUN_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// What a stack runs: the wasm app, Viceroy and Pushpin.
+#[derive(Debug)]
+pub(super) struct Programs {
+    wasm: PathBuf,
+    viceroy: PathBuf,
+    pushpin: PathBuf,
+}
+
+impl Programs {
+    /// Checks that the wasm app (`wasm`, relative to `workspace`) exists, then finds
+    /// Viceroy and Pushpin.
+    pub(super) fn find(workspace: &Path, wasm: &Path) -> io::Result<Self> {
+        let wasm = conf::absolute(workspace, wasm);
+        if !wasm.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "wasm app {} not found; build it with `cargo build --bin edge-pubsub \
+                     --release --target wasm32-wasip1`",
+                    wasm.display()
+                ),
+            ));
+        }
+        Ok(Self {
+            wasm,
+            viceroy: find_program("viceroy", "PUBSUB_VICEROY_BIN")?,
+            pushpin: find_program("pushpin", "PUBSUB_PUSHPIN_BIN")?,
+        })
+    }
+}
+
+/// A stack's ports: Viceroy's, and Pushpin's proxy and publish ports.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Ports {
+    pub(super) app: u16,
+    pub(super) proxy: u16,
+    pub(super) publish: u16,
+}
+
+impl Ports {
+    /// The fixed ports of `opts`, checked to be free, and free ports for the others.
+    pub(super) fn choose(opts: &StackOptions) -> io::Result<Self> {
+        let wanted = [opts.app_port, opts.proxy_port, opts.publish_port];
+        for (port, what) in wanted
+            .iter()
+            .zip(["app", "Pushpin proxy", "Pushpin publish"])
+        {
+            if let Some(port) = port {
+                net::check_port_free(*port, what)?;
+            }
+        }
+        let mut free = net::free_ports(wanted.iter().filter(|p| p.is_none()).count())?.into_iter();
+        let mut pick = |fixed: Option<u16>| {
+            fixed
+                .or_else(|| free.next())
+                .ok_or_else(|| io::Error::other("free port allocation came up short"))
+        };
+        Ok(Self {
+            app: pick(opts.app_port)?,
+            proxy: pick(opts.proxy_port)?,
+            publish: pick(opts.publish_port)?,
+        })
+    }
+}
+
+/// The generated configuration files that Pushpin and Viceroy are started with.
+#[derive(Debug)]
+pub(super) struct Configs {
+    fastly_toml: PathBuf,
+    pushpin_conf: PathBuf,
+}
+
+impl Stack {
+    /// A stack on `ports` with nothing running yet; dropping it removes `run_dir`.
+    pub(super) fn new(ports: Ports, run_dir: PathBuf) -> Self {
+        Stack {
+            app_port: ports.app,
+            proxy_port: ports.proxy,
+            publish_port: ports.publish,
+            grip_key: String::new(),
+            run_dir,
+            viceroy: None,
+            pushpin: None,
+            forwarders: Vec::new(),
+        }
+    }
+
+    /// Writes `fastly.toml`, `routes` and `pushpin.conf` into the run directory (and
+    /// creates Pushpin's runtime and log directories), and records the Grip key.
+    pub(super) fn write_configs(
+        &mut self,
+        workspace: &Path,
+        opts: &StackOptions,
+    ) -> io::Result<Configs> {
+        let fastly_toml = self.write_fastly_toml(workspace, opts)?;
+        let pushpin_conf = self.write_pushpin_files()?;
+        Ok(Configs {
+            fastly_toml,
+            pushpin_conf,
+        })
+    }
+
+    fn write_fastly_toml(&mut self, workspace: &Path, opts: &StackOptions) -> io::Result<PathBuf> {
+        let manifest_path = workspace.join("fastly.toml");
+        let manifest = std::fs::read_to_string(&manifest_path).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot read {}: {e}", manifest_path.display()),
+            )
+        })?;
+        let derived = conf::derive_fastly_toml(
+            &manifest,
+            &FastlySettings {
+                base_dir: workspace,
+                publish_port: self.publish_port,
+                app_port: self.app_port,
+                config: &opts.config,
+                secrets: &opts.secrets,
+            },
+        )?;
+        self.grip_key = derived.grip_key;
+        let fastly_toml = self.run_dir.join("fastly.toml");
+        std::fs::write(&fastly_toml, derived.toml)?;
+        Ok(fastly_toml)
+    }
+
+    /// Writes `routes` and `pushpin.conf`; returns the latter's path.
+    fn write_pushpin_files(&self) -> io::Result<PathBuf> {
+        let pushpin_run = self.run_dir.join("pushpin");
+        let log_dir = self.run_dir.join("log");
+        std::fs::create_dir(&pushpin_run)?;
+        std::fs::create_dir(&log_dir)?;
+        let routes_file = self.run_dir.join("routes");
+        std::fs::write(&routes_file, conf::routes(self.app_port))?;
+        let pushpin_conf = self.run_dir.join("pushpin.conf");
+        std::fs::write(
+            &pushpin_conf,
+            conf::pushpin_conf(&PushpinSettings {
+                rundir: &pushpin_run,
+                logdir: &log_dir,
+                routes_file: &routes_file,
+                proxy_port: self.proxy_port,
+                publish_port: self.publish_port,
+                sig_iss: conf::SIG_ISS,
+                sig_key: &self.grip_key,
+            })?,
+        )?;
+        Ok(pushpin_conf)
+    }
+
+    /// Starts Pushpin's runner and then Viceroy, each under the stdin-pipe wrapper, with
+    /// their output in `pushpin.log` / `viceroy.log` (also copied to stderr unless
+    /// `quiet`).
+    pub(super) fn spawn(
+        &mut self,
+        programs: &Programs,
+        configs: &Configs,
+        workspace: &Path,
+        quiet: bool,
+    ) -> io::Result<()> {
+        let pushpin_log = self.run_dir.join("pushpin.log");
+        let viceroy_log = self.run_dir.join("viceroy.log");
+        if !quiet {
+            for (log, prefix) in [(&pushpin_log, "pushpin"), (&viceroy_log, "viceroy")] {
+                std::fs::write(log, "")?;
+                self.forwarders.push(LogForwarder::start(log, prefix));
+            }
+        }
+        self.pushpin = Some(Supervised::spawn(
+            "pushpin",
+            &programs.pushpin,
+            &["--config".into(), configs.pushpin_conf.clone().into()],
+            &self.run_dir,
+            &pushpin_log,
+            Some(&self.run_dir),
+        )?);
+        let viceroy_args: Vec<OsString> = vec![
+            "serve".into(),
+            "-C".into(),
+            configs.fastly_toml.clone().into(),
+            "--addr".into(),
+            format!("127.0.0.1:{}", self.app_port).into(),
+            "--local-pushpin-proxy-port".into(),
+            self.proxy_port.to_string().into(),
+            programs.wasm.clone().into(),
+        ];
+        self.viceroy = Some(Supervised::spawn(
+            "viceroy",
+            &programs.viceroy,
+            &viceroy_args,
+            workspace,
+            &viceroy_log,
+            None,
+        )?);
+        Ok(())
+    }
+}
+
+/// A fresh, empty run directory short enough for Pushpin's ipc socket paths.
+pub(super) fn make_run_dir() -> io::Result<PathBuf> {
+    let name = format!(
+        "pubsub-devstack-{}-{}",
+        std::process::id(),
+        RUN_COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut base = std::env::temp_dir();
+    // `<run dir>/pushpin` holds the sockets; keep it within the limit.
+    if base.join(&name).join("pushpin").as_os_str().len() > conf::MAX_RUN_DIR_LEN {
+        base = PathBuf::from("/tmp");
+    }
+    let dir = base.join(name);
+    if dir.exists() {
+        // Left over from an earlier process that had the same pid.
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Finds an executable: `$<env_var>`, then `PATH`, then Cargo's bin directory (where
+/// `cargo install viceroy` puts it).
+fn find_program(name: &str, env_var: &str) -> io::Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(path) = std::env::var_os(env_var) {
+        return Ok(PathBuf::from(path));
+    }
+    let is_exec = |p: &Path| {
+        p.metadata()
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Some(cargo_home) = std::env::var_os("CARGO_HOME") {
+        dirs.push(PathBuf::from(cargo_home).join("bin"));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo").join("bin"));
+    }
+    dirs.into_iter()
+        .map(|d| d.join(name))
+        .find(|p| is_exec(p))
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "`{name}` not found on PATH or in ~/.cargo/bin; run scripts/setup.sh (or \
+                     set {env_var})"
+                ),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_dirs_are_fresh_and_short() {
+        let a = make_run_dir().expect("dir");
+        let b = make_run_dir().expect("dir");
+        assert_ne!(a, b);
+        assert!(a.join("pushpin").as_os_str().len() <= conf::MAX_RUN_DIR_LEN);
+        let _ = std::fs::remove_dir_all(a);
+        let _ = std::fs::remove_dir_all(b);
+    }
+
+    #[test]
+    fn programs_are_found_on_path() {
+        assert!(find_program("sh", "PUBSUB_TEST_UNSET_VARIABLE").is_ok());
+        let err =
+            find_program("no-such-program-xyz", "PUBSUB_TEST_UNSET_VARIABLE").expect_err("missing");
+        assert!(err.to_string().contains("scripts/setup.sh"));
+    }
+}
