@@ -24,34 +24,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 
+mod args;
+
+pub use args::{parse_args, Command, USAGE};
+
 /// Lifetime of a token when `--ttl` is not given, in seconds.
 pub const DEFAULT_TTL_SECS: u64 = 3600;
 
 /// Environment variable read for the secret when `--secret` is not given (keeps the
 /// secret out of the process list and shell history).
 pub const SECRET_ENV: &str = "PUBSUB_TOKEN_SECRET";
-
-/// The command-line help.
-pub const USAGE: &str = "\
-Mints an Edge Pub/Sub token and prints it.
-
-usage:
-  pubsub-token --kid ID --secret VALUE [options]
-  pubsub-token --kid ID --key-file PRIVATE.pem [--alg ES256|EdDSA] [options]
-
-key:
-  --kid ID            key id (the `id` answered by POST /admin/keys)
-  --secret VALUE      HS256 secret (the `value` answered by POST /admin/keys);
-                      default: $PUBSUB_TOKEN_SECRET
-  --key-file FILE     PKCS#8 PEM private key of a registered ES256 or EdDSA key
-  --alg ALG           ES256 or EdDSA (default: the key file's type)
-
-options:
-  --read TOPICS       topics the token may subscribe to (comma-separated, repeatable)
-  --write TOPICS      topics the token may publish to (comma-separated, repeatable)
-  --ttl SECONDS       lifetime (default 3600)
-  -h, --help          this help
-";
 
 /// Why a token could not be made; the text is meant for the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,15 +83,6 @@ pub struct Options {
     pub write: Vec<String>,
     /// Lifetime in seconds.
     pub ttl_secs: u64,
-}
-
-/// What the command line asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
-    /// Print the help.
-    Help,
-    /// Mint a token.
-    Mint(Options),
 }
 
 /// A key ready to sign with.
@@ -215,100 +188,6 @@ pub fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn usage(why: impl Into<String>) -> Error {
-    Error::Usage(why.into())
-}
-
-/// Parses the arguments (without the program name). `env_secret` is the value of
-/// [`SECRET_ENV`], used when neither `--secret` nor `--key-file` is given.
-pub fn parse_args(
-    args: impl IntoIterator<Item = String>,
-    env_secret: Option<String>,
-) -> Result<Command, Error> {
-    let mut args = args.into_iter();
-    let (mut kid, mut secret, mut key_file, mut alg, mut ttl) = (None, None, None, None, None);
-    let (mut read, mut write) = (Vec::new(), Vec::new());
-    while let Some(arg) = args.next() {
-        // Accept both `--flag value` and `--flag=value`.
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_owned(), Some(value.to_owned()))
-            }
-            _ => (arg, None),
-        };
-        if flag == "-h" || flag == "--help" {
-            return Ok(Command::Help);
-        }
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| usage(format!("{flag} needs a value")))
-        };
-        match flag.as_str() {
-            "--kid" => kid = Some(value()?),
-            "--secret" => secret = Some(value()?),
-            "--key-file" => key_file = Some(PathBuf::from(value()?)),
-            "--alg" => {
-                alg = Some(match value()?.to_ascii_lowercase().as_str() {
-                    "es256" => Algorithm::ES256,
-                    "eddsa" | "ed25519" => Algorithm::EdDSA,
-                    other => return Err(usage(format!("--alg {other}: expected ES256 or EdDSA"))),
-                })
-            }
-            "--read" => read.extend(topics(&value()?)),
-            "--write" => write.extend(topics(&value()?)),
-            "--ttl" => {
-                let v = value()?;
-                ttl =
-                    Some(v.parse::<u64>().ok().filter(|t| *t > 0).ok_or_else(|| {
-                        usage(format!("--ttl {v}: expected a number of seconds > 0"))
-                    })?)
-            }
-            other => return Err(usage(format!("unknown argument {other:?}"))),
-        }
-    }
-    let kid = kid.ok_or_else(|| usage("--kid is required"))?;
-    if kid.is_empty() {
-        return Err(usage("--kid is empty"));
-    }
-    let key = match (secret, key_file) {
-        (Some(_), Some(_)) => return Err(usage("give --secret or --key-file, not both")),
-        (Some(secret), None) => KeySource::Secret(secret),
-        (None, Some(path)) => KeySource::File { path, alg },
-        (None, None) => match env_secret.filter(|s| !s.is_empty()) {
-            Some(secret) => KeySource::Secret(secret),
-            None => {
-                return Err(usage(format!(
-                    "give --secret (or set {SECRET_ENV}) or --key-file"
-                )))
-            }
-        },
-    };
-    if alg.is_some() && matches!(key, KeySource::Secret(_)) {
-        return Err(usage(
-            "--alg goes with --key-file (a secret always signs HS256)",
-        ));
-    }
-    if read.is_empty() && write.is_empty() {
-        return Err(usage("give at least one --read or --write topic"));
-    }
-    Ok(Command::Mint(Options {
-        kid,
-        key,
-        read,
-        write,
-        ttl_secs: ttl.unwrap_or(DEFAULT_TTL_SECS),
-    }))
-}
-
-fn topics(list: &str) -> impl Iterator<Item = String> + '_ {
-    list.split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -324,10 +203,6 @@ mod tests {
 
     const NOW: u64 = 1_800_000_000;
 
-    fn args(line: &str) -> Vec<String> {
-        line.split_whitespace().map(str::to_owned).collect()
-    }
-
     fn kv_with(kid: &str, material: KeyMaterial) -> Arc<MemoryKv> {
         let kv = Arc::new(MemoryKv::default());
         let record = KeyRecord {
@@ -342,89 +217,6 @@ mod tests {
 
     fn owned(topics: &[&str]) -> Vec<String> {
         topics.iter().map(|t| (*t).to_owned()).collect()
-    }
-
-    #[test]
-    fn command_lines_are_parsed() {
-        let secret = |s: &str| KeySource::Secret(s.into());
-        let mint = |kid: &str, key, read: &[&str], write: &[&str], ttl| {
-            Ok(Command::Mint(Options {
-                kid: kid.into(),
-                key,
-                read: owned(read),
-                write: owned(write),
-                ttl_secs: ttl,
-            }))
-        };
-        let cases = [
-            ("--help", None, Ok(Command::Help)),
-            ("--kid k --secret s -h", None, Ok(Command::Help)),
-            (
-                "--kid k --secret s --read a,b --write c",
-                None,
-                mint("k", secret("s"), &["a", "b"], &["c"], 3600),
-            ),
-            (
-                "--kid=k --secret=s --read a --read b,,c --ttl=60",
-                None,
-                mint("k", secret("s"), &["a", "b", "c"], &[], 60),
-            ),
-            (
-                "--kid k --write t",
-                Some("from-env"),
-                mint("k", secret("from-env"), &[], &["t"], 3600),
-            ),
-            (
-                "--kid k --secret flag --write t",
-                Some("from-env"),
-                mint("k", secret("flag"), &[], &["t"], 3600),
-            ),
-            (
-                "--kid k --key-file p.pem --alg eddsa --read t",
-                None,
-                mint(
-                    "k",
-                    KeySource::File {
-                        path: "p.pem".into(),
-                        alg: Some(Algorithm::EdDSA),
-                    },
-                    &["t"],
-                    &[],
-                    3600,
-                ),
-            ),
-        ];
-        for (line, env, want) in cases {
-            assert_eq!(
-                parse_args(args(line), env.map(str::to_owned)),
-                want,
-                "{line}"
-            );
-        }
-    }
-
-    #[test]
-    fn bad_command_lines_say_what_is_wrong() {
-        let cases = [
-            ("--secret s --read a", "--kid is required"),
-            ("--kid k --read a", "--secret"),
-            ("--kid k --secret s", "at least one"),
-            ("--kid k --secret s --key-file f --read a", "not both"),
-            ("--kid k --secret s --alg ES256 --read a", "--alg goes with"),
-            (
-                "--kid k --key-file f --alg RS256 --read a",
-                "expected ES256 or EdDSA",
-            ),
-            ("--kid k --secret s --read a --ttl 0", "--ttl 0"),
-            ("--kid k --secret s --read a --ttl soon", "--ttl soon"),
-            ("--kid k --secret s --read", "--read needs a value"),
-            ("--kid k --secret s --read a --verbose", "unknown argument"),
-        ];
-        for (line, reason) in cases {
-            let err = parse_args(args(line), None).expect_err(line);
-            assert!(matches!(err, Error::Usage(_)), "{line}");
-            assert!(err.to_string().contains(reason), "{line}: {err}");
-        }
     }
 
     #[test]
