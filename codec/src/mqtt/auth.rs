@@ -2,6 +2,7 @@
 //! so the caller can refuse it cleanly; in 3.1.1 packet type 15 is reserved.
 
 use super::frame::{encode_frame, frame_size, open_frame};
+use super::layout::parse_reason_code;
 use super::primitives::Reader;
 use super::properties::{self, Properties};
 use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
@@ -43,11 +44,7 @@ impl Auth {
         };
         if !r.is_empty() {
             let code = r.u8("reason code")?;
-            auth.reason_code =
-                AuthReasonCode::try_from(code).map_err(|code| DecodeError::InvalidReasonCode {
-                    packet: PacketType::Auth,
-                    code,
-                })?;
+            auth.reason_code = parse_reason_code(PacketType::Auth, code)?;
         }
         if !r.is_empty() {
             auth.properties = Properties::decode(&mut r, &properties::AUTH)?;

@@ -151,10 +151,7 @@ impl ConnAck {
         if session_present && !reason_code.is_success() {
             return Err(DecodeError::SessionPresentOnFailure);
         }
-        let properties = match version {
-            ProtocolVersion::V5 => Properties::decode(&mut r, &properties::CONNACK)?,
-            ProtocolVersion::V311 => Properties::default(),
-        };
+        let properties = Properties::decode_if_v5(&mut r, version, &properties::CONNACK)?;
         r.finish(PacketType::ConnAck)?;
         Ok(Self {
             session_present,
@@ -164,10 +161,7 @@ impl ConnAck {
     }
 
     fn body_len(&self, version: ProtocolVersion) -> usize {
-        match version {
-            ProtocolVersion::V5 => 2 + self.properties.wire_len(),
-            ProtocolVersion::V311 => 2,
-        }
+        2 + self.properties.wire_len_if_v5(version)
     }
 
     /// Size of the encoded packet.
@@ -195,10 +189,8 @@ impl ConnAck {
             |out| {
                 out.push(u8::from(self.session_present));
                 out.push(code);
-                if version == ProtocolVersion::V5 {
-                    self.properties.encode(out, &properties::CONNACK)?;
-                }
-                Ok(())
+                self.properties
+                    .encode_if_v5(out, version, &properties::CONNACK)
             },
         )
     }

@@ -2,6 +2,7 @@
 //! properties, both omitted for a normal disconnection.
 
 use super::frame::{encode_frame, frame_size, open_frame};
+use super::layout::parse_reason_code;
 use super::primitives::Reader;
 use super::properties::{self, Properties};
 use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
@@ -101,12 +102,7 @@ impl Disconnect {
         if version == ProtocolVersion::V5 {
             if !r.is_empty() {
                 let code = r.u8("reason code")?;
-                disconnect.reason_code = DisconnectReasonCode::try_from(code).map_err(|code| {
-                    DecodeError::InvalidReasonCode {
-                        packet: PacketType::Disconnect,
-                        code,
-                    }
-                })?;
+                disconnect.reason_code = parse_reason_code(PacketType::Disconnect, code)?;
             }
             // "If the Remaining Length is less than 2, a value of 0 is used."
             if !r.is_empty() {

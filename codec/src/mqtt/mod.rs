@@ -94,6 +94,7 @@ mod connect;
 mod disconnect;
 mod error;
 mod frame;
+mod layout;
 mod packet;
 mod ping;
 mod primitives;

@@ -9,6 +9,7 @@
 use std::num::NonZeroU16;
 
 use super::frame::{encode_frame, frame_size, open_frame};
+use super::layout::parse_reason_code;
 use super::primitives::{put_u16, Reader};
 use super::properties::{self, Properties};
 use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
@@ -135,12 +136,7 @@ macro_rules! ack_packet {
                 version: ProtocolVersion,
             ) -> Result<Self, DecodeError> {
                 let (packet_id, code, properties) = decode_ack($packet, body, version)?;
-                let reason_code = $code::try_from(code).map_err(|code| {
-                    DecodeError::InvalidReasonCode {
-                        packet: $packet,
-                        code,
-                    }
-                })?;
+                let reason_code = parse_reason_code($packet, code)?;
                 Ok(Self {
                     packet_id,
                     reason_code,
@@ -201,12 +197,8 @@ ack_packet!(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::mqtt::test_util::{assert_round_trip, hex};
+    use crate::mqtt::test_util::{assert_round_trip, hex, id};
     use crate::mqtt::{decode, Packet, PropertyId};
-
-    fn id(n: u16) -> NonZeroU16 {
-        NonZeroU16::new(n).unwrap()
-    }
 
     #[test]
     fn each_acknowledgement_has_its_own_type_and_flags() {

@@ -72,10 +72,7 @@ impl Publish {
             QoS::AtMostOnce => None,
             QoS::AtLeastOnce | QoS::ExactlyOnce => Some(r.packet_id(PacketType::Publish)?),
         };
-        let properties = match version {
-            ProtocolVersion::V5 => Properties::decode(&mut r, &properties::PUBLISH)?,
-            ProtocolVersion::V311 => Properties::default(),
-        };
+        let properties = Properties::decode_if_v5(&mut r, version, &properties::PUBLISH)?;
         // An empty topic means "use the topic this alias stands for", which
         // only MQTT 5 has.
         if topic.is_empty() && properties.topic_alias.is_none() {
@@ -97,10 +94,7 @@ impl Publish {
         if self.packet_id.is_some() {
             len += 2;
         }
-        if version == ProtocolVersion::V5 {
-            len += self.properties.wire_len();
-        }
-        len + self.payload.len()
+        len + self.properties.wire_len_if_v5(version) + self.payload.len()
     }
 
     /// Size of the encoded packet — compare it with the receiver's Maximum
@@ -126,9 +120,8 @@ impl Publish {
             if let Some(id) = self.packet_id {
                 put_u16(out, id.get());
             }
-            if version == ProtocolVersion::V5 {
-                self.properties.encode(out, &properties::PUBLISH)?;
-            }
+            self.properties
+                .encode_if_v5(out, version, &properties::PUBLISH)?;
             out.extend_from_slice(&self.payload);
             Ok(())
         })

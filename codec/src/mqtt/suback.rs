@@ -3,7 +3,10 @@
 use std::num::NonZeroU16;
 
 use super::frame::{encode_frame, frame_size, open_frame};
-use super::primitives::{put_u16, Reader};
+use super::layout::{
+    decode_id_and_properties, decode_reason_codes, encode_id_and_properties, id_and_properties_len,
+};
+use super::primitives::Reader;
 use super::properties::{self, Properties};
 use super::{DecodeError, EncodeError, PacketType, ProtocolVersion, QoS};
 
@@ -93,24 +96,13 @@ impl SubAck {
 
     pub(crate) fn decode_body(body: &[u8], version: ProtocolVersion) -> Result<Self, DecodeError> {
         let mut r = Reader::new(body);
-        let packet_id = r.packet_id(PacketType::SubAck)?;
-        let properties = match version {
-            ProtocolVersion::V5 => Properties::decode(&mut r, &properties::SUBACK)?,
-            ProtocolVersion::V311 => Properties::default(),
-        };
-        let reason_codes = r
-            .rest()
-            .iter()
-            .map(|&code| {
-                SubAckReasonCode::try_from(code)
-                    .ok()
-                    .filter(|c| version == ProtocolVersion::V5 || c.to_v311() == *c)
-                    .ok_or(DecodeError::InvalidReasonCode {
-                        packet: PacketType::SubAck,
-                        code,
-                    })
-            })
-            .collect::<Result<_, _>>()?;
+        let (packet_id, properties) =
+            decode_id_and_properties(&mut r, PacketType::SubAck, version, &properties::SUBACK)?;
+        // 3.1.1 knows only the granted QoS codes and 0x80 Failure.
+        let reason_codes =
+            decode_reason_codes(&mut r, PacketType::SubAck, |c: SubAckReasonCode| {
+                version == ProtocolVersion::V5 || c.to_v311() == c
+            })?;
         Ok(Self {
             packet_id,
             reason_codes,
@@ -119,11 +111,7 @@ impl SubAck {
     }
 
     fn body_len(&self, version: ProtocolVersion) -> usize {
-        let properties = match version {
-            ProtocolVersion::V5 => self.properties.wire_len(),
-            ProtocolVersion::V311 => 0,
-        };
-        2 + properties + self.reason_codes.len()
+        id_and_properties_len(&self.properties, version) + self.reason_codes.len()
     }
 
     /// Size of the encoded packet.
@@ -139,16 +127,17 @@ impl SubAck {
             PacketType::SubAck.first_byte(),
             self.body_len(version),
             |out| {
-                put_u16(out, self.packet_id.get());
-                match version {
-                    ProtocolVersion::V5 => {
-                        self.properties.encode(out, &properties::SUBACK)?;
-                        out.extend(self.reason_codes.iter().map(|&c| u8::from(c)));
-                    }
-                    ProtocolVersion::V311 => {
-                        out.extend(self.reason_codes.iter().map(|&c| u8::from(c.to_v311())));
-                    }
-                }
+                encode_id_and_properties(
+                    out,
+                    self.packet_id,
+                    &self.properties,
+                    version,
+                    &properties::SUBACK,
+                )?;
+                out.extend(self.reason_codes.iter().map(|&c| match version {
+                    ProtocolVersion::V5 => u8::from(c),
+                    ProtocolVersion::V311 => u8::from(c.to_v311()),
+                }));
                 Ok(())
             },
         )
@@ -159,13 +148,9 @@ impl SubAck {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::mqtt::test_util::{assert_round_trip, hex};
+    use crate::mqtt::test_util::{assert_round_trip, hex, id};
     use crate::mqtt::{decode, Packet};
     use SubAckReasonCode as C;
-
-    fn id(n: u16) -> NonZeroU16 {
-        NonZeroU16::new(n).unwrap()
-    }
 
     #[test]
     fn v311_suback_lists_granted_qos_and_failures() {

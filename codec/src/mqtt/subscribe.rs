@@ -8,7 +8,8 @@
 use std::num::NonZeroU16;
 
 use super::frame::{encode_frame, frame_size, open_frame};
-use super::primitives::{prefixed_len, put_string, put_u16, Reader};
+use super::layout::{decode_id_and_properties, encode_id_and_properties, id_and_properties_len};
+use super::primitives::{prefixed_len, put_string, Reader};
 use super::properties::{self, Properties};
 use super::{topic, DecodeError, EncodeError, PacketType, ProtocolVersion, QoS};
 
@@ -123,11 +124,12 @@ impl Subscribe {
 
     pub(crate) fn decode_body(body: &[u8], version: ProtocolVersion) -> Result<Self, DecodeError> {
         let mut r = Reader::new(body);
-        let packet_id = r.packet_id(PacketType::Subscribe)?;
-        let properties = match version {
-            ProtocolVersion::V5 => Properties::decode(&mut r, &properties::SUBSCRIBE)?,
-            ProtocolVersion::V311 => Properties::default(),
-        };
+        let (packet_id, properties) = decode_id_and_properties(
+            &mut r,
+            PacketType::Subscribe,
+            version,
+            &properties::SUBSCRIBE,
+        )?;
         let mut subscriptions = Vec::new();
         while !r.is_empty() {
             let filter = r.string("topic filter")?;
@@ -155,15 +157,12 @@ impl Subscribe {
     }
 
     fn body_len(&self, version: ProtocolVersion) -> usize {
-        let mut len = 2;
-        if version == ProtocolVersion::V5 {
-            len += self.properties.wire_len();
-        }
-        len + self
-            .subscriptions
-            .iter()
-            .map(|s| prefixed_len(s.filter.as_bytes()) + 1)
-            .sum::<usize>()
+        id_and_properties_len(&self.properties, version)
+            + self
+                .subscriptions
+                .iter()
+                .map(|s| prefixed_len(s.filter.as_bytes()) + 1)
+                .sum::<usize>()
     }
 
     /// Size of the encoded packet.
@@ -178,10 +177,13 @@ impl Subscribe {
             PacketType::Subscribe.first_byte(),
             self.body_len(version),
             |out| {
-                put_u16(out, self.packet_id.get());
-                if version == ProtocolVersion::V5 {
-                    self.properties.encode(out, &properties::SUBSCRIBE)?;
-                }
+                encode_id_and_properties(
+                    out,
+                    self.packet_id,
+                    &self.properties,
+                    version,
+                    &properties::SUBSCRIBE,
+                )?;
                 for subscription in &self.subscriptions {
                     put_string(out, &subscription.filter, "topic filter")?;
                     out.push(subscription.options.encode(version));

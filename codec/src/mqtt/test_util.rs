@@ -1,5 +1,7 @@
 //! Helpers shared by the MQTT unit tests.
 
+use std::num::NonZeroU16;
+
 use super::{decode, frame_len, Packet, ProtocolVersion};
 
 /// Parses hex digits, ignoring whitespace and line-continuation backslashes,
@@ -20,6 +22,11 @@ pub(crate) fn hex(text: &str) -> Vec<u8> {
             u8::from_str_radix(pair, 16).expect("hex digit")
         })
         .collect()
+}
+
+/// A packet identifier; `n` must not be 0.
+pub(crate) fn id(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).expect("non-zero packet identifier")
 }
 
 /// Checks the golden bytes both ways: `packet` encodes to exactly `bytes`

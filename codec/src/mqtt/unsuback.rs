@@ -4,7 +4,8 @@
 use std::num::NonZeroU16;
 
 use super::frame::{encode_frame, frame_size, open_frame};
-use super::primitives::{put_u16, Reader};
+use super::layout::{decode_reason_codes, encode_id_and_properties, id_and_properties_len};
+use super::primitives::Reader;
 use super::properties::{self, Properties};
 use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
 
@@ -64,16 +65,7 @@ impl UnsubAck {
             return Ok(Self::new(packet_id, Vec::new()));
         }
         let properties = Properties::decode(&mut r, &properties::UNSUBACK)?;
-        let reason_codes = r
-            .rest()
-            .iter()
-            .map(|&code| {
-                UnsubAckReasonCode::try_from(code).map_err(|code| DecodeError::InvalidReasonCode {
-                    packet: PacketType::UnsubAck,
-                    code,
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        let reason_codes = decode_reason_codes(&mut r, PacketType::UnsubAck, |_| true)?;
         Ok(Self {
             packet_id,
             reason_codes,
@@ -83,7 +75,9 @@ impl UnsubAck {
 
     fn body_len(&self, version: ProtocolVersion) -> usize {
         match version {
-            ProtocolVersion::V5 => 2 + self.properties.wire_len() + self.reason_codes.len(),
+            ProtocolVersion::V5 => {
+                id_and_properties_len(&self.properties, version) + self.reason_codes.len()
+            }
             ProtocolVersion::V311 => 2,
         }
     }
@@ -100,9 +94,14 @@ impl UnsubAck {
             PacketType::UnsubAck.first_byte(),
             self.body_len(version),
             |out| {
-                put_u16(out, self.packet_id.get());
+                encode_id_and_properties(
+                    out,
+                    self.packet_id,
+                    &self.properties,
+                    version,
+                    &properties::UNSUBACK,
+                )?;
                 if version == ProtocolVersion::V5 {
-                    self.properties.encode(out, &properties::UNSUBACK)?;
                     out.extend(self.reason_codes.iter().map(|&c| u8::from(c)));
                 }
                 Ok(())
@@ -115,12 +114,8 @@ impl UnsubAck {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::mqtt::test_util::{assert_round_trip, hex};
+    use crate::mqtt::test_util::{assert_round_trip, hex, id};
     use crate::mqtt::{decode, Packet};
-
-    fn id(n: u16) -> NonZeroU16 {
-        NonZeroU16::new(n).unwrap()
-    }
 
     #[test]
     fn v311_unsuback_is_only_the_packet_id() {

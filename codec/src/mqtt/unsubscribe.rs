@@ -3,7 +3,8 @@
 use std::num::NonZeroU16;
 
 use super::frame::{encode_frame, frame_size, open_frame};
-use super::primitives::{prefixed_len, put_string, put_u16, Reader};
+use super::layout::{decode_id_and_properties, encode_id_and_properties, id_and_properties_len};
+use super::primitives::{prefixed_len, put_string, Reader};
 use super::properties::{self, Properties};
 use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
 
@@ -28,11 +29,12 @@ impl Unsubscribe {
 
     pub(crate) fn decode_body(body: &[u8], version: ProtocolVersion) -> Result<Self, DecodeError> {
         let mut r = Reader::new(body);
-        let packet_id = r.packet_id(PacketType::Unsubscribe)?;
-        let properties = match version {
-            ProtocolVersion::V5 => Properties::decode(&mut r, &properties::UNSUBSCRIBE)?,
-            ProtocolVersion::V311 => Properties::default(),
-        };
+        let (packet_id, properties) = decode_id_and_properties(
+            &mut r,
+            PacketType::Unsubscribe,
+            version,
+            &properties::UNSUBSCRIBE,
+        )?;
         let mut filters = Vec::new();
         while !r.is_empty() {
             filters.push(r.string("topic filter")?.to_owned());
@@ -48,11 +50,7 @@ impl Unsubscribe {
     }
 
     fn body_len(&self, version: ProtocolVersion) -> usize {
-        let properties = match version {
-            ProtocolVersion::V5 => self.properties.wire_len(),
-            ProtocolVersion::V311 => 0,
-        };
-        2 + properties
+        id_and_properties_len(&self.properties, version)
             + self
                 .filters
                 .iter()
@@ -72,10 +70,13 @@ impl Unsubscribe {
             PacketType::Unsubscribe.first_byte(),
             self.body_len(version),
             |out| {
-                put_u16(out, self.packet_id.get());
-                if version == ProtocolVersion::V5 {
-                    self.properties.encode(out, &properties::UNSUBSCRIBE)?;
-                }
+                encode_id_and_properties(
+                    out,
+                    self.packet_id,
+                    &self.properties,
+                    version,
+                    &properties::UNSUBSCRIBE,
+                )?;
                 for filter in &self.filters {
                     put_string(out, filter, "topic filter")?;
                 }
