@@ -148,54 +148,49 @@ mod tests {
         assert!(tcp_open(port));
     }
 
-    #[test]
-    fn http_get_reads_only_the_head_of_a_stream() {
+    /// A server on a free port that accepts one connection, reads the request, writes
+    /// `answer`, keeps the connection open for `linger` and returns the request.
+    fn serve_once(answer: String, linger: Duration) -> (u16, std::thread::JoinHandle<String>) {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let server = std::thread::spawn(move || {
             let (mut s, _) = listener.accept().expect("accept");
             let mut buf = [0u8; 1024];
             let n = s.read(&mut buf).expect("read");
-            let req = String::from_utf8_lossy(&buf[..n]).into_owned();
-            // A streaming answer that never ends.
-            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n")
-                .expect("write");
-            std::thread::sleep(Duration::from_millis(300));
-            req
+            s.write_all(answer.as_bytes()).expect("write");
+            std::thread::sleep(linger);
+            String::from_utf8_lossy(&buf[..n]).into_owned()
         });
+        (port, server)
+    }
+
+    #[test]
+    fn http_get_reads_only_the_head_of_a_stream() {
+        // A streaming answer that never ends.
+        let (port, server) = serve_once(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n".into(),
+            Duration::from_millis(300),
+        );
         let answer = http_get(port, "/x?y=1", &[("pushpin-route", "self")]).expect("answer");
         assert_eq!(answer.status, 200);
         let req = server.join().expect("join");
         assert!(req.starts_with("GET /x?y=1 HTTP/1.1\r\n"));
         assert!(req.contains("pushpin-route: self\r\n"));
     }
-}
-
-#[cfg(test)]
-mod error_body_tests {
-    use super::*;
 
     #[test]
     fn http_get_reads_the_body_of_a_server_error() {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let server = std::thread::spawn(move || {
-            let (mut s, _) = listener.accept().expect("accept");
-            let mut buf = [0u8; 1024];
-            let _ = s.read(&mut buf).expect("read");
-            let body = "Error: Could not connect to handoff target";
-            let answer = format!(
+        let body = "Error: Could not connect to handoff target";
+        let (port, server) = serve_once(
+            format!(
                 "HTTP/1.1 500 Internal Server Error\r\ncontent-length: {}\r\n\r\n{body}",
                 body.len()
-            );
-            s.write_all(answer.as_bytes()).expect("write");
-        });
+            ),
+            Duration::ZERO,
+        );
         let answer = http_get(port, "/", &[]).expect("answer");
         server.join().expect("join");
         assert_eq!(answer.status, 500);
-        assert_eq!(
-            answer.error_body,
-            "Error: Could not connect to handoff target"
-        );
+        assert_eq!(answer.error_body, body);
     }
 }

@@ -315,6 +315,30 @@ mod tests {
         (dir, doomed, p)
     }
 
+    /// Runs `program args..` supervised in scratch directory `name`, with the directory
+    /// as cleanup directory if `cleanup`, and waits up to 5 s for it to exit. Returns the
+    /// directory, the log and the service.
+    fn run_to_exit(
+        name: &str,
+        program: &str,
+        args: &[OsString],
+        cleanup: bool,
+    ) -> (PathBuf, PathBuf, Supervised) {
+        let dir = scratch(name);
+        let log = dir.join(format!("{name}.log"));
+        let mut p = Supervised::spawn(
+            program,
+            Path::new(program),
+            args,
+            &dir,
+            &log,
+            cleanup.then_some(dir.as_path()),
+        )
+        .expect("the wrapper itself starts");
+        wait_for_exit(&mut p);
+        (dir, log, p)
+    }
+
     fn scratch(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "pubsub-devstack-proc-{}-{name}",
@@ -322,6 +346,14 @@ mod tests {
         ));
         std::fs::create_dir_all(&dir).expect("mkdir");
         dir
+    }
+
+    /// Waits up to 5 s for `p` to exit.
+    fn wait_for_exit(p: &mut Supervised) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while p.exit_status().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn alive(pid: u32) -> bool {
@@ -361,10 +393,7 @@ mod tests {
             .status()
             .expect("kill");
         assert!(killed.success());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while p.exit_status().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_exit(&mut p);
         assert!(p.exit_status().is_some(), "wrapper still running");
         assert!(!alive(pid), "service survived");
         assert!(!doomed.exists(), "cleanup dir left behind");
@@ -373,21 +402,12 @@ mod tests {
 
     #[test]
     fn a_service_that_exits_is_noticed_and_its_output_logged() {
-        let dir = scratch("exit");
-        let log = dir.join("sh.log");
-        let mut p = Supervised::spawn(
+        let (dir, log, mut p) = run_to_exit(
+            "exit",
             "sh",
-            Path::new("sh"),
             &["-c".into(), "echo hello-from-service; exit 3".into()],
-            &dir,
-            &log,
-            Some(&dir),
-        )
-        .expect("spawn");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while p.exit_status().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            true,
+        );
         assert_eq!(p.exit_status().and_then(|s| s.code()), Some(3));
         assert!(dir.exists(), "a crashed service's directory must be kept");
         assert!(tail(&log, 5).contains("hello-from-service"));
@@ -397,21 +417,7 @@ mod tests {
 
     #[test]
     fn a_missing_program_fails_with_its_log() {
-        let dir = scratch("missing");
-        let log = dir.join("x.log");
-        let mut p = Supervised::spawn(
-            "x",
-            Path::new("/nonexistent/program"),
-            &[],
-            &dir,
-            &log,
-            None,
-        )
-        .expect("the wrapper itself starts");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while p.exit_status().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let (dir, log, mut p) = run_to_exit("missing", "/nonexistent/program", &[], false);
         assert!(p.exit_status().is_some_and(|s| !s.success()));
         assert!(tail(&log, 5).contains("/nonexistent/program"));
         let _ = std::fs::remove_dir_all(&dir);

@@ -257,43 +257,28 @@ mod tests {
             .verifying_key()
             .to_public_key_pem(LineEnding::LF)
             .expect("pem");
-        let cases = [
+        let keys = [
             (
-                &ec_private,
-                None,
-                Algorithm::ES256,
-                KeyMaterial::Es256 {
-                    public: ec_public.clone(),
-                },
-            ),
-            (
-                &ec_private,
-                Some(Algorithm::ES256),
+                ec_private,
                 Algorithm::ES256,
                 KeyMaterial::Es256 { public: ec_public },
             ),
             (
-                &ed_private,
-                None,
-                Algorithm::EdDSA,
-                KeyMaterial::Eddsa {
-                    public: ed_public.clone(),
-                },
-            ),
-            (
-                &ed_private,
-                Some(Algorithm::EdDSA),
+                ed_private,
                 Algorithm::EdDSA,
                 KeyMaterial::Eddsa { public: ed_public },
             ),
         ];
-        for (pem, asked, alg, public) in cases {
-            let key = SigningKey::from_pem(pem.as_bytes(), asked).expect("loads");
-            assert_eq!(key.algorithm(), alg);
-            let token = mint("pk", &key, &owned(&["t"]), &[], 60, NOW).expect("token");
-            let kv = kv_with("pk", public);
-            let principal = tokens::verify(&token, &*kv, NOW).expect("verifies");
-            assert!(principal.allows(Access::Read, "t"), "{alg:?}");
+        for (pem, alg, public) in keys {
+            // Left to the key's type, or asked for: the same algorithm either way.
+            for asked in [None, Some(alg)] {
+                let key = SigningKey::from_pem(pem.as_bytes(), asked).expect("loads");
+                assert_eq!(key.algorithm(), alg);
+                let token = mint("pk", &key, &owned(&["t"]), &[], 60, NOW).expect("token");
+                let kv = kv_with("pk", public.clone());
+                let principal = tokens::verify(&token, &*kv, NOW).expect("verifies");
+                assert!(principal.allows(Access::Read, "t"), "{alg:?} {asked:?}");
+            }
         }
     }
 
