@@ -6,6 +6,7 @@
 
 use std::num::NonZeroU16;
 
+use super::frame::{encode_frame, frame_size};
 use super::primitives::{put_u16, Reader};
 use super::properties::{Properties, PropertyContext};
 use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
@@ -49,19 +50,40 @@ pub(crate) fn decode_id_and_properties(
     Ok((packet_id, properties))
 }
 
-/// Size of a packet identifier and, in MQTT 5, the property section.
-pub(crate) fn id_and_properties_len(properties: &Properties, version: ProtocolVersion) -> usize {
-    2 + properties.wire_len_if_v5(version)
+/// The packet identifier and property section that open a SUBSCRIBE,
+/// UNSUBSCRIBE, SUBACK or UNSUBACK body, with what is needed to write them.
+pub(crate) struct IdHeader<'a> {
+    pub(crate) packet: PacketType,
+    pub(crate) packet_id: NonZeroU16,
+    pub(crate) properties: &'a Properties,
+    pub(crate) context: &'a PropertyContext,
 }
 
-/// Writes a packet identifier and, in MQTT 5, the property section.
-pub(crate) fn encode_id_and_properties(
-    out: &mut Vec<u8>,
-    packet_id: NonZeroU16,
-    properties: &Properties,
-    version: ProtocolVersion,
-    context: &PropertyContext,
-) -> Result<(), EncodeError> {
-    put_u16(out, packet_id.get());
-    properties.encode_if_v5(out, version, context)
+impl IdHeader<'_> {
+    /// Size of the packet identifier and, in MQTT 5, the property section.
+    pub(crate) fn len(&self, version: ProtocolVersion) -> usize {
+        2 + self.properties.wire_len_if_v5(version)
+    }
+
+    /// Size of the whole packet when `rest_len` bytes follow the header.
+    pub(crate) fn packet_len(&self, version: ProtocolVersion, rest_len: usize) -> usize {
+        frame_size(self.len(version) + rest_len)
+    }
+
+    /// Writes the whole packet: the fixed header, this header, then the
+    /// `rest_len` bytes that `write_rest` appends.
+    pub(crate) fn encode_packet(
+        &self,
+        out: &mut Vec<u8>,
+        version: ProtocolVersion,
+        rest_len: usize,
+        write_rest: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
+        let body_len = self.len(version) + rest_len;
+        encode_frame(out, self.packet.first_byte(), body_len, |out| {
+            put_u16(out, self.packet_id.get());
+            self.properties.encode_if_v5(out, version, self.context)?;
+            write_rest(out)
+        })
+    }
 }

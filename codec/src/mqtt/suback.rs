@@ -2,10 +2,8 @@
 
 use std::num::NonZeroU16;
 
-use super::frame::{encode_frame, frame_size, open_frame};
-use super::layout::{
-    decode_id_and_properties, decode_reason_codes, encode_id_and_properties, id_and_properties_len,
-};
+use super::frame::open_frame;
+use super::layout::{decode_id_and_properties, decode_reason_codes, IdHeader};
 use super::primitives::Reader;
 use super::properties::{self, Properties};
 use super::{DecodeError, EncodeError, PacketType, ProtocolVersion, QoS};
@@ -110,37 +108,31 @@ impl SubAck {
         })
     }
 
-    fn body_len(&self, version: ProtocolVersion) -> usize {
-        id_and_properties_len(&self.properties, version) + self.reason_codes.len()
+    fn header(&self) -> IdHeader<'_> {
+        IdHeader {
+            packet: PacketType::SubAck,
+            packet_id: self.packet_id,
+            properties: &self.properties,
+            context: &properties::SUBACK,
+        }
     }
 
     /// Size of the encoded packet.
     pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        frame_size(self.body_len(version))
+        self.header().packet_len(version, self.reason_codes.len())
     }
 
     /// Appends the packet. For 3.1.1 failures are written as 0x80 and
     /// properties are left out.
     pub fn encode(&self, version: ProtocolVersion, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        encode_frame(
-            out,
-            PacketType::SubAck.first_byte(),
-            self.body_len(version),
-            |out| {
-                encode_id_and_properties(
-                    out,
-                    self.packet_id,
-                    &self.properties,
-                    version,
-                    &properties::SUBACK,
-                )?;
+        self.header()
+            .encode_packet(out, version, self.reason_codes.len(), |out| {
                 out.extend(self.reason_codes.iter().map(|&c| match version {
                     ProtocolVersion::V5 => u8::from(c),
                     ProtocolVersion::V311 => u8::from(c.to_v311()),
                 }));
                 Ok(())
-            },
-        )
+            })
     }
 }
 

@@ -7,8 +7,8 @@
 
 use std::num::NonZeroU16;
 
-use super::frame::{encode_frame, frame_size, open_frame};
-use super::layout::{decode_id_and_properties, encode_id_and_properties, id_and_properties_len};
+use super::frame::open_frame;
+use super::layout::{decode_id_and_properties, IdHeader};
 use super::primitives::{prefixed_len, put_string, Reader};
 use super::properties::{self, Properties};
 use super::{topic, DecodeError, EncodeError, PacketType, ProtocolVersion, QoS};
@@ -156,41 +156,38 @@ impl Subscribe {
         })
     }
 
-    fn body_len(&self, version: ProtocolVersion) -> usize {
-        id_and_properties_len(&self.properties, version)
-            + self
-                .subscriptions
-                .iter()
-                .map(|s| prefixed_len(s.filter.as_bytes()) + 1)
-                .sum::<usize>()
+    fn header(&self) -> IdHeader<'_> {
+        IdHeader {
+            packet: PacketType::Subscribe,
+            packet_id: self.packet_id,
+            properties: &self.properties,
+            context: &properties::SUBSCRIBE,
+        }
+    }
+
+    /// Size of the list after the header.
+    fn list_len(&self) -> usize {
+        self.subscriptions
+            .iter()
+            .map(|s| prefixed_len(s.filter.as_bytes()) + 1)
+            .sum()
     }
 
     /// Size of the encoded packet.
     pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        frame_size(self.body_len(version))
+        self.header().packet_len(version, self.list_len())
     }
 
     /// Appends the packet. For 3.1.1 only the QoS of each option survives.
     pub fn encode(&self, version: ProtocolVersion, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        encode_frame(
-            out,
-            PacketType::Subscribe.first_byte(),
-            self.body_len(version),
-            |out| {
-                encode_id_and_properties(
-                    out,
-                    self.packet_id,
-                    &self.properties,
-                    version,
-                    &properties::SUBSCRIBE,
-                )?;
+        self.header()
+            .encode_packet(out, version, self.list_len(), |out| {
                 for subscription in &self.subscriptions {
                     put_string(out, &subscription.filter, "topic filter")?;
                     out.push(subscription.options.encode(version));
                 }
                 Ok(())
-            },
-        )
+            })
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::num::NonZeroU16;
 
-use super::frame::{encode_frame, frame_size, open_frame};
-use super::layout::{decode_reason_codes, encode_id_and_properties, id_and_properties_len};
+use super::frame::open_frame;
+use super::layout::{decode_reason_codes, IdHeader};
 use super::primitives::Reader;
 use super::properties::{self, Properties};
 use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
@@ -73,40 +73,36 @@ impl UnsubAck {
         })
     }
 
-    fn body_len(&self, version: ProtocolVersion) -> usize {
+    fn header(&self) -> IdHeader<'_> {
+        IdHeader {
+            packet: PacketType::UnsubAck,
+            packet_id: self.packet_id,
+            properties: &self.properties,
+            context: &properties::UNSUBACK,
+        }
+    }
+
+    /// The reason codes as written at `version`: none in 3.1.1.
+    fn codes(&self, version: ProtocolVersion) -> &[UnsubAckReasonCode] {
         match version {
-            ProtocolVersion::V5 => {
-                id_and_properties_len(&self.properties, version) + self.reason_codes.len()
-            }
-            ProtocolVersion::V311 => 2,
+            ProtocolVersion::V5 => &self.reason_codes,
+            ProtocolVersion::V311 => &[],
         }
     }
 
     /// Size of the encoded packet.
     pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        frame_size(self.body_len(version))
+        self.header().packet_len(version, self.codes(version).len())
     }
 
     /// Appends the packet.
     pub fn encode(&self, version: ProtocolVersion, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        encode_frame(
-            out,
-            PacketType::UnsubAck.first_byte(),
-            self.body_len(version),
-            |out| {
-                encode_id_and_properties(
-                    out,
-                    self.packet_id,
-                    &self.properties,
-                    version,
-                    &properties::UNSUBACK,
-                )?;
-                if version == ProtocolVersion::V5 {
-                    out.extend(self.reason_codes.iter().map(|&c| u8::from(c)));
-                }
+        let codes = self.codes(version);
+        self.header()
+            .encode_packet(out, version, codes.len(), |out| {
+                out.extend(codes.iter().map(|&c| u8::from(c)));
                 Ok(())
-            },
-        )
+            })
     }
 }
 

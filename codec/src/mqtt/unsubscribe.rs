@@ -2,8 +2,8 @@
 
 use std::num::NonZeroU16;
 
-use super::frame::{encode_frame, frame_size, open_frame};
-use super::layout::{decode_id_and_properties, encode_id_and_properties, id_and_properties_len};
+use super::frame::open_frame;
+use super::layout::{decode_id_and_properties, IdHeader};
 use super::primitives::{prefixed_len, put_string, Reader};
 use super::properties::{self, Properties};
 use super::{DecodeError, EncodeError, PacketType, ProtocolVersion};
@@ -49,40 +49,37 @@ impl Unsubscribe {
         })
     }
 
-    fn body_len(&self, version: ProtocolVersion) -> usize {
-        id_and_properties_len(&self.properties, version)
-            + self
-                .filters
-                .iter()
-                .map(|f| prefixed_len(f.as_bytes()))
-                .sum::<usize>()
+    fn header(&self) -> IdHeader<'_> {
+        IdHeader {
+            packet: PacketType::Unsubscribe,
+            packet_id: self.packet_id,
+            properties: &self.properties,
+            context: &properties::UNSUBSCRIBE,
+        }
+    }
+
+    /// Size of the list after the header.
+    fn list_len(&self) -> usize {
+        self.filters
+            .iter()
+            .map(|f| prefixed_len(f.as_bytes()))
+            .sum()
     }
 
     /// Size of the encoded packet.
     pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        frame_size(self.body_len(version))
+        self.header().packet_len(version, self.list_len())
     }
 
     /// Appends the packet.
     pub fn encode(&self, version: ProtocolVersion, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        encode_frame(
-            out,
-            PacketType::Unsubscribe.first_byte(),
-            self.body_len(version),
-            |out| {
-                encode_id_and_properties(
-                    out,
-                    self.packet_id,
-                    &self.properties,
-                    version,
-                    &properties::UNSUBSCRIBE,
-                )?;
+        self.header()
+            .encode_packet(out, version, self.list_len(), |out| {
                 for filter in &self.filters {
                     put_string(out, filter, "topic filter")?;
                 }
                 Ok(())
-            },
-        )
+            })
     }
 }
 
