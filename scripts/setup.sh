@@ -4,6 +4,8 @@
 #   - Rust target wasm32-wasip1 (the Compute app)
 #   - Pushpin 1.36 (Debian package `pushpin`; Fanout's open-source twin)
 #   - Viceroy 0.22.0 (Fastly's local Compute server, built with cargo: ~10 minutes)
+#   - the Fastly CLI (npm package @fastly/cli under tools/fastly-cli)
+#   - the npm packages of the MQTT.js end-to-end tests (tests/js)
 # Runs as root, or uses sudo for apt-get when it is available.
 set -euo pipefail
 
@@ -63,19 +65,14 @@ case "$installed_viceroy" in
     ;;
 esac
 
-# 4. JavaScript test dependencies (tests/js).
-# (npm ci for tests/js: step 6 at the end of this file.)
-
 log "ok: $(pushpin --version 2>/dev/null | head -n1), $(viceroy --version), wasm32-wasip1"
 
-# ------------------------------------------------------------------------------------------
-# 5. Fastly CLI (added with the keys/deploy work; see docs/keys-and-deploy.md).
+# 4. Fastly CLI
 #    The npm package @fastly/cli, pinned by tools/fastly-cli/package.json and its lockfile,
-#    for `fastly compute serve` / `pack` / `validate` and tests/e2e_fastly_cli.rs. npm puts
-#    the CLI's native binary in tools/fastly-cli/node_modules/@fastly/cli-<os>-<arch>/fastly;
-#    run that one, not the Node wrapper in node_modules/.bin, so stopping it stops its
-#    children.
-# ------------------------------------------------------------------------------------------
+#    for `fastly compute serve` / `pack` / `validate` and tests/e2e_fastly_cli.rs (see
+#    "Running locally with the Fastly CLI" in README.md). npm puts the CLI's native binary
+#    in tools/fastly-cli/node_modules/@fastly/cli-<os>-<arch>/fastly; run that one, not the
+#    Node wrapper in node_modules/.bin, so stopping it stops its children.
 fastly_cli_dir=tools/fastly-cli
 fastly_cli_want="$(sed -n 's/.*"@fastly\/cli": *"\([^"]*\)".*/\1/p' "$fastly_cli_dir/package.json")"
 fastly_cli_bin="$(ls "$fastly_cli_dir"/node_modules/@fastly/cli-*/fastly 2>/dev/null | head -n1 || true)"
@@ -96,13 +93,11 @@ case "$fastly_cli_have" in
 esac
 log "ok: $("$fastly_cli_bin" version | head -n1) at $fastly_cli_bin"
 
-# ------------------------------------------------------------------------------------------
-# 6. MQTT.js end-to-end test dependencies (added with the MQTT.js tests).
+# 5. MQTT.js end-to-end test dependencies
 #    tests/e2e_mqtt_js.rs runs `node tests/js/mqtt_scenarios.mjs`, which needs the npm
 #    packages pinned by tests/js/package-lock.json. `npm ci` runs only when
 #    tests/js/node_modules is missing or the lockfile changed since the last install (the
 #    lockfile's hash is kept in node_modules after a successful install).
-# ------------------------------------------------------------------------------------------
 js_dir=tests/js
 js_stamp="$js_dir/node_modules/.edge-pubsub-lockfile.sha256"
 js_lock_hash="$(sha256sum "$js_dir/package-lock.json" | cut -d' ' -f1)"
