@@ -8,8 +8,8 @@
 use std::time::Instant;
 
 use jsonwebtoken::{encode, EncodingKey, Header};
-use pubsub_middleware::ports::memory::InMemory;
-use pubsub_middleware::ports::Environment;
+use pubsub_core::ports::memory::InMemory;
+use pubsub_core::ports::Environment;
 use tower_service::Service;
 
 fn main() {

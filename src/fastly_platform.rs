@@ -11,11 +11,11 @@ use fastly::config_store::ConfigStore;
 use fastly::kv_store::{InsertMode, KVStore, KVStoreError};
 use fastly::secret_store::SecretStore;
 
-use pubsub_middleware::ports::{
+use pubsub_core::ports::{
     ConfigSource, Environment, InsertOptions, KvError, KvItem, KvStore, Platform, Publisher,
     Secrets,
 };
-use pubsub_middleware::{Config, Request, Response};
+use pubsub_core::{Config, Request, Response};
 
 /// The backend that reaches the publish API.
 const PUBLISH_BACKEND: &str = "api";

@@ -11,31 +11,34 @@
 //!               RequireFeature(admin) ─> AdminAuth ─> admin::{list, create, revoke}
 //! ```
 //!
-//! To add a layer of your own, write a [`Layer`] over [`Router`] whose service has
-//! `Error = Error` and `Future = Ready`, and pass it to [`app_with`] in `main.rs`. It runs
-//! after configuration, `Grip-Sig` and credentials are known (see the README for an
-//! example).
+//! Every arrow but the first two is a [`Guard`](pubsub_middleware::guard::Guard) served by
+//! [`GuardLayer`]. To add a layer of your own, write a `Guard` (or a full [`Layer`] over
+//! [`Router`] whose service has `Error = Error` and `Future = Ready`) and pass it to
+//! [`app_with`] in `main.rs`. It runs after configuration, `Grip-Sig` and credentials are
+//! known (see the README for an example).
 
 use std::convert::Infallible;
 
 use http::Method;
 use tower_service::Service;
 
+use pubsub_core::ports::Platform;
+use pubsub_core::tokens::Access;
 use pubsub_handlers::{admin, mqtt, publish, sse};
-use pubsub_middleware::acl::AclLayer;
-use pubsub_middleware::admin_auth::AdminAuthLayer;
+use pubsub_middleware::acl::Acl;
+use pubsub_middleware::admin_auth::AdminAuth;
 use pubsub_middleware::cors::CorsLayer;
 use pubsub_middleware::error_map::ErrorMapLayer;
-use pubsub_middleware::extract_auth::ExtractAuthLayer;
-use pubsub_middleware::feature::{Feature, RequireFeatureLayer};
-use pubsub_middleware::handoff::FanoutHandoffLayer;
-use pubsub_middleware::load_config::LoadConfigLayer;
-use pubsub_middleware::ports::Platform;
+use pubsub_middleware::extract_auth::ExtractAuth;
+use pubsub_middleware::feature::{Feature, RequireFeature};
+use pubsub_middleware::guard::GuardLayer;
+use pubsub_middleware::handoff::FanoutHandoff;
+use pubsub_middleware::load_config::LoadConfig;
 use pubsub_middleware::router::{boxed, handler, MethodRouter, Router};
-use pubsub_middleware::tokens::Access;
-use pubsub_middleware::verify_grip::VerifyGripLayer;
+use pubsub_middleware::verify_grip::VerifyGrip;
 use pubsub_middleware::{Error, Identity, Layer, Ready, Request, Response};
 
+pub use pubsub_core as core;
 pub use pubsub_middleware as middleware;
 
 #[cfg(target_arch = "wasm32")]
@@ -46,51 +49,43 @@ pub const EVENT_STREAM_PATHS: &[&str] = &["/events"];
 
 /// The route table.
 pub fn routes(platform: &Platform) -> Router {
-    let read = AclLayer::new(Access::Read, platform.clone());
-    let write = AclLayer::new(Access::Write, platform.clone());
-    let sse_platform = platform.clone();
-    let subscribe = RequireFeatureLayer(Feature::Sse).layer(
-        FanoutHandoffLayer
-            .layer(read.layer(handler(move |req| sse::subscribe(&sse_platform, req)))),
-    );
-    let publisher = platform.clone();
-    let publish = RequireFeatureLayer(Feature::HttpPublish)
-        .layer(write.layer(handler(move |req| publish::publish(&publisher, req))));
-    let mqtt_get =
-        RequireFeatureLayer(Feature::Mqtt).layer(FanoutHandoffLayer.layer(handler(mqtt::get)));
-    let ws = platform.clone();
+    let feature = |f| GuardLayer::new(RequireFeature(f));
+    let handoff = GuardLayer::new(FanoutHandoff);
+    let acl = |access| GuardLayer::new(Acl::new(access, platform.clone()));
+    let admin_auth = GuardLayer::new(AdminAuth(platform.clone()));
+    let with = |f: fn(&Platform, Request) -> Result<Response, Error>| {
+        let platform = platform.clone();
+        handler(move |req| f(&platform, req))
+    };
+    let subscribe =
+        feature(Feature::Sse).layer(handoff.layer(acl(Access::Read).layer(with(sse::subscribe))));
+    let publish =
+        feature(Feature::HttpPublish).layer(acl(Access::Write).layer(with(publish::publish)));
+    let mqtt_get = feature(Feature::Mqtt).layer(handoff.layer(handler(mqtt::get)));
     // Fanout speaks WebSocket-over-HTTP in POSTs it signs; an unsigned POST is refused
     // by the handler, never handed off.
-    let mqtt_post =
-        RequireFeatureLayer(Feature::Mqtt).layer(handler(move |req| mqtt::websocket(&ws, req)));
-    let admin_auth = AdminAuthLayer::new(platform.clone());
-    let admin_route = |f: fn(&Platform, Request) -> Result<Response, Error>| {
-        let platform = platform.clone();
-        boxed(
-            RequireFeatureLayer(Feature::Admin)
-                .layer(admin_auth.layer(handler(move |req| f(&platform, req)))),
-        )
-    };
+    let mqtt_post = feature(Feature::Mqtt).layer(with(mqtt::websocket));
+    let admin_route = |f| boxed(feature(Feature::Admin).layer(admin_auth.layer(with(f))));
     Router::new()
         .route(
             "/admin/keys",
-            MethodRouter::new("GET, POST, OPTIONS")
+            MethodRouter::new()
                 .on(Method::GET, admin_route(admin::list))
                 .on(Method::POST, admin_route(admin::create)),
         )
         .route(
             "/admin/keys/{id}",
-            MethodRouter::new("DELETE, OPTIONS").on(Method::DELETE, admin_route(admin::revoke)),
+            MethodRouter::new().on(Method::DELETE, admin_route(admin::revoke)),
         )
         .route(
             "/events",
-            MethodRouter::new("GET, POST, OPTIONS")
+            MethodRouter::new()
                 .on(Method::GET, boxed(subscribe))
                 .on(Method::POST, boxed(publish)),
         )
         .route(
             "/mqtt",
-            MethodRouter::new("GET, POST, OPTIONS")
+            MethodRouter::new()
                 .on(Method::GET, boxed(mqtt_get))
                 .on(Method::POST, boxed(mqtt_post)),
         )
@@ -113,9 +108,11 @@ where
     L: Layer<Router>,
     L::Service: Service<Request, Response = Response, Error = Error, Future = Ready>,
 {
-    let routed = layer.layer(routes(&platform));
-    let authed = ExtractAuthLayer.layer(routed);
-    let verified = VerifyGripLayer::new(platform.clone()).layer(authed);
-    let configured = LoadConfigLayer::new(platform.config.clone()).layer(verified);
-    CorsLayer.layer(ErrorMapLayer::new(EVENT_STREAM_PATHS).layer(configured))
+    let router = routes(&platform);
+    let cors = CorsLayer::new(&router.methods());
+    let routed = layer.layer(router);
+    let authed = GuardLayer::new(ExtractAuth).layer(routed);
+    let verified = GuardLayer::new(VerifyGrip(platform.clone())).layer(authed);
+    let configured = GuardLayer::new(LoadConfig(platform.config.clone())).layer(verified);
+    cors.layer(ErrorMapLayer::new(EVENT_STREAM_PATHS).layer(configured))
 }

@@ -6,7 +6,7 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    use pubsub_middleware::handoff::Handoff;
+    use pubsub_core::extensions::Handoff;
     use tower_service::Service as _;
 
     let mut client = fastly::Request::from_client();

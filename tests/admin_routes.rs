@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use jsonwebtoken::{encode, EncodingKey, Header};
 use native::*;
-use pubsub_middleware::ports::memory::{MemoryMap, TestEnv};
-use pubsub_middleware::Response;
+use pubsub_core::ports::memory::{MemoryMap, TestEnv};
+use pubsub_core::Response;
 
 const ADMIN_TOKEN: &str = "test-admin-token";
 const FASTLY_KEY: &str = "a-valid-fastly-api-token";

@@ -7,12 +7,12 @@ mod native;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use native::*;
-use pubsub_middleware::handoff::Handoff;
-use pubsub_middleware::ports::KvStore;
-use pubsub_middleware::{Error, Layer, Ready, Request, Response};
+use pubsub_core::extensions::Handoff;
+use pubsub_core::ports::KvStore;
+use pubsub_core::{Error, Request};
+use pubsub_middleware::guard::{Admit, Guard, GuardLayer};
 use tower_service::Service;
 
 #[test]
@@ -143,42 +143,14 @@ fn an_unknown_kid_is_401_and_a_key_store_failure_is_503() {
 
 /// The README's example of a user's own layer: counts requests, refuses after a limit.
 #[derive(Clone)]
-struct CountLayer(Arc<AtomicUsize>, usize);
+struct Count(Arc<AtomicUsize>, usize);
 
-struct Count<S> {
-    inner: S,
-    seen: Arc<AtomicUsize>,
-    limit: usize,
-}
-
-impl<S> Layer<S> for CountLayer {
-    type Service = Count<S>;
-    fn layer(&self, inner: S) -> Count<S> {
-        Count {
-            inner,
-            seen: self.0.clone(),
-            limit: self.1,
+impl Guard for Count {
+    fn admit(&self, _req: &mut Request) -> Result<Admit, Error> {
+        if self.0.fetch_add(1, Ordering::Relaxed) >= self.1 {
+            return Err(Error::BadRequest("request limit reached".into()));
         }
-    }
-}
-
-impl<S> Service<Request> for Count<S>
-where
-    S: Service<Request, Response = Response, Error = Error, Future = Ready>,
-{
-    type Response = Response;
-    type Error = Error;
-    type Future = Ready;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Ready {
-        if self.seen.fetch_add(1, Ordering::Relaxed) >= self.limit {
-            return std::future::ready(Err(Error::BadRequest("request limit reached".into())));
-        }
-        self.inner.call(req)
+        Ok(Admit::Continue)
     }
 }
 
@@ -186,7 +158,10 @@ where
 fn a_users_own_layer_runs_without_touching_the_handlers() {
     let app = Native::new();
     let seen = Arc::new(AtomicUsize::new(0));
-    let mut svc = edge_pubsub::app_with(app.platform.clone(), CountLayer(seen.clone(), 1));
+    let mut svc = edge_pubsub::app_with(
+        app.platform.clone(),
+        GuardLayer::new(Count(seen.clone(), 1)),
+    );
     let req = || request("GET", "/events?topic=a").body(vec![]).expect("req");
     let Ok(first) = svc.call(req()).into_inner();
     assert!(first.extensions().get::<Handoff>().is_some());

@@ -1,5 +1,5 @@
 //! The one error type of the broker. Every layer and handler returns it; only
-//! [`ErrorMap`](crate::error_map::ErrorMap) turns it into a response, so the status codes
+//! the `ErrorMap` layer turns it into a response, so the status codes
 //! and bodies below are decided in one place ([`Error::status`], [`Error::condition`]).
 
 use std::fmt;
@@ -14,7 +14,7 @@ pub enum Error {
     /// No route matches the path.
     NotFound,
     /// The path exists but not for this method; carries the `Allow` header value.
-    MethodNotAllowed(&'static str),
+    MethodNotAllowed(String),
     /// The feature serving this route is switched off in the configuration.
     Disabled(&'static str),
     /// A request parameter is invalid; the text says which and why.

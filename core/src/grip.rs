@@ -21,10 +21,7 @@ BjSvcrx4VLetWCjuDAmppTo3xM/zz763COTCgHfp/6lPdCyYjjqc+GM7sw==
 -----END PUBLIC KEY-----
 ";
 
-/// Marker in request extensions: `Grip-Sig` verified, so `Grip-*` and `Meta-*` headers
-/// come from the proxy. Inserted only by [`VerifyGrip`](crate::verify_grip::VerifyGrip).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GripVerified;
+pub use crate::extensions::GripVerified;
 
 /// The key a `Grip-Sig` must verify with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,7 +92,7 @@ pub fn verify(sig: &str, key: &GripKey, now: u64) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_helpers::{grip_sig, GRIP_KEY, NOW};
+    use crate::test_util::{grip_sig, GRIP_KEY, NOW};
 
     fn shared() -> GripKey {
         GripKey::Shared {

@@ -5,7 +5,7 @@
 //! same message: `http-stream` (an SSE event, for `/events` subscribers) and `ws-message`
 //! (an MQTT v5 PUBLISH packet in `content-bin`, for `/mqtt` subscribers speaking MQTT 5).
 //! MQTT 3.1.1 encodes PUBLISH differently (no properties), so 3.1.1 connections subscribe
-//! to a second channel per topic, [`mqtt311_channel`], and every message is also published
+//! to a second channel per topic, [`Kind::Mqtt311`], and every message is also published
 //! there as a 3.1.1 packet: two items per topic, one publish request.
 //!
 //! A retained message (see the [`retained`] module) is published with
@@ -25,10 +25,10 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::Serialize;
 
+use crate::channel::{self, Kind};
 use pubsub_codec::mqtt::{PayloadFormat, Properties, ProtocolVersion, Publish};
-use pubsub_middleware::topics;
 
-use crate::retained::{self, EventId, MqttProps, Stored};
+use crate::retained::{EventId, MqttProps, Stored};
 
 /// The SSE event for `payload`, with an optional `id:` line.
 pub fn sse_event(payload: &[u8], id: Option<&str>) -> String {
@@ -92,19 +92,6 @@ pub struct Outgoing<'a> {
     pub sender: Option<&'a str>,
 }
 
-/// The channel on which MQTT 5 subscriptions with Retain As Published receive `topic`:
-/// its packets keep the RETAIN flag the message was published with (on the topic's own
-/// channel it is always 0).
-pub fn as_published_channel(topic: &str) -> String {
-    format!("a#{}", topics::channel(topic))
-}
-
-/// The channel on which MQTT 3.1.1 connections receive `topic`. `#` never occurs in a
-/// topic's own channel (it is percent-encoded there), so the two cannot collide.
-pub fn mqtt311_channel(topic: &str) -> String {
-    format!("v4#{}", topics::channel(topic))
-}
-
 #[derive(Serialize)]
 struct PublishRequest<'a> {
     items: Vec<Item<'a>>,
@@ -149,7 +136,7 @@ pub fn publish_body(messages: &[Outgoing<'_>]) -> Vec<u8> {
     let mut items = Vec::with_capacity(messages.len() * 3);
     for m in messages {
         items.push(Item {
-            channel: topics::channel(m.topic),
+            channel: channel::live(m.topic),
             meta: m.sender.map(|sender| ItemMeta { sender }),
             formats: Formats {
                 http_stream: Some(HttpStream {
@@ -161,8 +148,8 @@ pub fn publish_body(messages: &[Outgoing<'_>]) -> Vec<u8> {
             },
         });
         for (channel, packet) in [
-            (mqtt311_channel(m.topic), &m.mqtt_v311),
-            (as_published_channel(m.topic), &m.mqtt_v5),
+            (Kind::Mqtt311.of(m.topic), &m.mqtt_v311),
+            (Kind::AsPublished.of(m.topic), &m.mqtt_v5),
         ] {
             items.push(Item {
                 channel: Cow::Owned(channel),
@@ -213,7 +200,7 @@ enum AnyItem<'a> {
 }
 
 /// The body of a GRIP publish request carrying retained `messages`: per message, the SSE
-/// event (with `id:` [`EventId::single`]) on [`retained::channel`] with GRIP `id` = the new
+/// event (with `id:` [`EventId::single`]) on [`Kind::Retained`] with GRIP `id` = the new
 /// version and `prev-id` = the replaced one, then the MQTT 5 and MQTT 3.1.1 packets on the
 /// topic's two MQTT channels, without the SSE format (SSE subscribers of the live channel
 /// get the event through the retained channel).
@@ -223,7 +210,7 @@ pub fn retained_publish_body(messages: &[RetainedOutgoing<'_>]) -> Vec<u8> {
         let meta = || m.sender.map(|sender| ItemMeta { sender });
         let event_id = EventId::single(m.topic, stored.version).to_string();
         items.push(AnyItem::Sequenced(SequencedItem {
-            channel: retained::channel(m.topic),
+            channel: Kind::Retained.of(m.topic),
             id: stored.version.to_string(),
             prev_id: stored.previous.to_string(),
             meta: meta(),
@@ -239,9 +226,9 @@ pub fn retained_publish_body(messages: &[RetainedOutgoing<'_>]) -> Vec<u8> {
             *first |= 1;
         }
         for (channel, packet) in [
-            (topics::channel(m.topic), &m.mqtt_v5),
-            (Cow::Owned(mqtt311_channel(m.topic)), &m.mqtt_v311),
-            (Cow::Owned(as_published_channel(m.topic)), &as_published),
+            (channel::live(m.topic), &m.mqtt_v5),
+            (Cow::Owned(Kind::Mqtt311.of(m.topic)), &m.mqtt_v311),
+            (Cow::Owned(Kind::AsPublished.of(m.topic)), &as_published),
         ] {
             items.push(AnyItem::Plain(Item {
                 channel,
@@ -377,8 +364,10 @@ mod tests {
 
     #[test]
     fn a_retained_message_is_sequenced_on_its_retained_channel_and_plain_for_mqtt() {
-        let version: retained::Version = "00006b49d200-000000000002".parse().expect("version");
-        let previous: retained::Version = "00006b49d200-000000000001".parse().expect("version");
+        let version: crate::retained::Version =
+            "00006b49d200-000000000002".parse().expect("version");
+        let previous: crate::retained::Version =
+            "00006b49d200-000000000001".parse().expect("version");
         let body = retained_publish_body(&[RetainedOutgoing {
             message: Outgoing {
                 topic: "a b",

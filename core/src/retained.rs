@@ -52,7 +52,7 @@
 //! # Channels
 //!
 //! Retained messages travel to SSE subscribers on their own Fanout channel,
-//! [`channel`]`(topic)` (`r#` + the topic's live channel), where every item is in the
+//! [`Kind::Retained`](crate::channel::Kind::Retained) (`r#` + the topic's live channel), where every item is in the
 //! version sequence (`id` = version, `prev-id` = previous version). Live messages that are
 //! not retained carry no ids and stay on the topic's live channel, so a durable
 //! subscriber's `prev-id` check never trips on them. `#` never occurs in a live channel
@@ -72,8 +72,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use pubsub_middleware::ports::{InsertOptions, KvError, KvStore};
-use pubsub_middleware::{topics, Error};
+use crate::ports::{InsertOptions, KvError, KvStore};
+use crate::Error;
 
 /// The KV store holding the slots.
 pub const STORE: &str = "messages";
@@ -289,11 +289,6 @@ pub fn key(topic: &str) -> String {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// The Fanout channel that carries `topic`'s retained messages to SSE subscribers.
-pub fn channel(topic: &str) -> String {
-    format!("r#{}", topics::channel(topic))
-}
 
 fn unavailable(e: KvError) -> Error {
     Error::StoreUnavailable(format!("KV store `{STORE}`: {e}"))
@@ -534,8 +529,8 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
-    use pubsub_middleware::ports::memory::MemoryKv;
-    use pubsub_middleware::ports::KvItem;
+    use crate::ports::memory::MemoryKv;
+    use crate::ports::KvItem;
 
     use super::*;
 
@@ -837,14 +832,6 @@ mod tests {
             .bytes()
             .all(|b| b.is_ascii_hexdigit() || b == b't' || b == b'/'));
         assert_ne!(key("a"), key("b"));
-    }
-
-    #[test]
-    fn retained_channels_never_collide_with_live_channels() {
-        assert_eq!(channel("a b"), "r#a%20b");
-        let live = topics::channel("r#x");
-        assert_eq!(live, "r%23x");
-        assert_ne!(channel("x"), live);
     }
 
     #[test]

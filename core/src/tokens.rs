@@ -125,7 +125,7 @@ pub fn verify(token: &str, kv: &dyn KvStore, now: u64) -> Result<Principal, Erro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_helpers::*;
+    use crate::test_util::*;
 
     #[test]
     fn a_good_token_gives_its_topics() {

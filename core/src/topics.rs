@@ -1,16 +1,12 @@
-//! Topic names: validation, reading them from a query string, and mapping them to Fanout
-//! channel names.
+//! Topic names: validation and reading them from a query string. Their Fanout channels
+//! are named in [`channel`](crate::channel).
 //!
 //! A topic is non-empty UTF-8 of at most [`MAX_TOPIC_BYTES`] bytes without control
-//! characters. The channel of a topic is the topic itself when it only holds characters
-//! that are safe in a `Grip-Channel` header; any other byte is percent-encoded, so the
-//! mapping is one-to-one (`%` itself is always encoded).
-
-use std::borrow::Cow;
+//! characters.
 
 pub use pubsub_config::MAX_TOPIC_BYTES;
 
-use crate::Error;
+use crate::{channel, Error};
 
 /// Checks one topic name.
 pub fn validate(topic: &str) -> Result<(), Error> {
@@ -53,30 +49,6 @@ pub fn from_query(query: Option<&str>, max: usize) -> Result<Vec<String>, Error>
     Ok(topics)
 }
 
-/// The Fanout channel that carries `topic`.
-pub fn channel(topic: &str) -> Cow<'_, str> {
-    if topic.bytes().all(is_safe) {
-        return Cow::Borrowed(topic);
-    }
-    let mut out = String::with_capacity(topic.len() + 16);
-    for b in topic.bytes() {
-        if is_safe(b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
-    Cow::Owned(out)
-}
-
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
-
-fn is_safe(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-_.~/:@!$&'()*+".contains(&b)
-}
-
 /// Every value of query parameter `name`, percent-decoded (`+` is a space) as UTF-8.
 pub fn query_values<'a>(
     query: Option<&'a str>,
@@ -104,16 +76,11 @@ pub fn query_value(query: Option<&str>, name: &str) -> Result<Option<String>, Er
 /// Percent-decodes a query component; `None` if the bytes are not UTF-8. A `%` not
 /// followed by two hex digits is kept as is.
 pub fn percent_decode(s: &str) -> Option<String> {
-    unescape(s, true)
+    unescape(s)
 }
 
-/// The topic whose [`channel`] is `channel` (the inverse of [`channel`]).
-pub fn topic_of_channel(channel: &str) -> Option<String> {
-    unescape(channel, false)
-}
-
-fn unescape(s: &str, plus_is_space: bool) -> Option<String> {
-    if !(s.contains('%') || plus_is_space && s.contains('+')) {
+fn unescape(s: &str) -> Option<String> {
+    if !(s.contains('%') || s.contains('+')) {
         return Some(s.to_owned());
     }
     let bytes = s.as_bytes();
@@ -121,25 +88,21 @@ fn unescape(s: &str, plus_is_space: bool) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' if plus_is_space => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 2;
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match (channel::hex(bytes[i + 1]), channel::hex(bytes[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push(h << 4 | l);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
                 }
-                _ => out.push(b'%'),
-            },
+            }
             b => out.push(b),
         }
         i += 1;
     }
     String::from_utf8(out).ok()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    char::from(b)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
 }
 
 #[cfg(test)]
@@ -173,25 +136,6 @@ mod tests {
     #[test]
     fn a_topic_of_256_bytes_is_accepted() {
         assert!(validate(&"é".repeat(128)).is_ok());
-    }
-
-    #[test]
-    fn safe_topics_are_their_own_channel_and_others_are_escaped_one_to_one() {
-        assert!(matches!(
-            channel("sensors/room-1"),
-            Cow::Borrowed("sensors/room-1")
-        ));
-        assert_eq!(channel("a,b; c"), "a%2Cb%3B%20c");
-        assert_eq!(channel("100%"), "100%25");
-        assert_ne!(channel("a%2C"), channel("a,"));
-        assert_eq!(channel("é"), "%C3%A9");
-    }
-
-    #[test]
-    fn a_channel_maps_back_to_its_topic() {
-        for topic in ["plain", "a+b", "a,b; c", "100%", "é/ü", "%2C"] {
-            assert_eq!(topic_of_channel(&channel(topic)).as_deref(), Some(topic));
-        }
     }
 
     #[test]

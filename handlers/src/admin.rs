@@ -1,7 +1,7 @@
 //! The admin API: signing keys in KV store `keys`.
 //!
 //! Runs after `RequireFeature(admin)` (404 when switched off) and
-//! [`AdminAuth`](pubsub_middleware::admin_auth) (401 without admin credentials); each
+//! [`AdminAuth`](pubsub_core::admin_auth) (401 without admin credentials); each
 //! handler also refuses a request that lacks the [`AdminAuthorized`] marker, so a route
 //! wired without the layer fails closed.
 //!
@@ -30,11 +30,11 @@ use http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 
-use pubsub_middleware::admin_auth::AdminAuthorized;
-use pubsub_middleware::keys::{self, KeyMaterial, KeyRecord};
-use pubsub_middleware::ports::{InsertOptions, KvError, Platform};
-use pubsub_middleware::router::PathParams;
-use pubsub_middleware::{Error, Request, Response, Result};
+use pubsub_core::extensions::AdminAuthorized;
+use pubsub_core::extensions::{required, PathParams};
+use pubsub_core::keys::{self, KeyMaterial, KeyRecord};
+use pubsub_core::ports::{InsertOptions, KvError, Platform};
+use pubsub_core::{Error, Request, Response, Result};
 
 /// Random bytes of a new HS256 secret (256 bits).
 pub const SECRET_BYTES: usize = 32;
@@ -104,11 +104,9 @@ pub fn list(platform: &Platform, req: Request) -> Result {
 /// `DELETE /admin/keys/{id}`: revokes a key.
 pub fn revoke(platform: &Platform, req: Request) -> Result {
     require_admin(&req)?;
-    let id = req
-        .extensions()
-        .get::<PathParams>()
-        .and_then(|p| p.get("id"))
-        .expect("the router captures {id} for /admin/keys/{id}");
+    let id = required::<PathParams>(&req)?
+        .get("id")
+        .ok_or_else(|| Error::Internal("the route of revoke captures no {id}".into()))?;
     keys::validate_id(id)?;
     if platform
         .kv
@@ -361,8 +359,8 @@ mod tests {
     use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
     use p256::elliptic_curve::sec1::ToEncodedPoint as _;
     use p256::pkcs8::LineEnding;
-    use pubsub_middleware::ports::memory::MemoryKv;
-    use pubsub_middleware::tokens;
+    use pubsub_core::ports::memory::MemoryKv;
+    use pubsub_core::tokens;
 
     use super::*;
     use crate::test_helpers::{get, platform, post};

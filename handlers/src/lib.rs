@@ -1,17 +1,15 @@
-//! The handlers of Edge Pub/Sub: small functions from a request (already authorised by the
-//! middleware) to a response.
+//! The endpoints of Edge Pub/Sub: small functions from a request (already admitted by the
+//! middleware) to a response. The domain they use (retained storage, message rendering,
+//! tokens, channels) is `pubsub_core`.
 //!
 //! - [`sse`]: `GET /events`, subscribe with Server-Sent Events through Fanout.
 //! - [`publish`]: `POST /events`, publish a message to SSE and MQTT subscribers.
-//! - [`message`]: how one message is rendered for every kind of subscriber.
-//! - [`retained`]: the last retained message of each topic, in KV store `messages`.
 //! - [`admin`]: `/admin/keys`, create, register, list and revoke signing keys.
+//! - [`mqtt`]: `/mqtt`, MQTT 5 and 3.1.1 over WebSocket-over-HTTP.
 
 pub mod admin;
-pub mod message;
 pub mod mqtt;
 pub mod publish;
-pub mod retained;
 pub mod sse;
 
 #[cfg(test)]

@@ -3,11 +3,11 @@
 //! Runs after the route's layers: the token may write every topic ([`Topics`] is set).
 //! The body is the message, any bytes, at most `max-message-bytes` (413 beyond). One GRIP
 //! publish request carries the message for every topic, rendered for SSE and MQTT
-//! subscribers (see [`message`](crate::message)). Answers 200 once the publish API accepted
+//! subscribers (see [`message`](pubsub_core::message)). Answers 200 once the publish API accepted
 //! it, 502 with the reason when it did not.
 //!
 //! Retained messages: with `retain=true` the message first becomes each topic's retained
-//! message (KV store `messages`, see [`retained`]); an empty body clears it. `ttl=<seconds>`
+//! message (KV store `messages`, see [`retained`](pubsub_core::retained)); an empty body clears it. `ttl=<seconds>`
 //! (a positive integer, only with `retain=true`) limits how long it stays deliverable to
 //! later subscribers. The live delivery goes to every current subscriber as usual, the SSE
 //! event carrying an `id:` and the GRIP `id`/`prev-id` of the topic's version sequence.
@@ -21,17 +21,17 @@
 
 use http::header::{HeaderValue, CONTENT_TYPE};
 
-use pubsub_middleware::acl::Topics;
-use pubsub_middleware::ports::Platform;
-use pubsub_middleware::topics::query_value;
-use pubsub_middleware::{Config, Error, Request, Response, Result};
+use pubsub_core::extensions::{required, Topics};
+use pubsub_core::ports::Platform;
+use pubsub_core::topics::query_value;
+use pubsub_core::{Config, Error, Request, Response, Result};
 
 use pubsub_codec::mqtt::ProtocolVersion;
 
-use crate::message::{
+use pubsub_core::message::{
     mqtt_publish, publish_body, retained_publish_body, Outgoing, RetainedOutgoing,
 };
-use crate::retained::{self, NewRetained};
+use pubsub_core::retained::{self, NewRetained};
 
 /// The response header listing the versions a retained publish stored.
 pub const VERSION_HEADER: &str = "pubsub-version";
@@ -97,18 +97,12 @@ fn outgoing<'a>(topic: &'a str, payload: &'a [u8]) -> Outgoing<'a> {
 
 /// Publishes the body of `req` through `platform`'s publisher.
 pub fn publish(platform: &Platform, req: Request) -> Result {
-    let config = req
-        .extensions()
-        .get::<Config>()
-        .expect("LoadConfig runs before publish");
+    let config = required::<Config>(&req)?;
     let payload = req.body();
     if payload.len() > config.max_message_bytes {
         return Err(Error::PayloadTooLarge(config.max_message_bytes));
     }
-    let Topics(topics) = req
-        .extensions()
-        .get::<Topics>()
-        .expect("Acl runs before publish");
+    let Topics(topics) = required::<Topics>(&req)?;
     let options = PublishOptions::from_query(req.uri().query())?;
     if !options.retain {
         let messages: Vec<Outgoing<'_>> = topics.iter().map(|t| outgoing(t, payload)).collect();
@@ -256,7 +250,7 @@ mod tests {
         assert!(v1 < v2, "{v1} < {v2}");
         let items = publisher.items();
         let sse = &items[1]["items"][0];
-        assert_eq!(sse["channel"], retained::channel("a"));
+        assert_eq!(sse["channel"], "r#a");
         assert_eq!(sse["id"], v2);
         assert_eq!(sse["prev-id"], v1);
         assert_eq!(
@@ -310,7 +304,7 @@ mod tests {
     #[test]
     fn a_store_failure_is_a_503_and_nothing_is_published() {
         let (platform, publisher) = platform();
-        let kv = std::sync::Arc::new(pubsub_middleware::ports::memory::MemoryKv::default());
+        let kv = std::sync::Arc::new(pubsub_core::ports::memory::MemoryKv::default());
         kv.fail.store(true, std::sync::atomic::Ordering::Relaxed);
         let platform = Platform { kv, ..platform };
         let req = with_topics(post("/events?topic=a&retain=true", b"x"), &["a"]);

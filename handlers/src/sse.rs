@@ -3,7 +3,7 @@
 //! Runs after the route's layers: the request came through Fanout (`Grip-Sig` verified)
 //! and the token may read every topic ([`Topics`] is set). The answer is a GRIP stream
 //! hold: Fanout keeps the connection open, subscribes it to two channels per topic — the
-//! topic's live channel and its retained channel ([`retained::channel`]), so that every
+//! topic's live channel and its retained channel ([`Kind::Retained`]), so that every
 //! message reaches the subscriber once — and sends a `keep-alive` event every
 //! [`KEEP_ALIVE_SECS`] seconds of silence. The body starts with the `stream-open` event.
 //!
@@ -45,15 +45,16 @@
 
 use http::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 
-use pubsub_middleware::acl::Topics;
-use pubsub_middleware::extract_auth::Credentials;
-use pubsub_middleware::grip::GripVerified;
-use pubsub_middleware::ports::Platform;
-use pubsub_middleware::topics::{self, query_value};
-use pubsub_middleware::{Error, Request, Response, Result};
+use pubsub_core::channel::{self, Kind};
+use pubsub_core::extensions::Credentials;
+use pubsub_core::extensions::GripVerified;
+use pubsub_core::extensions::{required, Topics};
+use pubsub_core::ports::Platform;
+use pubsub_core::topics::query_value;
+use pubsub_core::{Error, Request, Response, Result};
 
-use crate::message::sse_event;
-use crate::retained::{self, EventId, Slot, Version};
+use pubsub_core::message::sse_event;
+use pubsub_core::retained::{self, EventId, Slot, Version};
 
 /// Seconds of silence after which Fanout sends a `keep-alive` event.
 pub const KEEP_ALIVE_SECS: u32 = 55;
@@ -71,7 +72,7 @@ pub const STREAM_OPEN: &str = "event: stream-open\ndata: \n\n";
 /// Answers a verified, authorised subscribe with the GRIP stream hold; a durable one (see
 /// the module documentation) reads the retained messages from `platform`'s KV store.
 pub fn subscribe(platform: &Platform, req: Request) -> Result {
-    let topics = topics_of(&req);
+    let topics = topics_of(&req)?;
     if !durable(&req)? {
         return hold(topics, None, STREAM_OPEN.as_bytes().to_vec(), None);
     }
@@ -129,7 +130,7 @@ fn seen_by_proxy(headers: &HeaderMap, topics: &[String]) -> Vec<Option<Version>>
     topics
         .iter()
         .map(|topic| {
-            let channel = retained::channel(topic);
+            let channel = Kind::Retained.of(topic);
             last.iter()
                 .find(|(c, _)| *c == channel)
                 .and_then(|(_, id)| id.parse().ok())
@@ -145,12 +146,8 @@ fn deliver(slot: &Slot, seen: Option<Version>) -> Option<(Version, &[u8])> {
         .map(|m| (m.version, m.payload.as_slice()))
 }
 
-fn topics_of(req: &Request) -> &[String] {
-    let Topics(topics) = req
-        .extensions()
-        .get::<Topics>()
-        .expect("Acl runs before sse::subscribe");
-    topics
+fn topics_of(req: &Request) -> Result<&[String]> {
+    Ok(&required::<Topics>(req)?.0)
 }
 
 /// The `durable` query parameter.
@@ -244,9 +241,9 @@ fn hold(
         if !channels.is_empty() {
             channels.push_str(", ");
         }
-        channels.push_str(&topics::channel(topic));
+        channels.push_str(&channel::live(topic));
         channels.push_str(", ");
-        channels.push_str(&retained::channel(topic));
+        channels.push_str(&Kind::Retained.of(topic));
         if let Some(version) = versions.and_then(|v| v.get(i)) {
             channels.push_str("; prev-id=");
             channels.push_str(&version.to_string());
@@ -272,8 +269,8 @@ fn hold(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::retained::{NewRetained, Stored};
     use crate::test_helpers::*;
+    use pubsub_core::retained::{NewRetained, Stored};
 
     fn publish(platform: &Platform, topic: &str, payload: &str, ttl: Option<u32>) -> Stored {
         let msg = NewRetained {
@@ -383,7 +380,7 @@ mod tests {
     fn an_expired_message_is_not_sent_but_the_hold_reflects_its_version() {
         let (platform, _) = platform();
         let a = publish(&platform, "a", "brief", Some(1));
-        let later = pubsub_middleware::ports::memory::TestEnv::default();
+        let later = pubsub_core::ports::memory::TestEnv::default();
         later
             .now
             .store(platform.env.now() + 2, std::sync::atomic::Ordering::Relaxed);
@@ -542,7 +539,7 @@ mod tests {
     #[test]
     fn a_store_failure_is_a_503() {
         let (platform, _) = platform();
-        let kv = std::sync::Arc::new(pubsub_middleware::ports::memory::MemoryKv::default());
+        let kv = std::sync::Arc::new(pubsub_core::ports::memory::MemoryKv::default());
         kv.fail.store(true, std::sync::atomic::Ordering::Relaxed);
         let platform = Platform { kv, ..platform };
         let err = subscribe_to(&platform, "/events?durable=true", &["a"]).expect_err("down");

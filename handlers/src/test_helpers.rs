@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use pubsub_middleware::acl::Topics;
-use pubsub_middleware::ports::memory::*;
-use pubsub_middleware::ports::Platform;
-use pubsub_middleware::{Config, Request};
+use pubsub_core::extensions::Topics;
+use pubsub_core::ports::memory::*;
+use pubsub_core::ports::Platform;
+use pubsub_core::{Config, Request};
 
 pub fn platform() -> (Platform, Arc<RecordingPublisher>) {
     let ports = InMemory::new();

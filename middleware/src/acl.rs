@@ -1,66 +1,38 @@
 //! `Acl`: per-route access control by topic.
 //!
 //! Reads: [`Credentials`] (from [`ExtractAuth`](crate::extract_auth)), [`Config`] (from
-//! [`LoadConfig`](crate::load_config)), the `topic` query parameters, KV store `keys`.
+//! [`LoadConfig`](crate::load_config); without it, 500), the `topic` query parameters, KV store `keys`.
 //! Writes: [`Principal`] and [`Topics`] (validated, in request order) into request
 //! extensions.
 //! Rejects: bad topics with 400; no token with 401; a token that does not verify or names
 //! an unknown key with 401; a token that lacks the access for any topic with 403; a key
 //! store failure with 503.
 
-use std::task::{Context, Poll};
+use pubsub_core::extensions::{required, Credentials};
+use pubsub_core::ports::Platform;
+use pubsub_core::tokens::{self, Access, Principal};
+use pubsub_core::topics;
 
-use tower_service::Service;
+use crate::guard::{Admit, Guard};
+use crate::{Config, Error, Request};
 
-use crate::extract_auth::Credentials;
-use crate::ports::Platform;
-use crate::tokens::{self, Access, Principal};
-use crate::{topics, Config, Error, Layer, Ready, Request, Response};
-
-/// The topics of the request, validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Topics(pub Vec<String>);
-
-/// Builds [`Acl`].
-#[derive(Clone)]
-#[must_use]
-pub struct AclLayer {
-    access: Access,
-    platform: Platform,
-}
-
-impl AclLayer {
-    /// A layer requiring `access` to every requested topic.
-    pub fn new(access: Access, platform: Platform) -> Self {
-        Self { access, platform }
-    }
-}
-
-impl<S> Layer<S> for AclLayer {
-    type Service = Acl<S>;
-    fn layer(&self, inner: S) -> Acl<S> {
-        Acl {
-            inner,
-            access: self.access,
-            platform: self.platform.clone(),
-        }
-    }
-}
+pub use pubsub_core::extensions::Topics;
 
 /// See the module documentation.
 #[derive(Clone)]
-pub struct Acl<S> {
-    inner: S,
+pub struct Acl {
     access: Access,
     platform: Platform,
 }
 
-impl<S> Acl<S> {
+impl Acl {
+    /// A guard requiring `access` to every requested topic.
+    pub fn new(access: Access, platform: Platform) -> Self {
+        Self { access, platform }
+    }
+
     fn authorize(&self, req: &Request) -> Result<(Principal, Topics), Error> {
-        let config = req
-            .extensions()
-            .get::<Config>()
-            .expect("LoadConfig runs before Acl");
+        let config = required::<Config>(req)?;
         let topics = topics::from_query(req.uri().query(), config.max_topics)?;
         let Credentials(token) = req
             .extensions()
@@ -74,38 +46,24 @@ impl<S> Acl<S> {
     }
 }
 
-impl<S> Service<Request> for Acl<S>
-where
-    S: Service<Request, Response = Response, Error = Error, Future = Ready>,
-{
-    type Response = Response;
-    type Error = Error;
-    type Future = Ready;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request) -> Ready {
-        match self.authorize(&req) {
-            Ok((principal, topics)) => {
-                req.extensions_mut().insert(principal);
-                req.extensions_mut().insert(topics);
-                self.inner.call(req)
-            }
-            Err(e) => std::future::ready(Err(e)),
-        }
+impl Guard for Acl {
+    fn admit(&self, req: &mut Request) -> Result<Admit, Error> {
+        let (principal, topics) = self.authorize(req)?;
+        req.extensions_mut().insert(principal);
+        req.extensions_mut().insert(topics);
+        Ok(Admit::Continue)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::guard::GuardLayer;
     use crate::test_helpers::*;
 
     fn run(access: Access, uri: &str, token: Option<String>) -> Result<Response, Error> {
         let (platform, ..) = platform();
-        let mut svc = AclLayer::new(access, platform).layer(Echo);
+        let mut svc = GuardLayer::new(Acl::new(access, platform)).layer(Echo);
         let mut req = get(uri);
         if let Some(t) = token {
             req.extensions_mut().insert(Credentials(t));

@@ -1,6 +1,6 @@
 //! `AdminAuth`: admits a request to the admin API only with admin credentials.
 //!
-//! Reads: the `Fastly-Key` request header; the [`Environment`](crate::ports::Environment)
+//! Reads: the `Fastly-Key` request header; the [`Environment`](pubsub_core::ports::Environment)
 //! port (is the header a valid Fastly API token for this service?); Secret Store
 //! `secrets` entry `admin-token`.
 //! Writes: [`AdminAuthorized`] into request extensions, naming which credential matched.
@@ -19,12 +19,12 @@
 //! Whether the admin API exists at all is decided before this layer, by
 //! `RequireFeature(Feature::Admin)` (404 when the Config Store switches `admin` off).
 
-use std::task::{Context, Poll};
+use pubsub_core::ports::Platform;
 
-use tower_service::Service;
+use crate::guard::{Admit, Guard};
+use crate::{Error, Request};
 
-use crate::ports::Platform;
-use crate::{Error, Layer, Ready, Request, Response};
+pub use pubsub_core::extensions::AdminAuthorized;
 
 /// The request header that carries admin credentials.
 pub const HEADER: &str = "fastly-key";
@@ -32,44 +32,16 @@ pub const HEADER: &str = "fastly-key";
 /// The Secret Store entry holding the optional admin token.
 pub const ADMIN_TOKEN_SECRET: &str = "admin-token";
 
-/// Proof that [`AdminAuth`] admitted the request, and with which credential.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AdminAuthorized {
-    /// A Fastly API token valid for this service.
-    FastlyKey,
-    /// The Secret Store entry `admin-token`.
-    AdminToken,
-}
-
-/// Builds [`AdminAuth`].
-#[derive(Clone)]
-#[must_use]
-pub struct AdminAuthLayer {
-    platform: Platform,
-}
-
-impl AdminAuthLayer {
-    /// A layer checking credentials against `platform`'s environment and secrets.
-    pub fn new(platform: Platform) -> Self {
-        Self { platform }
-    }
-}
-
-impl<S> Layer<S> for AdminAuthLayer {
-    type Service = AdminAuth<S>;
-    fn layer(&self, inner: S) -> AdminAuth<S> {
-        AdminAuth {
-            inner,
-            platform: self.platform.clone(),
-        }
-    }
-}
-
 /// See the module documentation.
 #[derive(Clone)]
-pub struct AdminAuth<S> {
-    inner: S,
-    platform: Platform,
+pub struct AdminAuth(pub Platform);
+
+impl Guard for AdminAuth {
+    fn admit(&self, req: &mut Request) -> Result<Admit, Error> {
+        let admitted = authorize(req, &self.0)?;
+        req.extensions_mut().insert(admitted);
+        Ok(Admit::Continue)
+    }
 }
 
 /// Decides whether `req` carries admin credentials valid on `platform`.
@@ -115,36 +87,14 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-impl<S> Service<Request> for AdminAuth<S>
-where
-    S: Service<Request, Response = Response, Error = Error, Future = Ready>,
-{
-    type Response = Response;
-    type Error = Error;
-    type Future = Ready;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request) -> Ready {
-        match authorize(&req, &self.platform) {
-            Ok(admitted) => {
-                req.extensions_mut().insert(admitted);
-                self.inner.call(req)
-            }
-            Err(e) => std::future::ready(Err(e)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::ports::memory::{MemoryMap, TestEnv};
+    use crate::guard::GuardLayer;
     use crate::test_helpers::*;
+    use pubsub_core::ports::memory::{MemoryMap, TestEnv};
 
     const ADMIN_TOKEN: &str = "local-admin-token";
     const FASTLY_KEY: &str = "valid-fastly-api-token";
@@ -235,7 +185,7 @@ mod tests {
     #[test]
     fn the_layer_admits_with_a_marker_and_rejects_with_401() {
         let platform = platform_with(Some(ADMIN_TOKEN), None);
-        let mut svc = AdminAuthLayer::new(platform).layer(Echo);
+        let mut svc = GuardLayer::new(AdminAuth(platform)).layer(Echo);
         let err = call(&mut svc, admin_request(Some("nope"))).expect_err("wrong key");
         assert_eq!(err, Error::AdminUnauthorized);
         assert_eq!(err.status(), 401);

@@ -2,7 +2,8 @@
 //!
 //! Reads: the request method.
 //! Writes: `Access-Control-Allow-Origin: *` on every response.
-//! Answers an `OPTIONS` preflight itself with 204, allowing the methods the API uses and
+//! Answers an `OPTIONS` preflight itself with 204 on every path, allowing every method of
+//! the route table ([`Router::methods`](crate::router::Router::methods)) and
 //! the request headers `Authorization`, `Content-Type` and `Last-Event-ID`. Tokens travel
 //! in headers or the query, never in cookies, so no credentials mode is needed.
 
@@ -16,14 +17,28 @@ use tower_service::Service;
 use crate::{Layer, Ready, Request, Response};
 
 /// Builds [`Cors`].
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug)]
 #[must_use]
-pub struct CorsLayer;
+pub struct CorsLayer {
+    methods: HeaderValue,
+}
+
+impl CorsLayer {
+    /// A layer allowing `methods` (e.g. `GET, POST, OPTIONS`) in preflights; a value that
+    /// cannot be a header allows none.
+    pub fn new(methods: &str) -> Self {
+        let methods = HeaderValue::from_str(methods).unwrap_or(HeaderValue::from_static(""));
+        Self { methods }
+    }
+}
 
 impl<S> Layer<S> for CorsLayer {
     type Service = Cors<S>;
     fn layer(&self, inner: S) -> Cors<S> {
-        Cors { inner }
+        Cors {
+            inner,
+            methods: self.methods.clone(),
+        }
     }
 }
 
@@ -31,10 +46,11 @@ impl<S> Layer<S> for CorsLayer {
 #[derive(Clone, Debug)]
 pub struct Cors<S> {
     inner: S,
+    methods: HeaderValue,
 }
 
-/// The preflight answer.
-pub fn preflight() -> Response {
+/// The preflight answer, allowing `methods`.
+pub fn preflight(methods: HeaderValue) -> Response {
     let mut res = Response::default();
     *res.status_mut() = StatusCode::NO_CONTENT;
     let h = res.headers_mut();
@@ -42,10 +58,7 @@ pub fn preflight() -> Response {
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
-    );
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, methods);
     h.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
         HeaderValue::from_static("Authorization, Content-Type, Last-Event-ID"),
@@ -76,7 +89,7 @@ where
 
     fn call(&mut self, req: Request) -> Ready<Response, Infallible> {
         if req.method() == Method::OPTIONS {
-            return std::future::ready(Ok(preflight()));
+            return std::future::ready(Ok(preflight(self.methods.clone())));
         }
         let Ok(mut res) = self.inner.call(req).into_inner();
         res.headers_mut().insert(
@@ -94,9 +107,13 @@ mod tests {
 
     #[test]
     fn a_preflight_allows_the_headers_browsers_send() {
-        let mut svc = CorsLayer.layer(Infallibly(Echo));
+        let mut svc = CorsLayer::new("GET, POST, OPTIONS").layer(Infallibly(Echo));
         let Ok(res) = svc.call(request_with("OPTIONS", "/events")).into_inner();
         assert_eq!(res.status(), 204);
+        assert_eq!(
+            res.headers()[header::ACCESS_CONTROL_ALLOW_METHODS],
+            "GET, POST, OPTIONS"
+        );
         let allowed = res.headers()[header::ACCESS_CONTROL_ALLOW_HEADERS]
             .to_str()
             .expect("ascii");
@@ -107,7 +124,7 @@ mod tests {
 
     #[test]
     fn every_response_allows_any_origin() {
-        let mut svc = CorsLayer.layer(Infallibly(Echo));
+        let mut svc = CorsLayer::new("GET").layer(Infallibly(Echo));
         let Ok(res) = svc.call(get("/events")).into_inner();
         assert_eq!(res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
     }

@@ -5,34 +5,16 @@
 //! Rejects: an `Authorization` header that is not a Bearer token, with 401. A missing
 //! token is not rejected here: only routes that need one (see [`Acl`](crate::acl)) do.
 
-use std::task::{Context, Poll};
+use pubsub_core::topics::query_value;
 
-use tower_service::Service;
+use crate::guard::{Admit, Guard};
+use crate::{Error, Request};
 
-use crate::topics::query_value;
-use crate::{Error, Layer, Ready, Request, Response};
-
-/// The raw token presented with the request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Credentials(pub String);
-
-/// Builds [`ExtractAuth`].
-#[derive(Clone, Copy, Debug, Default)]
-#[must_use]
-pub struct ExtractAuthLayer;
-
-impl<S> Layer<S> for ExtractAuthLayer {
-    type Service = ExtractAuth<S>;
-    fn layer(&self, inner: S) -> ExtractAuth<S> {
-        ExtractAuth { inner }
-    }
-}
+pub use pubsub_core::extensions::Credentials;
 
 /// See the module documentation.
-#[derive(Clone, Debug)]
-pub struct ExtractAuth<S> {
-    inner: S,
-}
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExtractAuth;
 
 /// The token of `req`, if any.
 pub fn extract(req: &Request) -> Result<Option<Credentials>, Error> {
@@ -52,27 +34,12 @@ pub fn extract(req: &Request) -> Result<Option<Credentials>, Error> {
         .map(Credentials))
 }
 
-impl<S> Service<Request> for ExtractAuth<S>
-where
-    S: Service<Request, Response = Response, Error = Error, Future = Ready>,
-{
-    type Response = Response;
-    type Error = Error;
-    type Future = Ready;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request) -> Ready {
-        match extract(&req) {
-            Ok(Some(credentials)) => {
-                req.extensions_mut().insert(credentials);
-                self.inner.call(req)
-            }
-            Ok(None) => self.inner.call(req),
-            Err(e) => std::future::ready(Err(e)),
+impl Guard for ExtractAuth {
+    fn admit(&self, req: &mut Request) -> Result<Admit, Error> {
+        if let Some(credentials) = extract(req)? {
+            req.extensions_mut().insert(credentials);
         }
+        Ok(Admit::Continue)
     }
 }
 

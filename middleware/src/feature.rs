@@ -1,15 +1,14 @@
 //! `RequireFeature`: serves a route only when its feature is switched on.
 //!
-//! Reads: [`Config`] (from [`LoadConfig`](crate::load_config)).
+//! Reads: [`Config`] (from [`LoadConfig`](crate::load_config)); without it, 500.
 //! Writes: nothing.
 //! Rejects: a request to a switched-off feature with 404 ([`Error::Disabled`]), as if the
 //! route did not exist.
 
-use std::task::{Context, Poll};
+use pubsub_core::extensions::required;
 
-use tower_service::Service;
-
-use crate::{Config, Error, Layer, Ready, Request, Response};
+use crate::guard::{Admit, Guard};
+use crate::{Config, Error, Request};
 
 /// A feature that the Config Store can switch off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,49 +45,16 @@ impl Feature {
     }
 }
 
-/// Builds [`RequireFeature`].
-#[derive(Clone, Copy, Debug)]
-#[must_use]
-pub struct RequireFeatureLayer(pub Feature);
-
-impl<S> Layer<S> for RequireFeatureLayer {
-    type Service = RequireFeature<S>;
-    fn layer(&self, inner: S) -> RequireFeature<S> {
-        RequireFeature {
-            inner,
-            feature: self.0,
-        }
-    }
-}
-
 /// See the module documentation.
-#[derive(Clone, Debug)]
-pub struct RequireFeature<S> {
-    inner: S,
-    feature: Feature,
-}
+#[derive(Clone, Copy, Debug)]
+pub struct RequireFeature(pub Feature);
 
-impl<S> Service<Request> for RequireFeature<S>
-where
-    S: Service<Request, Response = Response, Error = Error, Future = Ready>,
-{
-    type Response = Response;
-    type Error = Error;
-    type Future = Ready;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Ready {
-        let config = req
-            .extensions()
-            .get::<Config>()
-            .expect("LoadConfig runs before RequireFeature");
-        if self.feature.enabled(config) {
-            self.inner.call(req)
+impl Guard for RequireFeature {
+    fn admit(&self, req: &mut Request) -> Result<Admit, Error> {
+        if self.0.enabled(required::<Config>(req)?) {
+            Ok(Admit::Continue)
         } else {
-            std::future::ready(Err(Error::Disabled(self.feature.key())))
+            Err(Error::Disabled(self.0.key()))
         }
     }
 }
@@ -96,11 +62,12 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::guard::GuardLayer;
     use crate::test_helpers::*;
 
     #[test]
     fn a_disabled_feature_answers_404() {
-        let mut svc = RequireFeatureLayer(Feature::Mqtt).layer(Echo);
+        let mut svc = GuardLayer::new(RequireFeature(Feature::Mqtt)).layer(Echo);
         let mut req = get("/mqtt");
         if let Some(c) = req.extensions_mut().get_mut::<Config>() {
             c.mqtt = false;
@@ -108,5 +75,12 @@ mod tests {
         let err = call(&mut svc, req).expect_err("disabled");
         assert_eq!(err.status(), 404);
         assert!(call(&mut svc, get("/mqtt")).is_ok());
+        let unconfigured = Request::default();
+        assert_eq!(
+            call(&mut svc, unconfigured)
+                .expect_err("no config")
+                .status(),
+            500
+        );
     }
 }

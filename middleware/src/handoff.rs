@@ -8,62 +8,23 @@
 //! checked on this first pass; the signed second pass checks it, so a subscribe costs one
 //! token verification, not two.
 
-use std::task::{Context, Poll};
+use pubsub_core::extensions::{handoff_response, GripVerified};
 
-use tower_service::Service;
+use crate::guard::{Admit, Guard};
+use crate::{Error, Request};
 
-use crate::grip::GripVerified;
-use crate::{Error, Layer, Ready, Request, Response};
-
-/// Response extension: hand the request off to Fanout through this backend.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Handoff(pub &'static str);
-
-/// The backend through which Fanout reaches this service again.
-pub const SELF_BACKEND: &str = "self";
-
-/// Builds [`FanoutHandoff`].
-#[derive(Clone, Copy, Debug, Default)]
-#[must_use]
-pub struct FanoutHandoffLayer;
-
-impl<S> Layer<S> for FanoutHandoffLayer {
-    type Service = FanoutHandoff<S>;
-    fn layer(&self, inner: S) -> FanoutHandoff<S> {
-        FanoutHandoff { inner }
-    }
-}
+pub use pubsub_core::extensions::{Handoff, SELF_BACKEND};
 
 /// See the module documentation.
-#[derive(Clone, Debug)]
-pub struct FanoutHandoff<S> {
-    inner: S,
-}
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FanoutHandoff;
 
-/// The response that asks the adapter to hand the request off to Fanout.
-pub fn handoff_response() -> Response {
-    let mut res = Response::default();
-    res.extensions_mut().insert(Handoff(SELF_BACKEND));
-    res
-}
-
-impl<S> Service<Request> for FanoutHandoff<S>
-where
-    S: Service<Request, Response = Response, Error = Error, Future = Ready>,
-{
-    type Response = Response;
-    type Error = Error;
-    type Future = Ready;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Ready {
+impl Guard for FanoutHandoff {
+    fn admit(&self, req: &mut Request) -> Result<Admit, Error> {
         if req.extensions().get::<GripVerified>().is_some() {
-            self.inner.call(req)
+            Ok(Admit::Continue)
         } else {
-            std::future::ready(Ok(handoff_response()))
+            Ok(Admit::Respond(handoff_response()))
         }
     }
 }
@@ -71,11 +32,12 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::guard::GuardLayer;
     use crate::test_helpers::*;
 
     #[test]
     fn an_unsigned_request_is_handed_off_without_reaching_the_handler() {
-        let mut svc = FanoutHandoffLayer.layer(Echo);
+        let mut svc = GuardLayer::new(FanoutHandoff).layer(Echo);
         let res = call(&mut svc, get("/events")).expect("handoff");
         assert_eq!(res.extensions().get::<Handoff>(), Some(&Handoff("self")));
         assert!(res.headers().get("x-grip-verified").is_none());
@@ -83,7 +45,7 @@ mod tests {
 
     #[test]
     fn a_signed_request_reaches_the_handler() {
-        let mut svc = FanoutHandoffLayer.layer(Echo);
+        let mut svc = GuardLayer::new(FanoutHandoff).layer(Echo);
         let mut req = get("/events");
         req.extensions_mut().insert(GripVerified);
         let res = call(&mut svc, req).expect("passed");

@@ -1,10 +1,15 @@
-//! The request pipeline of Edge Pub/Sub: shared types, the one error enum, the platform
-//! ports, and the `tower_service::Service` layers every request passes through.
+//! The layers of Edge Pub/Sub: the `tower_service::Service` middleware every request
+//! passes through, and the router. The domain they work on (error, ports, tokens, topics)
+//! is `pubsub_core`.
 //!
 //! ```text
 //! Cors ─> ErrorMap ─> LoadConfig ─> VerifyGrip ─> ExtractAuth ─> Router ─> [per route:
 //!     RequireFeature ─> FanoutHandoff ─> Acl] ─> handler
 //! ```
+//!
+//! Most layers only admit a request (continue, answer early, or fail): each is a short
+//! [`guard::Guard`] served by the one [`guard::GuardLayer`]. [`cors`] and [`error_map`]
+//! also rewrite responses, so they are full services.
 //!
 //! Every service here is synchronous (the Compute platform blocks on I/O), so every
 //! future is a [`std::future::Ready`]: the caller takes the result with
@@ -13,34 +18,19 @@
 pub mod acl;
 pub mod admin_auth;
 pub mod cors;
-pub mod error;
 pub mod error_map;
 pub mod extract_auth;
 pub mod feature;
-pub mod grip;
+pub mod guard;
 pub mod handoff;
-pub mod keys;
 pub mod load_config;
-pub mod ports;
 pub mod router;
-pub mod tokens;
-pub mod topics;
 pub mod verify_grip;
 
 #[cfg(test)]
 pub(crate) mod test_helpers;
 
-pub use error::Error;
-pub use pubsub_config::Config;
-
-/// A request as the pipeline sees it: the whole body is read up front (messages are small).
-pub type Request = http::Request<Vec<u8>>;
-/// A response as the pipeline produces it.
-pub type Response = http::Response<Vec<u8>>;
-/// What a handler or layer returns.
-pub type Result<T = Response, E = Error> = std::result::Result<T, E>;
-/// The future every service in the pipeline returns.
-pub type Ready<T = Response, E = Error> = std::future::Ready<std::result::Result<T, E>>;
+pub use pubsub_core::{Config, Error, Ready, Request, Response, Result};
 
 /// A layer: wraps a service into another (`tower::Layer` without the dependency).
 pub trait Layer<S> {

@@ -2,7 +2,9 @@
 //!
 //! The route table is built once, when the pipeline is built. An unknown path is
 //! [`Error::NotFound`] (404); a known path with another method is
-//! [`Error::MethodNotAllowed`] (405) carrying the `Allow` value. Path parameters (e.g.
+//! [`Error::MethodNotAllowed`] (405) carrying the `Allow` value, derived from the methods
+//! the path serves (plus `OPTIONS`, which [`Cors`](crate::cors) answers on every path).
+//! [`Router::methods`] is the union of every route's methods, for the CORS preflight. Path parameters (e.g.
 //! `{id}`) are written into request extensions as [`PathParams`].
 
 use std::task::{Context, Poll};
@@ -53,44 +55,42 @@ where
     }
 }
 
-/// Parameters captured from the path, in pattern order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PathParams(pub Vec<(String, String)>);
-
-impl PathParams {
-    /// The value captured for `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
+pub use pubsub_core::extensions::PathParams;
 
 /// The services of one path, by method.
 #[derive(Default)]
 #[must_use]
 pub struct MethodRouter {
     handlers: Vec<(Method, BoxService)>,
-    allow: &'static str,
 }
 
 impl MethodRouter {
-    /// An empty method table; `allow` is the `Allow` header value for a wrong method
-    /// (it must list exactly the methods added).
-    pub fn new(allow: &'static str) -> Self {
-        Self {
-            handlers: Vec::new(),
-            allow,
-        }
+    /// An empty method table.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Serves `method` with `service`.
     pub fn on(mut self, method: Method, service: BoxService) -> Self {
-        debug_assert!(self.allow.contains(method.as_str()));
         self.handlers.push((method, service));
         self
     }
+
+    /// The `Allow` value of the path.
+    fn allow(&self) -> String {
+        allow_list(self.handlers.iter().map(|(m, _)| m))
+    }
+}
+
+/// `methods` in order, then `OPTIONS`: `GET, POST, OPTIONS`.
+fn allow_list<'a>(methods: impl Iterator<Item = &'a Method>) -> String {
+    let mut allow = String::new();
+    for method in methods {
+        allow.push_str(method.as_str());
+        allow.push_str(", ");
+    }
+    allow.push_str("OPTIONS");
+    allow
 }
 
 /// See the module documentation.
@@ -98,6 +98,7 @@ impl MethodRouter {
 #[must_use]
 pub struct Router {
     routes: matchit::Router<MethodRouter>,
+    methods: Vec<Method>,
 }
 
 impl Router {
@@ -112,10 +113,20 @@ impl Router {
     /// If `path` conflicts with a route already added: the table is static, so this is a
     /// programming error found by the first test that builds the pipeline.
     pub fn route(mut self, path: &str, methods: MethodRouter) -> Self {
+        for (method, _) in &methods.handlers {
+            if !self.methods.contains(method) {
+                self.methods.push(method.clone());
+            }
+        }
         if let Err(e) = self.routes.insert(path, methods) {
             panic!("route {path:?} cannot be added: {e}");
         }
         self
+    }
+
+    /// Every method some route serves, in the order first added, then `OPTIONS`.
+    pub fn methods(&self) -> String {
+        allow_list(self.methods.iter())
     }
 }
 
@@ -137,7 +148,7 @@ impl Service<Request> for Router {
         let methods = matched.value;
         let Some((_, service)) = methods.handlers.iter_mut().find(|(m, _)| m == req.method())
         else {
-            return std::future::ready(Err(Error::MethodNotAllowed(methods.allow)));
+            return std::future::ready(Err(Error::MethodNotAllowed(methods.allow())));
         };
         if !matched.params.is_empty() {
             let params = matched
@@ -160,13 +171,13 @@ mod tests {
         Router::new()
             .route(
                 "/events",
-                MethodRouter::new("GET, POST")
+                MethodRouter::new()
                     .on(Method::GET, boxed(Echo))
                     .on(Method::POST, boxed(Echo)),
             )
             .route(
                 "/admin/keys/{id}",
-                MethodRouter::new("DELETE").on(Method::DELETE, boxed(Echo)),
+                MethodRouter::new().on(Method::DELETE, boxed(Echo)),
             )
     }
 
@@ -180,7 +191,8 @@ mod tests {
         assert_eq!(status(call(&mut r, get("/nope"))), 404);
         assert_eq!(status(call(&mut r, get("/events/x"))), 404);
         let err = call(&mut r, request_with("PUT", "/events")).expect_err("405");
-        assert_eq!(err, Error::MethodNotAllowed("GET, POST"));
+        assert_eq!(err, Error::MethodNotAllowed("GET, POST, OPTIONS".into()));
+        assert_eq!(r.methods(), "GET, POST, DELETE, OPTIONS");
     }
 
     #[test]

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use jsonwebtoken::{encode, EncodingKey, Header};
-use pubsub_middleware::ports::memory::{InMemory, MemoryKv, MemoryMap, RecordingPublisher};
-use pubsub_middleware::ports::Platform;
-use pubsub_middleware::{Request, Response};
+use pubsub_core::ports::memory::{InMemory, MemoryKv, MemoryMap, RecordingPublisher};
+use pubsub_core::ports::Platform;
+use pubsub_core::{Request, Response};
 use tower_service::Service;
 
 pub const KID: &str = "k1";

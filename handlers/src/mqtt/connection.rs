@@ -29,13 +29,14 @@ use pubsub_codec::mqtt::{
     SubAckReasonCode, Subscribe, UnsubAck, UnsubAckReasonCode, Unsubscribe,
 };
 use pubsub_codec::wsevents;
-use pubsub_middleware::ports::Platform;
-use pubsub_middleware::tokens::{self, Access, Principal};
-use pubsub_middleware::{topics, Config, Error};
+use pubsub_core::channel::Kind;
+use pubsub_core::ports::Platform;
+use pubsub_core::tokens::{self, Access, Principal};
+use pubsub_core::{topics, Config, Error};
 
 use super::session::{Session, Sub};
-use crate::message::{self, Outgoing, RetainedOutgoing};
-use crate::retained::{self, NewRetained, Version};
+use pubsub_core::message::{self, Outgoing, RetainedOutgoing};
+use pubsub_core::retained::{self, NewRetained, Version};
 
 /// With the `grip` WebSocket extension, a message from the app to the client must start
 /// with this prefix (Fanout strips it); unprefixed messages are not delivered.
@@ -393,9 +394,9 @@ impl<'a> Connection<'a> {
     /// The channel a subscription to `topic` listens on.
     fn channel(&self, topic: &str, retain_as_published: bool) -> String {
         match self.version() {
-            ProtocolVersion::V5 if retain_as_published => message::as_published_channel(topic),
-            ProtocolVersion::V5 => topics::channel(topic).into_owned(),
-            ProtocolVersion::V311 => message::mqtt311_channel(topic),
+            ProtocolVersion::V5 if retain_as_published => Kind::AsPublished.of(topic),
+            ProtocolVersion::V5 => Kind::Live.of(topic),
+            ProtocolVersion::V311 => Kind::Mqtt311.of(topic),
         }
     }
 

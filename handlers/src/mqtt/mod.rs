@@ -27,9 +27,9 @@ mod tests;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 
 use pubsub_codec::wsevents::{self, Event};
-use pubsub_middleware::grip::GripVerified;
-use pubsub_middleware::ports::Platform;
-use pubsub_middleware::{Config, Error, Request, Response, Result};
+use pubsub_core::extensions::{required, GripVerified};
+use pubsub_core::ports::Platform;
+use pubsub_core::{Config, Error, Request, Response, Result};
 
 use connection::Connection;
 use session::Session;
@@ -58,10 +58,7 @@ pub fn websocket(platform: &Platform, req: Request) -> Result {
     if content_type != Some(EVENTS.as_bytes()) {
         return Err(Error::BadRequest(format!("Content-Type must be {EVENTS}")));
     }
-    let config = req
-        .extensions()
-        .get::<Config>()
-        .expect("LoadConfig runs before mqtt::websocket");
+    let config = required::<Config>(&req)?;
     let events = wsevents::parse(req.body())
         .map_err(|e| Error::BadRequest(format!("malformed WebSocket-over-HTTP body: {e}")))?;
     let connection_id = req
@@ -107,12 +104,11 @@ pub fn websocket(platform: &Platform, req: Request) -> Result {
     match end {
         // [MQTT-6.0.0-1]: MQTT travels in binary data frames only.
         Some(Event::Text(_)) => conn.close(1003),
-        Some(Event::Close(code, _)) => {
-            if !conn.closed {
-                conn.close_quietly();
-                wsevents::write_close(&mut conn.out, code.unwrap_or(1000));
-            }
+        Some(Event::Close(code, _)) if !conn.closed => {
+            conn.close_quietly();
+            wsevents::write_close(&mut conn.out, code.unwrap_or(1000));
         }
+        Some(Event::Close(..)) => {}
         Some(_) => conn.close_quietly(),
         None => {}
     }

@@ -22,14 +22,14 @@ use http::HeaderMap;
 
 use pubsub_codec::mqtt::{ProtocolVersion, RetainHandling, SubscriptionOptions};
 
-use pubsub_middleware::{topics, Error};
+use pubsub_core::{channel, Error};
 
-use crate::retained::Version;
+use pubsub_core::retained::Version;
 
 /// One subscription of the connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Sub {
-    /// The channel it listens on: the topic's channel (see `topics::channel`), or its
+    /// The channel it listens on: the topic's channel (see `pubsub_core::channel`), or its
     /// MQTT 3.1.1 (`v4#`) or Retain As Published (`a#`) variant.
     pub(crate) channel: String,
     /// No Local.
@@ -56,13 +56,10 @@ impl Sub {
 
     /// The topic of the subscription (its channel, unescaped).
     pub(crate) fn topic(&self) -> String {
-        let channel = self
-            .channel
-            .strip_prefix("v4#")
-            .or_else(|| self.channel.strip_prefix("a#"))
-            .unwrap_or(&self.channel);
         // Channels are made from valid topics, so the inverse always exists.
-        topics::topic_of_channel(channel).unwrap_or_default()
+        channel::parse(&self.channel)
+            .map(|(_, topic)| topic)
+            .unwrap_or_default()
     }
 
     fn encode(&self, out: &mut String) {

@@ -14,10 +14,10 @@ use pubsub_codec::mqtt::{
     SubAckReasonCode, Subscribe, Subscription, SubscriptionOptions,
 };
 use pubsub_codec::wsevents::{self, Event};
-use pubsub_middleware::grip::GripVerified;
-use pubsub_middleware::ports::memory::{InMemory, RecordingPublisher, TestEnv};
-use pubsub_middleware::ports::{Environment, Platform};
-use pubsub_middleware::Config;
+use pubsub_core::extensions::GripVerified;
+use pubsub_core::ports::memory::{InMemory, RecordingPublisher, TestEnv};
+use pubsub_core::ports::{Environment, Platform};
+use pubsub_core::Config;
 
 const SECRET: &str = "mqtt-test-secret";
 

@@ -194,10 +194,10 @@ mod tests {
 
     use ed25519_dalek::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
     use p256::pkcs8::LineEnding;
-    use pubsub_middleware::keys::{KeyMaterial, KeyRecord};
-    use pubsub_middleware::ports::memory::MemoryKv;
-    use pubsub_middleware::ports::{InsertOptions, KvStore};
-    use pubsub_middleware::tokens::{self, Access};
+    use pubsub_core::keys::{KeyMaterial, KeyRecord};
+    use pubsub_core::ports::memory::MemoryKv;
+    use pubsub_core::ports::{InsertOptions, KvStore};
+    use pubsub_core::tokens::{self, Access};
 
     use super::*;
 

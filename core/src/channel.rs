@@ -1,0 +1,159 @@
+//! The one scheme that names Fanout channels after topics.
+//!
+//! Fanout channels are exact names, so each kind of subscriber that needs a different
+//! rendering of a topic's messages listens on its own channel:
+//!
+//! | kind | channel of topic `a b` | carries |
+//! |---|---|---|
+//! | [`Kind::Live`] | `a%20b` | every message: SSE event and MQTT 5 PUBLISH |
+//! | [`Kind::Retained`] | `r#a%20b` | retained messages as SSE events with GRIP `id`/`prev-id` |
+//! | [`Kind::Mqtt311`] | `v4#a%20b` | every message as an MQTT 3.1.1 PUBLISH |
+//! | [`Kind::AsPublished`] | `a#a%20b` | MQTT 5 PUBLISH with RETAIN as published |
+//!
+//! The live channel is the topic itself when it only holds bytes that are safe in a
+//! `Grip-Channel` header; every other byte is percent-encoded (`%` itself always is), so
+//! the mapping is one-to-one. `#` and `|` never occur in a live channel (they are
+//! encoded), so the prefixed kinds cannot collide with a live channel, and `|` can
+//! separate a channel from other data in connection metadata.
+
+use std::borrow::Cow;
+
+/// What a channel carries (see the module documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Every message, for SSE and MQTT 5 subscribers.
+    Live,
+    /// Retained messages, in version order, for durable SSE subscribers.
+    Retained,
+    /// Every message encoded for MQTT 3.1.1.
+    Mqtt311,
+    /// Every message for MQTT 5 subscriptions with Retain As Published.
+    AsPublished,
+}
+
+impl Kind {
+    const ALL: [Self; 4] = [Self::Live, Self::Retained, Self::Mqtt311, Self::AsPublished];
+
+    const fn prefix(self) -> &'static str {
+        match self {
+            Self::Live => "",
+            Self::Retained => "r#",
+            Self::Mqtt311 => "v4#",
+            Self::AsPublished => "a#",
+        }
+    }
+
+    /// The channel of this kind that carries `topic`.
+    pub fn of(self, topic: &str) -> String {
+        let live = live(topic);
+        let mut out = String::with_capacity(self.prefix().len() + live.len());
+        out.push_str(self.prefix());
+        out.push_str(&live);
+        out
+    }
+}
+
+/// The live channel of `topic`, borrowed when no byte needs encoding.
+pub fn live(topic: &str) -> Cow<'_, str> {
+    if topic.bytes().all(is_safe) {
+        return Cow::Borrowed(topic);
+    }
+    let mut out = String::with_capacity(topic.len() + 16);
+    for b in topic.bytes() {
+        if is_safe(b) {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The kind and topic of `channel` (the inverse of [`Kind::of`]); `None` for a name this
+/// scheme never produces.
+pub fn parse(channel: &str) -> Option<(Kind, String)> {
+    let (kind, rest) = Kind::ALL[1..]
+        .iter()
+        .find_map(|k| channel.strip_prefix(k.prefix()).map(|rest| (*k, rest)))
+        .unwrap_or((Kind::Live, channel));
+    let bytes = rest.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            let h = bytes.get(i + 1).copied().and_then(hex)?;
+            let l = bytes.get(i + 2).copied().and_then(hex)?;
+            out.push(h << 4 | l);
+            i += 3;
+        } else if is_safe(b) {
+            out.push(b);
+            i += 1;
+        } else {
+            return None;
+        }
+    }
+    String::from_utf8(out).ok().map(|topic| (kind, topic))
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+fn is_safe(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_.~/:@!$&'()*+".contains(&b)
+}
+
+pub(crate) fn hex(b: u8) -> Option<u8> {
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_names_its_channel_and_parses_back() {
+        let cases = [
+            (Kind::Live, "a b", "a%20b"),
+            (Kind::Retained, "a b", "r#a%20b"),
+            (Kind::Mqtt311, "xé", "v4#x%C3%A9"),
+            (Kind::AsPublished, "x", "a#x"),
+            (Kind::Live, "r#x", "r%23x"),
+            (Kind::Live, "100%", "100%25"),
+        ];
+        for (kind, topic, channel) in cases {
+            assert_eq!(kind.of(topic), channel);
+            assert_eq!(parse(channel), Some((kind, topic.to_owned())), "{channel}");
+        }
+    }
+
+    #[test]
+    fn safe_topics_borrow_and_names_never_made_do_not_parse() {
+        assert!(matches!(live("devices/42:temp"), Cow::Borrowed(_)));
+        for bad in ["a b", "%2", "%zz", "x|y"] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn safe_topics_are_their_own_channel_and_others_are_escaped_one_to_one() {
+        assert!(matches!(
+            live("sensors/room-1"),
+            Cow::Borrowed("sensors/room-1")
+        ));
+        assert_eq!(live("a,b; c"), "a%2Cb%3B%20c");
+        assert_eq!(live("100%"), "100%25");
+        assert_ne!(live("a%2C"), live("a,"));
+        assert_eq!(live("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn a_channel_maps_back_to_its_topic() {
+        for topic in ["plain", "a+b", "a,b; c", "100%", "é/ü", "%2C"] {
+            assert_eq!(parse(&live(topic)), Some((Kind::Live, topic.to_owned())));
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! The domain of Edge Pub/Sub, free of any layer or endpoint: what the middleware and the
+//! handlers share.
+//!
+//! - [`error`]: the one error enum of the broker.
+//! - [`extensions`]: the typed values layers put into a request for later ones, and their
+//!   accessors.
+//! - [`ports`]: the platform effects (KV, Config Store, Secret Store, publish, clock) as
+//!   traits; in-memory implementations behind the `test-util` feature.
+//! - [`tokens`], [`keys`]: access tokens (JWTs) and the signing keys that verify them.
+//! - [`grip`]: `Grip-Sig` verification.
+//! - [`topics`], [`channel`]: topic names and the one scheme that names their Fanout
+//!   channels.
+//! - [`retained`]: the last retained message of each topic, in KV store `messages`.
+//! - [`message`]: one message rendered for every kind of subscriber.
+
+pub mod channel;
+pub mod error;
+pub mod extensions;
+pub mod grip;
+pub mod keys;
+pub mod message;
+pub mod ports;
+pub mod retained;
+pub mod tokens;
+pub mod topics;
+
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
+
+pub use error::Error;
+pub use pubsub_config::Config;
+
+/// A request as the pipeline sees it: the whole body is read up front (messages are small).
+pub type Request = http::Request<Vec<u8>>;
+/// A response as the pipeline produces it.
+pub type Response = http::Response<Vec<u8>>;
+/// What a handler or layer returns.
+pub type Result<T = Response, E = Error> = std::result::Result<T, E>;
+/// The future every service in the pipeline returns: the platform is synchronous.
+pub type Ready<T = Response, E = Error> = std::future::Ready<std::result::Result<T, E>>;
