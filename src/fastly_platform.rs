@@ -20,9 +20,11 @@ use pubsub_core::{Config, Request, Response};
 /// The backend that reaches the publish API.
 const PUBLISH_BACKEND: &str = "api";
 
-/// The ports for this request. `client` is only read for `Fastly-Key` validity.
+/// The ports for this request. `client` is only read for `Fastly-Key` validity, and
+/// only when it carries that header (the check costs a host call; most requests don't
+/// present a key, and only `AdminAuth` ever asks).
 pub fn platform(client: &fastly::Request) -> Platform {
-    let fastly_key_valid = client.get_path().starts_with("/admin") && client.fastly_key_is_valid();
+    let fastly_key_valid = client.contains_header("fastly-key") && client.fastly_key_is_valid();
     Platform {
         kv: Arc::new(FastlyKv),
         config: Arc::new(FastlyConfig(std::sync::OnceLock::new())),

@@ -1,6 +1,7 @@
 //! Durable messaging through the real stack (Pushpin + Viceroy running the release wasm):
 //! retained HTTP publishes, durable SSE subscribes, TTL, clearing, resume with
-//! `Last-Event-ID`, GRIP recovery, and the two concurrency tests of issue 4.
+//! `Last-Event-ID`, GRIP recovery, and two concurrency tests (a subscribe racing a burst of
+//! retained publishes; concurrent retained publishes to one topic).
 //!
 //! `PUBSUB_STACK_LOGS=1` shows the stack's logs; the race test prints its duration and
 //! what each subscriber saw (run with `--nocapture`).

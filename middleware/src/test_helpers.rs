@@ -1,5 +1,5 @@
 //! Helpers shared by this crate's unit tests.
-#![allow(unreachable_pub, clippy::unwrap_used, missing_docs)]
+#![allow(unreachable_pub, missing_docs)]
 
 use std::convert::Infallible;
 use std::task::{Context, Poll};

@@ -197,7 +197,6 @@ impl ConnAck {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use std::num::{NonZeroU16, NonZeroU32};
 

@@ -298,7 +298,6 @@ fn check_topic_name(topic: &str) -> Result<(), DecodeError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use std::num::{NonZeroU16, NonZeroU32};
 

@@ -148,7 +148,6 @@ impl Disconnect {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};

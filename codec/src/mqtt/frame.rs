@@ -120,7 +120,6 @@ pub(super) fn encode_frame(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::super::test_util::hex;
     use super::super::{decode, Packet, Publish};

@@ -3,7 +3,6 @@
 //! once with the default protocol level (4) and once with
 //! `protocolVersion: 5`. Packet identifiers are whatever the client picked.
 
-#![allow(clippy::unwrap_used)]
 
 use std::num::{NonZeroU16, NonZeroU32};
 

@@ -264,7 +264,6 @@ pub fn decode_connect(packet: &[u8]) -> Result<Connect, DecodeError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::super::test_util::hex;
     use super::*;

@@ -194,7 +194,6 @@ ack_packet!(
 );
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex, id};

@@ -129,7 +129,6 @@ impl Publish {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};

@@ -192,7 +192,6 @@ impl Subscribe {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};

@@ -107,7 +107,6 @@ impl UnsubAck {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex, id};

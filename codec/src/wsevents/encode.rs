@@ -110,7 +110,6 @@ pub fn control_message(out: &mut Vec<u8>, json: &str) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::super::parse;
     use super::*;

@@ -1,6 +1,5 @@
 //! Tests of the property table, its contexts and its wire encodings.
 
-#![allow(clippy::unwrap_used)]
 
 use super::*;
 use crate::mqtt::primitives::VAR_INT_MAX;
