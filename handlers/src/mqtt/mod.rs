@@ -16,11 +16,17 @@
 //!   `Content-Bytes-Accepted`, so the bytes of an incomplete packet are kept in connection
 //!   metadata (`mqtt-buf`) and prepended to the next request's bytes.
 //!
-//! The packet-level behaviour is in `connection.rs`.
+//! The packet-level behaviour starts in `connection.rs`.
 
+mod connect;
 mod connection;
-pub use connection::{MAX_SUBSCRIPTIONS, MAX_WILL_BYTES};
+mod liveness;
+mod publish;
 mod session;
+mod subscribe;
+mod will;
+pub use subscribe::MAX_SUBSCRIPTIONS;
+pub use will::MAX_WILL_BYTES;
 #[cfg(test)]
 mod tests;
 

@@ -1,0 +1,182 @@
+//! CONNECT and CONNACK: the first packet of a connection, the token it carries as its
+//! password, and the CONNACK that accepts or refuses it.
+//!
+//! Sessions are not persisted: CONNACK's Session Present is always 0. CONNACK tells the
+//! client what the broker does not support (QoS 2, topic aliases, wildcard and shared
+//! subscriptions, subscription identifiers) and the largest packet it accepts.
+
+use std::num::NonZeroU32;
+
+use pubsub_codec::mqtt::{self, ConnAck, Connect, ConnectReasonCode, Packet, PacketType};
+use pubsub_codec::mqtt::{ProtocolVersion, QoS};
+use pubsub_codec::wsevents;
+use pubsub_core::tokens::{self, Principal};
+use pubsub_core::Error;
+
+use super::connection::Connection;
+use super::will::will_packet;
+
+impl Connection<'_> {
+    /// Handles the first packet of the connection, which must be a CONNECT.
+    pub(super) fn first_packet(&mut self, bytes: &[u8]) {
+        // [MQTT-3.1.0-1]: the first packet must be CONNECT.
+        if bytes.first().map(|b| b >> 4) != Some(PacketType::Connect as u8) {
+            self.close(1002);
+            return;
+        }
+        match mqtt::decode_connect(bytes) {
+            Ok(connect) => self.connect(connect),
+            Err(e) => {
+                self.in_flight = bytes.to_vec();
+                self.connack_failure(&e);
+            }
+        }
+    }
+
+    /// Refuses a CONNECT that cannot be decoded, in the form its protocol level reads.
+    pub(super) fn connack_failure(&mut self, e: &mqtt::DecodeError) {
+        if connect_level(&self.in_flight) == Some(5) {
+            if let Ok(code) = ConnectReasonCode::try_from(e.reason_code()) {
+                self.session.version = Some(ProtocolVersion::V5);
+                self.connack_refusal(code, e.to_string());
+            }
+        } else if let Some(code) = e.connack_return_code_v311() {
+            // 3.1.1 CONNACK: type 2, length 2, no session present, the return code.
+            self.send_raw(&[0x20, 0x02, 0x00, code]);
+        }
+        self.close(1002);
+    }
+
+    /// Answers a CONNECT: a CONNACK that starts the session, or one that refuses it when
+    /// the token does not verify or the Will is not acceptable.
+    fn connect(&mut self, c: Connect) {
+        self.session.version = Some(c.protocol);
+        let token = c
+            .password
+            .as_deref()
+            .and_then(|p| std::str::from_utf8(p).ok())
+            .unwrap_or("");
+        let principal = match self.verify_token(token) {
+            Ok(p) => p,
+            Err((code, text)) => return self.refuse_connect(code, text),
+        };
+        let will = c
+            .will
+            .as_ref()
+            .map(|w| will_packet(w, &principal, self.config));
+        let will = match will.transpose() {
+            Ok(will) => will,
+            Err((code, text)) => return self.refuse_connect(code, text),
+        };
+        let ack = self.connack(c.client_id.is_empty());
+        self.send(&Packet::ConnAck(ack));
+        self.establish(token, principal, c.keep_alive, will);
+    }
+
+    /// The principal of the CONNECT password, or the CONNACK refusal.
+    fn verify_token(&self, token: &str) -> Result<Principal, (ConnectReasonCode, String)> {
+        let verified = if token.is_empty() {
+            Err(Error::MissingCredentials)
+        } else {
+            tokens::verify(token, &*self.platform.kv, self.now)
+        };
+        verified.map_err(|e| {
+            let code = match e {
+                Error::StoreUnavailable(_) => ConnectReasonCode::ServerUnavailable,
+                _ => ConnectReasonCode::NotAuthorized,
+            };
+            (code, e.to_string())
+        })
+    }
+
+    /// The CONNACK of an accepted CONNECT: what the broker supports, and a client
+    /// identifier when the client sent none.
+    fn connack(&self, assign_client_id: bool) -> ConnAck {
+        let mut ack = ConnAck::new(ConnectReasonCode::Success);
+        if assign_client_id {
+            let mut random = [0u8; 8];
+            if self.platform.env.random(&mut random).is_ok() {
+                let id: String = random.iter().map(|b| format!("{b:02x}")).collect();
+                ack.properties.assigned_client_identifier = Some(format!("auto-{id}"));
+            }
+        }
+        let p = &mut ack.properties;
+        p.maximum_qos = Some(QoS::AtLeastOnce);
+        p.retain_available = Some(true);
+        p.maximum_packet_size =
+            NonZeroU32::new(u32::try_from(self.config.max_packet_bytes).unwrap_or(u32::MAX));
+        p.topic_alias_maximum = Some(0);
+        p.wildcard_subscription_available = Some(false);
+        p.shared_subscription_available = Some(false);
+        p.subscription_identifiers_available = Some(false);
+        ack
+    }
+
+    /// Records the accepted session in connection metadata.
+    fn establish(
+        &mut self,
+        token: &str,
+        principal: Principal,
+        keep_alive: u16,
+        will: Option<Vec<u8>>,
+    ) {
+        if let Some(packet) = will {
+            self.session.will = Some(packet);
+            self.session.touch("mqtt-will");
+        }
+        self.session.token = Some(token.to_owned());
+        self.session.exp = principal.exp;
+        self.session.keep_alive = keep_alive;
+        self.principal = Some(Ok(principal));
+        for name in ["mqtt-v", "mqtt-token", "mqtt-exp", "mqtt-ka"] {
+            self.session.touch(name);
+        }
+        // No Local: Pushpin's `skip-self` filter compares a publish's `sender` with the
+        // subscription's `user` metadata, which its handler only learns from a set-meta
+        // control message (Set-Meta-* headers reach the proxy only).
+        let set_meta =
+            serde_json::json!({"type": "set-meta", "name": "user", "value": self.connection_id});
+        wsevents::control_message(&mut self.out, &set_meta.to_string());
+    }
+
+    /// Refuses a decoded CONNECT with `code` and closes the connection.
+    fn refuse_connect(&mut self, code: ConnectReasonCode, text: String) {
+        self.connack_refusal(code, text);
+        self.close(1008);
+    }
+
+    /// Sends a refusing CONNACK in the connection's protocol version; the connection is
+    /// left without a session.
+    fn connack_refusal(&mut self, code: ConnectReasonCode, text: String) {
+        let mut ack = ConnAck::new(code);
+        ack.properties.reason_string = Some(text);
+        self.send(&Packet::ConnAck(ack));
+        self.session.version = None;
+    }
+}
+
+/// The protocol level byte of a CONNECT packet, if it can be read.
+fn connect_level(bytes: &[u8]) -> Option<u8> {
+    // Fixed header: type byte and a Variable Byte Integer of up to 4 bytes.
+    let vbi = bytes.get(1..)?.iter().position(|b| b & 0x80 == 0)? + 1;
+    // Protocol name: 2-byte length (4) and "MQTT", then the level.
+    bytes.get(1 + vbi + 6).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_protocol_level_is_read_from_a_connect_prefix() {
+        assert_eq!(
+            connect_level(&[0x10, 0x10, 0, 4, b'M', b'Q', b'T', b'T', 5]),
+            Some(5)
+        );
+        assert_eq!(
+            connect_level(&[0x10, 0x80, 0x01, 0, 4, b'M', b'Q', b'T', b'T', 4]),
+            Some(4)
+        );
+        assert_eq!(connect_level(&[0x10]), None);
+    }
+}

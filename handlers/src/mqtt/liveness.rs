@@ -1,0 +1,106 @@
+//! How a connection stays alive and how it ends: the token's expiry and the MQTT keep
+//! alive, checked on every request (Fanout sends one after every `KEEP_ALIVE_INTERVAL`
+//! seconds of silence), the client's DISCONNECT, and closing the WebSocket.
+
+use pubsub_codec::mqtt::{Disconnect, DisconnectReasonCode, Packet, ProtocolVersion};
+use pubsub_codec::wsevents;
+use pubsub_core::tokens::Principal;
+
+use super::connection::Connection;
+
+impl Connection<'_> {
+    /// Before any packet: the token's expiry and the MQTT keep alive.
+    pub(crate) fn check_liveness(&mut self) {
+        if self.closed || self.session.version.is_none() {
+            return;
+        }
+        if self.token_expired() {
+            self.disconnect(DisconnectReasonCode::NotAuthorized, "the token has expired");
+            return;
+        }
+        if keep_alive_expired(self.session.seen, self.now, self.session.keep_alive) {
+            self.disconnect(DisconnectReasonCode::KeepAliveTimeout, "keep alive timeout");
+        }
+    }
+
+    /// Whether the token the session was opened with has passed its `exp`.
+    pub(super) fn token_expired(&self) -> bool {
+        Principal {
+            exp: self.session.exp,
+            ..Principal::default()
+        }
+        .expired_at(self.now)
+    }
+
+    /// The client's DISCONNECT: the Will stays only when the client asked for it, the
+    /// subscriptions end, and the WebSocket closes normally.
+    pub(super) fn client_disconnect(&mut self, d: &Disconnect) {
+        if d.reason_code != DisconnectReasonCode::DisconnectWithWillMessage {
+            self.discard_will();
+        }
+        self.unsubscribe_all();
+        self.close(1000);
+    }
+
+    /// Ends the session: an MQTT 5 DISCONNECT with `reason` (3.1.1 has none), then close.
+    pub(super) fn disconnect(&mut self, reason: DisconnectReasonCode, text: &str) {
+        if self.session.version == Some(ProtocolVersion::V5) {
+            let mut packet = Disconnect::new(reason);
+            packet.properties.reason_string = Some(text.to_owned());
+            self.send(&Packet::Disconnect(packet));
+        }
+        self.close(if reason == DisconnectReasonCode::NormalDisconnection {
+            1000
+        } else {
+            1008
+        });
+    }
+
+    /// Ends the WebSocket with `code`.
+    pub(crate) fn close(&mut self, code: u16) {
+        if !self.closed {
+            wsevents::write_close(&mut self.out, code);
+            self.closed = true;
+            self.publish_will();
+        }
+    }
+
+    /// Marks the connection closed without writing anything (the peer closed it).
+    pub(crate) fn close_quietly(&mut self) {
+        if !self.closed {
+            self.closed = true;
+            self.publish_will();
+        }
+    }
+}
+
+/// [MQTT-3.1.2-24]: whether the client has sent no packet for more than one and a half
+/// keep alive periods (`keep_alive` seconds, 0 = off) since `seen`. Both times are whole
+/// seconds, so the real gap is more than `now - seen - 1` but may be almost a second less
+/// than `now - seen`: the client is only timed out when even that shortest gap is too long,
+/// never early (a client that pings every `keep_alive` seconds must not be cut off by
+/// rounding).
+fn keep_alive_expired(seen: u64, now: u64, keep_alive: u16) -> bool {
+    let ka = u64::from(keep_alive);
+    let gap_above = now.saturating_sub(seen).saturating_sub(1);
+    ka > 0 && seen > 0 && gap_above * 2 >= ka * 3
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_alive_times_out_after_one_and_a_half_periods_never_early() {
+        // Keep alive 1 s: a PINGREQ 1.05 s after the CONNECT can read as 2 s (10.98 -> 12.03).
+        assert!(!keep_alive_expired(10, 12, 1));
+        // 3 s on the clock is more than 2 s for real: over 1.5 s.
+        assert!(keep_alive_expired(10, 13, 1));
+        // 60 s: 90 s on the clock may be 89.01 s for real; 91 s is more than 90 s.
+        assert!(!keep_alive_expired(100, 190, 60));
+        assert!(keep_alive_expired(100, 191, 60));
+        // Off, or no packet seen yet.
+        assert!(!keep_alive_expired(10, 10_000, 0));
+        assert!(!keep_alive_expired(0, 10_000, 1));
+    }
+}

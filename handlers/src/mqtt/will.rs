@@ -1,0 +1,91 @@
+//! The Will Message: registered at CONNECT, published when the session ends without a
+//! normal DISCONNECT.
+//!
+//! A Will is published when the connection ends without a normal DISCONNECT (client close,
+//! lost connection, keep alive timeout, a protocol error), at once: sessions end with the
+//! connection, so the Will Delay Interval is over. The token must allow publishing to the
+//! Will Topic (else CONNACK 0x87) and the payload is at most [`MAX_WILL_BYTES`] (else
+//! 0x97), because the Will waits in connection metadata. A Will is not published once the
+//! token has expired.
+
+use pubsub_codec::mqtt::{self, ConnectReasonCode, ProtocolVersion, Publish};
+use pubsub_core::message;
+use pubsub_core::tokens::{Access, Principal};
+use pubsub_core::{topics, Config};
+
+use super::connection::Connection;
+
+/// The largest Will payload a connection may register: the Will travels in connection
+/// metadata (a header) until the connection ends.
+pub const MAX_WILL_BYTES: usize = 4096;
+
+impl Connection<'_> {
+    /// The session ends without a normal DISCONNECT: publish the Will Message, if any
+    /// [MQTT-3.1.2-8]. Sessions are not kept after the connection, so the Will Delay
+    /// Interval is over at once [MQTT-3.1.3-9].
+    pub(super) fn publish_will(&mut self) {
+        let Some(bytes) = self.session.will.take() else {
+            return;
+        };
+        self.session.touch("mqtt-will");
+        if self.token_expired() {
+            return;
+        }
+        if let Ok(will) = Publish::decode(&bytes, ProtocolVersion::V5) {
+            // Nobody is left to tell if this fails; the Will is lost like any QoS 0 message.
+            let _ = self.forward(&will);
+        }
+    }
+
+    /// [MQTT-3.14.4-3]: a normal DISCONNECT discards the Will.
+    pub(super) fn discard_will(&mut self) {
+        if self.session.will.take().is_some() {
+            self.session.touch("mqtt-will");
+        }
+    }
+}
+
+/// The Will of a CONNECT as the MQTT 5 PUBLISH to send when the session ends, or the
+/// CONNACK refusal: the token must allow publishing to the Will Topic
+/// [MQTT-3.1.2-8], the topic must be valid, the payload at most [`MAX_WILL_BYTES`].
+pub(super) fn will_packet(
+    will: &mqtt::Will,
+    principal: &Principal,
+    config: &Config,
+) -> Result<Vec<u8>, (ConnectReasonCode, String)> {
+    if let Err(e) = topics::validate(&will.topic) {
+        return Err((
+            ConnectReasonCode::TopicNameInvalid,
+            format!("Will Topic: {e}"),
+        ));
+    }
+    if !principal.allows(Access::Write, &will.topic) {
+        return Err((
+            ConnectReasonCode::NotAuthorized,
+            format!("the token may not publish the Will to {:?}", will.topic),
+        ));
+    }
+    if will.payload.len() > MAX_WILL_BYTES.min(config.max_message_bytes) {
+        return Err((
+            ConnectReasonCode::QuotaExceeded,
+            format!("the Will payload is larger than {MAX_WILL_BYTES} bytes"),
+        ));
+    }
+    let props = message::mqtt_props(&will.properties);
+    let mut packet = message::mqtt_publish(
+        ProtocolVersion::V5,
+        &will.topic,
+        &will.payload,
+        Some(&props),
+        will.properties.message_expiry_interval,
+        will.retain,
+    );
+    if packet.is_empty() {
+        return Err((
+            ConnectReasonCode::UnspecifiedError,
+            "Will not encodable".into(),
+        ));
+    }
+    packet.shrink_to_fit();
+    Ok(packet)
+}
