@@ -53,8 +53,28 @@ pub fn get(_req: Request) -> Result {
     ))
 }
 
-/// Handles one WebSocket-over-HTTP request of an MQTT connection.
+/// Handles one WebSocket-over-HTTP request of an MQTT connection: the request is
+/// verified, the connection's session restored from its metadata, the events folded in
+/// order, and the answer written with the session's changes.
 pub fn websocket(platform: &Platform, req: Request) -> Result {
+    let (config, events) = verify(&req)?;
+    let connection_id = req
+        .headers()
+        .get("connection-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let session = Session::from_headers(req.headers())?;
+    let conn = Connection::new(platform, config, &connection_id, session);
+    let batch = Batch::new(conn, offers_mqtt(&req));
+    let batch = events.iter().try_fold(batch, Batch::event)?;
+    let opened = batch.opened;
+    let (session, body) = batch.finish();
+    response(session, body, opened)
+}
+
+/// The events of a request that Fanout signed, with the configuration.
+fn verify(req: &Request) -> Result<(&Config, Vec<Event<'_>>), Error> {
     if req.extensions().get::<GripVerified>().is_none() {
         return Err(Error::BadGripSig(
             "WebSocket-over-HTTP requests must come from Fanout, signed".into(),
@@ -64,62 +84,105 @@ pub fn websocket(platform: &Platform, req: Request) -> Result {
     if content_type != Some(EVENTS.as_bytes()) {
         return Err(Error::BadRequest(format!("Content-Type must be {EVENTS}")));
     }
-    let config = required::<Config>(&req)?;
+    let config = required::<Config>(req)?;
     let events = wsevents::parse(req.body())
         .map_err(|e| Error::BadRequest(format!("malformed WebSocket-over-HTTP body: {e}")))?;
-    let connection_id = req
-        .headers()
-        .get("connection-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let session = Session::from_headers(req.headers())?;
-    let mut conn = Connection::new(platform, config, &connection_id, session);
+    Ok((config, events))
+}
 
-    let mut opened = false;
-    let mut incoming = std::mem::take(&mut conn.session.buffer);
-    let had_buffer = !incoming.is_empty();
-    // Events are handled in order: the packets that came before a CLOSE are processed
-    // before it (a DISCONNECT then a close is a normal end, not a lost connection).
-    let mut end = None;
-    for event in &events {
+/// How the events of a request end the connection, if one does.
+#[derive(Clone, Copy)]
+enum End {
+    /// A text message: not MQTT.
+    Text,
+    /// The client closed the WebSocket, with this status code if it gave one.
+    Close(Option<u16>),
+    /// The connection was lost.
+    Disconnect,
+}
+
+/// One request's events folded in order. The MQTT bytes of all BINARY events are
+/// gathered (after the partial packet carried from the previous request) and handled at
+/// [`Batch::finish`], before the end event: the packets that came before a CLOSE are
+/// processed before it (a DISCONNECT then a close is a normal end, not a lost connection).
+/// Events after the end event are ignored.
+struct Batch<'a> {
+    conn: Connection<'a>,
+    /// Whether the handshake offered the `mqtt` subprotocol.
+    offers_mqtt: bool,
+    /// Whether this request opened the WebSocket.
+    opened: bool,
+    incoming: Vec<u8>,
+    /// Whether the session carried a partial packet (`mqtt-buf`) into this request.
+    had_buffer: bool,
+    end: Option<End>,
+}
+
+impl<'a> Batch<'a> {
+    fn new(mut conn: Connection<'a>, offers_mqtt: bool) -> Self {
+        let incoming = std::mem::take(&mut conn.session.buffer);
+        Self {
+            conn,
+            offers_mqtt,
+            opened: false,
+            had_buffer: !incoming.is_empty(),
+            incoming,
+            end: None,
+        }
+    }
+
+    /// Takes in one event; OPEN without the `mqtt` subprotocol fails the request.
+    fn event(mut self, event: &Event) -> Result<Self, Error> {
+        if self.end.is_some() {
+            return Ok(self);
+        }
         match event {
             Event::Open => {
-                if !offers_mqtt(&req) {
+                if !self.offers_mqtt {
                     return Err(Error::BadRequest(
                         "the WebSocket must offer the `mqtt` subprotocol".into(),
                     ));
                 }
-                opened = true;
-                wsevents::write_open(&mut conn.out);
+                self.opened = true;
+                wsevents::write_open(&mut self.conn.out);
             }
-            Event::Binary(bytes) => incoming.extend_from_slice(bytes),
-            Event::Ping(data) => wsevents::write_pong(&mut conn.out, data),
+            Event::Binary(bytes) => self.incoming.extend_from_slice(bytes),
+            Event::Ping(data) => wsevents::write_pong(&mut self.conn.out, data),
             Event::Pong(_) => {}
-            Event::Text(_) | Event::Close(..) | Event::Disconnect => {
-                end = Some(event);
-                break;
-            }
+            Event::Text(_) => self.end = Some(End::Text),
+            Event::Close(code, _) => self.end = Some(End::Close(*code)),
+            Event::Disconnect => self.end = Some(End::Disconnect),
         }
-    }
-    conn.check_liveness();
-    if !opened {
-        conn.recover_retained();
-    }
-    conn.receive(&incoming, had_buffer);
-    match end {
-        // [MQTT-6.0.0-1]: MQTT travels in binary data frames only.
-        Some(Event::Text(_)) => conn.close(1003),
-        Some(Event::Close(code, _)) if !conn.closed => {
-            conn.close_quietly();
-            wsevents::write_close(&mut conn.out, code.unwrap_or(1000));
-        }
-        Some(Event::Close(..)) => {}
-        Some(_) => conn.close_quietly(),
-        None => {}
+        Ok(self)
     }
 
-    let (session, body) = conn.finish();
+    /// Handles the gathered packets and the end event; the session to write back and the
+    /// response body.
+    fn finish(mut self) -> (Session, Vec<u8>) {
+        let conn = &mut self.conn;
+        conn.check_liveness();
+        if !self.opened {
+            conn.recover_retained();
+        }
+        conn.receive(&self.incoming, self.had_buffer);
+        match self.end {
+            // [MQTT-6.0.0-1]: MQTT travels in binary data frames only.
+            Some(End::Text) => conn.close(1003),
+            Some(End::Close(code)) if !conn.closed => {
+                conn.close_quietly();
+                wsevents::write_close(&mut conn.out, code.unwrap_or(1000));
+            }
+            Some(End::Close(_)) => {}
+            Some(End::Disconnect) => conn.close_quietly(),
+            None => {}
+        }
+        self.conn.finish()
+    }
+}
+
+/// The answer: the events for the client, the handshake headers when the request opened
+/// the WebSocket, and `Set-Meta-*` for every change of the session.
+fn response(session: Session, body: Vec<u8>, opened: bool) -> Result {
     let mut res = Response::new(body);
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(EVENTS));
