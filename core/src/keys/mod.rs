@@ -4,11 +4,18 @@
 //! here, when the key is stored, and never taken from the token. A value that is not such
 //! JSON is read as a bare HS256 secret (the raw bytes), the layout of keys created by
 //! Fastly's original app, so existing keys keep working.
+//!
+//! A verification-only key supplied as PEM or as a public JWK becomes [`KeyMaterial`]
+//! through [`KeyMaterial::from_public_pem`] and [`KeyMaterial::from_public_jwk`].
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+
+mod public;
+
+pub use public::{pem, PublicKind};
 
 /// The KV store that holds signing keys.
 pub const STORE: &str = "keys";
