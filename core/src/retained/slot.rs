@@ -214,7 +214,7 @@ fn decode(value: &[u8]) -> Option<(Version, Option<Retained>)> {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
 
     use crate::ports::memory::MemoryKv;
     use crate::ports::KvItem;
@@ -230,22 +230,25 @@ mod tests {
         }
     }
 
-    /// A store whose compare-and-swap writes fail the first `failures` times.
-    struct Contended {
+    /// A store whose compare-and-swap writes fail the first `failures` times, and that
+    /// records the KV item TTL of each write that goes through.
+    struct FlakyKv {
         inner: MemoryKv,
         failures: AtomicUsize,
+        ttls: Mutex<Vec<Option<u32>>>,
     }
 
-    impl Contended {
+    impl FlakyKv {
         fn failing(failures: usize) -> Self {
             Self {
                 inner: MemoryKv::default(),
                 failures: AtomicUsize::new(failures),
+                ttls: Mutex::default(),
             }
         }
     }
 
-    impl KvStore for Contended {
+    impl KvStore for FlakyKv {
         fn lookup(&self, store: &str, key: &str) -> Result<Option<KvItem>, KvError> {
             self.inner.lookup(store, key)
         }
@@ -261,6 +264,7 @@ mod tests {
                 self.failures.store(left - 1, Ordering::SeqCst);
                 return Err(KvError::GenerationMismatch);
             }
+            self.ttls.lock().expect("lock").push(options.ttl_secs);
             self.inner.insert(store, key, value, options)
         }
         fn delete(&self, store: &str, key: &str) -> Result<(), KvError> {
@@ -336,24 +340,7 @@ mod tests {
 
     #[test]
     fn the_kv_item_lingers_long_after_its_message_can_expire() {
-        let kv = Arc::new(MemoryKv::default());
-        struct SeeTtl(Arc<MemoryKv>, std::sync::Mutex<Vec<Option<u32>>>);
-        impl KvStore for SeeTtl {
-            fn lookup(&self, s: &str, k: &str) -> Result<Option<KvItem>, KvError> {
-                self.0.lookup(s, k)
-            }
-            fn insert(&self, s: &str, k: &str, v: &[u8], o: InsertOptions) -> Result<(), KvError> {
-                self.1.lock().expect("lock").push(o.ttl_secs);
-                self.0.insert(s, k, v, o)
-            }
-            fn delete(&self, s: &str, k: &str) -> Result<(), KvError> {
-                self.0.delete(s, k)
-            }
-            fn list(&self, s: &str) -> Result<Vec<String>, KvError> {
-                self.0.list(s)
-            }
-        }
-        let seen = SeeTtl(kv, std::sync::Mutex::default());
+        let seen = FlakyKv::failing(0);
         store(&seen, NOW, "a", text("forever")).expect("stored");
         let ttl = NewRetained {
             ttl_secs: Some(60),
@@ -362,21 +349,21 @@ mod tests {
         store(&seen, NOW, "a", ttl).expect("stored");
         store(&seen, NOW, "a", text("")).expect("cleared");
         assert_eq!(
-            *seen.1.lock().expect("lock"),
+            *seen.ttls.lock().expect("lock"),
             [None, Some(60 + SLOT_GRACE_SECS), Some(SLOT_GRACE_SECS)]
         );
     }
 
     #[test]
     fn a_lost_compare_and_swap_is_retried() {
-        let kv = Contended::failing(MAX_ATTEMPTS - 1);
+        let kv = FlakyKv::failing(MAX_ATTEMPTS - 1);
         let stored = store(&kv, NOW, "a", text("x")).expect("stored on the last attempt");
         assert_eq!(stored.version.sequence(), 1);
     }
 
     #[test]
     fn endless_contention_is_a_503_and_writes_nothing() {
-        let kv = Contended::failing(MAX_ATTEMPTS);
+        let kv = FlakyKv::failing(MAX_ATTEMPTS);
         let err = store(&kv, NOW, "a", text("x")).expect_err("gave up");
         assert_eq!(err.status(), 503);
         assert!(err.to_string().contains("concurrent"), "{err}");
