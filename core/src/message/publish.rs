@@ -1,23 +1,5 @@
-//! One message, rendered for every kind of subscriber, and the GRIP publish request that
-//! carries it.
-//!
-//! A publish item carries two formats so that every subscriber of the channel receives the
-//! same message: `http-stream` (an SSE event, for `/events` subscribers) and `ws-message`
-//! (an MQTT v5 PUBLISH packet in `content-bin`, for `/mqtt` subscribers speaking MQTT 5).
-//! MQTT 3.1.1 encodes PUBLISH differently (no properties), so 3.1.1 connections subscribe
-//! to a second channel per topic, [`Kind::Mqtt311`], and every message is also published
-//! there as a 3.1.1 packet: two items per topic, one publish request.
-//!
-//! A retained message (see the [`retained`] module) is published with
-//! [`retained_publish_body`]: its SSE event goes alone on the topic's retained channel, in
-//! the topic's version sequence (GRIP `id` and `prev-id`, and an SSE `id:` line), while its
-//! MQTT packets go on the usual channels without the SSE format. SSE subscribers listen on
-//! both the live and the retained channel, so each subscriber gets every message once.
-//!
-//! SSE events: a UTF-8 payload is `event: message` with one `data:` line per line of the
-//! payload (lines end at CRLF, CR or LF, as the SSE parser splits them, so a multi-line
-//! message arrives with its lines); any other payload is `event: message-base64` with the
-//! standard base64 of the bytes.
+//! The body of a GRIP publish request: the items that carry messages to the channels of
+//! their topics, live and retained.
 
 use std::borrow::Cow;
 
@@ -25,56 +7,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::Serialize;
 
+use super::sse_event;
 use crate::channel::{self, Kind};
-use pubsub_codec::mqtt::{PayloadFormat, Properties, ProtocolVersion, Publish};
-
-use crate::retained::{EventId, MqttProps, Stored};
-
-/// The SSE event for `payload`, with an optional `id:` line.
-pub fn sse_event(payload: &[u8], id: Option<&str>) -> String {
-    let mut out = String::with_capacity(payload.len() + 48);
-    if let Some(id) = id {
-        out.push_str("id: ");
-        out.push_str(id);
-        out.push('\n');
-    }
-    match std::str::from_utf8(payload) {
-        Ok(text) => {
-            out.push_str("event: message\n");
-            for line in lines(text) {
-                out.push_str("data: ");
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-        Err(_) => {
-            out.push_str("event: message-base64\ndata: ");
-            BASE64.encode_string(payload, &mut out);
-            out.push('\n');
-        }
-    }
-    out.push('\n');
-    out
-}
-
-/// Splits at CRLF, CR or LF; an empty text is one empty line.
-fn lines(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = Some(text);
-    std::iter::from_fn(move || {
-        let s = rest?;
-        match s.find(['\r', '\n']) {
-            None => {
-                rest = None;
-                Some(s)
-            }
-            Some(i) => {
-                let skip = if s[i..].starts_with("\r\n") { 2 } else { 1 };
-                rest = Some(&s[i + skip..]);
-                Some(&s[..i])
-            }
-        }
-    })
-}
+use crate::retained::{EventId, Stored};
 
 /// A message for one topic, as published.
 #[derive(Clone, Debug)]
@@ -245,85 +180,12 @@ pub fn retained_publish_body(messages: &[RetainedOutgoing<'_>]) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "items": items })).unwrap_or_default()
 }
 
-/// A QoS 0 PUBLISH of `payload` on `topic` for MQTT subscribers of `version`, with the
-/// MQTT 5 properties `props` and Message Expiry Interval `expiry` (3.1.1 carries neither),
-/// and the RETAIN flag `retain`.
-pub fn mqtt_publish(
-    version: ProtocolVersion,
-    topic: &str,
-    payload: &[u8],
-    props: Option<&MqttProps>,
-    expiry: Option<u32>,
-    retain: bool,
-) -> Vec<u8> {
-    let mut packet = Publish::new(topic, payload);
-    packet.retain = retain;
-    if version == ProtocolVersion::V5 {
-        let p = &mut packet.properties;
-        p.message_expiry_interval = expiry;
-        if let Some(m) = props {
-            p.payload_format_indicator = m.payload_format_indicator.map(|f| {
-                if f == 1 {
-                    PayloadFormat::Utf8
-                } else {
-                    PayloadFormat::Unspecified
-                }
-            });
-            p.content_type.clone_from(&m.content_type);
-            p.response_topic.clone_from(&m.response_topic);
-            p.correlation_data.clone_from(&m.correlation_data);
-            p.user_properties.clone_from(&m.user_properties);
-        }
-    }
-    let mut out = Vec::with_capacity(packet.encoded_len(version));
-    // Cannot fail: topics are at most 256 bytes and properties came from a decoded packet.
-    if packet.encode(version, &mut out).is_err() {
-        out.clear();
-    }
-    out
-}
-
-/// The MQTT 5 properties of `p` that travel with a message to its subscribers.
-pub fn mqtt_props(p: &Properties) -> MqttProps {
-    MqttProps {
-        payload_format_indicator: p
-            .payload_format_indicator
-            .map(|f| u8::from(f == PayloadFormat::Utf8)),
-        content_type: p.content_type.clone(),
-        response_topic: p.response_topic.clone(),
-        correlation_data: p.correlation_data.clone(),
-        user_properties: p.user_properties.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use pubsub_codec::mqtt::ProtocolVersion;
+
     use super::*;
-
-    #[test]
-    fn text_messages_keep_their_lines_whatever_the_line_ending() {
-        let cases: [(&[u8], &str); 5] = [
-            (b"hello", "event: message\ndata: hello\n\n"),
-            (b"", "event: message\ndata: \n\n"),
-            (b"a\nb", "event: message\ndata: a\ndata: b\n\n"),
-            (
-                b"a\r\nb\rc\n",
-                "event: message\ndata: a\ndata: b\ndata: c\ndata: \n\n",
-            ),
-            (b"\r\n", "event: message\ndata: \ndata: \n\n"),
-        ];
-        for (payload, event) in cases {
-            assert_eq!(sse_event(payload, None), event, "{payload:?}");
-        }
-    }
-
-    #[test]
-    fn binary_messages_are_base64() {
-        assert_eq!(
-            sse_event(&[0xff, 0x00, 0x01], Some("v1")),
-            "id: v1\nevent: message-base64\ndata: /wAB\n\n"
-        );
-    }
+    use crate::message::mqtt_publish;
 
     #[test]
     fn one_item_carries_both_formats_and_a_second_serves_mqtt_311() {
@@ -406,31 +268,5 @@ mod tests {
                 BASE64.encode(packet)
             );
         }
-    }
-
-    #[test]
-    fn mqtt_packets_are_qos0_publishes_in_each_version() {
-        let v5 = |retain| mqtt_publish(ProtocolVersion::V5, "t", b"x", None, None, retain);
-        assert_eq!(v5(false), [0x30, 5, 0, 1, b't', 0, b'x']);
-        assert_eq!(v5(true), [0x31, 5, 0, 1, b't', 0, b'x']);
-        let v311 = mqtt_publish(ProtocolVersion::V311, "t", b"x", None, Some(9), false);
-        assert_eq!(v311, [0x30, 4, 0, 1, b't', b'x']);
-        let big = mqtt_publish(ProtocolVersion::V5, "t", &[0; 200], None, None, false);
-        assert_eq!(&big[..3], [0x30, 0xCC, 0x01]);
-    }
-
-    #[test]
-    fn mqtt_5_properties_travel_with_the_message() {
-        let props = MqttProps {
-            payload_format_indicator: Some(1),
-            content_type: Some("text/plain".into()),
-            user_properties: vec![("k".into(), "v".into())],
-            ..MqttProps::default()
-        };
-        let bytes = mqtt_publish(ProtocolVersion::V5, "t", b"x", Some(&props), Some(30), true);
-        let decoded = Publish::decode(&bytes, ProtocolVersion::V5).expect("decodes");
-        assert!(decoded.retain);
-        assert_eq!(decoded.properties.message_expiry_interval, Some(30));
-        assert_eq!(mqtt_props(&decoded.properties), props);
     }
 }
