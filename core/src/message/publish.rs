@@ -64,38 +64,46 @@ struct WsMessage {
     content_bin: String,
 }
 
+impl<'a> Item<'a> {
+    /// An item on `channel` carrying `packet` to WebSocket (MQTT) subscribers and, when
+    /// given, the SSE event `sse` to HTTP-stream subscribers.
+    fn new(
+        channel: Cow<'a, str>,
+        sender: Option<&'a str>,
+        sse: Option<String>,
+        packet: &[u8],
+    ) -> Self {
+        Item {
+            channel,
+            meta: sender.map(|sender| ItemMeta { sender }),
+            formats: Formats {
+                http_stream: sse.map(|content| HttpStream { content }),
+                ws_message: WsMessage {
+                    content_bin: BASE64.encode(packet),
+                },
+            },
+        }
+    }
+}
+
 /// The body of a GRIP publish request carrying `messages`: per message, one item on the
 /// topic's channel (SSE and MQTT 5), one on its MQTT 3.1.1 channel and one on its Retain
 /// As Published channel.
 pub fn publish_body(messages: &[Outgoing<'_>]) -> Vec<u8> {
     let mut items = Vec::with_capacity(messages.len() * 3);
     for m in messages {
-        items.push(Item {
-            channel: channel::live(m.topic),
-            meta: m.sender.map(|sender| ItemMeta { sender }),
-            formats: Formats {
-                http_stream: Some(HttpStream {
-                    content: sse_event(m.payload, None),
-                }),
-                ws_message: WsMessage {
-                    content_bin: BASE64.encode(&m.mqtt_v5),
-                },
-            },
-        });
+        let sse = sse_event(m.payload, None);
+        items.push(Item::new(
+            channel::live(m.topic),
+            m.sender,
+            Some(sse),
+            &m.mqtt_v5,
+        ));
         for (channel, packet) in [
             (Kind::Mqtt311.of(m.topic), &m.mqtt_v311),
             (Kind::AsPublished.of(m.topic), &m.mqtt_v5),
         ] {
-            items.push(Item {
-                channel: Cow::Owned(channel),
-                meta: m.sender.map(|sender| ItemMeta { sender }),
-                formats: Formats {
-                    http_stream: None,
-                    ws_message: WsMessage {
-                        content_bin: BASE64.encode(packet),
-                    },
-                },
-            });
+            items.push(Item::new(Cow::Owned(channel), m.sender, None, packet));
         }
     }
     serde_json::to_vec(&PublishRequest { items }).unwrap_or_default()
@@ -142,13 +150,12 @@ enum AnyItem<'a> {
 pub fn retained_publish_body(messages: &[RetainedOutgoing<'_>]) -> Vec<u8> {
     let mut items = Vec::with_capacity(messages.len() * 3);
     for RetainedOutgoing { message: m, stored } in messages {
-        let meta = || m.sender.map(|sender| ItemMeta { sender });
         let event_id = EventId::single(m.topic, stored.version).to_string();
         items.push(AnyItem::Sequenced(SequencedItem {
             channel: Kind::Retained.of(m.topic),
             id: stored.version.to_string(),
             prev_id: stored.previous.to_string(),
-            meta: meta(),
+            meta: m.sender.map(|sender| ItemMeta { sender }),
             formats: SseOnly {
                 http_stream: HttpStream {
                     content: sse_event(m.payload, Some(&event_id)),
@@ -165,16 +172,7 @@ pub fn retained_publish_body(messages: &[RetainedOutgoing<'_>]) -> Vec<u8> {
             (Cow::Owned(Kind::Mqtt311.of(m.topic)), &m.mqtt_v311),
             (Cow::Owned(Kind::AsPublished.of(m.topic)), &as_published),
         ] {
-            items.push(AnyItem::Plain(Item {
-                channel,
-                meta: meta(),
-                formats: Formats {
-                    http_stream: None,
-                    ws_message: WsMessage {
-                        content_bin: BASE64.encode(packet),
-                    },
-                },
-            }));
+            items.push(AnyItem::Plain(Item::new(channel, m.sender, None, packet)));
         }
     }
     serde_json::to_vec(&serde_json::json!({ "items": items })).unwrap_or_default()
