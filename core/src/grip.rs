@@ -59,7 +59,8 @@ pub fn verify(sig: &str, key: &GripKey, now: u64) -> Result<(), String> {
     };
     let (decoding_key, algorithm, issuer) = match key {
         GripKey::Fastly { service_id } => (
-            DecodingKey::from_ec_pem(FASTLY_PUBLIC_KEY.as_bytes())
+            crate::keys::spki::public_key(FASTLY_PUBLIC_KEY)
+                .map(|(_, point)| DecodingKey::from_ec_der(&point))
                 .map_err(|e| format!("Fanout key unusable: {e}"))?,
             Algorithm::ES256,
             format!("fastly:{service_id}"),

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::Error;
 
 mod public;
+pub(crate) mod spki;
 
 pub use public::{pem, PublicKind};
 
@@ -86,27 +87,33 @@ impl KeyRecord {
         }
     }
 
-    /// The key in the form the JWT library verifies with.
+    /// The key in the form the JWT library verifies with. A public key is read from its
+    /// PEM here ([`spki`]), so the JWT library needs no PEM or ASN.1 parser.
     pub fn decoding_key(&self) -> Result<DecodingKey, Error> {
-        let broken = |e: jsonwebtoken::errors::Error| {
-            Error::Internal(format!("stored key cannot be used: {e}"))
+        let public = |pem: &str, want: spki::Algorithm| {
+            let broken = |why: String| Error::Internal(format!("stored key cannot be used: {why}"));
+            match spki::public_key(pem).map_err(broken)? {
+                (found, key) if found == want => Ok(key),
+                (found, _) => Err(broken(format!("a {found:?} key stored as {want:?}"))),
+            }
         };
         match &self.material {
             KeyMaterial::Hs256 { secret } => Ok(DecodingKey::from_secret(secret.as_bytes())),
-            KeyMaterial::Es256 { public } => {
-                DecodingKey::from_ec_pem(public.as_bytes()).map_err(broken)
-            }
-            KeyMaterial::Eddsa { public } => {
-                let key = DecodingKey::from_ed_pem(public.as_bytes()).map_err(broken)?;
+            KeyMaterial::Es256 { public: pem } => Ok(DecodingKey::from_ec_der(&public(
+                pem,
+                spki::Algorithm::P256,
+            )?)),
+            KeyMaterial::Eddsa { public: pem } => {
+                let key = public(pem, spki::Algorithm::Ed25519)?;
                 // jsonwebtoken slices the first 32 bytes without checking: refuse a short
                 // key here rather than panic while verifying.
-                if key.as_bytes().len() != ED25519_KEY_LEN {
+                if key.len() != ED25519_KEY_LEN {
                     return Err(Error::Internal(format!(
                         "stored Ed25519 key has {} bytes, not {ED25519_KEY_LEN}",
-                        key.as_bytes().len()
+                        key.len()
                     )));
                 }
-                Ok(key)
+                Ok(DecodingKey::from_ed_der(&key))
             }
         }
     }

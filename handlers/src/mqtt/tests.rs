@@ -1,7 +1,6 @@
 //! The `/mqtt` endpoint natively: a simulated proxy carries connection metadata from one
 //! request to the next, as Fanout does, and the client's packets are encoded with the
 //! codec. The same behaviours through Pushpin with real clients: `tests/e2e_mqtt*.rs`.
-#![allow(clippy::unwrap_used)]
 
 use std::num::NonZeroU16;
 use std::sync::atomic::Ordering;
