@@ -3,7 +3,6 @@
 //! once with the default protocol level (4) and once with
 //! `protocolVersion: 5`. Packet identifiers are whatever the client picked.
 
-
 use std::num::{NonZeroU16, NonZeroU32};
 
 use super::test_util::{assert_round_trip, hex};

@@ -1,6 +1,5 @@
 //! Tests of the property table, its contexts and its wire encodings.
 
-
 use super::*;
 use crate::mqtt::primitives::VAR_INT_MAX;
 use crate::mqtt::test_util::hex;
