@@ -11,8 +11,9 @@
 //!               RequireFeature(admin) ─> AdminAuth ─> admin::{list, create, revoke}
 //! ```
 //!
-//! Every arrow but the first two is a [`Guard`](pubsub_middleware::guard::Guard) served by
-//! [`GuardLayer`]. To add a layer of your own, write a `Guard` (or a full [`Layer`] over
+//! `Cors` and `ErrorMap` shape responses: each is a
+//! [`Wrap`](pubsub_middleware::wrap::Wrap) served by [`WrapLayer`]. Every other arrow is a
+//! [`Guard`](pubsub_middleware::guard::Guard) served by [`GuardLayer`]. To add a layer of your own, write a `Guard` (or a full [`Layer`] over
 //! [`Router`] whose service has `Error = Error` and `Future = Ready`) and pass it to
 //! [`app_with`] in `main.rs`. It runs after configuration, `Grip-Sig` and credentials are
 //! known (see the README for an example).
@@ -27,8 +28,8 @@ use pubsub_core::tokens::Access;
 use pubsub_handlers::{admin, mqtt, publish, sse};
 use pubsub_middleware::acl::Acl;
 use pubsub_middleware::admin_auth::AdminAuth;
-use pubsub_middleware::cors::CorsLayer;
-use pubsub_middleware::error_map::ErrorMapLayer;
+use pubsub_middleware::cors::Cors;
+use pubsub_middleware::error_map::ErrorMap;
 use pubsub_middleware::extract_auth::ExtractAuth;
 use pubsub_middleware::feature::{Feature, RequireFeature};
 use pubsub_middleware::guard::GuardLayer;
@@ -36,6 +37,7 @@ use pubsub_middleware::handoff::FanoutHandoff;
 use pubsub_middleware::load_config::LoadConfig;
 use pubsub_middleware::router::{boxed, handler, MethodRouter, Router};
 use pubsub_middleware::verify_grip::VerifyGrip;
+use pubsub_middleware::wrap::WrapLayer;
 use pubsub_middleware::{Error, Identity, Layer, Ready, Request, Response};
 
 pub use pubsub_core as core;
@@ -109,10 +111,10 @@ where
     L::Service: Service<Request, Response = Response, Error = Error, Future = Ready>,
 {
     let router = routes(&platform);
-    let cors = CorsLayer::new(&router.methods());
+    let cors = WrapLayer::new(Cors::new(&router.methods()));
     let routed = layer.layer(router);
     let authed = GuardLayer::new(ExtractAuth).layer(routed);
     let verified = GuardLayer::new(VerifyGrip(platform.clone())).layer(authed);
     let configured = GuardLayer::new(LoadConfig(platform.config.clone())).layer(verified);
-    cors.layer(ErrorMapLayer::new(EVENT_STREAM_PATHS).layer(configured))
+    cors.layer(WrapLayer::new(ErrorMap::new(EVENT_STREAM_PATHS)).layer(configured))
 }

@@ -8,45 +8,27 @@
 //! in headers or the query, never in cookies, so no credentials mode is needed.
 
 use std::convert::Infallible;
-use std::task::{Context, Poll};
 
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 use tower_service::Service;
 
-use crate::{Layer, Ready, Request, Response};
+use crate::wrap::Wrap;
+use crate::{Ready, Request, Response};
 
-/// Builds [`Cors`].
+/// See the module documentation; served by [`WrapLayer`](crate::wrap::WrapLayer).
 #[derive(Clone, Debug)]
-#[must_use]
-pub struct CorsLayer {
+pub struct Cors {
     methods: HeaderValue,
 }
 
-impl CorsLayer {
-    /// A layer allowing `methods` (e.g. `GET, POST, OPTIONS`) in preflights; a value that
-    /// cannot be a header allows none.
+impl Cors {
+    /// Allows `methods` (e.g. `GET, POST, OPTIONS`) in preflights; a value that cannot be
+    /// a header allows none.
     pub fn new(methods: &str) -> Self {
         let methods = HeaderValue::from_str(methods).unwrap_or(HeaderValue::from_static(""));
         Self { methods }
     }
-}
-
-impl<S> Layer<S> for CorsLayer {
-    type Service = Cors<S>;
-    fn layer(&self, inner: S) -> Cors<S> {
-        Cors {
-            inner,
-            methods: self.methods.clone(),
-        }
-    }
-}
-
-/// See the module documentation.
-#[derive(Clone, Debug)]
-pub struct Cors<S> {
-    inner: S,
-    methods: HeaderValue,
 }
 
 /// The preflight answer, allowing `methods`.
@@ -70,7 +52,7 @@ pub fn preflight(methods: HeaderValue) -> Response {
     res
 }
 
-impl<S> Service<Request> for Cors<S>
+impl<S> Wrap<S> for Cors
 where
     S: Service<
         Request,
@@ -79,35 +61,35 @@ where
         Future = Ready<Response, Infallible>,
     >,
 {
-    type Response = Response;
     type Error = Infallible;
-    type Future = Ready<Response, Infallible>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Ready<Response, Infallible> {
+    fn call(&self, inner: &mut S, req: Request) -> Result<Response, Infallible> {
         if req.method() == Method::OPTIONS {
-            return std::future::ready(Ok(preflight(self.methods.clone())));
+            return Ok(preflight(self.methods.clone()));
         }
-        let Ok(mut res) = self.inner.call(req).into_inner();
+        let Ok(mut res) = inner.call(req).into_inner();
         res.headers_mut().insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
         );
-        std::future::ready(Ok(res))
+        Ok(res)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error_map::ErrorMap;
     use crate::test_helpers::*;
+    use crate::wrap::{WrapLayer, Wrapped};
+
+    fn errors<S>(inner: S) -> Wrapped<S, ErrorMap> {
+        WrapLayer::new(ErrorMap::new(&[])).layer(inner)
+    }
 
     #[test]
     fn a_preflight_allows_the_headers_browsers_send() {
-        let mut svc = CorsLayer::new("GET, POST, OPTIONS").layer(Infallibly(Echo));
+        let mut svc = WrapLayer::new(Cors::new("GET, POST, OPTIONS")).layer(errors(Echo));
         let Ok(res) = svc.call(request_with("OPTIONS", "/events")).into_inner();
         assert_eq!(res.status(), 204);
         assert_eq!(
@@ -124,7 +106,7 @@ mod tests {
 
     #[test]
     fn every_response_allows_any_origin() {
-        let mut svc = CorsLayer::new("GET").layer(Infallibly(Echo));
+        let mut svc = WrapLayer::new(Cors::new("GET")).layer(errors(Echo));
         let Ok(res) = svc.call(get("/events")).into_inner();
         assert_eq!(res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
     }

@@ -15,43 +15,25 @@
 //!   with the same body.
 
 use std::convert::Infallible;
-use std::task::{Context, Poll};
 
 use http::header::{HeaderValue, ACCEPT, ALLOW, CONTENT_TYPE};
 use http::{Method, StatusCode};
 use tower_service::Service;
 
-use crate::{Error, Layer, Ready, Request, Response};
+use crate::wrap::Wrap;
+use crate::{Error, Ready, Request, Response};
 
-/// Builds [`ErrorMap`].
+/// See the module documentation; served by [`WrapLayer`](crate::wrap::WrapLayer).
 #[derive(Clone, Copy, Debug)]
-#[must_use]
-pub struct ErrorMapLayer {
+pub struct ErrorMap {
     event_stream_paths: &'static [&'static str],
 }
 
-impl ErrorMapLayer {
-    /// A layer answering errors of `GET` requests to `event_stream_paths` as SSE.
+impl ErrorMap {
+    /// Answers errors of `GET` requests to `event_stream_paths` as SSE.
     pub fn new(event_stream_paths: &'static [&'static str]) -> Self {
         Self { event_stream_paths }
     }
-}
-
-impl<S> Layer<S> for ErrorMapLayer {
-    type Service = ErrorMap<S>;
-    fn layer(&self, inner: S) -> ErrorMap<S> {
-        ErrorMap {
-            inner,
-            event_stream_paths: self.event_stream_paths,
-        }
-    }
-}
-
-/// See the module documentation.
-#[derive(Clone, Debug)]
-pub struct ErrorMap<S> {
-    inner: S,
-    event_stream_paths: &'static [&'static str],
 }
 
 /// How an error is rendered.
@@ -115,28 +97,18 @@ pub fn error_response(error: Error, form: ErrorForm) -> Response {
     res
 }
 
-impl<S> Service<Request> for ErrorMap<S>
+impl<S> Wrap<S> for ErrorMap
 where
     S: Service<Request, Response = Response, Error = Error, Future = Ready>,
 {
-    type Response = Response;
     type Error = Infallible;
-    type Future = Ready<Response, Infallible>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        match self.inner.poll_ready(cx) {
-            Poll::Ready(_) => Poll::Ready(Ok(())),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
-    fn call(&mut self, req: Request) -> Ready<Response, Infallible> {
+    fn call(&self, inner: &mut S, req: Request) -> Result<Response, Infallible> {
         let form = ErrorForm::of(&req, self.event_stream_paths);
-        let res = match self.inner.call(req).into_inner() {
-            Ok(res) => res,
-            Err(error) => error_response(error, form),
-        };
-        std::future::ready(Ok(res))
+        Ok(inner
+            .call(req)
+            .into_inner()
+            .unwrap_or_else(|error| error_response(error, form)))
     }
 }
 

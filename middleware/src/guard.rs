@@ -1,14 +1,14 @@
 //! `Guard`: the one admission layer. Most layers of the pipeline only inspect or enrich a
 //! request and then let it through, answer it early, or fail it; each of them is a short
-//! [`Guard`] implementation served by the one [`GuardLayer`] / [`Guarded`] pair below.
+//! [`Guard`] implementation served by the one [`GuardLayer`] below (a
+//! [`Wrap`](crate::wrap::Wrap) that admits, then calls the inner service).
 //!
 //! Reads and writes: whatever the guard's [`Guard::admit`] reads and inserts.
 //! Rejects: with the guard's [`Error`]; answers early with the guard's response.
 
-use std::task::{Context, Poll};
-
 use tower_service::Service;
 
+use crate::wrap::{Wrap, WrapLayer, Wrapped};
 use crate::{Error, Layer, Ready, Request, Response};
 
 /// What a guard decided about a request.
@@ -47,58 +47,46 @@ pub trait Guard: Clone {
     fn admit(&self, req: &mut Request) -> Result<Admit, Error>;
 }
 
+/// A [`Guard`] as a [`Wrap`]: admits the request, then calls the inner service.
+#[derive(Clone, Debug)]
+pub struct Admission<G>(pub G);
+
+impl<S, G> Wrap<S> for Admission<G>
+where
+    S: Service<Request, Response = Response, Error = Error, Future = Ready>,
+    G: Guard,
+{
+    type Error = Error;
+
+    fn call(&self, inner: &mut S, mut req: Request) -> Result<Response, Error> {
+        match self.0.admit(&mut req)? {
+            Admit::Continue => inner.call(req).into_inner(),
+            Admit::Respond(res) => Ok(res),
+        }
+    }
+}
+
 /// Wraps a service so that `G` admits every request first.
 #[derive(Clone, Debug)]
 #[must_use]
-pub struct GuardLayer<G> {
-    guard: G,
-}
+pub struct GuardLayer<G>(WrapLayer<Admission<G>>);
 
 impl<G> GuardLayer<G> {
     /// A layer admitting requests with `guard`.
     pub fn new(guard: G) -> Self {
-        Self { guard }
+        Self(WrapLayer::new(Admission(guard)))
     }
 }
 
 impl<S, G: Clone> Layer<S> for GuardLayer<G> {
     type Service = Guarded<S, G>;
     fn layer(&self, inner: S) -> Guarded<S, G> {
-        Guarded {
-            inner,
-            guard: self.guard.clone(),
-        }
+        self.0.layer(inner)
     }
 }
 
 /// A service behind a [`Guard`]; built by [`GuardLayer`].
-#[derive(Clone, Debug)]
-pub struct Guarded<S, G> {
-    inner: S,
-    guard: G,
-}
-
-impl<S, G> Service<Request> for Guarded<S, G>
-where
-    S: Service<Request, Response = Response, Error = Error, Future = Ready>,
-    G: Guard,
-{
-    type Response = Response;
-    type Error = Error;
-    type Future = Ready;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request) -> Ready {
-        match self.guard.admit(&mut req) {
-            Ok(Admit::Continue) => self.inner.call(req),
-            Ok(Admit::Respond(res)) => std::future::ready(Ok(res)),
-            Err(e) => std::future::ready(Err(e)),
-        }
-    }
-}
+pub type Guarded<S, G> = Wrapped<S, Admission<G>>;
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,7 @@
 //!
 //! Most layers only admit a request (continue, answer early, or fail): each is a short
 //! [`guard::Guard`] served by the one [`guard::GuardLayer`]. [`cors`] and [`error_map`]
-//! also rewrite responses, so they are full services.
+//! also shape responses: each is a [`wrap::Wrap`] served by the one [`wrap::WrapLayer`].
 //!
 //! Every service here is synchronous (the Compute platform blocks on I/O), so every
 //! future is a [`std::future::Ready`]: the caller takes the result with
@@ -26,6 +26,7 @@ pub mod handoff;
 pub mod load_config;
 pub mod router;
 pub mod verify_grip;
+pub mod wrap;
 
 #[cfg(test)]
 pub(crate) mod test_helpers;

@@ -28,7 +28,7 @@ where
 
 /// A handler written as a function, served as a [`Service`].
 #[derive(Clone)]
-pub struct HandlerFn<F>(F);
+pub struct HandlerFn<F>(pub(crate) F);
 
 /// Serves `f` as a service: handlers stay plain functions of a request.
 pub fn handler<F>(f: F) -> HandlerFn<F>

@@ -1,11 +1,9 @@
 //! Helpers shared by this crate's unit tests.
 #![allow(unreachable_pub, missing_docs)]
 
-use std::convert::Infallible;
-use std::task::{Context, Poll};
-
 use tower_service::Service;
 
+use crate::router::HandlerFn;
 use pubsub_core::extensions::{GripVerified, PathParams, Topics};
 
 pub use crate::{Config, Error, Layer, Ready, Request, Response};
@@ -39,62 +37,31 @@ pub fn body_text(res: &Response) -> String {
     String::from_utf8(res.body().clone()).unwrap()
 }
 
-/// Answers 200 and reports in headers what the request carried.
-#[derive(Clone)]
-pub struct Echo;
-
-impl Service<Request> for Echo {
-    type Response = Response;
-    type Error = Error;
-    type Future = Ready;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        Poll::Ready(Ok(()))
+/// The handler behind [`Echo`]: answers 200 and reports in headers what the request
+/// carried.
+pub fn echo(req: Request) -> Result<Response, Error> {
+    let mut res = http::Response::builder().header(
+        "x-grip-verified",
+        req.extensions().get::<GripVerified>().is_some().to_string(),
+    );
+    res = res.header(
+        "x-saw-meta",
+        req.headers().contains_key("meta-user").to_string(),
+    );
+    if let Some(c) = req.extensions().get::<Config>() {
+        res = res.header("x-max-topics", c.max_topics.to_string());
     }
-
-    fn call(&mut self, req: Request) -> Ready {
-        let mut res = http::Response::builder().header(
-            "x-grip-verified",
-            req.extensions().get::<GripVerified>().is_some().to_string(),
-        );
-        res = res.header(
-            "x-saw-meta",
-            req.headers().contains_key("meta-user").to_string(),
-        );
-        if let Some(c) = req.extensions().get::<Config>() {
-            res = res.header("x-max-topics", c.max_topics.to_string());
-        }
-        if let Some(Topics(t)) = req.extensions().get::<Topics>() {
-            res = res.header("x-topics", t.join(","));
-        }
-        if let Some(p) = req.extensions().get::<PathParams>() {
-            for (k, v) in &p.0 {
-                res = res.header(format!("x-param-{k}"), v);
-            }
-        }
-        std::future::ready(Ok(res.body(Vec::new()).unwrap()))
+    if let Some(Topics(t)) = req.extensions().get::<Topics>() {
+        res = res.header("x-topics", t.join(","));
     }
+    if let Some(p) = req.extensions().get::<PathParams>() {
+        for (k, v) in &p.0 {
+            res = res.header(format!("x-param-{k}"), v);
+        }
+    }
+    Ok(res.body(Vec::new()).unwrap())
 }
 
-/// Turns a fallible service into an infallible one, mapping errors to plain responses.
-pub struct Infallibly<S>(pub S);
-
-impl<S> Service<Request> for Infallibly<S>
-where
-    S: Service<Request, Response = Response, Error = Error, Future = Ready>,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Ready<Response, Infallible>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request) -> Ready<Response, Infallible> {
-        let res = self.0.call(req).into_inner().unwrap_or_else(|e| {
-            crate::error_map::error_response(e, crate::error_map::ErrorForm::Plain)
-        });
-        std::future::ready(Ok(res))
-    }
-}
+/// A service answering with [`echo`].
+#[allow(non_upper_case_globals)]
+pub const Echo: HandlerFn<fn(Request) -> Result<Response, Error>> = HandlerFn(echo);
