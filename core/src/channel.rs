@@ -9,6 +9,8 @@
 //! | [`Kind::Retained`] | `r#a%20b` | retained messages as SSE events with GRIP `id`/`prev-id` |
 //! | [`Kind::Mqtt311`] | `v4#a%20b` | every message as an MQTT 3.1.1 PUBLISH |
 //! | [`Kind::AsPublished`] | `a#a%20b` | MQTT 5 PUBLISH with RETAIN as published |
+//! | [`Kind::Key`] | `k#k1` (of key id `k1`) | the end of every SSE stream and MQTT 5 connection the key authorised, when it is revoked |
+//! | [`Kind::Key311`] | `k4#k1` | the end of every MQTT 3.1.1 connection the key authorised |
 //!
 //! The live channel is the topic itself when it only holds bytes that are safe in a
 //! `Grip-Channel` header; every other byte is percent-encoded (`%` itself always is), so
@@ -29,10 +31,22 @@ pub enum Kind {
     Mqtt311,
     /// Every message for MQTT 5 subscriptions with Retain As Published.
     AsPublished,
+    /// The revocation of a signing key, for SSE streams and MQTT 5 connections; named
+    /// after the key id, not a topic.
+    Key,
+    /// The revocation of a signing key, for MQTT 3.1.1 connections.
+    Key311,
 }
 
 impl Kind {
-    const ALL: [Self; 4] = [Self::Live, Self::Retained, Self::Mqtt311, Self::AsPublished];
+    const ALL: [Self; 6] = [
+        Self::Live,
+        Self::Retained,
+        Self::Mqtt311,
+        Self::AsPublished,
+        Self::Key,
+        Self::Key311,
+    ];
 
     const fn prefix(self) -> &'static str {
         match self {
@@ -40,10 +54,13 @@ impl Kind {
             Self::Retained => "r#",
             Self::Mqtt311 => "v4#",
             Self::AsPublished => "a#",
+            Self::Key => "k#",
+            Self::Key311 => "k4#",
         }
     }
 
-    /// The channel of this kind that carries `topic`.
+    /// The channel of this kind that carries `topic` (for [`Kind::Key`] and
+    /// [`Kind::Key311`], a key id).
     pub fn of(self, topic: &str) -> String {
         let live = live(topic);
         let mut out = String::with_capacity(self.prefix().len() + live.len());
@@ -121,6 +138,8 @@ mod tests {
             (Kind::Retained, "a b", "r#a%20b"),
             (Kind::Mqtt311, "xé", "v4#x%C3%A9"),
             (Kind::AsPublished, "x", "a#x"),
+            (Kind::Key, "k1", "k#k1"),
+            (Kind::Key311, "k_1-2", "k4#k_1-2"),
             (Kind::Live, "r#x", "r%23x"),
             (Kind::Live, "100%", "100%25"),
         ];

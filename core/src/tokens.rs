@@ -31,6 +31,10 @@ pub struct Principal {
     /// Not-before, seconds since the epoch.
     #[serde(default)]
     pub nbf: Option<u64>,
+    /// The id of the signing key that verified the token (its `kid`): revoking that key
+    /// ends every connection it authorised (see `message::revocation_body`).
+    #[serde(skip)]
+    pub kid: String,
 }
 
 /// The kind of access a route needs.
@@ -105,9 +109,10 @@ pub fn verify(token: &str, kv: &dyn KvStore, now: u64) -> Result<Principal, Erro
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
-    let principal = decode::<Principal>(token, &record.decoding_key()?, &validation)
+    let mut principal = decode::<Principal>(token, &record.decoding_key()?, &validation)
         .map_err(|e| Error::InvalidToken(e.to_string()))?
         .claims;
+    principal.kid = kid;
     if principal.expired_at(now) {
         return Err(Error::InvalidToken("the token has expired".into()));
     }

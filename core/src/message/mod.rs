@@ -21,8 +21,10 @@
 
 mod mqtt;
 mod publish;
+mod revoke;
 mod sse;
 
 pub use mqtt::{mqtt_props, mqtt_publish};
 pub use publish::{publish_body, retained_publish_body, Outgoing, RetainedOutgoing};
+pub use revoke::{revocation_body, REVOKED_CLOSE_CODE};
 pub use sse::sse_event;
