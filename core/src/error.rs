@@ -46,6 +46,9 @@ pub enum Error {
     PublishFailed(String),
     /// A resource named in the path does not exist.
     NoSuchResource(String),
+    /// A setting of the service (Config Store or Secret Store) cannot be used; the text
+    /// names the setting, never a secret's value.
+    Misconfigured(String),
     /// A bug or an unexpected platform failure.
     Internal(String),
 }
@@ -63,7 +66,9 @@ impl Error {
             | Self::UnknownKey(_)
             | Self::AdminUnauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } | Self::BadGripSig(_) => StatusCode::FORBIDDEN,
-            Self::Config(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Config(_) | Self::Misconfigured(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             Self::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::PublishFailed(_) => StatusCode::BAD_GATEWAY,
         }
@@ -81,7 +86,7 @@ impl Error {
             | Self::UnknownKey(_)
             | Self::AdminUnauthorized => "unauthorized",
             Self::Forbidden { .. } | Self::BadGripSig(_) => "forbidden",
-            Self::Config(_) | Self::Internal(_) => "internal-error",
+            Self::Config(_) | Self::Misconfigured(_) | Self::Internal(_) => "internal-error",
             Self::StoreUnavailable(_) => "service-unavailable",
             Self::PublishFailed(_) => "bad-gateway",
         }
@@ -110,6 +115,7 @@ impl fmt::Display for Error {
             Self::StoreUnavailable(why) => write!(f, "storage unavailable: {why}"),
             Self::PublishFailed(why) => write!(f, "publish failed: {why}"),
             Self::NoSuchResource(what) => write!(f, "{what} not found"),
+            Self::Misconfigured(why) => write!(f, "service misconfigured: {why}"),
             Self::Internal(why) => write!(f, "internal error: {why}"),
         }
     }

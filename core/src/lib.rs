@@ -8,6 +8,8 @@
 //!   traits; in-memory implementations behind the `test-util` feature.
 //! - [`tokens`], [`keys`]: access tokens (JWTs) and the signing keys that verify them.
 //! - [`grip`]: `Grip-Sig` verification.
+//! - [`limits`]: the request-body cap the Compute adapter applies before reading.
+//! - [`grant`]: the credential of the links Fanout requests on its own.
 //! - [`topics`], [`channel`]: topic names and the one scheme that names their Fanout
 //!   channels.
 //! - [`retained`]: the last retained message of each topic, in KV store `messages`.
@@ -16,8 +18,10 @@
 pub mod channel;
 pub mod error;
 pub mod extensions;
+pub mod grant;
 pub mod grip;
 pub mod keys;
+pub mod limits;
 pub mod message;
 pub mod ports;
 pub mod retained;

@@ -1,11 +1,22 @@
 //! `GET /events?topic=…`: subscribe with Server-Sent Events.
 //!
 //! Runs after the route's layers: the request came through Fanout (`Grip-Sig` verified)
-//! and the token may read every topic ([`Topics`] is set). The answer is a GRIP stream
-//! hold: Fanout keeps the connection open, subscribes it to two channels per topic — the
-//! topic's live channel and its retained channel ([`Kind::Retained`]), so that every
-//! message reaches the subscriber once — and sends a `keep-alive` event every
-//! [`KEEP_ALIVE_SECS`] seconds of silence. The body starts with the `stream-open` event.
+//! and the token may read every topic ([`Topics`] and the [`Principal`] are set). The
+//! answer is a GRIP stream hold: Fanout keeps the connection open, subscribes it to two
+//! channels per topic — the topic's live channel and its retained channel
+//! ([`Kind::Retained`]), so that every message reaches the subscriber once — and to the
+//! channel of the key that verified the token ([`Kind::Key`]: revoking the key ends the
+//! stream at once), and sends a `keep-alive` event every [`KEEP_ALIVE_SECS`] seconds of
+//! silence. The body starts with the `stream-open` event.
+//!
+//! # Expiry
+//!
+//! The hold names a `Grip-Link` that Fanout requests on its own after `link_timeout`
+//! seconds: for a plain stream, when the token has expired (`exp` plus the
+//! [`LEEWAY_SECS`]); no link when the token has no `exp`. The link carries a grant (see
+//! `pubsub_core::grant`), never the client's token. When the token has expired, the
+//! link's answer is the `stream-error` event (condition `unauthorized`, status 200), and
+//! Fanout ends the stream after writing it; otherwise the stream goes on, held again.
 //!
 //! # Durable subscriptions (`durable=true`)
 //!
@@ -13,7 +24,7 @@
 //! (if any, and not expired), each event with an `id:` (a [`retained::EventId`]). Then:
 //!
 //! - Each retained channel is held with `prev-id` = the slot version the answer reflects,
-//!   and `Grip-Link: <this request>; rel=next; timeout=`[`RECOVERY_INTERVAL_SECS`]. When a
+//!   and the link fires after at most [`RECOVERY_INTERVAL_SECS`]. When a
 //!   retained message is published between the KV read and the moment the proxy attaches
 //!   the subscription, or later arrives with a `prev-id` the subscription has not seen, the
 //!   proxy drops it and *recovers*: it requests the link again with one
@@ -35,21 +46,16 @@
 //! topics with nothing to deliver (at their slot version). A topic still to come in the
 //! answer is never named, so a client cut off mid-answer never skips it on resume.
 //!
-//! The recovery request carries no client headers, so the link carries the token that
-//! authorised the subscribe as its `auth` parameter, wherever it came from (Fanout keeps the
-//! link to itself; it never reaches the client). An expired token thus ends the stream at
-//! the next recovery, and the client reconnects with a fresh one.
-//!
-//! Two channels per topic: with Pushpin's default `connection_subscription_max` of 20, keep
-//! `max-topics` at 10 or less.
+//! Two channels per topic and one for the key: with Pushpin's default
+//! `connection_subscription_max` of 20, keep `max-topics` at 9 or less (the default).
 
 use http::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 
 use pubsub_core::channel::{self, Kind};
-use pubsub_core::extensions::Credentials;
-use pubsub_core::extensions::GripVerified;
-use pubsub_core::extensions::{required, Topics};
+use pubsub_core::extensions::{required, GripVerified, Topics};
+use pubsub_core::grant;
 use pubsub_core::ports::Platform;
+use pubsub_core::tokens::{Principal, LEEWAY_SECS};
 use pubsub_core::topics::query_value;
 use pubsub_core::{Error, Request, Response, Result};
 
@@ -59,9 +65,14 @@ use pubsub_core::retained::{self, EventId, Slot, Version};
 /// Seconds of silence after which Fanout sends a `keep-alive` event.
 pub const KEEP_ALIVE_SECS: u32 = 55;
 
-/// Seconds without traffic after which Fanout re-requests a durable stream's link (the
-/// `timeout` of its `Grip-Link`).
-pub const RECOVERY_INTERVAL_SECS: u32 = 60;
+/// The longest time after which Fanout re-requests a durable stream's link (the `timeout`
+/// of its `Grip-Link`), so that a retained message stored but not delivered live (the
+/// publish API failed) still arrives.
+pub const RECOVERY_INTERVAL_SECS: u64 = 600;
+
+/// The longest `Grip-Link` timeout: Pushpin counts it in milliseconds in a 32-bit integer
+/// (24.8 days).
+pub const MAX_LINK_TIMEOUT_SECS: u64 = 2_000_000;
 
 /// The `Grip-Keep-Alive` value: the event, escaped as a C string, and its interval.
 const KEEP_ALIVE: &str = "event: keep-alive\\ndata: \\n\\n; format=cstring; timeout=55";
@@ -73,48 +84,93 @@ pub const STREAM_OPEN: &str = "event: stream-open\ndata: \n\n";
 /// the module documentation) reads the retained messages from `platform`'s KV store.
 pub fn subscribe(platform: &Platform, req: Request) -> Result {
     let topics = topics_of(&req)?;
-    if !durable(&req)? {
-        return hold(topics, None, STREAM_OPEN.as_bytes().to_vec(), None);
+    let principal = required::<Principal>(&req)?;
+    let now = platform.env.now();
+    let durable = durable(&req)?;
+    let link = Link {
+        grant: grant::issue(&grant_key(platform), principal, topics)?,
+        timeout: link_timeout(principal.exp, now, durable),
+    };
+    // A link Fanout requests on its own carries the grant; its answer goes on with the
+    // stream, so it starts no new one.
+    let link_request = req.extensions().get::<GripVerified>().is_some()
+        && query_value(req.uri().query(), "grant")?.is_some();
+    let hold = Hold {
+        topics,
+        kid: &principal.kid,
+        durable,
+        link,
+    };
+    if !durable {
+        let body = if link_request { "" } else { STREAM_OPEN };
+        return hold.answer(None, body.as_bytes().to_vec());
     }
-    let recovering =
-        req.extensions().get::<GripVerified>().is_some() && req.headers().contains_key("grip-last");
+    let recovering = link_request
+        || req.extensions().get::<GripVerified>().is_some() && req.headers().contains_key("grip-last");
     let seen = if recovering {
         seen_by_proxy(req.headers(), topics)
     } else {
         seen_by_client(&req, topics)?
     };
-    let now = platform.env.now();
     let slots = topics
         .iter()
         .map(|topic| retained::read(&*platform.kv, now, topic))
         .collect::<Result<Vec<Slot>, Error>>()?;
-
-    let mut body = if recovering {
+    let body = if recovering {
         String::new()
     } else {
         STREAM_OPEN.to_owned()
     };
+    let body = retained_events(body, topics, &slots, &seen);
+    let versions: Vec<Version> = slots.iter().map(|s| s.version).collect();
+    hold.answer(Some(&versions), body.into_bytes())
+}
+
+/// Appends to `body` the retained events of `slots` that a subscriber who has `seen` them
+/// still needs, each with the id of everything the answer covers so far.
+fn retained_events(
+    mut body: String,
+    topics: &[String],
+    slots: &[Slot],
+    seen: &[Option<Version>],
+) -> String {
     // Every event names the topics with nothing to send; a topic with a message is named
     // from its own event on, so a client cut off mid-answer never skips it on resume.
     let mut id = EventId::new();
-    for ((topic, slot), seen) in topics.iter().zip(&slots).zip(&seen) {
+    for ((topic, slot), seen) in topics.iter().zip(slots).zip(seen) {
         if deliver(slot, *seen).is_none() && slot.version != Version::ZERO {
             id.set(topic, slot.version);
         }
     }
-    for ((topic, slot), seen) in topics.iter().zip(&slots).zip(&seen) {
+    for ((topic, slot), seen) in topics.iter().zip(slots).zip(seen) {
         if let Some((version, payload)) = deliver(slot, *seen) {
             id.set(topic, version);
             body.push_str(&sse_event(payload, Some(&id.to_string())));
         }
     }
-    let versions: Vec<Version> = slots.iter().map(|s| s.version).collect();
-    hold(
-        topics,
-        Some(&versions),
-        body.into_bytes(),
-        Some(next_link(&req)),
-    )
+    body
+}
+
+/// The key that signs link grants (empty when the Secret Store has none: issuing then
+/// fails, naming the entry).
+fn grant_key(platform: &Platform) -> Vec<u8> {
+    platform.secrets.get(grant::SECRET).unwrap_or_default()
+}
+
+/// The `timeout` of a stream's `Grip-Link`, in seconds: Fanout requests the link once it
+/// has passed (Pushpin 1.36 and later: once, unless every channel of the stream carried a
+/// message in the meantime, which the key channel never does, so traffic cannot delay
+/// it). A plain stream is asked again only when its token has expired (`exp` plus the
+/// leeway), so an idle one costs nothing before then; a durable one at least every
+/// [`RECOVERY_INTERVAL_SECS`]. `None`: no link (a plain stream whose token never expires).
+fn link_timeout(exp: Option<u64>, now: u64, durable: bool) -> Option<u64> {
+    let until_expiry = exp.map(|exp| exp.saturating_add(LEEWAY_SECS).saturating_sub(now).max(1));
+    match (until_expiry, durable) {
+        (Some(secs), false) => Some(secs.min(MAX_LINK_TIMEOUT_SECS)),
+        (Some(secs), true) => Some(secs.min(RECOVERY_INTERVAL_SECS)),
+        (None, true) => Some(RECOVERY_INTERVAL_SECS),
+        (None, false) => None,
+    }
 }
 
 /// What a resuming client has seen of each topic, from the id it sends back.
@@ -201,69 +257,88 @@ fn grip_last(headers: &HeaderMap) -> Vec<(String, String)> {
     out
 }
 
-/// The link Fanout requests to recover: this request's path and query, with the token
-/// that authorised it (header or query) as the `auth` parameter.
-fn next_link(req: &Request) -> String {
-    let mut link = req.uri().path().to_owned();
-    let mut separator = '?';
-    for pair in req.uri().query().unwrap_or("").split('&') {
-        if pair.is_empty() || pair == "auth" || pair.starts_with("auth=") {
-            continue;
-        }
-        link.push(separator);
-        link.push_str(pair);
-        separator = '&';
-    }
-    if let Some(Credentials(token)) = req.extensions().get() {
-        link.push(separator);
-        link.push_str("auth=");
-        for b in token.bytes() {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                link.push(char::from(b));
-            } else {
-                link.push_str(&format!("%{b:02X}"));
-            }
-        }
-    }
-    link
+/// The link of a stream: its grant, and when Fanout requests it.
+struct Link {
+    grant: String,
+    timeout: Option<u64>,
 }
 
-/// The stream hold on `topics`' channels. With `versions` (durable), each retained channel
-/// is held at its topic's version and `link` is the recovery link.
-fn hold(
-    topics: &[String],
-    versions: Option<&[Version]>,
-    body: Vec<u8>,
-    link: Option<String>,
-) -> Result {
-    let mut channels = String::new();
-    for (i, topic) in topics.iter().enumerate() {
-        if !channels.is_empty() {
+/// A stream hold: the channels of `topics` (live and retained) and of the key `kid`, and
+/// the link.
+struct Hold<'a> {
+    topics: &'a [String],
+    kid: &'a str,
+    durable: bool,
+    link: Link,
+}
+
+impl Hold<'_> {
+    /// The answer holding the stream, starting with `body`. With `versions` (durable), each
+    /// retained channel is held at its topic's version.
+    fn answer(&self, versions: Option<&[Version]>, body: Vec<u8>) -> Result {
+        let header = |value: String, what: &str| {
+            HeaderValue::try_from(value).map_err(|e| Error::Internal(format!("{what} header: {e}")))
+        };
+        let mut res = Response::new(body);
+        let h = res.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        h.insert("grip-hold", HeaderValue::from_static("stream"));
+        h.insert("grip-channel", header(self.channels(versions), "channel")?);
+        h.insert("grip-keep-alive", HeaderValue::from_static(KEEP_ALIVE));
+        if let Some(timeout) = self.link.timeout {
+            let value = format!("<{}>; rel=next; timeout={timeout}", self.link_uri());
+            h.insert("grip-link", header(value, "link")?);
+        }
+        Ok(res)
+    }
+
+    fn channels(&self, versions: Option<&[Version]>) -> String {
+        let mut channels = String::new();
+        for (i, topic) in self.topics.iter().enumerate() {
+            channels.push_str(&channel::live(topic));
+            channels.push_str(", ");
+            channels.push_str(&Kind::Retained.of(topic));
+            if let Some(version) = versions.and_then(|v| v.get(i)) {
+                channels.push_str("; prev-id=");
+                channels.push_str(&version.to_string());
+            }
             channels.push_str(", ");
         }
-        channels.push_str(&channel::live(topic));
-        channels.push_str(", ");
-        channels.push_str(&Kind::Retained.of(topic));
-        if let Some(version) = versions.and_then(|v| v.get(i)) {
-            channels.push_str("; prev-id=");
-            channels.push_str(&version.to_string());
+        channels.push_str(&Kind::Key.of(self.kid));
+        channels
+    }
+
+    /// `/events` with the topics, `durable=true` when durable, and the grant, every value
+    /// percent-encoded (so `,` and `;` in a topic cannot break the `Grip-Link` header).
+    fn link_uri(&self) -> String {
+        let mut uri = String::from("/events?");
+        for topic in self.topics {
+            uri.push_str("topic=");
+            percent_encode(topic, &mut uri);
+            uri.push('&');
+        }
+        if self.durable {
+            uri.push_str("durable=true&");
+        }
+        uri.push_str("grant=");
+        percent_encode(&self.link.grant, &mut uri);
+        uri
+    }
+}
+
+/// Appends `value` to `out` with every byte but `A-Z a-z 0-9 - . _ ~` percent-encoded.
+fn percent_encode(value: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
-    let header = |value: String, what: &str| {
-        HeaderValue::try_from(value).map_err(|e| Error::Internal(format!("{what} header: {e}")))
-    };
-    let mut res = Response::new(body);
-    let h = res.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert("grip-hold", HeaderValue::from_static("stream"));
-    h.insert("grip-channel", header(channels, "channel")?);
-    h.insert("grip-keep-alive", HeaderValue::from_static(KEEP_ALIVE));
-    if let Some(link) = link {
-        let value = format!("<{link}>; rel=next; timeout={RECOVERY_INTERVAL_SECS}");
-        h.insert("grip-link", header(value, "link")?);
-    }
-    Ok(res)
 }
 
 #[cfg(test)]
@@ -306,7 +381,7 @@ mod tests {
         let (platform, _) = platform();
         let res = subscribe(&platform, with_topics(get("/events"), &["a", "b,c"])).expect("held");
         assert_eq!(res.headers()["grip-hold"], "stream");
-        assert_eq!(res.headers()["grip-channel"], "a, r#a, b%2Cc, r#b%2Cc");
+        assert_eq!(res.headers()["grip-channel"], "a, r#a, b%2Cc, r#b%2Cc, k#k1");
         assert_eq!(res.headers()["content-type"], "text/event-stream");
         assert!(res.headers()["grip-keep-alive"]
             .to_str()
@@ -332,7 +407,6 @@ mod tests {
         let uri = "/events?topic=a&topic=c&topic=b&durable=true";
         let mut req = with_topics(get(&format!("{uri}&auth=T")), &["a", "c", "b"]);
         req.extensions_mut().insert(GripVerified);
-        req.extensions_mut().insert(Credentials("T".into()));
         let res = subscribe(&platform, req).expect("held");
         let mut id_a = EventId::new();
         id_a.set("a", a.version);
@@ -348,15 +422,18 @@ mod tests {
         assert_eq!(
             header(&res, "grip-channel"),
             format!(
-                "a, r#a{}, c, r#c{}, b, r#b{}",
+                "a, r#a{}, c, r#c{}, b, r#b{}, k#k1",
                 prev_id(a.version),
                 prev_id(Version::ZERO),
                 prev_id(b.version)
             )
         );
-        assert_eq!(
-            header(&res, "grip-link"),
-            format!("<{uri}&auth=T>; rel=next; timeout={RECOVERY_INTERVAL_SECS}")
+        let link = header(&res, "grip-link");
+        assert!(
+            link.starts_with("</events?topic=a&topic=c&topic=b&durable=true&grant=")
+                && link.ends_with(&format!(">; rel=next; timeout={RECOVERY_INTERVAL_SECS}"))
+                && !link.contains("auth"),
+            "{link}"
         );
     }
 
@@ -390,7 +467,7 @@ mod tests {
         };
         let res = subscribe_to(&platform, "/events?durable=true", &["a"]).expect("held");
         assert_eq!(body(&res), STREAM_OPEN);
-        assert!(header(&res, "grip-channel").ends_with(&prev_id(a.version)));
+        assert!(header(&res, "grip-channel").contains(&format!("r#a{}", prev_id(a.version))));
     }
 
     #[test]
@@ -476,12 +553,12 @@ mod tests {
         assert_eq!(
             header(&res, "grip-channel"),
             format!(
-                "a, r#a{}, b, r#b{}",
+                "a, r#a{}, b, r#b{}, k#k1",
                 prev_id(a2.version),
                 prev_id(b1.version)
             )
         );
-        assert!(header(&res, "grip-link").starts_with("</events?durable=true&lastEventId=junk>"));
+        assert!(header(&res, "grip-link").starts_with("</events?topic=a&topic=b&durable=true&grant="));
     }
 
     #[test]
@@ -500,25 +577,65 @@ mod tests {
     }
 
     #[test]
-    fn the_link_carries_the_token_that_authorised_the_request() {
+    fn the_link_carries_a_grant_for_the_topics_never_the_token() {
         let (platform, _) = platform();
+        let mut req = with_topics(get("/events?topic=a&auth=x.y%2Bz"), &["a,b; c", "d"]);
+        req.extensions_mut().insert(GripVerified);
+        principal_mut(&mut req).exp = Some(platform.env.now() + 3_600);
+        let res = subscribe(&platform, req).expect("held");
+        let link = header(&res, "grip-link");
+        let uri = link
+            .strip_prefix("</events?topic=a%2Cb%3B%20c&topic=d&grant=")
+            .and_then(|rest| rest.split_once('>'))
+            .map(|(grant, _)| grant.replace("%2E", "."));
+        let Some(grant) = uri else {
+            panic!("{link}")
+        };
+        assert!(!link.contains("x.y"), "{link}");
+        let topics = ["a,b; c".to_owned(), "d".to_owned()];
+        let p = grant::verify(GRANT_KEY.as_bytes(), &grant, &topics, platform.env.now())
+            .expect("a grant for exactly those topics");
+        assert_eq!(p.kid, "k1");
+    }
+
+    #[test]
+    fn the_link_fires_when_the_token_expires_and_durable_streams_recover_at_least_every_600_s() {
+        let hour = Some(10_000 + 3_600);
         let cases = [
-            (
-                "/events?topic=a&durable=true",
-                "</events?topic=a&durable=true&auth=x.y%2Bz>",
-            ),
-            (
-                "/events?auth=old&durable=true&auth",
-                "</events?durable=true&auth=x.y%2Bz>",
-            ),
+            (None, false, None),
+            (None, true, Some(600)),
+            (hour, false, Some(3_660)),
+            (hour, true, Some(600)),
+            (Some(10_100), true, Some(160)),
+            (Some(9_950), false, Some(10)),
+            (Some(9_900), false, Some(1)),
+            (Some(u64::MAX), false, Some(MAX_LINK_TIMEOUT_SECS)),
         ];
-        for (uri, link) in cases {
-            let mut req = with_topics(get(uri), &["a"]);
-            req.extensions_mut().insert(GripVerified);
-            req.extensions_mut().insert(Credentials("x.y+z".into()));
-            let res = subscribe(&platform, req).expect("held");
-            assert!(header(&res, "grip-link").starts_with(link), "{uri}");
+        for (exp, durable, want) in cases {
+            assert_eq!(link_timeout(exp, 10_000, durable), want, "{exp:?} {durable}");
         }
+    }
+
+    #[test]
+    fn a_link_request_goes_on_with_the_stream_without_a_new_stream_open() {
+        let (platform, _) = platform();
+        let mut req = with_topics(get("/events?topic=a&grant=g"), &["a"]);
+        req.extensions_mut().insert(GripVerified);
+        let res = subscribe(&platform, req).expect("held");
+        assert_eq!(body(&res), "");
+        assert_eq!(header(&res, "grip-hold"), "stream");
+        let unsigned = with_topics(get("/events?topic=a&grant=g"), &["a"]);
+        let res = subscribe(&platform, unsigned).expect("held");
+        assert_eq!(body(&res), STREAM_OPEN);
+    }
+
+    #[test]
+    fn without_a_grant_key_a_subscribe_is_a_500_naming_it() {
+        let (mut platform, _) = platform();
+        platform.secrets = std::sync::Arc::new(pubsub_core::ports::memory::MemoryMap::default());
+        let err = subscribe_to(&platform, "/events?topic=a", &["a"]).expect_err("no key");
+        assert_eq!(err.status(), 500);
+        assert!(err.to_string().contains("grant-key"), "{err}");
     }
 
     #[test]

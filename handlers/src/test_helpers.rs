@@ -6,10 +6,14 @@ use std::sync::Arc;
 use pubsub_core::extensions::Topics;
 use pubsub_core::ports::memory::*;
 use pubsub_core::ports::Platform;
+use pubsub_core::tokens::Principal;
 use pubsub_core::{Config, Request};
 
+/// The Secret Store's `grant-key` in these tests.
+pub const GRANT_KEY: &str = "grant-test-key";
+
 pub fn platform() -> (Platform, Arc<RecordingPublisher>) {
-    let ports = InMemory::new();
+    let ports = InMemory::with_secrets(&[("grant-key", GRANT_KEY)]);
     (ports.platform, ports.publisher)
 }
 
@@ -31,8 +35,22 @@ pub fn post(uri: &str, body: &[u8]) -> Request {
     build("POST", uri, body)
 }
 
+/// `req` as `Acl` leaves it: with its topics, and a token of key `k1` (no `exp`) that
+/// may read them.
 pub fn with_topics(mut req: Request, topics: &[&str]) -> Request {
-    req.extensions_mut()
-        .insert(Topics(topics.iter().map(|t| (*t).to_owned()).collect()));
+    let topics: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
+    req.extensions_mut().insert(Principal {
+        read: topics.clone(),
+        kid: "k1".into(),
+        ..Principal::default()
+    });
+    req.extensions_mut().insert(Topics(topics));
     req
+}
+
+/// The principal `with_topics` put in `req`.
+pub fn principal_mut(req: &mut Request) -> &mut Principal {
+    req.extensions_mut()
+        .get_mut::<Principal>()
+        .expect("with_topics inserts a principal")
 }

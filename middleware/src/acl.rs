@@ -1,17 +1,21 @@
 //! `Acl`: per-route access control by topic.
 //!
 //! Reads: [`Credentials`] (from [`ExtractAuth`](crate::extract_auth)), [`Config`] (from
-//! [`LoadConfig`](crate::load_config); without it, 500), the `topic` query parameters, KV store `keys`.
+//! [`LoadConfig`](crate::load_config); without it, 500), the `topic` query parameters, KV
+//! store `keys`. For read access, a `grant` query parameter instead of a token: the
+//! credential of a link Fanout requests on its own ([`grant`]), checked with Secret Store
+//! entry `grant-key` and no store round trip.
 //! Writes: [`Principal`] and [`Topics`] (validated, in request order) into request
 //! extensions.
-//! Rejects: bad topics with 400; no token with 401; a token that does not verify or names
-//! an unknown key with 401; a token that lacks the access for any topic with 403; a key
+//! Rejects: bad topics with 400; no token with 401; a token or grant that does not verify
+//! or names an unknown key with 401; a token that lacks the access for any topic with 403; a key
 //! store failure with 503.
 
 use pubsub_core::extensions::{required, Credentials};
 use pubsub_core::ports::Platform;
 use pubsub_core::tokens::{self, Access, Principal};
-use pubsub_core::topics;
+use pubsub_core::grant;
+use pubsub_core::topics::{self, query_value};
 
 use crate::guard::{Admit, Guard};
 use crate::{Config, Error, Request};
@@ -34,11 +38,24 @@ impl Acl {
     fn authorize(&self, req: &Request) -> Result<(Principal, Topics), Error> {
         let config = required::<Config>(req)?;
         let topics = topics::from_query(req.uri().query(), config.max_topics)?;
-        let Credentials(token) = req
-            .extensions()
-            .get::<Credentials>()
-            .ok_or(Error::MissingCredentials)?;
-        let principal = tokens::verify(token, &*self.platform.kv, self.platform.env.now())?;
+        let now = self.platform.env.now();
+        let grant = match self.access {
+            Access::Read => query_value(req.uri().query(), "grant")?,
+            Access::Write => None,
+        };
+        let principal = match grant {
+            Some(grant) => {
+                let key = self.platform.secrets.get(grant::SECRET).unwrap_or_default();
+                grant::verify(&key, &grant, &topics, now)?
+            }
+            None => {
+                let Credentials(token) = req
+                    .extensions()
+                    .get::<Credentials>()
+                    .ok_or(Error::MissingCredentials)?;
+                tokens::verify(token, &*self.platform.kv, now)?
+            }
+        };
         for topic in &topics {
             principal.check(self.access, topic)?;
         }
@@ -92,6 +109,26 @@ mod tests {
                 .map_or_else(|e| e.status().as_u16(), |r| r.status().as_u16());
             assert_eq!(got, status, "{access:?} {uri}");
         }
+    }
+
+    #[test]
+    fn a_grant_authorises_reading_its_topics_and_never_publishing() {
+        let (mut platform, ..) = platform();
+        let secrets = pubsub_core::ports::memory::MemoryMap::of(&[("grant-key", "g")]);
+        platform.secrets = std::sync::Arc::new(secrets);
+        let principal = Principal {
+            exp: Some(NOW + 100),
+            kid: DEV_KID.into(),
+            ..Principal::default()
+        };
+        let g = grant::issue(b"g", &principal, &["a".to_owned()]).expect("grant");
+        let run = |access, uri: String| {
+            let mut svc = GuardLayer::new(Acl::new(access, platform.clone())).layer(Echo);
+            call(&mut svc, get(&uri)).map_or_else(|e| e.status().as_u16(), |r| r.status().as_u16())
+        };
+        assert_eq!(run(Access::Read, format!("/e?topic=a&grant={g}")), 200);
+        assert_eq!(run(Access::Read, format!("/e?topic=b&grant={g}")), 401);
+        assert_eq!(run(Access::Write, format!("/e?topic=a&grant={g}")), 401);
     }
 
     #[test]

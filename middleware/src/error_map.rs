@@ -11,8 +11,9 @@
 //!   with one `event: stream-error` whose data is `{"condition":…,"text":…}`, then the
 //!   stream ends. A browser `EventSource` only reads bodies of 200 responses, so when the
 //!   request accepts `text/event-stream` (every `EventSource` does) the status is 200, as
-//!   with Fastly's original app; other clients (curl, scripts) get the real status code
-//!   with the same body.
+//!   with Fastly's original app; so does a link Fanout requests on its own (it carries a
+//!   `grant`: Fanout writes a 200 body to the stream, then ends it). Other clients (curl,
+//!   scripts) get the real status code with the same body.
 
 use std::convert::Infallible;
 
@@ -54,12 +55,20 @@ impl ErrorForm {
         if req.method() != Method::GET || !event_stream_paths.contains(&req.uri().path()) {
             return Self::Plain;
         }
-        let ok_status = req
+        let event_source = req
             .headers()
             .get_all(ACCEPT)
             .iter()
             .any(|v| v.to_str().is_ok_and(|v| v.contains("text/event-stream")));
-        Self::EventStream { ok_status }
+        // A link Fanout requests on its own (it carries a `grant`) must answer 200 for
+        // Fanout to write the event to the stream before ending it.
+        let link = req
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("grant=")));
+        Self::EventStream {
+            ok_status: event_source || link,
+        }
     }
 }
 
@@ -157,6 +166,13 @@ mod tests {
         let body = body_text(&res);
         assert!(body.starts_with("event: stream-error\ndata: {\"condition\":\"unauthorized\""));
         assert!(body.ends_with("\n\n"));
+    }
+
+    #[test]
+    fn a_link_request_gets_its_stream_error_with_status_200() {
+        let res = render(Error::MissingCredentials, get("/events?topic=a&grant=x"));
+        assert_eq!(res.status(), 200);
+        assert!(body_text(&res).starts_with("event: stream-error\n"));
     }
 
     #[test]
