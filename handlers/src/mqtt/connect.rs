@@ -4,17 +4,29 @@
 //! Sessions are not persisted: CONNACK's Session Present is always 0. CONNACK tells the
 //! client what the broker does not support (QoS 2, topic aliases, wildcard and shared
 //! subscriptions, subscription identifiers) and the largest packet it accepts.
+//!
+//! An MQTT 5 CONNACK also sets Server Keep Alive to [`SERVER_KEEP_ALIVE_SECS`], which the
+//! client must use instead of its own [MQTT-3.2.2-21], and the broker enforces it: every
+//! PINGREQ is a request to the app, so a longer keep alive is a cheaper idle connection.
+//! An MQTT 3.1.1 client keeps its own keep alive.
+//!
+//! An accepted connection also listens on its key's channel ([`Kind::Key`], or
+//! [`Kind::Key311`]), where revoking the key publishes its end.
 
 use std::num::NonZeroU32;
 
 use pubsub_codec::mqtt::{self, ConnAck, Connect, ConnectReasonCode, Packet, PacketType};
 use pubsub_codec::mqtt::{ProtocolVersion, QoS};
 use pubsub_codec::wsevents;
+use pubsub_core::channel::Kind;
 use pubsub_core::tokens::{self, Principal};
 use pubsub_core::Error;
 
 use super::connection::Connection;
 use super::will::will_packet;
+
+/// The keep alive an MQTT 5 CONNACK asks for (Server Keep Alive), in seconds.
+pub const SERVER_KEEP_ALIVE_SECS: u16 = 300;
 
 impl Connection<'_> {
     /// Handles the first packet of the connection, which must be a CONNECT.
@@ -68,9 +80,16 @@ impl Connection<'_> {
             Ok(will) => will,
             Err((code, text)) => return self.refuse_connect(code, text),
         };
-        let ack = self.connack(c.client_id.is_empty());
+        let mut ack = self.connack(c.client_id.is_empty());
+        let keep_alive = match c.protocol {
+            ProtocolVersion::V5 => {
+                ack.properties.server_keep_alive = Some(SERVER_KEEP_ALIVE_SECS);
+                SERVER_KEEP_ALIVE_SECS
+            }
+            ProtocolVersion::V311 => c.keep_alive,
+        };
         self.send(&Packet::ConnAck(ack));
-        self.establish(token, principal, c.keep_alive, will);
+        self.establish(token, principal, keep_alive, will);
     }
 
     /// The principal of the CONNECT password, or the CONNACK refusal.
@@ -127,6 +146,11 @@ impl Connection<'_> {
         self.session.token = Some(token.to_owned());
         self.session.exp = principal.exp;
         self.session.keep_alive = keep_alive;
+        let key_channel = match self.version() {
+            ProtocolVersion::V5 => Kind::Key.of(&principal.kid),
+            ProtocolVersion::V311 => Kind::Key311.of(&principal.kid),
+        };
+        self.control("subscribe", &key_channel, false);
         self.principal = Some(Ok(principal));
         for name in ["mqtt-v", "mqtt-token", "mqtt-exp", "mqtt-ka"] {
             self.session.touch(name);

@@ -1,17 +1,40 @@
-//! How a connection stays alive and how it ends: the token's expiry and the MQTT keep
-//! alive, checked on every request (Fanout sends one after every `KEEP_ALIVE_INTERVAL`
-//! seconds of silence), the client's DISCONNECT, and closing the WebSocket.
+//! How a connection stays alive and how it ends: the CONNECT deadline, the token's expiry
+//! and the MQTT keep alive, checked on every request; the client's DISCONNECT; closing the
+//! WebSocket.
+//!
+//! Fanout calls the app when the client sends something, and otherwise after the
+//! `Keep-Alive-Interval` of the last answer ([`Connection::callback_interval`]): the
+//! moment the next deadline passes (CONNECT deadline, keep alive timeout, or token
+//! expiry plus leeway), at least [`MIN_CALLBACK_SECS`] (Fanout's floor) and at most
+//! [`MAX_CALLBACK_SECS`] away. So an idle, healthy connection costs its client's
+//! PINGREQs and nothing more; a dead one is closed within one callback of its deadline.
 
 use pubsub_codec::mqtt::{Disconnect, DisconnectReasonCode, Packet, ProtocolVersion};
 use pubsub_codec::wsevents;
-use pubsub_core::tokens::Principal;
+use pubsub_core::tokens::{Principal, LEEWAY_SECS};
 
 use super::connection::Connection;
 
+/// Seconds a WebSocket may stay open without a CONNECT.
+pub const CONNECT_DEADLINE_SECS: u64 = 30;
+
+/// Fanout's shortest `Keep-Alive-Interval` (Pushpin raises anything shorter to 20 s).
+pub const MIN_CALLBACK_SECS: u64 = 20;
+
+/// The longest `Keep-Alive-Interval` the app asks for, when no deadline is nearer.
+pub const MAX_CALLBACK_SECS: u64 = 3_600;
+
 impl Connection<'_> {
-    /// Before any packet: the token's expiry and the MQTT keep alive.
+    /// Before any packet: the CONNECT deadline, the token's expiry and the keep alive.
     pub(crate) fn check_liveness(&mut self) {
-        if self.closed || self.session.version.is_none() {
+        if self.closed {
+            return;
+        }
+        if self.session.version.is_none() {
+            let opened = self.session.seen;
+            if opened > 0 && self.now.saturating_sub(opened) >= CONNECT_DEADLINE_SECS {
+                self.close(1008);
+            }
             return;
         }
         if self.token_expired() {
@@ -21,6 +44,29 @@ impl Connection<'_> {
         if keep_alive_expired(self.session.seen, self.now, self.session.keep_alive) {
             self.disconnect(DisconnectReasonCode::KeepAliveTimeout, "keep alive timeout");
         }
+    }
+
+    /// Seconds until Fanout should call the app although the client is silent: when the
+    /// next deadline passes. `None` once the connection is closed.
+    pub(crate) fn callback_interval(&self) -> Option<u64> {
+        if self.closed {
+            return None;
+        }
+        let seen = self.session.seen;
+        let due = match self.session.version {
+            None => (seen > 0).then(|| seen.saturating_add(CONNECT_DEADLINE_SECS)),
+            Some(_) => {
+                let ka = u64::from(self.session.keep_alive);
+                let keep_alive = (ka > 0 && seen > 0).then(|| seen + 1 + (3 * ka).div_ceil(2));
+                let expiry = self
+                    .session
+                    .exp
+                    .map(|exp| exp.saturating_add(LEEWAY_SECS + 1));
+                keep_alive.into_iter().chain(expiry).min()
+            }
+        };
+        let secs = due.map_or(MAX_CALLBACK_SECS, |due| due.saturating_sub(self.now));
+        Some(secs.clamp(MIN_CALLBACK_SECS, MAX_CALLBACK_SECS))
     }
 
     /// Whether the token the session was opened with has passed its `exp`.

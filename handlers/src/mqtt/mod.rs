@@ -8,9 +8,10 @@
 //! negotiates the `grip` extension), and `CLOSE` to end the connection.
 //!
 //! - The OPEN answer selects the `mqtt` subprotocol (a client that does not offer it is
-//!   refused with 400) and asks Fanout for a request every [`KEEP_ALIVE_INTERVAL`] seconds
-//!   of silence (`Keep-Alive-Interval`), so token expiry and the MQTT keep alive are
-//!   enforced even on an idle connection.
+//!   refused with 400). Every answer sets `Keep-Alive-Interval` to when the connection's
+//!   next deadline passes (see `liveness.rs`), so the CONNECT deadline, the keep alive
+//!   and token expiry are enforced on an idle connection with one request each, not a
+//!   request every few seconds.
 //! - MQTT packets may be split across WebSocket messages and requests, and one message may
 //!   hold several packets. Fanout (Pushpin 1.36) does not implement
 //!   `Content-Bytes-Accepted`, so the bytes of an incomplete packet are kept in connection
@@ -25,6 +26,8 @@ mod publish;
 mod session;
 mod subscribe;
 mod will;
+pub use connect::SERVER_KEEP_ALIVE_SECS;
+pub use liveness::{CONNECT_DEADLINE_SECS, MAX_CALLBACK_SECS, MIN_CALLBACK_SECS};
 pub use subscribe::MAX_SUBSCRIPTIONS;
 pub use will::MAX_WILL_BYTES;
 #[cfg(test)]
@@ -39,9 +42,6 @@ use pubsub_core::{Config, Error, Request, Response, Result};
 
 use connection::Connection;
 use session::Session;
-
-/// Seconds of silence after which Fanout sends an empty request for the connection.
-pub const KEEP_ALIVE_INTERVAL: u32 = 30;
 
 const EVENTS: &str = "application/websocket-events";
 
@@ -69,8 +69,8 @@ pub fn websocket(platform: &Platform, req: Request) -> Result {
     let batch = Batch::new(conn, offers_mqtt(&req));
     let batch = events.iter().try_fold(batch, Batch::event)?;
     let opened = batch.opened;
-    let (session, body) = batch.finish();
-    response(session, body, opened)
+    let (session, body, interval) = batch.finish();
+    response(session, body, opened, interval)
 }
 
 /// The events of a request that Fanout signed, with the configuration.
@@ -144,6 +144,9 @@ impl<'a> Batch<'a> {
                     ));
                 }
                 self.opened = true;
+                // The CONNECT deadline counts from here.
+                self.conn.session.seen = self.conn.now;
+                self.conn.session.touch("mqtt-seen");
                 wsevents::write_open(&mut self.conn.out);
             }
             Event::Binary(bytes) => self.incoming.extend_from_slice(bytes),
@@ -156,9 +159,9 @@ impl<'a> Batch<'a> {
         Ok(self)
     }
 
-    /// Handles the gathered packets and the end event; the session to write back and the
-    /// response body.
-    fn finish(mut self) -> (Session, Vec<u8>) {
+    /// Handles the gathered packets and the end event; the session to write back, the
+    /// response body, and when Fanout should call again if the client stays silent.
+    fn finish(mut self) -> (Session, Vec<u8>, Option<u64>) {
         let conn = &mut self.conn;
         conn.check_liveness();
         if !self.opened {
@@ -176,23 +179,25 @@ impl<'a> Batch<'a> {
             Some(End::Disconnect) => conn.close_quietly(),
             None => {}
         }
-        self.conn.finish()
+        let interval = self.conn.callback_interval();
+        let (session, body) = self.conn.finish();
+        (session, body, interval)
     }
 }
 
 /// The answer: the events for the client, the handshake headers when the request opened
-/// the WebSocket, and `Set-Meta-*` for every change of the session.
-fn response(session: Session, body: Vec<u8>, opened: bool) -> Result {
+/// the WebSocket, `Keep-Alive-Interval` (`interval`: when Fanout calls again if the client
+/// stays silent), and `Set-Meta-*` for every change of the session.
+fn response(session: Session, body: Vec<u8>, opened: bool, interval: Option<u64>) -> Result {
     let mut res = Response::new(body);
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(EVENTS));
     if opened {
         h.insert("sec-websocket-protocol", HeaderValue::from_static("mqtt"));
         h.insert("sec-websocket-extensions", HeaderValue::from_static("grip"));
-        h.insert(
-            "keep-alive-interval",
-            HeaderValue::from(KEEP_ALIVE_INTERVAL),
-        );
+    }
+    if let Some(secs) = interval {
+        h.insert("keep-alive-interval", HeaderValue::from(secs));
     }
     for (name, value) in session.changes() {
         let name = HeaderName::try_from(name)

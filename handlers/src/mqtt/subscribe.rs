@@ -193,8 +193,14 @@ impl Connection<'_> {
             .collect();
         for (i, seen) in pending {
             let topic = self.session.subs[i].topic();
-            // A store failure leaves the check for the next request.
-            if self.send_retained(&topic, seen).is_ok() {
+            // The token is checked again before stored state turns into delivery; a
+            // store failure leaves the check for the next request.
+            let allowed = match self.principal() {
+                Ok(p) => p.allows(Access::Read, &topic),
+                Err(Error::StoreUnavailable(_)) => continue,
+                Err(_) => false,
+            };
+            if !allowed || self.send_retained(&topic, seen).is_ok() {
                 self.session.subs[i].check = None;
                 self.session.touch("mqtt-subs");
             }

@@ -27,6 +27,8 @@ struct Proxy {
     publisher: Arc<RecordingPublisher>,
     meta: HeaderMap,
     version: ProtocolVersion,
+    /// The `Keep-Alive-Interval` of the last answer.
+    interval: Option<u64>,
 }
 
 impl Proxy {
@@ -38,6 +40,7 @@ impl Proxy {
             publisher: ports.publisher,
             meta: HeaderMap::new(),
             version,
+            interval: None,
         }
     }
 
@@ -72,6 +75,10 @@ impl Proxy {
         req.extensions_mut().insert(GripVerified);
         req.extensions_mut().insert(Config::default());
         let res = super::websocket(&self.platform, req).unwrap();
+        self.interval = res
+            .headers()
+            .get("keep-alive-interval")
+            .map(|v| v.to_str().unwrap().parse().unwrap());
         for (name, value) in res.headers() {
             if let Some(meta) = name.as_str().strip_prefix("set-meta-") {
                 let name = http::HeaderName::try_from(format!("meta-{meta}")).unwrap();
@@ -113,11 +120,8 @@ impl Proxy {
         let mut open = Vec::new();
         wsevents::write_open(&mut open);
         assert_eq!(self.request(open), [b"OPEN".to_vec()]);
-        let mut c = Connect::new(self.version, "client");
+        let mut c = connect_packet(self.version, token);
         c.will = will;
-        c.password = Some(token.as_bytes().to_vec());
-        c.username = Some("u".into());
-        c.keep_alive = 60;
         self.send(&[Packet::Connect(c)])
     }
 
@@ -129,6 +133,15 @@ impl Proxy {
             .map(|p| mqtt::decode(p, self.version).unwrap())
             .collect()
     }
+}
+
+/// A CONNECT with `token` as its password and MQTT.js's default keep alive, 60 s.
+fn connect_packet(version: ProtocolVersion, token: &str) -> Connect {
+    let mut c = Connect::new(version, "client");
+    c.password = Some(token.as_bytes().to_vec());
+    c.username = Some("u".into());
+    c.keep_alive = 60;
+    c
 }
 
 fn id(n: u16) -> NonZeroU16 {
@@ -307,18 +320,104 @@ fn an_expired_token_ends_the_session_at_the_next_request() {
 
 #[test]
 fn a_silent_connection_is_closed_after_one_and_a_half_keep_alives() {
-    let mut p = Proxy::new(ProtocolVersion::V5);
-    let t = p.token(&["a"], &[], 3600);
-    p.connect(&t);
-    p.env.now.fetch_add(89, Ordering::Relaxed);
-    assert!(p.request(Vec::new()).is_empty(), "within 1.5 x 60 s");
-    p.env.now.fetch_add(2, Ordering::Relaxed);
-    let events = p.request(Vec::new());
-    match p.packets(&events).as_slice() {
-        [Packet::Disconnect(d)] => {
-            assert_eq!(d.reason_code, DisconnectReasonCode::KeepAliveTimeout);
+    // MQTT 5: the Server Keep Alive (300 s) the CONNACK announced; 3.1.1: the client's 60 s.
+    for (version, ka) in [(ProtocolVersion::V5, 300), (ProtocolVersion::V311, 60)] {
+        let mut p = Proxy::new(version);
+        let t = p.token(&["a"], &[], 3600);
+        p.connect(&t);
+        p.env.now.fetch_add(ka * 3 / 2 - 1, Ordering::Relaxed);
+        assert!(p.request(Vec::new()).is_empty(), "{version:?}: within 1.5 x {ka} s");
+        p.env.now.fetch_add(2, Ordering::Relaxed);
+        let events = p.request(Vec::new());
+        assert_eq!(events.last().map(Vec::as_slice), Some(&b"CLOSE:1008"[..]));
+        match (version, p.packets(&events).as_slice()) {
+            (ProtocolVersion::V5, [Packet::Disconnect(d)]) => {
+                assert_eq!(d.reason_code, DisconnectReasonCode::KeepAliveTimeout);
+            }
+            (ProtocolVersion::V311, []) => {}
+            (_, other) => panic!("{version:?}: {other:?}"),
         }
-        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_mqtt5_connack_asks_for_a_300_s_keep_alive_and_3_1_1_keeps_its_own() {
+    for version in [ProtocolVersion::V5, ProtocolVersion::V311] {
+        let mut p = Proxy::new(version);
+        let t = p.token(&["a"], &[], 3600);
+        let events = p.connect(&t);
+        let packets = p.packets(&events);
+        let [Packet::ConnAck(ack)] = packets.as_slice() else {
+            panic!("{events:?}")
+        };
+        let want = (version == ProtocolVersion::V5).then_some(300);
+        assert_eq!(ack.properties.server_keep_alive, want, "{version:?}");
+    }
+}
+
+#[test]
+fn an_accepted_connection_listens_on_its_keys_channel() {
+    for (version, channel) in [(ProtocolVersion::V5, "k#k"), (ProtocolVersion::V311, "k4#k")] {
+        let mut p = Proxy::new(version);
+        let t = p.token(&["a"], &[], 3600);
+        let events = p.connect(&t);
+        let control = format!("TEXT:c:{{\"channel\":\"{channel}\",\"type\":\"subscribe\"}}");
+        assert!(
+            events.iter().any(|e| e == control.as_bytes()),
+            "{version:?}: {:?}",
+            events.iter().map(|e| String::from_utf8_lossy(e)).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn fanout_calls_again_when_the_next_deadline_passes_and_not_before() {
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    let mut open = Vec::new();
+    wsevents::write_open(&mut open);
+    p.request(open);
+    assert_eq!(p.interval, Some(30), "the CONNECT deadline");
+    let t = p.token(&["a"], &[], 3600);
+    p.send(&[Packet::Connect(connect_packet(p.version, &t))]);
+    assert_eq!(p.interval, Some(451), "1.5 x the 300 s keep alive, and a second");
+    let mut v311 = Proxy::new(ProtocolVersion::V311);
+    let soon = v311.token(&["a"], &[], 100);
+    v311.connect(&soon);
+    assert_eq!(v311.interval, Some(91), "1.5 x 60 s, and a second");
+    v311.env.now.fetch_add(80, Ordering::Relaxed);
+    v311.send(&[Packet::PingReq]);
+    assert_eq!(v311.interval, Some(81), "the token's exp + 60 s leeway, and a second");
+    v311.env.now.fetch_add(75, Ordering::Relaxed);
+    v311.send(&[Packet::PingReq]);
+    assert_eq!(v311.interval, Some(20), "never below Fanout's 20 s");
+}
+
+#[test]
+fn a_websocket_without_a_connect_is_closed_after_30_s() {
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    let mut open = Vec::new();
+    wsevents::write_open(&mut open);
+    p.request(open);
+    p.env.now.fetch_add(29, Ordering::Relaxed);
+    assert!(p.request(Vec::new()).is_empty());
+    p.env.now.fetch_add(1, Ordering::Relaxed);
+    assert_eq!(p.request(Vec::new()), [b"CLOSE:1008".to_vec()]);
+    assert_eq!(p.interval, None);
+}
+
+#[test]
+fn the_will_of_a_connection_whose_key_was_revoked_is_not_published() {
+    for revoke in [false, true] {
+        let mut p = Proxy::new(ProtocolVersion::V5);
+        let t = p.token(&["a"], &["w"], 3600);
+        p.connect_with_will(&t, will("w", b"gone"));
+        if revoke {
+            p.platform.kv.delete("keys", "k").unwrap();
+        }
+        let mut lost = Vec::new();
+        wsevents::write_disconnect(&mut lost);
+        p.request(lost);
+        assert_eq!(p.publisher.items().is_empty(), revoke, "revoked: {revoke}");
     }
 }
 

@@ -28,7 +28,8 @@ impl Connection<'_> {
             return;
         };
         self.session.touch("mqtt-will");
-        if self.token_expired() {
+        // The token is checked again (its key may have been revoked since CONNECT).
+        if self.principal().is_err() {
             return;
         }
         if let Ok(will) = Publish::decode(&bytes, ProtocolVersion::V5) {
