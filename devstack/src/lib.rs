@@ -11,7 +11,10 @@
 //! Native dev tooling only (never compiled to wasm). It is used by
 //!
 //! - the `pubsub-dev` binary (`scripts/run.sh`), which runs a stack in the foreground on
-//!   fixed ports, and
+//!   fixed ports,
+//! - the `pubsub-idle-cost` binary (`scripts/idle-cost.sh`), which counts the requests
+//!   Pushpin makes to the app for idle connections (through the counting relay of
+//!   [`StackOptions::count_app_requests`], `counting.rs`), and
 //! - the workspace's end-to-end tests under `tests/` (`scripts/test.sh`), which start
 //!   stacks on free ports. A test binary typically shares one stack between its tests:
 //!
@@ -41,6 +44,7 @@
 //! `PUBSUB_VICEROY_BIN`. `PUBSUB_STACK_TIMEOUT_SECS` changes the 30 s start-up bound.
 
 mod conf;
+mod counting;
 mod net;
 mod process;
 mod stack;
@@ -48,6 +52,7 @@ mod token;
 
 use std::path::{Path, PathBuf};
 
+pub use counting::{AppRequest, RequestLog, BODY_CAPTURE};
 pub use stack::{default_wasm, Stack, StackOptions};
 pub use token::{dev_token, mint_token};
 

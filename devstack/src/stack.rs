@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::conf;
+use crate::counting::{CountingRelay, RequestLog};
 use crate::process::{tail, LogForwarder, Supervised};
 use launch::{make_run_dir, Ports, Programs};
 use ready::ready_timeout;
@@ -58,6 +59,9 @@ pub struct StackOptions {
     /// When false, Viceroy's and Pushpin's runner output is copied to stderr with a
     /// `[viceroy]` / `[pushpin]` prefix. Logs are always written to the run directory.
     pub quiet: bool,
+    /// When true, Pushpin reaches the app through a counting relay that records every
+    /// request it makes ([`Stack::app_requests`]; see `counting.rs`). Default false.
+    pub count_app_requests: bool,
 }
 
 impl Default for StackOptions {
@@ -70,6 +74,7 @@ impl Default for StackOptions {
             secrets: Vec::new(),
             wasm: default_wasm(),
             quiet: false,
+            count_app_requests: false,
         }
     }
 }
@@ -98,6 +103,7 @@ pub struct Stack {
     viceroy: Option<Supervised>,
     pushpin: Option<Supervised>,
     forwarders: Vec<LogForwarder>,
+    counter: Option<CountingRelay>,
 }
 
 /// Log files of Pushpin's services, relative to the run directory.
@@ -118,6 +124,9 @@ impl Stack {
         let ports = Ports::choose(&opts)?;
         // From here on, dropping `stack` cleans up whatever was started.
         let mut stack = Stack::new(ports, make_run_dir()?);
+        if opts.count_app_requests {
+            stack.counter = Some(CountingRelay::start(stack.app_port)?);
+        }
         let configs = stack.write_configs(&workspace, &opts)?;
         stack.spawn(&programs, &configs, &workspace, opts.quiet)?;
         stack.wait_ready(ready_timeout())?;
@@ -142,6 +151,20 @@ impl Stack {
     /// Secret Store `secrets` entry `grip-sig-key`.
     pub fn grip_key(&self) -> &str {
         &self.grip_key
+    }
+
+    /// The requests Pushpin has made to the app so far, when the stack was started with
+    /// [`StackOptions::count_app_requests`]; `None` otherwise.
+    pub fn app_requests(&self) -> Option<RequestLog> {
+        self.counter.as_ref().map(CountingRelay::log)
+    }
+
+    /// Where Pushpin's route `self` points: the counting relay if there is one, else
+    /// Viceroy.
+    fn route_port(&self) -> u16 {
+        self.counter
+            .as_ref()
+            .map_or(self.app_port, CountingRelay::port)
     }
 
     /// Viceroy's port.
@@ -202,6 +225,9 @@ impl Stack {
         }
         if let Some(mut pushpin) = self.pushpin.take() {
             pushpin.stop(Duration::from_secs(15));
+        }
+        if let Some(mut counter) = self.counter.take() {
+            counter.stop();
         }
         for mut f in self.forwarders.drain(..) {
             f.stop();

@@ -98,6 +98,7 @@ impl Stack {
             viceroy: None,
             pushpin: None,
             forwarders: Vec::new(),
+            counter: None,
         }
     }
 
@@ -147,7 +148,7 @@ impl Stack {
         std::fs::create_dir(&pushpin_run)?;
         std::fs::create_dir(&log_dir)?;
         let routes_file = self.run_dir.join("routes");
-        std::fs::write(&routes_file, conf::routes(self.app_port))?;
+        std::fs::write(&routes_file, conf::routes(self.route_port()))?;
         let pushpin_conf = self.run_dir.join("pushpin.conf");
         std::fs::write(
             &pushpin_conf,
