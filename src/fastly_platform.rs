@@ -4,6 +4,7 @@
 //! Stores are opened lazily, on first use, so a request pays only for the stores it
 //! touches.
 
+use std::io::Read as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,11 +12,13 @@ use fastly::config_store::ConfigStore;
 use fastly::kv_store::{InsertMode, KVStore, KVStoreError};
 use fastly::secret_store::SecretStore;
 
+use pubsub_core::limits;
 use pubsub_core::ports::{
     ConfigSource, Environment, InsertOptions, KvError, KvItem, KvStore, Platform, Publisher,
     Secrets,
 };
-use pubsub_core::{Config, Request, Response};
+use pubsub_core::{Config, Error, Request, Response};
+use pubsub_middleware::error_map::{error_response, ErrorForm};
 
 /// The backend that reaches the publish API.
 const PUBLISH_BACKEND: &str = "api";
@@ -36,22 +39,49 @@ pub fn platform(client: &fastly::Request) -> Platform {
 
 /// Moves the client request into an `http::Request` (the body is read; `client` keeps
 /// everything else, so it can still be handed off).
-pub fn to_http(client: &mut fastly::Request) -> Request {
-    let body = client.take_body_bytes();
-    let mut builder = http::Request::builder()
-        .method(client.get_method().clone())
-        .uri(match client.get_query_str() {
-            Some(q) => format!("{}?{q}", client.get_path()),
-            None => client.get_path().to_owned(),
-        });
+///
+/// A body larger than [`limits::MAX_REQUEST_BODY_BYTES`] is refused with 413: by its
+/// `Content-Length` before any of it is read, or, without that header, after reading one
+/// byte past the cap. The answer is the response to send.
+pub fn to_http(client: &mut fastly::Request) -> Result<Request, Response> {
+    let cap = limits::MAX_REQUEST_BODY_BYTES;
+    let mut headers = http::HeaderMap::new();
     for (name, value) in client.get_headers() {
-        builder = builder.header(name, value);
+        headers.append(name.clone(), value.clone());
     }
-    builder.body(body).unwrap_or_else(|_| {
-        let mut bad = http::Request::new(Vec::new());
-        *bad.uri_mut() = http::Uri::from_static("/-invalid-request-");
-        bad
-    })
+    limits::check_declared_length(&headers, cap).map_err(refusal)?;
+    let mut body = Vec::new();
+    // `cap + 1` bytes at most: enough to tell that the body goes on past the cap.
+    let limit = u64::try_from(cap).map_or(u64::MAX, |c| c.saturating_add(1));
+    client
+        .take_body()
+        .take(limit)
+        .read_to_end(&mut body)
+        .map_err(|e| refusal(Error::BadRequest(format!("cannot read the body: {e}"))))?;
+    limits::check_read_length(body.len(), cap).map_err(refusal)?;
+    let mut request = http::Request::new(body);
+    *request.method_mut() = client.get_method().clone();
+    *request.headers_mut() = headers;
+    let uri = match client.get_query_str() {
+        Some(q) => format!("{}?{q}", client.get_path()),
+        None => client.get_path().to_owned(),
+    };
+    *request.uri_mut() = uri
+        .parse()
+        .unwrap_or_else(|_| http::Uri::from_static("/-invalid-request-"));
+    Ok(request)
+}
+
+/// The answer to a request the adapter refuses before the pipeline sees it: rendered
+/// like every other error (plain text), and readable by browsers on other origins, as the
+/// `Cors` layer would make it.
+fn refusal(error: Error) -> Response {
+    let mut response = error_response(error, ErrorForm::Plain);
+    response.headers_mut().insert(
+        http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        http::HeaderValue::from_static("*"),
+    );
+    response
 }
 
 /// Converts the app's response for `send_to_client`.
@@ -185,8 +215,8 @@ impl Publisher for FastlyPublisher {
         if status.is_success() {
             Ok(())
         } else {
-            let mut text = response.into_body_str_lossy();
-            text.truncate(200);
+            let text = response.into_body_str_lossy();
+            let text = limits::cut_at_char_boundary(&text, 200);
             Err(format!("publish API answered {status}: {}", text.trim()))
         }
     }

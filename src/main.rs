@@ -10,7 +10,13 @@ fn main() {
     use tower_service::Service as _;
 
     let mut client = fastly::Request::from_client();
-    let request = edge_pubsub::fastly_platform::to_http(&mut client);
+    let request = match edge_pubsub::fastly_platform::to_http(&mut client) {
+        Ok(request) => request,
+        Err(refusal) => {
+            edge_pubsub::fastly_platform::from_http(refusal).send_to_client();
+            return;
+        }
+    };
     let platform = edge_pubsub::fastly_platform::platform(&client);
     let Ok(response) = edge_pubsub::app(platform).call(request).into_inner();
     if let Some(Handoff(backend)) = response.extensions().get::<Handoff>() {

@@ -79,7 +79,8 @@ impl Reply {
     }
 }
 
-fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
+/// The reply of a finished `ureq` request, whatever its status.
+pub fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
     let res = match result {
         Ok(res) | Err(ureq::Error::Status(_, res)) => res,
         Err(e) => panic!("request failed: {e}"),
