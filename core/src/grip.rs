@@ -7,7 +7,9 @@
 //!   `fastly:<service id>`.
 //! - A local Pushpin signs with HS256 and its `sig_key`; `iss` is its `sig_iss`. The app
 //!   uses this key when Secret Store `secrets` holds `grip-sig-key`, with the issuer from
-//!   Config Store key `grip-sig-iss`.
+//!   Config Store key `grip-sig-iss`. An empty shared key verifies nothing.
+//!
+//! Every signature must carry `exp` and be unexpired (with [`LEEWAY_SECS`]).
 
 use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -46,7 +48,8 @@ struct GripClaims {
     exp: Option<u64>,
 }
 
-/// Verifies `sig` with `key` at time `now`; `Err` says why it was refused.
+/// Verifies `sig` with `key` at time `now`: the signature, the issuer, and `exp` (which
+/// must be present). `Err` says why it was refused.
 pub fn verify(sig: &str, key: &GripKey, now: u64) -> Result<(), String> {
     // Some proxies sign with standard base64 (`+`, `/`); JWT wants base64url.
     let sig: std::borrow::Cow<'_, str> = if sig.contains(['+', '/', '=']) {
@@ -65,6 +68,9 @@ pub fn verify(sig: &str, key: &GripKey, now: u64) -> Result<(), String> {
             Algorithm::ES256,
             format!("fastly:{service_id}"),
         ),
+        GripKey::Shared { key, .. } if key.is_empty() => {
+            return Err("the shared Grip-Sig key is empty".into())
+        }
         GripKey::Shared { key, issuer } => (
             DecodingKey::from_secret(key),
             Algorithm::HS256,
@@ -81,10 +87,12 @@ pub fn verify(sig: &str, key: &GripKey, now: u64) -> Result<(), String> {
     if claims.iss.as_deref() != Some(issuer.as_str()) {
         return Err(format!("issuer is not {issuer:?}"));
     }
-    if claims
-        .exp
-        .is_some_and(|exp| now > exp.saturating_add(LEEWAY_SECS))
-    {
+    // Fanout and Pushpin always set `exp`; a signature without it would be replayable
+    // forever.
+    let Some(exp) = claims.exp else {
+        return Err("signature has no exp claim".into());
+    };
+    if now > exp.saturating_add(LEEWAY_SECS) {
         return Err("signature has expired".into());
     }
     Ok(())
@@ -121,6 +129,28 @@ mod tests {
         for (name, sig) in cases {
             assert!(verify(&sig, &shared(), NOW).is_err(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_signature_without_exp_is_refused() {
+        let sig = jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &serde_json::json!({ "iss": "pushpin" }),
+            &jsonwebtoken::EncodingKey::from_secret(GRIP_KEY.as_bytes()),
+        )
+        .expect("signed");
+        let err = verify(&sig, &shared(), NOW).expect_err("no exp");
+        assert!(err.contains("no exp"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_shared_key_verifies_nothing() {
+        let empty = GripKey::Shared {
+            key: Vec::new(),
+            issuer: "pushpin".into(),
+        };
+        let err = verify(&grip_sig("", "pushpin", NOW + 60), &empty, NOW).expect_err("empty");
+        assert!(err.contains("empty"), "{err}");
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! Reads: the `Grip-Sig` header; [`Config`] (from [`LoadConfig`](crate::load_config)) for
 //! the local issuer (without it, 500); Secret Store entry `grip-sig-key`; the service id.
 //! Writes: [`GripVerified`] into request extensions when `Grip-Sig` verifies.
-//! Rejects: a `Grip-Sig` that does not verify, with 403 ([`Error::BadGripSig`]).
+//! Rejects: a `Grip-Sig` that does not verify (wrong key or issuer, no `exp`, expired),
+//! with 403 ([`Error::BadGripSig`]); an empty `grip-sig-key` with 500
+//! ([`Error::Misconfigured`]) when a `Grip-Sig` is to be checked, since an empty HMAC key
+//! would let anyone sign.
 //! Without `Grip-Sig`, every `Grip-*` and `Meta-*` header is removed, so nothing
 //! downstream can trust what a client sent directly.
 
@@ -14,13 +17,22 @@ use pubsub_core::ports::Platform;
 use crate::guard::{Admit, Guard};
 use crate::{Config, Error, Request};
 
+/// The Secret Store entry holding a local proxy's shared `Grip-Sig` key.
+pub const GRIP_SIG_KEY_SECRET: &str = "grip-sig-key";
+
 /// See the module documentation.
 #[derive(Clone)]
 pub struct VerifyGrip(pub Platform);
 
 impl VerifyGrip {
     fn key(&self, config: &Config) -> Result<GripKey, Error> {
-        if let Some(key) = self.0.secrets.get("grip-sig-key") {
+        if let Some(key) = self.0.secrets.get(GRIP_SIG_KEY_SECRET) {
+            if key.is_empty() {
+                return Err(Error::Misconfigured(format!(
+                    "Secret Store `secrets` entry `{GRIP_SIG_KEY_SECRET}` is empty: \
+                     set Pushpin's sig_key there, or delete the entry to use Fanout's key"
+                )));
+            }
             return Ok(GripKey::Shared {
                 key,
                 issuer: config.grip_sig_iss.clone(),
@@ -92,6 +104,29 @@ mod tests {
             .expect("request");
         let err = call(&mut svc, with_config(req)).expect_err("refused");
         assert_eq!(err.status(), 403);
+    }
+
+    #[test]
+    fn an_empty_grip_sig_key_is_a_configuration_error() {
+        let (mut platform, ..) = platform();
+        platform.secrets = std::sync::Arc::new(pubsub_core::ports::memory::MemoryMap::of(&[(
+            GRIP_SIG_KEY_SECRET,
+            "",
+        )]));
+        let mut svc = GuardLayer::new(VerifyGrip(platform)).layer(Echo);
+        // Signed with the empty key: it must not pass as a proxy's signature.
+        let req = request("GET", "/events")
+            .header("grip-sig", grip_sig("", "pushpin", NOW + 60))
+            .body(Vec::new())
+            .expect("request");
+        let err = call(&mut svc, with_config(req)).expect_err("refused");
+        assert_eq!(err.status(), 500);
+        assert!(err.to_string().contains("`grip-sig-key`"), "{err}");
+        let shown = crate::error_map::error_response(err, crate::error_map::ErrorForm::Plain);
+        assert!(
+            String::from_utf8_lossy(shown.body()).contains("grip-sig-key"),
+            "the answer names the setting"
+        );
     }
 
     #[test]
