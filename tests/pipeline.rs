@@ -141,6 +141,103 @@ fn an_unknown_kid_is_401_and_a_key_store_failure_is_503() {
     assert_eq!(app.send(req()).status(), 503);
 }
 
+#[test]
+fn a_token_without_exp_is_refused_with_401() {
+    let app = Native::new();
+    let token = app.token_with(&serde_json::json!({"x-fastly-read":["a"],"x-fastly-write":["a"]}));
+    let publish = app.send(
+        request("POST", "/events?topic=a")
+            .header("authorization", format!("Bearer {token}"))
+            .body(b"x".to_vec())
+            .expect("req"),
+    );
+    assert_eq!(publish.status(), 401);
+    assert!(
+        body(&publish).contains("token has no exp claim"),
+        "{}",
+        body(&publish)
+    );
+    let subscribe = app.send(
+        request("GET", &format!("/events?topic=a&auth={token}"))
+            .header("grip-sig", app.grip_sig(GRIP_KEY))
+            .body(vec![])
+            .expect("req"),
+    );
+    assert_eq!(subscribe.status(), 401);
+    assert!(
+        body(&subscribe).contains("token has no exp claim"),
+        "{}",
+        body(&subscribe)
+    );
+    assert!(app.publisher.items().is_empty());
+}
+
+#[test]
+fn a_malformed_key_record_refuses_tokens_signed_with_its_text() {
+    let app = Native::new();
+    // Read as a bare secret, this record would be an HS256 key anyone could sign with.
+    let record = r#"{"kind":"ES256","public":"-----BEGIN PUBLIC KEY-----"}"#;
+    app.kv
+        .insert("keys", KID, record.as_bytes(), Default::default())
+        .expect("seed");
+    let claims = serde_json::json!({"x-fastly-write":["a"], "exp": app.now() + 60});
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some(KID.into());
+    let forged = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(record.as_bytes()),
+    )
+    .expect("jwt");
+    let res = app.send(
+        request("POST", "/events?topic=a")
+            .header("authorization", format!("Bearer {forged}"))
+            .body(b"x".to_vec())
+            .expect("req"),
+    );
+    assert_eq!(res.status(), 401);
+    assert!(
+        body(&res).contains(&format!("signing key {KID:?} is unusable")),
+        "{}",
+        body(&res)
+    );
+    assert!(app.publisher.items().is_empty());
+}
+
+#[test]
+fn a_grip_sig_without_exp_is_refused_with_403() {
+    let app = Native::new();
+    let uri = format!("/events?topic=a&auth={}", app.token(&["a"], &[]));
+    let sig = app.grip_sig_with(GRIP_KEY, &serde_json::json!({ "iss": "pushpin" }));
+    let res = app.send(
+        request("GET", &uri)
+            .header("grip-sig", sig)
+            .body(vec![])
+            .expect("req"),
+    );
+    assert_eq!(res.status(), 403, "{}", body(&res));
+    assert!(body(&res).contains("exp"), "{}", body(&res));
+}
+
+#[test]
+fn an_empty_grip_sig_key_is_a_500_naming_the_setting() {
+    let mut app = Native::new();
+    app.platform.secrets = Arc::new(pubsub_core::ports::memory::MemoryMap::of(&[(
+        "grip-sig-key",
+        "",
+    )]));
+    // Signed with the empty key: without the check it would verify.
+    let uri = format!("/events?topic=a&auth={}", app.token(&["a"], &[]));
+    let res = app.send(
+        request("GET", &uri)
+            .header("grip-sig", app.grip_sig(""))
+            .body(vec![])
+            .expect("req"),
+    );
+    assert_eq!(res.status(), 500, "{}", body(&res));
+    assert!(body(&res).contains("grip-sig-key"), "{}", body(&res));
+}
+
 /// The README's example of a user's own layer: counts requests, refuses after a limit.
 #[derive(Clone)]
 struct Count(Arc<AtomicUsize>, usize);

@@ -16,6 +16,8 @@
 //! | `max-packet-bytes` | integer 64..=1048576 (MQTT packet limit) | 32768 |
 //! | `publish-path` | path starting with `/` | Fastly's `/service/<service id>/publish/` |
 //! | `grip-sig-iss` | issuer expected in a locally signed `Grip-Sig` | `pushpin` |
+//! | `admin-fastly-key` | `true`/`false`: a Fastly API token in `Fastly-Key` is also an admin credential | `false` |
+//! | `allow-tokens-without-exp` | `true`/`false`: accept access tokens that carry no `exp` claim | `false` |
 
 use std::fmt;
 
@@ -41,6 +43,13 @@ pub struct Config {
     pub publish_path: Option<String>,
     /// Issuer expected in a `Grip-Sig` signed with a shared (local) key.
     pub grip_sig_iss: String,
+    /// A Fastly API token that Fastly validates for this service is also accepted as an
+    /// admin credential (never the service's own `publish-token`). Off by default: any
+    /// token that may purge the service would otherwise manage its signing keys.
+    pub admin_fastly_key: bool,
+    /// Access tokens without an `exp` claim are accepted. Off by default: such a token
+    /// never expires.
+    pub allow_tokens_without_exp: bool,
 }
 
 /// Largest length of a topic name, in bytes.
@@ -58,6 +67,8 @@ impl Default for Config {
             max_packet_bytes: 32_768,
             publish_path: None,
             grip_sig_iss: "pushpin".to_owned(),
+            admin_fastly_key: false,
+            allow_tokens_without_exp: false,
         }
     }
 }
@@ -138,6 +149,12 @@ impl Config {
                     })
                 }
             },
+            admin_fastly_key: flag(&mut lookup, "admin-fastly-key", d.admin_fastly_key)?,
+            allow_tokens_without_exp: flag(
+                &mut lookup,
+                "allow-tokens-without-exp",
+                d.allow_tokens_without_exp,
+            )?,
         })
     }
 }
@@ -198,6 +215,13 @@ mod tests {
     }
 
     #[test]
+    fn the_security_relaxations_are_off_by_default() {
+        let c = Config::default();
+        assert!(!c.admin_fastly_key, "admin by Fastly API token is opt-in");
+        assert!(!c.allow_tokens_without_exp, "tokens without exp are opt-in");
+    }
+
+    #[test]
     fn toggles_and_limits_are_parsed() {
         let c = load(&[
             ("sse", "false"),
@@ -205,9 +229,12 @@ mod tests {
             ("max-message-bytes", "100"),
             ("max-topics", "3"),
             ("publish-path", "/publish/"),
+            ("admin-fastly-key", "true"),
+            ("allow-tokens-without-exp", "true"),
         ])
         .expect("valid config");
         assert!(!c.sse && !c.admin && c.mqtt && c.http_publish);
+        assert!(c.admin_fastly_key && c.allow_tokens_without_exp);
         assert_eq!(c.max_message_bytes, 100);
         assert_eq!(c.max_topics, 3);
         assert_eq!(c.publish_path.as_deref(), Some("/publish/"));
@@ -224,6 +251,8 @@ mod tests {
             ("max-packet-bytes", "10"),
             ("publish-path", "publish"),
             ("grip-sig-iss", ""),
+            ("admin-fastly-key", "yes"),
+            ("allow-tokens-without-exp", "1"),
         ];
         for (key, value) in cases {
             let err = load(&[(key, value)]).expect_err(key);

@@ -2,16 +2,22 @@
 //!
 //! The accepted algorithm is the one bound to the stored key ([`KeyRecord::algorithm`]);
 //! the token's own `alg` must equal it, so `none`, and an HS256 token presented with an
-//! ES256 key id, are refused. `exp` and `nbf` are honoured when present, with
-//! [`LEEWAY_SECS`] of clock skew. Claims `x-fastly-read` and `x-fastly-write` list the
-//! topics the bearer may subscribe to and publish to.
+//! ES256 key id, are refused. `exp` is required (a token without it would never expire)
+//! unless Config Store key `allow-tokens-without-exp` is `true`; `exp` and `nbf` are
+//! honoured with [`LEEWAY_SECS`] of clock skew. Claims `x-fastly-read` and
+//! `x-fastly-write` list the topics the bearer may subscribe to and publish to.
+//!
+//! A key whose stored value is not a usable key ([`KeyRecord::parse`],
+//! [`KeyRecord::decoding_key`]) refuses every token with 401 `signing key "<id>" is
+//! unusable`; the reason is shown to admins by `GET /admin/keys`, not to token bearers.
 
+use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{decode, decode_header, Validation};
 use serde::Deserialize;
 
 use crate::keys::{self, KeyRecord};
 use crate::ports::{KvError, KvStore};
-use crate::Error;
+use crate::{Config, Error};
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 pub const LEEWAY_SECS: u64 = 60;
@@ -78,8 +84,23 @@ impl Principal {
     }
 }
 
-/// Verifies `token` against the keys in `kv` at time `now`.
+/// The refusal of a token without `exp` (when `allow-tokens-without-exp` is off).
+pub const NO_EXP: &str = "token has no exp claim";
+
+/// Verifies `token` against the keys in `kv` at time `now` with the default rules: a
+/// token must carry `exp`. [`verify_with`] applies the request's configuration.
 pub fn verify(token: &str, kv: &dyn KvStore, now: u64) -> Result<Principal, Error> {
+    verify_with(token, kv, now, &Config::default())
+}
+
+/// Verifies `token` against the keys in `kv` at time `now`, accepting a token without
+/// `exp` only when `config.allow_tokens_without_exp` is set.
+pub fn verify_with(
+    token: &str,
+    kv: &dyn KvStore,
+    now: u64,
+    config: &Config,
+) -> Result<Principal, Error> {
     let header =
         decode_header(token).map_err(|e| Error::InvalidToken(format!("malformed JWT ({e})")))?;
     let kid = header
@@ -95,7 +116,9 @@ pub fn verify(token: &str, kv: &dyn KvStore, now: u64) -> Result<Principal, Erro
             return Err(Error::StoreUnavailable(format!("key lookup failed: {e}")))
         }
     };
-    let record = KeyRecord::parse(&item.value);
+    let unusable = || Error::InvalidToken(format!("signing key {kid:?} is unusable"));
+    let record = KeyRecord::parse(&item.value).map_err(|_| unusable())?;
+    let key = record.decoding_key().map_err(|_| unusable())?;
     let algorithm = record.algorithm();
     if header.alg != algorithm {
         return Err(Error::InvalidToken(format!(
@@ -109,10 +132,20 @@ pub fn verify(token: &str, kv: &dyn KvStore, now: u64) -> Result<Principal, Erro
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
-    let mut principal = decode::<Principal>(token, &record.decoding_key()?, &validation)
-        .map_err(|e| Error::InvalidToken(e.to_string()))?
+    let mut principal = decode::<Principal>(token, &key, &validation)
+        .map_err(|e| match e.kind() {
+            // The stored key parsed but the crypto library cannot use it (a point off
+            // the curve): the key is broken, not the token.
+            ErrorKind::InvalidEcdsaKey
+            | ErrorKind::InvalidEddsaKey
+            | ErrorKind::InvalidKeyFormat => unusable(),
+            _ => Error::InvalidToken(e.to_string()),
+        })?
         .claims;
     principal.kid = kid;
+    if principal.exp.is_none() && !config.allow_tokens_without_exp {
+        return Err(Error::InvalidToken(NO_EXP.into()));
+    }
     if principal.expired_at(now) {
         return Err(Error::InvalidToken("the token has expired".into()));
     }
@@ -189,6 +222,73 @@ mod tests {
                 Err(e) => assert_eq!(e.status().as_u16(), status, "{name}: {e}"),
             }
         }
+    }
+
+    #[test]
+    fn a_token_without_exp_is_refused_unless_the_config_allows_it() {
+        let kv = kv_with_dev_key();
+        let token = mint_with(
+            "HS256",
+            DEV_KID,
+            DEV_SECRET,
+            &serde_json::json!({"x-fastly-read":["a"]}),
+        );
+        let err = verify(&token, &kv, NOW).expect_err("no exp");
+        assert_eq!(err.status().as_u16(), 401);
+        assert!(err.to_string().contains(NO_EXP), "{err}");
+        assert_eq!(NO_EXP, "token has no exp claim");
+
+        let mut allowing = Config::default();
+        allowing.allow_tokens_without_exp = true;
+        let p = verify_with(&token, &kv, NOW, &allowing).expect("allowed by the config");
+        assert!(p.allows(Access::Read, "a"));
+        // The switch only waives the claim's presence: a present `exp` still counts.
+        let expired = mint(&serde_json::json!({"exp": NOW - 61}));
+        assert!(verify_with(&expired, &kv, NOW, &allowing).is_err());
+    }
+
+    #[test]
+    fn a_malformed_key_record_refuses_every_token() {
+        // Each value is what a token would have to be signed with if the record were
+        // read as a bare secret; none of them may verify anything.
+        let values: [&[u8]; 6] = [
+            br#"{"kind":"ES256","public":"-----BEGIN PUBLIC KEY-----"}"#,
+            br#"{"kind":"es256","public":{"kty":"EC","crv":"P-256","x":"a","y":"b"}}"#,
+            br#"{"kind":"hs256","secret":""}"#,
+            br#"{"kind":"es256","public":"not a PEM"}"#,
+            b"{not json",
+            b"",
+        ];
+        for value in values {
+            let kv = crate::ports::memory::MemoryKv::default();
+            kv.insert(keys::STORE, DEV_KID, value, Default::default())
+                .expect("seed");
+            let secret = String::from_utf8_lossy(value);
+            let claims = serde_json::json!({"x-fastly-read":["a"], "exp": NOW + 60});
+            let mut tokens = vec![mint_with("HS256", DEV_KID, "x", &claims)];
+            if !secret.is_empty() {
+                tokens.push(mint_with("HS256", DEV_KID, &secret, &claims));
+            }
+            for token in tokens {
+                let err = verify(&token, &kv, NOW).expect_err(&secret);
+                assert_eq!(err.status().as_u16(), 401, "{secret}: {err}");
+                assert!(
+                    err.to_string()
+                        .contains(&format!("signing key {DEV_KID:?} is unusable")),
+                    "{secret}: {err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_legacy_bare_secret_still_verifies() {
+        let kv = crate::ports::memory::MemoryKv::default();
+        kv.insert(keys::STORE, DEV_KID, b"legacy-secret", Default::default())
+            .expect("seed");
+        let claims = serde_json::json!({"x-fastly-read":["a"], "exp": NOW + 60});
+        let token = mint_with("HS256", DEV_KID, "legacy-secret", &claims);
+        assert!(verify(&token, &kv, NOW).is_ok());
     }
 
     #[test]

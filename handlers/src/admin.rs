@@ -10,7 +10,7 @@
 //! | `POST /admin/keys`, empty body (or `{"kind":"hs256"}`) | 200 `{"id":..,"value":..}`: a new HS256 key, as Fastly's original app answered |
 //! | `POST /admin/keys`, `{"kind":"es256"\|"eddsa","public":"<PEM>"}` | 200 `{"id":..,"kind":..}`: a verification-only key |
 //! | `POST /admin/keys`, a public JWK (`kty` `EC`/`P-256` or `OKP`/`Ed25519`) | same |
-//! | `GET /admin/keys` | 200 `{"keys":[{"id":..,"kind":..,"created":..}]}`, oldest first; never secrets |
+//! | `GET /admin/keys` | 200 `{"keys":[{"id":..,"kind":..,"created":..}]}`, oldest first; never secrets. A stored value that is not a usable key is listed as `{"id":..,"kind":"invalid","created":0,"reason":..}` |
 //! | `DELETE /admin/keys/{id}` | 204; 400 for a malformed id; 404 for an unknown one |
 //!
 //! A new HS256 key's secret is 32 bytes from the platform's secure random source, encoded
@@ -89,12 +89,7 @@ pub fn list(platform: &Platform, req: Request) -> Result {
     for id in platform.kv.list(keys::STORE).map_err(store_error)? {
         // A key deleted since the listing is simply left out.
         if let Some(item) = platform.kv.lookup(keys::STORE, &id).map_err(store_error)? {
-            let record = KeyRecord::parse(&item.value);
-            listed.push(Listed {
-                kind: record.kind(),
-                created: record.created,
-                id,
-            });
+            listed.push(Listed::of(id, &item.value));
         }
     }
     listed.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
@@ -238,6 +233,35 @@ struct Listed {
     id: String,
     kind: &'static str,
     created: u64,
+    /// Why the stored value cannot verify tokens; only for `kind` [`INVALID_KIND`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+/// The `kind` listed for a stored value that is not a usable key: every token naming it
+/// is refused, so an admin should replace or revoke it.
+pub const INVALID_KIND: &str = "invalid";
+
+impl Listed {
+    /// The listing of the value stored under `id`. The same checks as registration
+    /// ([`KeyRecord::check`]) run here, so a key that verifies nothing is never listed
+    /// as if it worked.
+    fn of(id: String, value: &[u8]) -> Self {
+        match KeyRecord::parse(value).and_then(|r| r.check().map(|()| r)) {
+            Ok(record) => Self {
+                id,
+                kind: record.kind(),
+                created: record.created,
+                reason: None,
+            },
+            Err(reason) => Self {
+                id,
+                kind: INVALID_KIND,
+                created: 0,
+                reason: Some(reason),
+            },
+        }
+    }
 }
 
 fn no_store(res: &mut Response) {
@@ -303,7 +327,9 @@ mod tests {
     fn sign(alg: Algorithm, kid: &str, key: &EncodingKey) -> String {
         let mut header = Header::new(alg);
         header.kid = Some(kid.into());
-        let claims = serde_json::json!({ "x-fastly-read": ["a"], "x-fastly-write": ["a"] });
+        let claims = serde_json::json!({
+            "x-fastly-read": ["a"], "x-fastly-write": ["a"], "exp": pubsub_core::test_util::NOW + 600,
+        });
         encode(&header, &claims, key).expect("signed")
     }
 
@@ -356,7 +382,7 @@ mod tests {
             .lookup(keys::STORE, id)
             .expect("kv")
             .expect("stored");
-        let record = KeyRecord::parse(&stored.value);
+        let record = KeyRecord::parse(&stored.value).expect("a usable record");
         assert_eq!(record.kind(), "hs256");
         assert_eq!(record.created, platform.env.now());
 
@@ -652,6 +678,54 @@ mod tests {
             text.starts_with(r#"{"keys":[{"id":"legacy","kind":"hs256","created":0}"#),
             "{text}"
         );
+    }
+
+    #[test]
+    fn listing_shows_an_unusable_record_as_invalid_with_its_reason() {
+        let (platform, _) = platform();
+        let (_, es_pem, es_jwk) = es256_pair(7);
+        let seeds: [(&str, String, &str); 5] = [
+            (
+                "upper",
+                serde_json::json!({"kind":"ES256","public":es_pem,"created":5}).to_string(),
+                "unknown variant",
+            ),
+            (
+                "jwk",
+                serde_json::json!({"kind":"es256","public":es_jwk}).to_string(),
+                "expected a string",
+            ),
+            (
+                "emptyjson",
+                r#"{"kind":"hs256","secret":""}"#.into(),
+                "empty",
+            ),
+            ("emptybare", String::new(), "empty"),
+            (
+                "badpem",
+                r#"{"kind":"es256","public":"not a PEM"}"#.into(),
+                "PEM",
+            ),
+        ];
+        for (id, value, _) in &seeds {
+            platform
+                .kv
+                .insert(keys::STORE, id, value.as_bytes(), InsertOptions::default())
+                .expect("seed");
+        }
+        let res = list(&platform, admitted(get("/admin/keys"))).expect("listed");
+        let listed = body_json(&res);
+        let entries = listed["keys"].as_array().expect("keys");
+        assert_eq!(entries.len(), seeds.len(), "{listed}");
+        for (id, _, why) in seeds {
+            let entry = entries
+                .iter()
+                .find(|e| e["id"] == id)
+                .unwrap_or_else(|| panic!("{id} is listed: {listed}"));
+            assert_eq!(entry["kind"], INVALID_KIND, "{id}: {entry}");
+            let reason = entry["reason"].as_str().expect("a reason");
+            assert!(reason.contains(why), "{id}: {reason}");
+        }
     }
 
     #[test]

@@ -44,26 +44,37 @@ impl Native {
     }
 
     pub fn token(&self, read: &[&str], write: &[&str]) -> String {
+        self.token_with(&serde_json::json!({
+            "x-fastly-read": read, "x-fastly-write": write, "exp": self.now() + 3600,
+        }))
+    }
+
+    /// A token of key [`KID`] with exactly `claims` (nothing added).
+    pub fn token_with(&self, claims: &serde_json::Value) -> String {
         let header = Header {
             kid: Some(KID.into()),
             ..Header::default()
         };
-        let claims = serde_json::json!({
-            "x-fastly-read": read, "x-fastly-write": write, "exp": self.now() + 3600,
-        });
         encode(
             &header,
-            &claims,
+            claims,
             &EncodingKey::from_secret(SECRET.as_bytes()),
         )
         .expect("jwt")
     }
 
     pub fn grip_sig(&self, key: &str) -> String {
-        let claims = serde_json::json!({ "iss": "pushpin", "exp": self.now() + 60 });
+        self.grip_sig_with(
+            key,
+            &serde_json::json!({ "iss": "pushpin", "exp": self.now() + 60 }),
+        )
+    }
+
+    /// A `Grip-Sig` signed with `key` carrying exactly `claims`.
+    pub fn grip_sig_with(&self, key: &str, claims: &serde_json::Value) -> String {
         encode(
             &Header::default(),
-            &claims,
+            claims,
             &EncodingKey::from_secret(key.as_bytes()),
         )
         .expect("jwt")

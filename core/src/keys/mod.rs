@@ -1,9 +1,17 @@
 //! Signing keys as stored in KV store `keys`: one item per key id.
 //!
 //! The value is a JSON [`KeyRecord`]. The algorithm a token may use is bound to its key
-//! here, when the key is stored, and never taken from the token. A value that is not such
-//! JSON is read as a bare HS256 secret (the raw bytes), the layout of keys created by
-//! Fastly's original app, so existing keys keep working.
+//! here, when the key is stored, and never taken from the token. A value that is not a
+//! JSON object (its first non-blank byte is not `{`) is read as a bare HS256 secret (its
+//! UTF-8 text), the layout of keys created by Fastly's original app, so existing keys keep
+//! working.
+//!
+//! A stored value that is neither fails closed: [`KeyRecord::parse`] returns the reason
+//! it is unusable, and no token verifies with it. That covers a JSON object that is not a
+//! well-formed record (an unknown `kind` such as `"ES256"`, a JWK object where the PEM
+//! string belongs, a missing field), an empty secret (JSON or bare), and a bare secret
+//! that is not UTF-8. Reading such an object as a bare secret instead would turn the JSON
+//! text into an HS256 key that anyone who has seen the record can sign with.
 //!
 //! A verification-only key supplied as PEM or as a public JWK becomes [`KeyMaterial`]
 //! through [`KeyMaterial::from_public_pem`] and [`KeyMaterial::from_public_jwk`].
@@ -54,19 +62,29 @@ pub struct KeyRecord {
 }
 
 impl KeyRecord {
-    /// Parses a stored value; bytes that are not a record are a legacy HS256 secret.
-    pub fn parse(value: &[u8]) -> Self {
-        if value.first() == Some(&b'{') {
-            if let Ok(record) = serde_json::from_slice(value) {
-                return record;
+    /// Parses a stored value: a JSON object must be a well-formed record, anything else is
+    /// a legacy bare HS256 secret. `Err` says why the value cannot be used as a key (for
+    /// `GET /admin/keys`); the caller refuses every token signed for it.
+    pub fn parse(value: &[u8]) -> Result<Self, String> {
+        let record = if value.trim_ascii_start().first() == Some(&b'{') {
+            serde_json::from_slice::<Self>(value)
+                .map_err(|e| format!("the stored JSON is not a key record: {e}"))?
+        } else {
+            let secret = std::str::from_utf8(value)
+                .map_err(|_| "the stored bare secret is not UTF-8 text".to_owned())?;
+            Self {
+                material: KeyMaterial::Hs256 {
+                    secret: secret.to_owned(),
+                },
+                created: 0,
+            }
+        };
+        if let KeyMaterial::Hs256 { secret } = &record.material {
+            if secret.is_empty() {
+                return Err("the HS256 secret is empty".into());
             }
         }
-        Self {
-            material: KeyMaterial::Hs256 {
-                secret: String::from_utf8_lossy(value).into_owned(),
-            },
-            created: 0,
-        }
+        Ok(record)
     }
 
     /// The one algorithm tokens signed with this key must use.
@@ -88,14 +106,12 @@ impl KeyRecord {
     }
 
     /// The key in the form the JWT library verifies with. A public key is read from its
-    /// PEM here ([`spki`]), so the JWT library needs no PEM or ASN.1 parser.
-    pub fn decoding_key(&self) -> Result<DecodingKey, Error> {
-        let public = |pem: &str, want: spki::Algorithm| {
-            let broken = |why: String| Error::Internal(format!("stored key cannot be used: {why}"));
-            match spki::public_key(pem).map_err(broken)? {
-                (found, key) if found == want => Ok(key),
-                (found, _) => Err(broken(format!("a {found:?} key stored as {want:?}"))),
-            }
+    /// PEM here ([`spki`]), so the JWT library needs no PEM or ASN.1 parser. `Err` says
+    /// why the key cannot be used.
+    pub fn decoding_key(&self) -> Result<DecodingKey, String> {
+        let public = |pem: &str, want: spki::Algorithm| match spki::public_key(pem)? {
+            (found, key) if found == want => Ok(key),
+            (found, _) => Err(format!("a {found:?} key stored as {want:?}")),
         };
         match &self.material {
             KeyMaterial::Hs256 { secret } => Ok(DecodingKey::from_secret(secret.as_bytes())),
@@ -108,10 +124,10 @@ impl KeyRecord {
                 // jsonwebtoken slices the first 32 bytes without checking: refuse a short
                 // key here rather than panic while verifying.
                 if key.len() != ED25519_KEY_LEN {
-                    return Err(Error::Internal(format!(
-                        "stored Ed25519 key has {} bytes, not {ED25519_KEY_LEN}",
+                    return Err(format!(
+                        "the Ed25519 key has {} bytes, not {ED25519_KEY_LEN}",
                         key.len()
-                    )));
+                    ));
                 }
                 Ok(DecodingKey::from_ed_der(&key))
             }
@@ -127,10 +143,7 @@ impl KeyRecord {
                 return Err("an HS256 secret must not be empty".into());
             }
         }
-        let key = self.decoding_key().map_err(|e| match e {
-            Error::Internal(why) => why,
-            other => other.to_string(),
-        })?;
+        let key = self.decoding_key()?;
         // Building a verifier is what parses the point; an empty signature then simply
         // fails to match, which is not an error.
         jsonwebtoken::crypto::verify("", b"", &key, self.algorithm())
@@ -174,19 +187,62 @@ mod tests {
             std::str::from_utf8(&json).ok(),
             Some(r#"{"kind":"hs256","secret":"s3cret","created":7}"#)
         );
-        assert_eq!(KeyRecord::parse(&json), r);
+        assert_eq!(KeyRecord::parse(&json), Ok(r));
     }
 
     #[test]
     fn a_bare_value_is_a_legacy_hs256_secret() {
-        let r = KeyRecord::parse(b"plain-secret");
+        let r = KeyRecord::parse(b"plain-secret").expect("a legacy secret");
         assert_eq!(r.algorithm(), Algorithm::HS256);
+        assert_eq!(r.created, 0);
         assert_eq!(
             r.material,
             KeyMaterial::Hs256 {
                 secret: "plain-secret".into()
             }
         );
+    }
+
+    #[test]
+    fn a_malformed_record_or_an_empty_secret_is_unusable() {
+        let cases: [(&str, &[u8], &str); 8] = [
+            (
+                "uppercase kind",
+                br#"{"kind":"ES256","public":"-----BEGIN PUBLIC KEY-----"}"#,
+                "not a key record",
+            ),
+            (
+                "a JWK where the PEM belongs",
+                br#"{"kind":"es256","public":{"kty":"EC","crv":"P-256","x":"a","y":"b"}}"#,
+                "not a key record",
+            ),
+            ("no kind", br#"{"secret":"s3cret"}"#, "not a key record"),
+            ("not JSON at all", b"{kind: hs256", "not a key record"),
+            (
+                "leading blanks before the object",
+                b" \n{\"kind\":\"HS256\",\"secret\":\"x\"}",
+                "not a key record",
+            ),
+            (
+                "empty JSON secret",
+                br#"{"kind":"hs256","secret":""}"#,
+                "empty",
+            ),
+            ("empty bare secret", b"", "empty"),
+            ("bare secret not UTF-8", b"\xff\xfe", "UTF-8"),
+        ];
+        for (name, value, why) in cases {
+            let err = KeyRecord::parse(value).expect_err(name);
+            assert!(err.contains(why), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_record_with_a_broken_pem_has_no_decoding_key() {
+        let r = KeyRecord::parse(br#"{"kind":"es256","public":"not a PEM"}"#)
+            .expect("well-formed JSON");
+        assert!(r.decoding_key().is_err());
+        assert!(r.check().is_err());
     }
 
     #[test]
