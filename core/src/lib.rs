@@ -21,6 +21,7 @@ pub mod extensions;
 pub mod grant;
 pub mod grip;
 pub mod keys;
+pub mod limits;
 pub mod message;
 pub mod ports;
 pub mod retained;
