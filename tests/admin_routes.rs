@@ -10,22 +10,38 @@ use std::sync::Arc;
 use jsonwebtoken::{encode, EncodingKey, Header};
 use native::*;
 use pubsub_core::ports::memory::{MemoryMap, TestEnv};
+use pubsub_core::ports::KvStore;
 use pubsub_core::Response;
 
 const ADMIN_TOKEN: &str = "test-admin-token";
 const FASTLY_KEY: &str = "a-valid-fastly-api-token";
+const PUBLISH_TOKEN: &str = "the-apps-publish-token";
 
-/// The app with an `admin-token` secret and a platform that accepts [`FASTLY_KEY`].
+/// The app with `admin-token` and `publish-token` secrets and a platform on which Fastly
+/// says [`FASTLY_KEY`] may purge the service.
 fn app() -> Native {
+    app_where_fastly_accepts(FASTLY_KEY)
+}
+
+fn app_where_fastly_accepts(fastly_key: &str) -> Native {
     let mut app = Native::new();
     app.platform.secrets = Arc::new(MemoryMap::of(&[
         ("grip-sig-key", GRIP_KEY),
         ("admin-token", ADMIN_TOKEN),
+        ("publish-token", PUBLISH_TOKEN),
     ]));
     let mut env = TestEnv::default();
-    env.fastly_key = Some(FASTLY_KEY.into());
+    env.fastly_key = Some(fastly_key.into());
     app.platform.env = Arc::new(env);
     app
+}
+
+fn set_config(app: &Native, key: &str, value: &str) {
+    app.config
+        .0
+        .lock()
+        .expect("lock")
+        .insert(key.into(), value.into());
 }
 
 fn send(app: &Native, method: &str, uri: &str, key: Option<&str>, body: &[u8]) -> Response {
@@ -67,8 +83,7 @@ fn every_admin_route_checks_the_fastly_key_header() {
         ("DELETE", "/admin/keys/abc", None, 401),
         ("DELETE", "/admin/keys/abc", Some("wrong"), 401),
         ("POST", "/admin/keys", Some(ADMIN_TOKEN), 200),
-        ("POST", "/admin/keys", Some(FASTLY_KEY), 200),
-        ("GET", "/admin/keys", Some(FASTLY_KEY), 200),
+        ("GET", "/admin/keys", Some(ADMIN_TOKEN), 200),
         ("DELETE", "/admin/keys/abc", Some(ADMIN_TOKEN), 404),
         ("DELETE", "/admin/keys/a.b", Some(ADMIN_TOKEN), 400),
     ];
@@ -84,13 +99,49 @@ fn every_admin_route_checks_the_fastly_key_header() {
 }
 
 #[test]
+fn a_fastly_api_token_is_an_admin_credential_only_when_admin_fastly_key_is_on() {
+    let app = app();
+    for (method, uri) in [("POST", "/admin/keys"), ("GET", "/admin/keys")] {
+        let res = send(&app, method, uri, Some(FASTLY_KEY), b"");
+        assert_eq!(
+            res.status(),
+            401,
+            "{method} {uri} by default: {}",
+            body(&res)
+        );
+    }
+    set_config(&app, "admin-fastly-key", "true");
+    for (method, uri) in [("POST", "/admin/keys"), ("GET", "/admin/keys")] {
+        let res = send(&app, method, uri, Some(FASTLY_KEY), b"");
+        assert_eq!(res.status(), 200, "{method} {uri} opted in: {}", body(&res));
+    }
+}
+
+#[test]
+fn the_publish_token_never_administers_even_when_fastly_accepts_it() {
+    // The publish token may purge the service, so Fastly says it is valid for it.
+    let app = app_where_fastly_accepts(PUBLISH_TOKEN);
+    for opt_in in ["false", "true"] {
+        set_config(&app, "admin-fastly-key", opt_in);
+        let res = send(&app, "POST", "/admin/keys", Some(PUBLISH_TOKEN), b"");
+        assert_eq!(
+            res.status(),
+            401,
+            "admin-fastly-key {opt_in}: {}",
+            body(&res)
+        );
+    }
+    assert_eq!(
+        app.kv.list("keys").map(|k| k.len()),
+        Ok(1),
+        "only the seeded key"
+    );
+}
+
+#[test]
 fn a_switched_off_admin_api_is_404_even_with_credentials() {
     let app = app();
-    app.config
-        .0
-        .lock()
-        .expect("lock")
-        .insert("admin".into(), "false".into());
+    set_config(&app, "admin", "false");
     for (method, uri) in [
         ("POST", "/admin/keys"),
         ("GET", "/admin/keys"),
