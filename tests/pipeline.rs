@@ -56,7 +56,8 @@ fn a_signed_subscribe_with_a_token_in_the_query_holds_a_stream() {
             .expect("req"),
     );
     assert_eq!(res.status(), 200, "{}", body(&res));
-    assert_eq!(res.headers()["grip-channel"], "a, r#a, b, r#b");
+    // Each topic, its retained channel, and the signing key's channel (for revocation).
+    assert_eq!(res.headers()["grip-channel"], "a, r#a, b, r#b, k#k1");
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
 }
 

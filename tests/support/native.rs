@@ -12,6 +12,8 @@ use tower_service::Service;
 pub const KID: &str = "k1";
 pub const SECRET: &str = "pipeline-secret";
 pub const GRIP_KEY: &str = "grip-key";
+/// Secret Store `grant-key`: signs the grants in the links of SSE streams.
+pub const GRANT_KEY: &str = "pipeline-grant-key";
 
 pub struct Native {
     pub platform: Platform,
@@ -22,8 +24,11 @@ pub struct Native {
 
 impl Native {
     pub fn new() -> Self {
-        let ports =
-            InMemory::with_secrets(&[("grip-sig-key", GRIP_KEY)]).with_hs256_key(KID, SECRET);
+        let ports = InMemory::with_secrets(&[
+            ("grip-sig-key", GRIP_KEY),
+            (pubsub_core::grant::SECRET, GRANT_KEY),
+        ])
+        .with_hs256_key(KID, SECRET);
         Self {
             platform: ports.platform,
             kv: ports.kv,
