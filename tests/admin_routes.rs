@@ -206,8 +206,11 @@ fn a_key_created_through_the_api_publishes_until_it_is_revoked() {
         b"",
     );
     assert_eq!(revoked.status(), 204);
+    let items = app.publisher.items();
+    assert_eq!(items.len(), 2, "the revocation was published");
+    assert_eq!(items[1]["items"][0]["channel"], format!("k#{id}"));
     let refused = publish(&app);
     assert_eq!(refused.status(), 401, "{}", body(&refused));
     assert!(body(&refused).contains("unknown signing key"));
-    assert_eq!(app.publisher.items().len(), 1, "nothing more was published");
+    assert_eq!(app.publisher.items().len(), 2, "nothing more was published");
 }

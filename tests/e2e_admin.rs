@@ -70,9 +70,15 @@ fn a_key_created_over_http_carries_messages_until_it_is_revoked() {
     assert_eq!(revoked.status, 204, "{}", revoked.text());
     let refused = publish(&topic, b"after revocation", &token);
     assert_eq!(refused.status, 401, "{}", refused.text());
+    let ended = sse.next_within(std::time::Duration::from_secs(5));
+    assert_eq!(
+        ended.as_ref().map(|e| e.event.as_str()),
+        Some("stream-error"),
+        "the open stream ends when its key is revoked: {ended:?}"
+    );
     assert!(
         sse.next_within(std::time::Duration::from_secs(2)).is_none(),
-        "nothing is delivered after the refusal"
+        "nothing is delivered after that"
     );
     let resubscribe = Sse::open(&format!("/events?topic={}&auth={token}", enc(&topic)), &[]);
     assert_eq!(resubscribe.status, 401);

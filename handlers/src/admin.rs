@@ -11,7 +11,7 @@
 //! | `POST /admin/keys`, `{"kind":"es256"\|"eddsa","public":"<PEM>"}` | 200 `{"id":..,"kind":..}`: a verification-only key |
 //! | `POST /admin/keys`, a public JWK (`kty` `EC`/`P-256` or `OKP`/`Ed25519`) | same |
 //! | `GET /admin/keys` | 200 `{"keys":[{"id":..,"kind":..,"created":..}]}`, oldest first; never secrets. A stored value that is not a usable key is listed as `{"id":..,"kind":"invalid","created":0,"reason":..}` |
-//! | `DELETE /admin/keys/{id}` | 204; 400 for a malformed id; 404 for an unknown one |
+//! | `DELETE /admin/keys/{id}` | 204 once the key is deleted and every open connection it authorised was told to end (a publish to its key channel, see `message::revocation_body`); 400 for a malformed id; 404 for an unknown one; 502 when the key is deleted but that publish failed (the text says what still ends those connections) |
 //!
 //! A new HS256 key's secret is 32 bytes from the platform's secure random source, encoded
 //! base64url without padding; that string is the `value`, and tokens are signed with its
@@ -34,7 +34,7 @@ use pubsub_core::extensions::AdminAuthorized;
 use pubsub_core::extensions::{required, PathParams};
 use pubsub_core::keys::{self, KeyMaterial, KeyRecord, PublicKind};
 use pubsub_core::ports::{InsertOptions, KvError, Platform};
-use pubsub_core::{Error, Request, Response, Result};
+use pubsub_core::{message, Config, Error, Request, Response, Result};
 
 /// Random bytes of a new HS256 secret (256 bits).
 pub const SECRET_BYTES: usize = 32;
@@ -112,6 +112,18 @@ pub fn revoke(platform: &Platform, req: Request) -> Result {
         return Err(Error::NoSuchResource(format!("key {id:?}")));
     }
     platform.kv.delete(keys::STORE, id).map_err(store_error)?;
+    // Every connection the key authorised listens on its key channel: end them now.
+    let config = required::<Config>(&req)?;
+    platform
+        .publisher
+        .publish(config, message::revocation_body(id))
+        .map_err(|why| {
+            Error::PublishFailed(format!(
+                "key {id:?} is deleted and refuses every new request, but ending its open \
+                 connections failed ({why}): they end when their tokens expire, or, for MQTT, \
+                 at their next SUBSCRIBE or PUBLISH"
+            ))
+        })?;
     let mut res = Response::new(Vec::new());
     *res.status_mut() = StatusCode::NO_CONTENT;
     no_store(&mut res);
@@ -750,6 +762,38 @@ mod tests {
 
         let again = revoke(&platform, delete(id)).expect_err("already gone");
         assert_eq!(again.status(), 404);
+    }
+
+    #[test]
+    fn revoking_ends_the_keys_connections_and_says_when_it_could_not() {
+        let (platform, publisher) = platform();
+        let id = create_ok(&platform, b"")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        revoke(&platform, delete(&id)).expect("revoked");
+        let items = publisher.items();
+        let channels: Vec<&str> = items[0]["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| i["channel"].as_str())
+            .collect();
+        assert_eq!(
+            channels,
+            [format!("k#{id}"), format!("k#{id}"), format!("k4#{id}")]
+        );
+
+        let other = create_ok(&platform, b"")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        *publisher.fail.lock().expect("lock") = Some("connection refused".into());
+        let err = revoke(&platform, delete(&other)).expect_err("publish down");
+        assert_eq!(err.status(), 502);
+        assert!(err.to_string().contains("is deleted"), "{err}");
+        let lookup = platform.kv.lookup(keys::STORE, &other).expect("kv");
+        assert!(lookup.is_none(), "the key is deleted all the same");
     }
 
     #[test]

@@ -12,9 +12,9 @@
 //! store failure with 503.
 
 use pubsub_core::extensions::{required, Credentials};
+use pubsub_core::grant;
 use pubsub_core::ports::Platform;
 use pubsub_core::tokens::{self, Access, Principal};
-use pubsub_core::grant;
 use pubsub_core::topics::{self, query_value};
 
 use crate::guard::{Admit, Guard};
@@ -53,7 +53,7 @@ impl Acl {
                     .extensions()
                     .get::<Credentials>()
                     .ok_or(Error::MissingCredentials)?;
-                tokens::verify(token, &*self.platform.kv, now)?
+                tokens::verify_with(token, &*self.platform.kv, now, config)?
             }
         };
         for topic in &topics {

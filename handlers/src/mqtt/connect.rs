@@ -97,7 +97,7 @@ impl Connection<'_> {
         let verified = if token.is_empty() {
             Err(Error::MissingCredentials)
         } else {
-            tokens::verify(token, &*self.platform.kv, self.now)
+            tokens::verify_with(token, &*self.platform.kv, self.now, self.config)
         };
         verified.map_err(|e| {
             let code = match e {

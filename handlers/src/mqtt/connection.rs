@@ -169,7 +169,12 @@ impl<'a> Connection<'a> {
     pub(super) fn principal(&mut self) -> Result<&Principal, Error> {
         if self.principal.is_none() {
             let token = self.session.token.clone().unwrap_or_default();
-            self.principal = Some(tokens::verify(&token, &*self.platform.kv, self.now));
+            self.principal = Some(tokens::verify_with(
+                &token,
+                &*self.platform.kv,
+                self.now,
+                self.config,
+            ));
         }
         match self.principal.as_ref() {
             Some(Ok(p)) => Ok(p),

@@ -326,7 +326,10 @@ fn a_silent_connection_is_closed_after_one_and_a_half_keep_alives() {
         let t = p.token(&["a"], &[], 3600);
         p.connect(&t);
         p.env.now.fetch_add(ka * 3 / 2 - 1, Ordering::Relaxed);
-        assert!(p.request(Vec::new()).is_empty(), "{version:?}: within 1.5 x {ka} s");
+        assert!(
+            p.request(Vec::new()).is_empty(),
+            "{version:?}: within 1.5 x {ka} s"
+        );
         p.env.now.fetch_add(2, Ordering::Relaxed);
         let events = p.request(Vec::new());
         assert_eq!(events.last().map(Vec::as_slice), Some(&b"CLOSE:1008"[..]));
@@ -357,7 +360,10 @@ fn an_mqtt5_connack_asks_for_a_300_s_keep_alive_and_3_1_1_keeps_its_own() {
 
 #[test]
 fn an_accepted_connection_listens_on_its_keys_channel() {
-    for (version, channel) in [(ProtocolVersion::V5, "k#k"), (ProtocolVersion::V311, "k4#k")] {
+    for (version, channel) in [
+        (ProtocolVersion::V5, "k#k"),
+        (ProtocolVersion::V311, "k4#k"),
+    ] {
         let mut p = Proxy::new(version);
         let t = p.token(&["a"], &[], 3600);
         let events = p.connect(&t);
@@ -365,7 +371,10 @@ fn an_accepted_connection_listens_on_its_keys_channel() {
         assert!(
             events.iter().any(|e| e == control.as_bytes()),
             "{version:?}: {:?}",
-            events.iter().map(|e| String::from_utf8_lossy(e)).collect::<Vec<_>>()
+            events
+                .iter()
+                .map(|e| String::from_utf8_lossy(e))
+                .collect::<Vec<_>>()
         );
     }
 }
@@ -379,14 +388,22 @@ fn fanout_calls_again_when_the_next_deadline_passes_and_not_before() {
     assert_eq!(p.interval, Some(30), "the CONNECT deadline");
     let t = p.token(&["a"], &[], 3600);
     p.send(&[Packet::Connect(connect_packet(p.version, &t))]);
-    assert_eq!(p.interval, Some(451), "1.5 x the 300 s keep alive, and a second");
+    assert_eq!(
+        p.interval,
+        Some(451),
+        "1.5 x the 300 s keep alive, and a second"
+    );
     let mut v311 = Proxy::new(ProtocolVersion::V311);
     let soon = v311.token(&["a"], &[], 100);
     v311.connect(&soon);
     assert_eq!(v311.interval, Some(91), "1.5 x 60 s, and a second");
     v311.env.now.fetch_add(80, Ordering::Relaxed);
     v311.send(&[Packet::PingReq]);
-    assert_eq!(v311.interval, Some(81), "the token's exp + 60 s leeway, and a second");
+    assert_eq!(
+        v311.interval,
+        Some(81),
+        "the token's exp + 60 s leeway, and a second"
+    );
     v311.env.now.fetch_add(75, Ordering::Relaxed);
     v311.send(&[Packet::PingReq]);
     assert_eq!(v311.interval, Some(20), "never below Fanout's 20 s");
