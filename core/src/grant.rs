@@ -51,7 +51,9 @@ fn mac(key: &[u8], exp: u64, kid: &str, topics: &[String]) -> Result<Hmac<Sha256
 /// A grant for `principal`'s token to read `topics`, signed with `key`.
 pub fn issue(key: &[u8], principal: &Principal, topics: &[String]) -> Result<String, Error> {
     let exp = principal.exp.unwrap_or(0);
-    let tag = mac(key, exp, &principal.kid, topics)?.finalize().into_bytes();
+    let tag = mac(key, exp, &principal.kid, topics)?
+        .finalize()
+        .into_bytes();
     Ok(format!(
         "{exp}.{}.{}",
         principal.kid,
@@ -106,7 +108,10 @@ mod tests {
         let grant = issue(KEY, &principal(Some(1_000)), scope).expect("issued");
         assert!(grant.starts_with("1000.k1."), "{grant}");
         let p = verify(KEY, &grant, scope, 1_000).expect("valid");
-        assert_eq!((p.read.as_slice(), p.exp, p.kid.as_str()), (&topics[..], Some(1_000), "k1"));
+        assert_eq!(
+            (p.read.as_slice(), p.exp, p.kid.as_str()),
+            (&topics[..], Some(1_000), "k1")
+        );
         // Expired (past the leeway).
         assert!(verify(KEY, &grant, scope, 1_000 + 61).is_err());
         // Other topics, another key, or a tampered grant.
@@ -128,7 +133,10 @@ mod tests {
         let scope = &topics[..];
         let grant = issue(KEY, &principal(None), scope).expect("issued");
         assert!(grant.starts_with("0.k1."));
-        assert_eq!(verify(KEY, &grant, scope, u64::MAX / 2).expect("valid").exp, None);
+        assert_eq!(
+            verify(KEY, &grant, scope, u64::MAX / 2).expect("valid").exp,
+            None
+        );
         let err = issue(b"", &principal(None), scope).expect_err("empty key");
         assert!(err.to_string().contains("grant-key"));
         assert_eq!(err.status(), 500);

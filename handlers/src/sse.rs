@@ -106,7 +106,8 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
         return hold.answer(None, body.as_bytes().to_vec());
     }
     let recovering = link_request
-        || req.extensions().get::<GripVerified>().is_some() && req.headers().contains_key("grip-last");
+        || req.extensions().get::<GripVerified>().is_some()
+            && req.headers().contains_key("grip-last");
     let seen = if recovering {
         seen_by_proxy(req.headers(), topics)
     } else {
@@ -381,7 +382,10 @@ mod tests {
         let (platform, _) = platform();
         let res = subscribe(&platform, with_topics(get("/events"), &["a", "b,c"])).expect("held");
         assert_eq!(res.headers()["grip-hold"], "stream");
-        assert_eq!(res.headers()["grip-channel"], "a, r#a, b%2Cc, r#b%2Cc, k#k1");
+        assert_eq!(
+            res.headers()["grip-channel"],
+            "a, r#a, b%2Cc, r#b%2Cc, k#k1"
+        );
         assert_eq!(res.headers()["content-type"], "text/event-stream");
         assert!(res.headers()["grip-keep-alive"]
             .to_str()
@@ -558,7 +562,9 @@ mod tests {
                 prev_id(b1.version)
             )
         );
-        assert!(header(&res, "grip-link").starts_with("</events?topic=a&topic=b&durable=true&grant="));
+        assert!(
+            header(&res, "grip-link").starts_with("</events?topic=a&topic=b&durable=true&grant=")
+        );
     }
 
     #[test]
@@ -588,9 +594,7 @@ mod tests {
             .strip_prefix("</events?topic=a%2Cb%3B%20c&topic=d&grant=")
             .and_then(|rest| rest.split_once('>'))
             .map(|(grant, _)| grant.replace("%2E", "."));
-        let Some(grant) = uri else {
-            panic!("{link}")
-        };
+        let Some(grant) = uri else { panic!("{link}") };
         assert!(!link.contains("x.y"), "{link}");
         let topics = ["a,b; c".to_owned(), "d".to_owned()];
         let p = grant::verify(GRANT_KEY.as_bytes(), &grant, &topics, platform.env.now())
@@ -612,7 +616,11 @@ mod tests {
             (Some(u64::MAX), false, Some(MAX_LINK_TIMEOUT_SECS)),
         ];
         for (exp, durable, want) in cases {
-            assert_eq!(link_timeout(exp, 10_000, durable), want, "{exp:?} {durable}");
+            assert_eq!(
+                link_timeout(exp, 10_000, durable),
+                want,
+                "{exp:?} {durable}"
+            );
         }
     }
 

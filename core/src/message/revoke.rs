@@ -61,8 +61,7 @@ mod tests {
 
     #[test]
     fn a_revocation_tells_then_closes_every_kind_of_connection() {
-        let body: serde_json::Value =
-            serde_json::from_slice(&revocation_body("k1")).expect("json");
+        let body: serde_json::Value = serde_json::from_slice(&revocation_body("k1")).expect("json");
         let items = body["items"].as_array().expect("items");
         assert_eq!(items.len(), 3);
         let tell = &items[0]["formats"];
