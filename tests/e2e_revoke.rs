@@ -54,7 +54,8 @@ fn mqtt311(id: &str, token: &str) -> mpsc::Receiver<Result<rumqttc::Packet, Stri
     let (host, port) = v5.broker_address();
     let mut opts = rumqttc::MqttOptions::new(id, host, port);
     opts.set_transport(rumqttc::Transport::Ws);
-    opts.set_credentials("", token);
+    // MQTT 3.1.1 allows a password only with a user name [MQTT-3.1.2-22].
+    opts.set_credentials("user", token);
     opts.set_keep_alive(Duration::from_secs(30));
     let (client, mut connection) = rumqttc::Client::new(opts, 16);
     let (tx, rx) = mpsc::channel();
@@ -102,6 +103,10 @@ fn disconnect_v5(client: &Mqtt, wait: Duration) -> Option<DisconnectReasonCode> 
         match client.next_within(left)? {
             Ok(Packet::Disconnect(d)) => return Some(d.reason_code),
             Ok(_) => continue,
+            // rumqttc reports the server's DISCONNECT as the error that ends its loop.
+            Err(e) if e.contains("Server sent disconnect") && e.contains("'NotAuthorized'") => {
+                return Some(DisconnectReasonCode::NotAuthorized)
+            }
             Err(e) => panic!("closed without a DISCONNECT: {e}"),
         }
     }
