@@ -12,11 +12,12 @@
 //! | `mqtt` | `true`/`false` | `true` |
 //! | `admin` | `true`/`false` | `true` |
 //! | `max-message-bytes` | integer 1..=1048576 | 32512 |
-//! | `max-topics` | integer 1..=100 | 10 |
+//! | `max-topics` | integer 1..=100 | 9 (each topic takes two of a stream's Fanout channels and its key one more: 19 of Pushpin's default 20) |
 //! | `max-packet-bytes` | integer 64..=1048576 (MQTT packet limit) | 32768 |
 //! | `publish-path` | path starting with `/` | Fastly's `/service/<service id>/publish/` |
 //! | `grip-sig-iss` | issuer expected in a locally signed `Grip-Sig` | `pushpin` |
 //! | `admin-fastly-key` | `true`/`false`: a Fastly API token in `Fastly-Key` is also an admin credential | `false` |
+//! | `mqtt-server-keep-alive` | integer 0..=65535: the Server Keep Alive an MQTT 5 CONNACK asks for, in seconds (0: keep the client's) | 300 |
 //! | `allow-tokens-without-exp` | `true`/`false`: accept access tokens that carry no `exp` claim | `false` |
 
 use std::fmt;
@@ -47,6 +48,10 @@ pub struct Config {
     /// admin credential (never the service's own `publish-token`). Off by default: any
     /// token that may purge the service would otherwise manage its signing keys.
     pub admin_fastly_key: bool,
+    /// The keep alive an MQTT 5 CONNACK asks for (Server Keep Alive), in seconds; 0 keeps
+    /// the client's own. Every PINGREQ is a request to the app, so a longer keep alive is a
+    /// cheaper idle connection, and a dead one is found later (1.5 times this).
+    pub mqtt_server_keep_alive: u16,
     /// Access tokens without an `exp` claim are accepted. Off by default: such a token
     /// never expires.
     pub allow_tokens_without_exp: bool,
@@ -63,11 +68,12 @@ impl Default for Config {
             mqtt: true,
             admin: true,
             max_message_bytes: 32_512,
-            max_topics: 10,
+            max_topics: 9,
             max_packet_bytes: 32_768,
             publish_path: None,
             grip_sig_iss: "pushpin".to_owned(),
             admin_fastly_key: false,
+            mqtt_server_keep_alive: 300,
             allow_tokens_without_exp: false,
         }
     }
@@ -150,6 +156,14 @@ impl Config {
                 }
             },
             admin_fastly_key: flag(&mut lookup, "admin-fastly-key", d.admin_fastly_key)?,
+            mqtt_server_keep_alive: number(
+                &mut lookup,
+                "mqtt-server-keep-alive",
+                usize::from(d.mqtt_server_keep_alive),
+                0..=usize::from(u16::MAX),
+                "an integer from 0 to 65535 (seconds; 0 keeps the client's keep alive)",
+            )
+            .map(|secs| u16::try_from(secs).unwrap_or(u16::MAX))?,
             allow_tokens_without_exp: flag(
                 &mut lookup,
                 "allow-tokens-without-exp",
@@ -231,8 +245,10 @@ mod tests {
             ("publish-path", "/publish/"),
             ("admin-fastly-key", "true"),
             ("allow-tokens-without-exp", "true"),
+            ("mqtt-server-keep-alive", "0"),
         ])
         .expect("valid config");
+        assert_eq!(c.mqtt_server_keep_alive, 0);
         assert!(!c.sse && !c.admin && c.mqtt && c.http_publish);
         assert!(c.admin_fastly_key && c.allow_tokens_without_exp);
         assert_eq!(c.max_message_bytes, 100);
@@ -246,6 +262,7 @@ mod tests {
             ("sse", "yes"),
             ("mqtt", "TRUE"),
             ("max-message-bytes", "0"),
+            ("mqtt-server-keep-alive", "65536"),
             ("max-message-bytes", "lots"),
             ("max-topics", "101"),
             ("max-packet-bytes", "10"),

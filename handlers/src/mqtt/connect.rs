@@ -5,10 +5,11 @@
 //! client what the broker does not support (QoS 2, topic aliases, wildcard and shared
 //! subscriptions, subscription identifiers) and the largest packet it accepts.
 //!
-//! An MQTT 5 CONNACK also sets Server Keep Alive to [`SERVER_KEEP_ALIVE_SECS`], which the
-//! client must use instead of its own [MQTT-3.2.2-21], and the broker enforces it: every
-//! PINGREQ is a request to the app, so a longer keep alive is a cheaper idle connection.
-//! An MQTT 3.1.1 client keeps its own keep alive.
+//! An MQTT 5 CONNACK also sets Server Keep Alive to the Config Store's
+//! `mqtt-server-keep-alive` (default 300 s; 0: not sent), which the client must use
+//! instead of its own [MQTT-3.2.2-21], and the broker enforces it: every PINGREQ is a
+//! request to the app, so a longer keep alive is a cheaper idle connection. An MQTT 3.1.1
+//! client keeps its own keep alive.
 //!
 //! An accepted connection also listens on its key's channel ([`Kind::Key`], or
 //! [`Kind::Key311`]), where revoking the key publishes its end.
@@ -24,9 +25,6 @@ use pubsub_core::Error;
 
 use super::connection::Connection;
 use super::will::will_packet;
-
-/// The keep alive an MQTT 5 CONNACK asks for (Server Keep Alive), in seconds.
-pub const SERVER_KEEP_ALIVE_SECS: u16 = 300;
 
 impl Connection<'_> {
     /// Handles the first packet of the connection, which must be a CONNECT.
@@ -81,12 +79,12 @@ impl Connection<'_> {
             Err((code, text)) => return self.refuse_connect(code, text),
         };
         let mut ack = self.connack(c.client_id.is_empty());
-        let keep_alive = match c.protocol {
-            ProtocolVersion::V5 => {
-                ack.properties.server_keep_alive = Some(SERVER_KEEP_ALIVE_SECS);
-                SERVER_KEEP_ALIVE_SECS
+        let keep_alive = match (c.protocol, self.config.mqtt_server_keep_alive) {
+            (ProtocolVersion::V5, secs) if secs > 0 => {
+                ack.properties.server_keep_alive = Some(secs);
+                secs
             }
-            ProtocolVersion::V311 => c.keep_alive,
+            _ => c.keep_alive,
         };
         self.send(&Packet::ConnAck(ack));
         self.establish(token, principal, keep_alive, will);

@@ -26,7 +26,6 @@ mod publish;
 mod session;
 mod subscribe;
 mod will;
-pub use connect::SERVER_KEEP_ALIVE_SECS;
 pub use liveness::{CONNECT_DEADLINE_SECS, MAX_CALLBACK_SECS, MIN_CALLBACK_SECS};
 pub use subscribe::MAX_SUBSCRIPTIONS;
 pub use will::MAX_WILL_BYTES;
