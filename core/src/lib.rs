@@ -6,7 +6,8 @@
 //!   accessors.
 //! - [`ports`]: the platform effects (KV, Config Store, Secret Store, publish, clock) as
 //!   traits; in-memory implementations behind the `test-util` feature.
-//! - [`tokens`], [`keys`]: access tokens (JWTs) and the signing keys that verify them.
+//! - [`tokens`], [`keys`], [`jwt`]: access tokens (JWTs), the signing keys that verify
+//!   them, and the verification itself.
 //! - [`grip`]: `Grip-Sig` verification.
 //! - [`limits`]: the request-body cap the Compute adapter applies before reading.
 //! - [`grant`]: the credential of the links Fanout requests on its own.
@@ -20,6 +21,7 @@ pub mod error;
 pub mod extensions;
 pub mod grant;
 pub mod grip;
+pub mod jwt;
 pub mod keys;
 pub mod limits;
 pub mod message;

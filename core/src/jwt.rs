@@ -1,0 +1,260 @@
+//! JSON Web Tokens in compact JWS form (RFC 7519, RFC 7515), verified with the three
+//! algorithms the broker binds keys to: HS256 (RFC 7518 §3.2), ES256 (§3.4: the signature
+//! is `r || s`, 64 bytes) and EdDSA with Ed25519 (RFC 8037).
+//!
+//! The broker only verifies, so this is all it needs of a JWT library: the header's `alg`
+//! and `kid`, the signature check, and the claims as JSON. Algorithms are never taken
+//! from the token: [`Token::claims`] refuses a token whose `alg` is not the key's
+//! (`none` included). Claims such as `exp` are the caller's to check against its clock.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use sha2::Sha256;
+
+/// A signature algorithm a key verifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alg {
+    /// HMAC-SHA256 with a shared secret.
+    Hs256,
+    /// ECDSA on P-256 with SHA-256.
+    Es256,
+    /// Ed25519.
+    EdDsa,
+}
+
+impl Alg {
+    /// The JWS name of the algorithm (`HS256`, `ES256`, `EdDSA`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::Es256 => "ES256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+}
+
+/// A key that verifies signatures of one algorithm.
+#[derive(Clone, Debug)]
+pub enum VerifyingKey {
+    /// An HS256 shared secret.
+    Hs256(Vec<u8>),
+    /// A P-256 public key.
+    Es256(p256::ecdsa::VerifyingKey),
+    /// An Ed25519 public key.
+    EdDsa(ed25519_dalek::VerifyingKey),
+}
+
+impl VerifyingKey {
+    /// The P-256 key of an SEC1-encoded point; `Err` when it is not a point on the curve.
+    pub fn es256(point: &[u8]) -> Result<Self, String> {
+        p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
+            .map(Self::Es256)
+            .map_err(|_| "not a point on P-256".to_owned())
+    }
+
+    /// The Ed25519 key of 32 bytes; `Err` when it is not a valid public key.
+    pub fn eddsa(key: &[u8]) -> Result<Self, String> {
+        let bytes: &[u8; 32] = key
+            .try_into()
+            .map_err(|_| format!("the Ed25519 key has {} bytes, not 32", key.len()))?;
+        ed25519_dalek::VerifyingKey::from_bytes(bytes)
+            .map(Self::EdDsa)
+            .map_err(|_| "not a valid Ed25519 public key".to_owned())
+    }
+
+    /// The algorithm the key verifies.
+    pub fn alg(&self) -> Alg {
+        match self {
+            Self::Hs256(_) => Alg::Hs256,
+            Self::Es256(_) => Alg::Es256,
+            Self::EdDsa(_) => Alg::EdDsa,
+        }
+    }
+
+    /// Whether `signature` signs `input` under this key.
+    fn verifies(&self, input: &[u8], signature: &[u8]) -> bool {
+        match self {
+            Self::Hs256(secret) => Hmac::<Sha256>::new_from_slice(secret)
+                .map(|mut mac| {
+                    mac.update(input);
+                    mac.verify_slice(signature).is_ok()
+                })
+                .unwrap_or(false),
+            Self::Es256(key) => {
+                use p256::ecdsa::signature::Verifier as _;
+                p256::ecdsa::Signature::from_slice(signature)
+                    .is_ok_and(|sig| key.verify(input, &sig).is_ok())
+            }
+            Self::EdDsa(key) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|sig| key.verify_strict(input, &sig).is_ok()),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    kid: Option<String>,
+}
+
+/// A token split into its parts, its header read, nothing verified yet.
+#[derive(Debug)]
+pub struct Token<'a> {
+    /// The header's `alg`, as the token names it.
+    pub alg: String,
+    /// The header's `kid`, if any.
+    pub kid: Option<String>,
+    /// `<header>.<payload>`: what the signature signs.
+    signing_input: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+}
+
+/// Splits `token` into header, payload and signature and reads the header; `Err` says
+/// what is malformed.
+pub fn parse(token: &str) -> Result<Token<'_>, String> {
+    let (signing_input, signature) = token
+        .rsplit_once('.')
+        .ok_or("not a JWT (expected header.payload.signature)")?;
+    let (header, payload) = signing_input
+        .split_once('.')
+        .ok_or("not a JWT (expected header.payload.signature)")?;
+    if payload.contains('.') {
+        return Err("not a JWT (more than three parts)".into());
+    }
+    let header: Header = decode_json(header, "header")?;
+    Ok(Token {
+        alg: header.alg,
+        kid: header.kid,
+        signing_input,
+        payload,
+        signature,
+    })
+}
+
+impl Token<'_> {
+    /// The claims, once the signature verifies under `key` and the token's `alg` is the
+    /// key's; `Err` says why not.
+    pub fn claims<T: DeserializeOwned>(&self, key: &VerifyingKey) -> Result<T, String> {
+        let alg = key.alg().name();
+        if self.alg != alg {
+            return Err(format!(
+                "the key only verifies {alg} tokens, not {:?}",
+                self.alg
+            ));
+        }
+        let signature = URL_SAFE_NO_PAD
+            .decode(self.signature)
+            .map_err(|_| "the signature is not base64url".to_owned())?;
+        if !key.verifies(self.signing_input.as_bytes(), &signature) {
+            return Err("the signature does not verify".into());
+        }
+        decode_json(self.payload, "payload")
+    }
+}
+
+fn decode_json<T: DeserializeOwned>(part: &str, what: &str) -> Result<T, String> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| format!("the {what} is not base64url"))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("the {what} is not valid JSON: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header as JwtHeader};
+    use serde_json::{json, Value};
+
+    fn signed(alg: Algorithm, key: &EncodingKey, claims: &Value) -> String {
+        let mut header = JwtHeader::new(alg);
+        header.kid = Some("k1".into());
+        encode(&header, claims, key).expect("signed")
+    }
+
+    /// An ES256 key pair from a fixed scalar: the PKCS#8 PEM and the SEC1 point.
+    fn es256() -> (EncodingKey, Vec<u8>) {
+        use p256::pkcs8::EncodePrivateKey as _;
+        let secret = p256::SecretKey::from_slice(&[7; 32]).expect("scalar");
+        let pem = secret.to_pkcs8_pem(Default::default()).expect("pem");
+        let point = secret.public_key().to_sec1_bytes().to_vec();
+        (
+            EncodingKey::from_ec_pem(pem.as_bytes()).expect("key"),
+            point,
+        )
+    }
+
+    fn eddsa() -> (EncodingKey, Vec<u8>) {
+        use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+        let signing = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let pem = signing.to_pkcs8_pem(Default::default()).expect("pem");
+        let key = signing.verifying_key().to_bytes().to_vec();
+        (EncodingKey::from_ed_pem(pem.as_bytes()).expect("key"), key)
+    }
+
+    #[test]
+    fn tokens_of_each_algorithm_verify_under_their_key_only() {
+        let claims = json!({"x-fastly-read": ["a"], "exp": 10});
+        let (es_private, es_point) = es256();
+        let (ed_private, ed_key) = eddsa();
+        let hs = VerifyingKey::Hs256(b"secret".to_vec());
+        let es = VerifyingKey::es256(&es_point).expect("point");
+        let ed = VerifyingKey::eddsa(&ed_key).expect("key");
+        let tokens = [
+            (
+                signed(
+                    Algorithm::HS256,
+                    &EncodingKey::from_secret(b"secret"),
+                    &claims,
+                ),
+                &hs,
+            ),
+            (signed(Algorithm::ES256, &es_private, &claims), &es),
+            (signed(Algorithm::EdDSA, &ed_private, &claims), &ed),
+        ];
+        for (token, key) in &tokens {
+            let parsed = parse(token).expect("parsed");
+            assert_eq!(parsed.kid.as_deref(), Some("k1"));
+            assert_eq!(parsed.claims::<Value>(key).expect("verifies"), claims);
+            for (_, other) in tokens.iter().filter(|(t, _)| t != token) {
+                assert!(
+                    parsed.claims::<Value>(other).is_err(),
+                    "{} under {:?}",
+                    parsed.alg,
+                    other.alg()
+                );
+            }
+        }
+        let wrong_secret = VerifyingKey::Hs256(b"other".to_vec());
+        let err = parse(&tokens[0].0)
+            .expect("parsed")
+            .claims::<Value>(&wrong_secret);
+        assert_eq!(err, Err("the signature does not verify".to_owned()));
+    }
+
+    #[test]
+    fn malformed_and_unsigned_tokens_are_refused_with_a_reason() {
+        let b64 = |s: &str| URL_SAFE_NO_PAD.encode(s);
+        let key = VerifyingKey::Hs256(b"secret".to_vec());
+        let none = format!("{}.{}.", b64(r#"{"alg":"none"}"#), b64("{}"));
+        let err = parse(&none)
+            .expect("parsed")
+            .claims::<Value>(&key)
+            .expect_err("none");
+        assert!(err.contains("only verifies HS256"), "{err}");
+        for bad in [
+            "",
+            "a.b",
+            "a.b.c.d",
+            "!!.e30.x",
+            &format!("{}.e30.x", b64("{")),
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(VerifyingKey::es256(&[4; 65]).is_err());
+        assert!(VerifyingKey::eddsa(&[1; 31]).is_err());
+    }
+}
