@@ -100,6 +100,10 @@ struct FastlyKv;
 fn kv_error(e: KVStoreError) -> KvError {
     match e {
         KVStoreError::ItemPreconditionFailed => KvError::GenerationMismatch,
+        // fastly 0.11.13 `kv_store/handle.rs`, `pending_insert_wait`: host status
+        // `FastlyStatus::LIMITEXCEEDED` becomes `TooManyRequests` ("Too many KV Store
+        // requests"); in production that is the one-write-per-second-per-key limit.
+        KVStoreError::TooManyRequests => KvError::RateLimited,
         other => KvError::Unavailable(other.to_string()),
     }
 }

@@ -44,6 +44,14 @@ pub enum Error {
     StoreUnavailable(String),
     /// The publish API refused or could not be reached.
     PublishFailed(String),
+    /// A store refused a write for rate (Fastly KV: one write per second per key);
+    /// answered with `Retry-After`.
+    RateLimited {
+        /// What was being written, e.g. `the retained message of topic "a"`.
+        what: String,
+        /// Seconds to wait before retrying.
+        retry_after_secs: u32,
+    },
     /// A resource named in the path does not exist.
     NoSuchResource(String),
     /// A setting of the service (Config Store or Secret Store) cannot be used; the text
@@ -71,6 +79,7 @@ impl Error {
             }
             Self::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::PublishFailed(_) => StatusCode::BAD_GATEWAY,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -89,6 +98,7 @@ impl Error {
             Self::Config(_) | Self::Misconfigured(_) | Self::Internal(_) => "internal-error",
             Self::StoreUnavailable(_) => "service-unavailable",
             Self::PublishFailed(_) => "bad-gateway",
+            Self::RateLimited { .. } => "too-many-requests",
         }
     }
 }
@@ -114,6 +124,14 @@ impl fmt::Display for Error {
             Self::Config(e) => e.fmt(f),
             Self::StoreUnavailable(why) => write!(f, "storage unavailable: {why}"),
             Self::PublishFailed(why) => write!(f, "publish failed: {why}"),
+            Self::RateLimited {
+                what,
+                retry_after_secs,
+            } => write!(
+                f,
+                "too many writes to {what}: the store takes one per second; \
+                 retry after {retry_after_secs} s"
+            ),
             Self::NoSuchResource(what) => write!(f, "{what} not found"),
             Self::Misconfigured(why) => write!(f, "service misconfigured: {why}"),
             Self::Internal(why) => write!(f, "internal error: {why}"),

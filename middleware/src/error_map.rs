@@ -6,7 +6,8 @@
 //!
 //! Forms:
 //! - Plain: the error's status, `text/plain`, one line saying what was wrong. 405 carries
-//!   `Allow`. An internal error's body stays generic; the detail is in the extension.
+//!   `Allow`, 429 `Retry-After`. An internal error's body stays generic; the detail is in
+//!   the extension.
 //! - Event stream, for `GET` on a subscribe path (`/events`): a `text/event-stream` body
 //!   with one `event: stream-error` whose data is `{"condition":…,"text":…}`, then the
 //!   stream ends. A browser `EventSource` only reads bodies of 200 responses, so when the
@@ -17,7 +18,7 @@
 
 use std::convert::Infallible;
 
-use http::header::{HeaderValue, ACCEPT, ALLOW, CONTENT_TYPE};
+use http::header::{HeaderValue, ACCEPT, ALLOW, CONTENT_TYPE, RETRY_AFTER};
 use http::{Method, StatusCode};
 use tower_service::Service;
 
@@ -97,10 +98,19 @@ pub fn error_response(error: Error, form: ErrorForm) -> Response {
     *res.status_mut() = status;
     res.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Error::MethodNotAllowed(allow) = &error {
-        if let Ok(allow) = HeaderValue::from_str(allow) {
-            res.headers_mut().insert(ALLOW, allow);
+    match &error {
+        Error::MethodNotAllowed(allow) => {
+            if let Ok(allow) = HeaderValue::from_str(allow) {
+                res.headers_mut().insert(ALLOW, allow);
+            }
         }
+        Error::RateLimited {
+            retry_after_secs, ..
+        } => {
+            res.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        _ => {}
     }
     res.extensions_mut().insert(error);
     res
@@ -145,6 +155,26 @@ mod tests {
         );
         assert_eq!(res.status(), 405);
         assert_eq!(res.headers()[ALLOW], "GET, POST");
+    }
+
+    #[test]
+    fn a_rate_limited_write_is_a_429_with_retry_after_in_either_form() {
+        let limited = || Error::RateLimited {
+            what: "the retained message of topic \"a\"".into(),
+            retry_after_secs: 1,
+        };
+        let res = render(limited(), request_with("POST", "/events"));
+        assert_eq!(res.status(), 429);
+        assert_eq!(res.headers()[RETRY_AFTER], "1");
+        assert_eq!(
+            body_text(&res),
+            "too many writes to the retained message of topic \"a\": the store takes one \
+             per second; retry after 1 s\n"
+        );
+        let res = render(limited(), get("/events"));
+        assert_eq!(res.status(), 429);
+        assert_eq!(res.headers()[RETRY_AFTER], "1");
+        assert!(body_text(&res).contains("\"condition\":\"too-many-requests\""));
     }
 
     #[test]

@@ -6,6 +6,9 @@ use std::sync::Mutex;
 
 use super::*;
 
+mod rate_limit;
+pub use rate_limit::RateLimitedKv;
+
 /// A KV store in memory, with real generation semantics.
 #[derive(Default)]
 pub struct MemoryKv {
@@ -157,7 +160,7 @@ impl Publisher for RecordingPublisher {
 pub struct InMemory {
     /// The ports, for the pipeline.
     pub platform: Platform,
-    /// KV stores.
+    /// KV stores (writes through this handle bypass [`InMemory::with_kv_write_limit`]).
     pub kv: Arc<MemoryKv>,
     /// Config Store `config`.
     pub config: Arc<MemoryMap>,
@@ -210,6 +213,14 @@ impl InMemory {
                 InsertOptions::default(),
             )
             .unwrap_or_else(|e| panic!("memory KV refused a key: {e}"));
+        self
+    }
+
+    /// The platform's KV refuses a second write to one key within a second of the test
+    /// clock, as Fastly KV does in production ([`RateLimitedKv`]).
+    pub fn with_kv_write_limit(mut self) -> Self {
+        let limited = RateLimitedKv::new(self.kv.clone(), self.env.clone());
+        self.platform.kv = Arc::new(limited);
         self
     }
 }

@@ -24,6 +24,9 @@ pub struct KvItem {
 pub enum KvError {
     /// A conditional insert found another generation (someone wrote first).
     GenerationMismatch,
+    /// The store refused a write for rate: Fastly KV takes at most one write per second
+    /// per key. Retrying at once fails again, so callers give up instead of looping.
+    RateLimited,
     /// The store is missing or the platform failed; the text says which.
     Unavailable(String),
 }
@@ -32,6 +35,7 @@ impl fmt::Display for KvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::GenerationMismatch => f.write_str("generation mismatch"),
+            Self::RateLimited => f.write_str("too many writes to one key (one per second)"),
             Self::Unavailable(why) => f.write_str(why),
         }
     }

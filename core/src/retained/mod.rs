@@ -35,7 +35,10 @@
 //! on the KV item's generation (or "only if absent" when creating the slot). A write that
 //! loses the race reads again, up to [`MAX_ATTEMPTS`] times, then fails with 503
 //! ([`Error::StoreUnavailable`](crate::Error::StoreUnavailable)). So concurrent publishers never lose an update, every
-//! successful write gets a distinct version, and versions never go backwards. [`store`]
+//! successful write gets a distinct version, and versions never go backwards. A write the
+//! store refuses for rate (Fastly KV takes one write per second per key) is not a lost
+//! race: [`store`] gives up at once with 429
+//! ([`Error::RateLimited`](crate::Error::RateLimited), retry after [`RETRY_AFTER_SECS`]). [`store`]
 //! returns the new version and the one it replaced, which the publish item carries as its
 //! GRIP `id` and `prev-id`.
 //!
@@ -73,7 +76,7 @@ mod version;
 pub use event_id::{topic_tag, EventId, EVENT_ID_MAX_ENTRIES};
 pub use mqtt_props::MqttProps;
 pub use slot::{
-    key, load, read, store, NewRetained, Retained, Slot, Stored, MAX_ATTEMPTS, SLOT_GRACE_SECS,
-    STORE,
+    key, load, read, store, NewRetained, Retained, Slot, Stored, MAX_ATTEMPTS, RETRY_AFTER_SECS,
+    SLOT_GRACE_SECS, STORE,
 };
 pub use version::{InvalidVersion, Version};

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use super::{MqttProps, Version};
-use crate::ports::{InsertOptions, KvError, KvStore};
+use crate::ports::{InsertOptions, KvError, KvItem, KvStore};
 use crate::Error;
 
 /// The KV store holding the slots.
@@ -106,6 +106,9 @@ fn unavailable(e: KvError) -> Error {
     Error::StoreUnavailable(format!("KV store `{STORE}`: {e}"))
 }
 
+/// Seconds a writer refused for rate waits: Fastly KV takes one write per second per key.
+pub const RETRY_AFTER_SECS: u32 = 1;
+
 /// Stores `msg` as `topic`'s retained message at time `now` (an empty payload clears it).
 pub fn store(
     kv: &dyn KvStore,
@@ -123,24 +126,7 @@ pub fn store(
     };
     for _ in 0..MAX_ATTEMPTS {
         let current = kv.lookup(STORE, &key).map_err(unavailable)?;
-        let (previous, condition) = match current {
-            None => (
-                Version::ZERO,
-                InsertOptions {
-                    if_absent: true,
-                    ..InsertOptions::default()
-                },
-            ),
-            Some(item) => (
-                // An unreadable record is replaced as if the slot were new: its epoch
-                // (now) is later than the lost one's unless it was created this second.
-                decode(&item.value).map_or(Version::ZERO, |(version, _)| version),
-                InsertOptions {
-                    if_generation: Some(item.generation),
-                    ..InsertOptions::default()
-                },
-            ),
-        };
+        let (previous, condition) = precondition(current);
         let version = previous.next(now);
         let record = Record {
             format: FORMAT,
@@ -159,6 +145,13 @@ pub fn store(
         match kv.insert(STORE, &key, &value, options) {
             Ok(()) => return Ok(Stored { version, previous }),
             Err(KvError::GenerationMismatch) => continue,
+            // Not a lost race: reading and retrying at once would be refused again.
+            Err(KvError::RateLimited) => {
+                return Err(Error::RateLimited {
+                    what: format!("the retained message of topic {topic:?}"),
+                    retry_after_secs: RETRY_AFTER_SECS,
+                })
+            }
             Err(e) => return Err(unavailable(e)),
         }
     }
@@ -166,6 +159,29 @@ pub fn store(
         "too many concurrent writes to the retained message of topic {topic:?}; \
          gave up after {MAX_ATTEMPTS} attempts"
     )))
+}
+
+/// The version a write over `current` replaces, and the condition that makes the write a
+/// compare-and-swap: on `current`'s generation, or "only if absent" for a new slot.
+fn precondition(current: Option<KvItem>) -> (Version, InsertOptions) {
+    match current {
+        None => (
+            Version::ZERO,
+            InsertOptions {
+                if_absent: true,
+                ..InsertOptions::default()
+            },
+        ),
+        Some(item) => (
+            // An unreadable record is replaced as if the slot were new: its epoch (now) is
+            // later than the lost one's unless it was created this second.
+            decode(&item.value).map_or(Version::ZERO, |(version, _)| version),
+            InsertOptions {
+                if_generation: Some(item.generation),
+                ..InsertOptions::default()
+            },
+        ),
+    }
 }
 
 /// Reads `topic`'s slot at time `now`.
@@ -217,7 +233,6 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use crate::ports::memory::MemoryKv;
-    use crate::ports::KvItem;
 
     use super::*;
 
@@ -368,6 +383,48 @@ mod tests {
         assert_eq!(err.status(), 503);
         assert!(err.to_string().contains("concurrent"), "{err}");
         assert_eq!(read(&kv, NOW, "a").expect("read").version, Version::ZERO);
+    }
+
+    /// A store that refuses every insert for rate and counts the attempts.
+    #[derive(Default)]
+    struct Refusing {
+        inner: MemoryKv,
+        inserts: AtomicUsize,
+    }
+
+    impl KvStore for Refusing {
+        fn lookup(&self, store: &str, key: &str) -> Result<Option<KvItem>, KvError> {
+            self.inner.lookup(store, key)
+        }
+        fn insert(&self, _: &str, _: &str, _: &[u8], _: InsertOptions) -> Result<(), KvError> {
+            self.inserts.fetch_add(1, Ordering::SeqCst);
+            Err(KvError::RateLimited)
+        }
+        fn delete(&self, store: &str, key: &str) -> Result<(), KvError> {
+            self.inner.delete(store, key)
+        }
+        fn list(&self, store: &str) -> Result<Vec<String>, KvError> {
+            self.inner.list(store)
+        }
+    }
+
+    #[test]
+    fn a_write_refused_for_rate_is_a_429_at_once_without_retrying() {
+        let kv = Refusing::default();
+        let err = store(&kv, NOW, "a", text("x")).expect_err("refused");
+        assert_eq!(err.status(), 429);
+        assert_eq!(
+            err,
+            Error::RateLimited {
+                what: "the retained message of topic \"a\"".into(),
+                retry_after_secs: RETRY_AFTER_SECS,
+            }
+        );
+        assert_eq!(
+            kv.inserts.load(Ordering::SeqCst),
+            1,
+            "no compare-and-swap loop"
+        );
     }
 
     #[test]

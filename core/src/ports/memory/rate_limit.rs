@@ -1,0 +1,91 @@
+//! Fastly KV's write rate limit, simulated for native tests: production refuses a second
+//! write to one key within a second; Viceroy (the local server) does not.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use crate::ports::{Environment, InsertOptions, KvError, KvItem, KvStore};
+
+/// A KV store that refuses an insert ([`KvError::RateLimited`]) to a key that had a
+/// successful insert during the same second of `clock`. Reads, lists and deletes pass
+/// through; a refused or failed insert does not count.
+pub struct RateLimitedKv {
+    inner: Arc<dyn KvStore>,
+    clock: Arc<dyn Environment>,
+    /// The second of the last successful insert of each (store, key).
+    last_write: Mutex<BTreeMap<(String, String), u64>>,
+}
+
+impl RateLimitedKv {
+    /// `inner` with at most one successful insert per key per second of `clock`.
+    pub fn new(inner: Arc<dyn KvStore>, clock: Arc<dyn Environment>) -> Self {
+        Self {
+            inner,
+            clock,
+            last_write: Mutex::default(),
+        }
+    }
+}
+
+impl KvStore for RateLimitedKv {
+    fn lookup(&self, store: &str, key: &str) -> Result<Option<KvItem>, KvError> {
+        self.inner.lookup(store, key)
+    }
+
+    fn insert(
+        &self,
+        store: &str,
+        key: &str,
+        value: &[u8],
+        options: InsertOptions,
+    ) -> Result<(), KvError> {
+        // Held across the insert, so two writers in one second cannot both pass.
+        let mut last_write = self.last_write.lock().unwrap_or_else(|e| e.into_inner());
+        let now = self.clock.now();
+        let slot = (store.to_owned(), key.to_owned());
+        if last_write.get(&slot).is_some_and(|&at| now <= at) {
+            return Err(KvError::RateLimited);
+        }
+        self.inner.insert(store, key, value, options)?;
+        last_write.insert(slot, now);
+        Ok(())
+    }
+
+    fn delete(&self, store: &str, key: &str) -> Result<(), KvError> {
+        self.inner.delete(store, key)
+    }
+
+    fn list(&self, store: &str) -> Result<Vec<String>, KvError> {
+        self.inner.list(store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::ports::memory::{MemoryKv, TestEnv};
+
+    #[test]
+    fn one_write_per_key_per_second_and_a_refused_write_does_not_count() {
+        let clock = Arc::new(TestEnv::default());
+        let kv = RateLimitedKv::new(Arc::new(MemoryKv::default()), clock.clone());
+        let put = |key: &str, options| kv.insert("s", key, b"v", options);
+        assert_eq!(put("a", InsertOptions::default()), Ok(()));
+        assert_eq!(
+            put("a", InsertOptions::default()),
+            Err(KvError::RateLimited)
+        );
+        assert_eq!(put("b", InsertOptions::default()), Ok(()), "per key");
+        clock.now.fetch_add(1, Ordering::Relaxed);
+        let stale = InsertOptions {
+            if_generation: Some(999),
+            ..InsertOptions::default()
+        };
+        assert_eq!(put("a", stale), Err(KvError::GenerationMismatch));
+        assert_eq!(put("a", InsertOptions::default()), Ok(()), "a second later");
+        assert_eq!(kv.delete("s", "a"), Ok(()));
+        assert_eq!(kv.lookup("s", "a"), Ok(None));
+    }
+}
