@@ -286,3 +286,39 @@ fn an_unsigned_mqtt_upgrade_is_handed_off_but_an_unsigned_websocket_events_post_
     assert_eq!(forged.status(), 403);
     assert!(forged.extensions().get::<Handoff>().is_none());
 }
+
+#[test]
+fn a_second_retained_publish_within_a_second_is_429_with_retry_after_and_not_published() {
+    use pubsub_core::ports::memory::{RateLimitedKv, TestEnv};
+    // Fastly KV's one write per second per key, which Viceroy does not enforce.
+    let mut app = Native::new();
+    let clock = Arc::new(TestEnv::default());
+    app.platform.env = clock.clone();
+    app.platform.kv = Arc::new(RateLimitedKv::new(app.platform.kv.clone(), clock.clone()));
+    let token = app.token(&[], &["a"]);
+    let retain = |payload: &[u8]| {
+        app.send(
+            request("POST", "/events?topic=a&retain=true")
+                .header("authorization", format!("Bearer {token}"))
+                .body(payload.to_vec())
+                .expect("req"),
+        )
+    };
+    assert_eq!(retain(b"first").status(), 200);
+    let res = retain(b"second");
+    assert_eq!(res.status(), 429);
+    assert_eq!(res.headers()["retry-after"], "1");
+    assert_eq!(
+        body(&res),
+        "too many writes to the retained message of topic \"a\": the store takes one per \
+         second; retry after 1 s\n"
+    );
+    assert_eq!(app.publisher.items().len(), 1, "nothing more published");
+    let stored = pubsub_core::retained::load(&*app.platform.kv, app.now(), "a")
+        .expect("read")
+        .expect("present");
+    assert_eq!(stored.payload, b"first");
+    clock.now.fetch_add(1, Ordering::Relaxed);
+    assert_eq!(retain(b"second").status(), 200);
+    assert_eq!(app.publisher.items().len(), 2);
+}

@@ -14,6 +14,9 @@
 //! - A bad `retain` or `ttl` is a 400 that says why.
 //! - A failed store write is a 503 and nothing is published (topics stored before the
 //!   failing one keep their new message; durable subscribers pick it up when they recover).
+//! - A store write refused for rate (Fastly KV: one write per second per key, so one
+//!   retained publish per second per topic) is a 429 with `Retry-After: 1`, and likewise
+//!   nothing is published.
 //! - A failed publish after the store is a 502 that says the message was stored but not
 //!   delivered live; durable subscribers still converge on it through GRIP recovery.
 //! - Success answers with a `Pubsub-Version` header: the new version of each topic, in
@@ -313,6 +316,38 @@ mod tests {
             503
         );
         assert!(publisher.items().is_empty());
+    }
+
+    #[test]
+    fn a_second_retained_write_within_a_second_is_a_429_and_publishes_nothing() {
+        let ports = pubsub_core::ports::memory::InMemory::new().with_kv_write_limit();
+        let retain = |body: &[u8]| {
+            let req = with_topics(post("/events?topic=a&retain=true", body), &["a"]);
+            publish(&ports.platform, req)
+        };
+        retain(b"first").expect("published");
+        let err = retain(b"second").expect_err("rate limited");
+        assert_eq!(err.status(), 429);
+        assert!(matches!(
+            err,
+            Error::RateLimited {
+                retry_after_secs: 1,
+                ..
+            }
+        ));
+        assert_eq!(ports.publisher.items().len(), 1, "nothing more published");
+        let now = ports.platform.env.now();
+        let kept = retained::load(&*ports.platform.kv, now, "a").expect("read");
+        assert_eq!(kept.map(|m| m.payload), Some(b"first".to_vec()));
+        // Live (non-retained) publishes never write the store.
+        let live = with_topics(post("/events?topic=a", b"live"), &["a"]);
+        assert!(publish(&ports.platform, live).is_ok());
+        ports
+            .env
+            .now
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        retain(b"second").expect("a second later");
+        assert_eq!(ports.publisher.items().len(), 3);
     }
 
     #[test]

@@ -9,6 +9,14 @@
 //!   ([MQTT-3.3.5-2] allows that).
 //! - A retained message is stored before it is published; when the store fails nothing is
 //!   published.
+//! - A retained message the store refuses for rate (Fastly KV: one write per second per
+//!   key, so one retained PUBLISH per second per topic) is neither stored nor published:
+//!   MQTT 5 QoS 1 gets PUBACK 0x97 Quota exceeded (the client may retry a second later);
+//!   MQTT 3.1.1 QoS 1 has no negative acknowledgement, so the connection is closed and the
+//!   client re-sends the unacknowledged message when it reconnects; QoS 0 (either
+//!   version) drops it like any other QoS 0 failure: QoS 0 promises no delivery, and a
+//!   DISCONNECT would make a client that publishes faster than once a second reconnect
+//!   again and again.
 
 use std::num::NonZeroU16;
 
@@ -19,6 +27,7 @@ use pubsub_core::message::{self, Outgoing, RetainedOutgoing};
 use pubsub_core::retained::{self, NewRetained};
 use pubsub_core::tokens::Access;
 use pubsub_core::topics;
+use pubsub_core::Error;
 
 use super::connection::Connection;
 
@@ -61,20 +70,27 @@ impl Connection<'_> {
             };
         }
         let result = self.forward(&p);
-        match (result, ack(PubAckReasonCode::Success)) {
-            (Ok(()), Some((code, id))) => self.puback(id, code, None),
-            (Ok(()), None) => {}
-            (Err(Forward::NotStored(why)), Some((_, id))) if v5 => {
-                self.puback(id, PubAckReasonCode::ImplementationSpecificError, Some(why));
-            }
-            (Err(Forward::NotDelivered(why)), Some((_, id))) if v5 => {
-                self.puback(id, PubAckReasonCode::UnspecifiedError, Some(why));
-            }
-            (Err(Forward::NotStored(why) | Forward::NotDelivered(why)), Some(_)) => {
-                self.disconnect(DisconnectReasonCode::UnspecifiedError, &why);
-            }
-            // QoS 0 promises nothing; the message is lost, the connection stays.
-            (Err(_), None) => {}
+        let qos1_id = p.packet_id.filter(|_| p.qos == QoS::AtLeastOnce);
+        self.acknowledge(qos1_id, result);
+    }
+
+    /// Answers a forwarded PUBLISH: a PUBACK at QoS 1, negative in MQTT 5 when it failed
+    /// (3.1.1 has no negative acknowledgement, so the connection closes instead); nothing
+    /// at QoS 0, which promises nothing: a failed message is lost, the connection stays.
+    fn acknowledge(&mut self, qos1_id: Option<NonZeroU16>, result: Result<(), Forward>) {
+        let Some(id) = qos1_id else {
+            return;
+        };
+        let (code, why) = match result {
+            Ok(()) => return self.puback(id, PubAckReasonCode::Success, None),
+            Err(Forward::RateLimited(why)) => (PubAckReasonCode::QuotaExceeded, why),
+            Err(Forward::NotStored(why)) => (PubAckReasonCode::ImplementationSpecificError, why),
+            Err(Forward::NotDelivered(why)) => (PubAckReasonCode::UnspecifiedError, why),
+        };
+        if self.version() == ProtocolVersion::V5 {
+            self.puback(id, code, Some(why));
+        } else {
+            self.disconnect(DisconnectReasonCode::UnspecifiedError, &why);
         }
     }
 
@@ -109,8 +125,12 @@ impl Connection<'_> {
                 ttl_secs: expiry,
                 mqtt: Some(props.clone()),
             };
-            let stored = retained::store(&*self.platform.kv, self.now, &p.topic, new)
-                .map_err(|e| Forward::NotStored(e.to_string()))?;
+            let stored = retained::store(&*self.platform.kv, self.now, &p.topic, new).map_err(
+                |e| match e {
+                    Error::RateLimited { .. } => Forward::RateLimited(e.to_string()),
+                    e => Forward::NotStored(e.to_string()),
+                },
+            )?;
             message::retained_publish_body(&[RetainedOutgoing {
                 message: outgoing,
                 stored,
@@ -134,6 +154,8 @@ impl Connection<'_> {
 pub(super) enum Forward {
     /// The retained message could not be stored; nothing was published.
     NotStored(String),
+    /// The store refused the retained message for rate; nothing was published.
+    RateLimited(String),
     /// The publish API refused it.
     NotDelivered(String),
 }

@@ -530,3 +530,83 @@ fn a_disconnect_and_a_close_in_one_request_are_a_normal_end() {
     assert_eq!(events, [b"CLOSE:1000".to_vec()]);
     assert!(will_topics(&p).is_empty(), "the DISCONNECT came first");
 }
+
+/// A connected proxy whose KV refuses a second write to one key within a second of its
+/// clock, as Fastly KV does in production.
+fn rate_limited(version: ProtocolVersion) -> Proxy {
+    use pubsub_core::ports::memory::RateLimitedKv;
+    let mut p = Proxy::new(version);
+    p.platform.kv = Arc::new(RateLimitedKv::new(p.platform.kv.clone(), p.env.clone()));
+    let t = p.token(&[], &["r"], 3600);
+    p.connect(&t);
+    p
+}
+
+fn retained_publish(qos: QoS, payload: &[u8]) -> Packet {
+    let mut p = Publish::new("r", payload);
+    p.qos = qos;
+    p.packet_id = (qos != QoS::AtMostOnce).then(|| id(7));
+    p.retain = true;
+    Packet::Publish(p)
+}
+
+fn retained_payload(p: &Proxy) -> Option<Vec<u8>> {
+    pubsub_core::retained::load(&*p.platform.kv, p.env.now(), "r")
+        .unwrap()
+        .map(|m| m.payload)
+}
+
+#[test]
+fn a_retained_publish_refused_for_rate_gets_quota_exceeded_at_qos_1_and_is_dropped_at_qos_0() {
+    let mut p = rate_limited(ProtocolVersion::V5);
+    let acks = |p: &Proxy, events: &[Vec<u8>]| -> Vec<PubAckReasonCode> {
+        p.packets(events)
+            .into_iter()
+            .map(|packet| match packet {
+                Packet::PubAck(ack) => ack.reason_code,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let events = p.send(&[retained_publish(QoS::AtLeastOnce, b"first")]);
+    assert_eq!(acks(&p, &events), [PubAckReasonCode::Success]);
+    let events = p.send(&[retained_publish(QoS::AtLeastOnce, b"second")]);
+    match p.packets(&events).as_slice() {
+        [Packet::PubAck(ack)] => {
+            assert_eq!(ack.reason_code, PubAckReasonCode::QuotaExceeded);
+            let why = ack.properties.reason_string.as_deref().unwrap();
+            assert!(why.contains("one per second"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // QoS 0: dropped without an answer; the connection stays.
+    let events = p.send(&[retained_publish(QoS::AtMostOnce, b"third")]);
+    assert!(events.is_empty(), "{events:?}");
+    assert_eq!(p.publisher.items().len(), 1, "only the first was published");
+    assert_eq!(retained_payload(&p), Some(b"first".to_vec()));
+    p.env.now.fetch_add(1, Ordering::Relaxed);
+    let events = p.send(&[retained_publish(QoS::AtLeastOnce, b"fourth")]);
+    assert_eq!(acks(&p, &events), [PubAckReasonCode::Success]);
+    assert_eq!(p.publisher.items().len(), 2);
+    assert_eq!(retained_payload(&p), Some(b"fourth".to_vec()));
+}
+
+#[test]
+fn mqtt_3_1_1_closes_on_a_qos_1_retained_publish_refused_for_rate_and_drops_qos_0() {
+    let mut p = rate_limited(ProtocolVersion::V311);
+    let events = p.send(&[retained_publish(QoS::AtMostOnce, b"first")]);
+    assert!(events.is_empty(), "{events:?}");
+    let events = p.send(&[retained_publish(QoS::AtMostOnce, b"second")]);
+    assert!(
+        events.is_empty(),
+        "QoS 0 is dropped, the connection stays: {events:?}"
+    );
+    let events = p.send(&[retained_publish(QoS::AtLeastOnce, b"third")]);
+    assert_eq!(
+        events,
+        [b"CLOSE:1008".to_vec()],
+        "no PUBACK for an unstored message"
+    );
+    assert_eq!(p.publisher.items().len(), 1);
+    assert_eq!(retained_payload(&p), Some(b"first".to_vec()));
+}
