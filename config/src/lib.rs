@@ -19,6 +19,7 @@
 //! | `admin-fastly-key` | `true`/`false`: a Fastly API token in `Fastly-Key` is also an admin credential | `false` |
 //! | `mqtt-server-keep-alive` | integer 0..=65535: the Server Keep Alive an MQTT 5 CONNACK asks for, in seconds (0: keep the client's) | 300 |
 //! | `allow-tokens-without-exp` | `true`/`false`: accept access tokens that carry no `exp` claim | `false` |
+//! | `mqtt-connect-deadline` | integer 1..=30: seconds an MQTT WebSocket may stay open without a CONNECT (a silent one is closed after 20 s at the soonest: Fanout calls the app no sooner) | 30 |
 
 use std::fmt;
 
@@ -55,6 +56,11 @@ pub struct Config {
     /// Access tokens without an `exp` claim are accepted. Off by default: such a token
     /// never expires.
     pub allow_tokens_without_exp: bool,
+    /// Seconds an MQTT WebSocket may stay open without a CONNECT. Fanout calls the app at
+    /// most every 20 s when the client is silent, so below 20 a client that sends nothing is
+    /// still closed after 20 s; one that sends something is closed at its first request
+    /// after the deadline.
+    pub mqtt_connect_deadline: u16,
 }
 
 /// Largest length of a topic name, in bytes.
@@ -75,6 +81,7 @@ impl Default for Config {
             admin_fastly_key: false,
             mqtt_server_keep_alive: 300,
             allow_tokens_without_exp: false,
+            mqtt_connect_deadline: 30,
         }
     }
 }
@@ -169,6 +176,7 @@ impl Config {
                 "allow-tokens-without-exp",
                 d.allow_tokens_without_exp,
             )?,
+            mqtt_connect_deadline: connect_deadline(&mut lookup, d.mqtt_connect_deadline)?,
         })
     }
 }
@@ -188,6 +196,22 @@ fn flag(
             expected: "`true` or `false`",
         }),
     }
+}
+
+/// `mqtt-connect-deadline`: 1 to 30 seconds.
+fn connect_deadline(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+    default: u16,
+) -> Result<u16, ConfigError> {
+    let expected = "an integer from 1 to 30 (seconds)";
+    let secs = number(
+        lookup,
+        "mqtt-connect-deadline",
+        usize::from(default),
+        1..=30,
+        expected,
+    )?;
+    Ok(u16::try_from(secs).unwrap_or(default))
 }
 
 fn number(
@@ -246,8 +270,10 @@ mod tests {
             ("admin-fastly-key", "true"),
             ("allow-tokens-without-exp", "true"),
             ("mqtt-server-keep-alive", "0"),
+            ("mqtt-connect-deadline", "10"),
         ])
         .expect("valid config");
+        assert_eq!(c.mqtt_connect_deadline, 10);
         assert_eq!(c.mqtt_server_keep_alive, 0);
         assert!(!c.sse && !c.admin && c.mqtt && c.http_publish);
         assert!(c.admin_fastly_key && c.allow_tokens_without_exp);
@@ -270,6 +296,8 @@ mod tests {
             ("grip-sig-iss", ""),
             ("admin-fastly-key", "yes"),
             ("allow-tokens-without-exp", "1"),
+            ("mqtt-connect-deadline", "0"),
+            ("mqtt-connect-deadline", "31"),
         ];
         for (key, value) in cases {
             let err = load(&[(key, value)]).expect_err(key);
