@@ -3,7 +3,8 @@
 //!
 //! Sessions are not persisted: CONNACK's Session Present is always 0. CONNACK tells the
 //! client what the broker does not support (QoS 2, topic aliases, wildcard and shared
-//! subscriptions, subscription identifiers) and the largest packet it accepts.
+//! subscriptions, subscription identifiers) and the largest packet it accepts
+//! (`max-packet-bytes`, at most `MAX_CARRIED_PACKET_BYTES`).
 //!
 //! An MQTT 5 CONNACK also sets Server Keep Alive to the Config Store's
 //! `mqtt-server-keep-alive` (default 300 s; 0: not sent), which the client must use
@@ -25,6 +26,11 @@ use pubsub_core::Error;
 
 use super::connection::Connection;
 use super::will::will_packet;
+
+/// The longest token (CONNECT password) a connection accepts: it waits in connection
+/// metadata (`mqtt-token`) for the life of the connection. Longer: CONNACK "bad user name
+/// or password" (v5 0x86, 3.1.1 0x04).
+pub const MAX_TOKEN_BYTES: usize = 8_192;
 
 impl Connection<'_> {
     /// Handles the first packet of the connection, which must be a CONNECT.
@@ -92,6 +98,15 @@ impl Connection<'_> {
 
     /// The principal of the CONNECT password, or the CONNACK refusal.
     fn verify_token(&self, token: &str) -> Result<Principal, (ConnectReasonCode, String)> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err((
+                ConnectReasonCode::BadUserNameOrPassword,
+                format!(
+                    "the token is {} bytes; a connection carries at most {MAX_TOKEN_BYTES}",
+                    token.len()
+                ),
+            ));
+        }
         let verified = if token.is_empty() {
             Err(Error::MissingCredentials)
         } else {
@@ -121,7 +136,7 @@ impl Connection<'_> {
         p.maximum_qos = Some(QoS::AtLeastOnce);
         p.retain_available = Some(true);
         p.maximum_packet_size =
-            NonZeroU32::new(u32::try_from(self.config.max_packet_bytes).unwrap_or(u32::MAX));
+            NonZeroU32::new(u32::try_from(self.max_packet_bytes()).unwrap_or(u32::MAX));
         p.topic_alias_maximum = Some(0);
         p.wildcard_subscription_available = Some(false);
         p.shared_subscription_available = Some(false);

@@ -16,11 +16,18 @@ use pubsub_core::ports::Platform;
 use pubsub_core::tokens::{self, Principal};
 use pubsub_core::{Config, Error};
 
+use super::retained::Delivery;
 use super::session::Session;
 
 /// With the `grip` WebSocket extension, a message from the app to the client must start
 /// with this prefix (Fanout strips it); unprefixed messages are not delivered.
 const MESSAGE_PREFIX: &[u8] = b"m:";
+
+/// The largest MQTT packet the broker accepts, whatever `max-packet-bytes` says: an
+/// incomplete packet (at most one byte less) waits in connection metadata as base64
+/// (43,692 bytes), which keeps every metadata header well below the proxy's limits (see
+/// `session.rs`).
+pub const MAX_CARRIED_PACKET_BYTES: usize = 32_768;
 
 /// One request's worth of work on a connection.
 pub(crate) struct Connection<'a> {
@@ -36,6 +43,8 @@ pub(crate) struct Connection<'a> {
     pub(super) principal: Option<Result<Principal, Error>>,
     /// The first bytes of a packet being refused (to read a CONNECT's protocol level).
     pub(super) in_flight: Vec<u8>,
+    /// The retained messages of this request.
+    pub(super) retained: Delivery,
 }
 
 impl<'a> Connection<'a> {
@@ -55,6 +64,7 @@ impl<'a> Connection<'a> {
             closed: false,
             principal: None,
             in_flight: Vec::new(),
+            retained: Delivery::default(),
         }
     }
 
@@ -96,7 +106,7 @@ impl<'a> Connection<'a> {
 
     /// Decodes and handles every complete packet in `buffered + incoming`; keeps the rest.
     pub(crate) fn receive(&mut self, data: &[u8], had_buffer: bool) {
-        let max = u32::try_from(self.config.max_packet_bytes).unwrap_or(u32::MAX);
+        let max = u32::try_from(self.max_packet_bytes()).unwrap_or(u32::MAX);
         let mut pos = 0;
         while !self.closed && pos < data.len() {
             match mqtt::frame_len(&data[pos..], max) {
@@ -121,6 +131,13 @@ impl<'a> Connection<'a> {
             self.session.buffer = rest.to_vec();
             self.session.touch("mqtt-buf");
         }
+    }
+
+    /// The largest packet accepted: `max-packet-bytes`, but at most
+    /// [`MAX_CARRIED_PACKET_BYTES`], because the start of a packet that arrives in pieces
+    /// waits in connection metadata (`mqtt-buf`).
+    pub(super) fn max_packet_bytes(&self) -> usize {
+        self.config.max_packet_bytes.min(MAX_CARRIED_PACKET_BYTES)
     }
 
     /// Answers a packet that cannot be decoded.

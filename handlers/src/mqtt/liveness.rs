@@ -8,15 +8,19 @@
 //! expiry plus leeway), at least [`MIN_CALLBACK_SECS`] (Fanout's floor) and at most
 //! [`MAX_CALLBACK_SECS`] away. So an idle, healthy connection costs its client's
 //! PINGREQs and nothing more; a dead one is closed within one callback of its deadline.
+//! An answer that held a retained message back (see `retained.rs`) asks for the next call
+//! in [`MIN_CALLBACK_SECS`].
+//!
+//! The CONNECT deadline is the Config Store's `mqtt-connect-deadline` (default 30 s).
+//! Fanout never calls back sooner than 20 s, so a client that sends nothing at all is
+//! closed after 20 s even with a shorter deadline; one that sends part of a CONNECT is
+//! closed at its first request after the deadline.
 
 use pubsub_codec::mqtt::{Disconnect, DisconnectReasonCode, Packet, ProtocolVersion};
 use pubsub_codec::wsevents;
 use pubsub_core::tokens::{Principal, LEEWAY_SECS};
 
 use super::connection::Connection;
-
-/// Seconds a WebSocket may stay open without a CONNECT.
-pub const CONNECT_DEADLINE_SECS: u64 = 30;
 
 /// Fanout's shortest `Keep-Alive-Interval` (Pushpin raises anything shorter to 20 s).
 pub const MIN_CALLBACK_SECS: u64 = 20;
@@ -32,7 +36,7 @@ impl Connection<'_> {
         }
         if self.session.version.is_none() {
             let opened = self.session.seen;
-            if opened > 0 && self.now.saturating_sub(opened) >= CONNECT_DEADLINE_SECS {
+            if opened > 0 && self.now.saturating_sub(opened) >= self.connect_deadline() {
                 self.close(1008);
             }
             return;
@@ -52,9 +56,12 @@ impl Connection<'_> {
         if self.closed {
             return None;
         }
+        if self.retained.deferred {
+            return Some(MIN_CALLBACK_SECS);
+        }
         let seen = self.session.seen;
         let due = match self.session.version {
-            None => (seen > 0).then(|| seen.saturating_add(CONNECT_DEADLINE_SECS)),
+            None => (seen > 0).then(|| seen.saturating_add(self.connect_deadline())),
             Some(_) => {
                 let ka = u64::from(self.session.keep_alive);
                 let keep_alive = (ka > 0 && seen > 0).then(|| seen + 1 + (3 * ka).div_ceil(2));
@@ -67,6 +74,11 @@ impl Connection<'_> {
         };
         let secs = due.map_or(MAX_CALLBACK_SECS, |due| due.saturating_sub(self.now));
         Some(secs.clamp(MIN_CALLBACK_SECS, MAX_CALLBACK_SECS))
+    }
+
+    /// Seconds a WebSocket may stay open without a CONNECT.
+    fn connect_deadline(&self) -> u64 {
+        u64::from(self.config.mqtt_connect_deadline)
     }
 
     /// Whether the token the session was opened with has passed its `exp`.

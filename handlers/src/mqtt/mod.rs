@@ -15,7 +15,10 @@
 //! - MQTT packets may be split across WebSocket messages and requests, and one message may
 //!   hold several packets. Fanout (Pushpin 1.36) does not implement
 //!   `Content-Bytes-Accepted`, so the bytes of an incomplete packet are kept in connection
-//!   metadata (`mqtt-buf`) and prepended to the next request's bytes.
+//!   metadata (`mqtt-buf`) and prepended to the next request's bytes. So a packet is at
+//!   most `MAX_CARRIED_PACKET_BYTES` (32,768), whatever `max-packet-bytes` allows.
+//! - An answer carries at most `ANSWER_BUDGET_BYTES` (900,000) of events, below Fanout's
+//!   1,000,000 byte response limit (see `retained.rs`).
 //!
 //! The packet-level behaviour starts in `connection.rs`.
 
@@ -23,10 +26,14 @@ mod connect;
 mod connection;
 mod liveness;
 mod publish;
+mod retained;
 mod session;
 mod subscribe;
 mod will;
-pub use liveness::{CONNECT_DEADLINE_SECS, MAX_CALLBACK_SECS, MIN_CALLBACK_SECS};
+pub use connect::MAX_TOKEN_BYTES;
+pub use connection::MAX_CARRIED_PACKET_BYTES;
+pub use liveness::{MAX_CALLBACK_SECS, MIN_CALLBACK_SECS};
+pub use retained::{ANSWER_BUDGET_BYTES, MAX_SLOT_READS};
 pub use subscribe::MAX_SUBSCRIPTIONS;
 pub use will::MAX_WILL_BYTES;
 #[cfg(test)]

@@ -15,6 +15,10 @@
 //! | `mqtt-subs` | subscriptions: `,`-separated `<options hex><channel>` |
 //! | `mqtt-buf` | base64 of the bytes of an incomplete packet, awaiting the rest |
 //! | `mqtt-will` | base64 of the Will Message as an MQTT 5 PUBLISH, until the session ends |
+//!
+//! Every value is bounded to stay under the proxy's header limits (README, "MQTT over
+//! WebSocket"): `mqtt-buf` by `MAX_CARRIED_PACKET_BYTES`, `mqtt-subs` by
+//! `MAX_SUBSCRIPTIONS`, `mqtt-will` by `MAX_WILL_BYTES`, `mqtt-token` by `MAX_TOKEN_BYTES`.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;

@@ -3,16 +3,18 @@
 //!
 //! Every SUBSCRIBE filter gets its own reason code; SUBACK grants QoS 0. Wildcards and
 //! shared subscriptions are not supported (CONNACK says so), and a connection holds at most
-//! [`MAX_SUBSCRIPTIONS`] subscriptions.
+//! [`MAX_SUBSCRIPTIONS`] subscriptions. The retained messages sent after a SUBACK, and the
+//! bounds on them, are in `retained.rs`.
+
+use std::collections::HashMap;
 
 use pubsub_codec::mqtt::{
     self, DisconnectReasonCode, Packet, ProtocolVersion, RetainHandling, SubAck, SubAckReasonCode,
-    Subscribe, UnsubAck, UnsubAckReasonCode, Unsubscribe,
+    Subscribe, Subscription, UnsubAck, UnsubAckReasonCode, Unsubscribe,
 };
 use pubsub_core::channel::Kind;
-use pubsub_core::message;
-use pubsub_core::retained::{self, Version};
-use pubsub_core::tokens::Access;
+use pubsub_core::retained::Version;
+use pubsub_core::tokens::{Access, Principal};
 use pubsub_core::{topics, Error};
 
 use super::connection::Connection;
@@ -33,6 +35,12 @@ impl Connection<'_> {
 
     /// Handles a SUBSCRIBE: a reason code per filter in the SUBACK, then the retained
     /// messages of the new subscriptions.
+    ///
+    /// A filter repeated within the packet replaces its earlier occurrence [MQTT-3.8.4-3],
+    /// so each distinct filter is handled once, with the options of its last occurrence,
+    /// and every occurrence gets its reason code. Distinct filters beyond the first
+    /// [`MAX_SUBSCRIPTIONS`] get "quota exceeded" without being looked at: a connection
+    /// cannot hold more.
     pub(super) fn subscribe(&mut self, s: Subscribe) {
         let principal = self.principal().cloned();
         if let Err(Error::InvalidToken(_) | Error::UnknownKey(_)) = principal {
@@ -41,47 +49,62 @@ impl Connection<'_> {
                 "the token is no longer valid",
             );
         }
-        let mut codes = Vec::with_capacity(s.subscriptions.len());
-        let mut retained_wanted: Vec<String> = Vec::new();
-        for sub in &s.subscriptions {
-            let filter = sub.filter.as_str();
-            // A shared subscription is refused as such whether or not its inner filter
-            // holds a wildcard (`$share/group/topic` too).
-            let code = if mqtt::shared_subscription(filter).is_some() {
-                SubAckReasonCode::SharedSubscriptionsNotSupported
-            } else if filter.contains(['+', '#']) {
-                SubAckReasonCode::WildcardSubscriptionsNotSupported
-            } else if topics::validate(filter).is_err() || filter.starts_with("$share/") {
-                SubAckReasonCode::TopicFilterInvalid
-            } else {
-                match &principal {
-                    Err(_) => SubAckReasonCode::ImplementationSpecificError,
-                    Ok(p) if !p.allows(Access::Read, filter) => SubAckReasonCode::NotAuthorized,
-                    Ok(_) => match self.add_subscription(filter, &sub.options) {
-                        Ok(wanted) => {
-                            if wanted {
-                                retained_wanted.push(filter.to_owned());
-                            }
-                            SubAckReasonCode::GrantedQoS0
-                        }
-                        Err(code) => code,
-                    },
+        let (distinct, occurrences) = distinct_filters(&s.subscriptions);
+        let mut outcomes = Vec::with_capacity(distinct.len());
+        let mut retained_wanted: Vec<&str> = Vec::new();
+        for (i, (filter, options)) in distinct.into_iter().enumerate() {
+            let code = if i < MAX_SUBSCRIPTIONS {
+                let (code, wanted) = self.subscribe_filter(filter, options, &principal);
+                if wanted {
+                    retained_wanted.push(filter);
                 }
+                code
+            } else {
+                SubAckReasonCode::QuotaExceeded
             };
-            codes.push(match self.version() {
+            outcomes.push(match self.version() {
                 ProtocolVersion::V5 => code,
                 ProtocolVersion::V311 => code.to_v311(),
             });
         }
+        let codes = occurrences.into_iter().map(|i| outcomes[i]).collect();
         self.send(&Packet::SubAck(SubAck::new(s.packet_id, codes)));
         // [MQTT-3.3.1-9]: retained messages follow the SUBACK, with RETAIN set.
         for filter in retained_wanted {
-            // On a store failure the check on the next request delivers the message.
-            let seen = self
-                .send_retained(&filter, Version::ZERO)
-                .unwrap_or(Version::ZERO);
-            self.set_check(&filter, seen);
+            // Held back by a bound of the request, or a store failure: the check on the
+            // next request delivers the message.
+            let seen = self.send_retained(filter, Version::ZERO);
+            self.set_check(filter, seen.ok().flatten().unwrap_or(Version::ZERO));
         }
+    }
+
+    /// One distinct filter of a SUBSCRIBE: its reason code, and whether its retained
+    /// message is to be sent.
+    fn subscribe_filter(
+        &mut self,
+        filter: &str,
+        options: &mqtt::SubscriptionOptions,
+        principal: &Result<Principal, Error>,
+    ) -> (SubAckReasonCode, bool) {
+        // A shared subscription is refused as such whether or not its inner filter holds
+        // a wildcard (`$share/group/topic` too).
+        let code = if mqtt::shared_subscription(filter).is_some() {
+            SubAckReasonCode::SharedSubscriptionsNotSupported
+        } else if filter.contains(['+', '#']) {
+            SubAckReasonCode::WildcardSubscriptionsNotSupported
+        } else if topics::validate(filter).is_err() || filter.starts_with("$share/") {
+            SubAckReasonCode::TopicFilterInvalid
+        } else {
+            match principal {
+                Err(_) => SubAckReasonCode::ImplementationSpecificError,
+                Ok(p) if !p.allows(Access::Read, filter) => SubAckReasonCode::NotAuthorized,
+                Ok(_) => match self.add_subscription(filter, options) {
+                    Ok(wanted) => return (SubAckReasonCode::GrantedQoS0, wanted),
+                    Err(code) => code,
+                },
+            }
+        };
+        (code, false)
     }
 
     /// Subscribes to `filter`; `Err` is the failure code. `Ok(true)` when the retained
@@ -97,6 +120,9 @@ impl Connection<'_> {
         if !exists && self.session.subs.len() >= MAX_SUBSCRIPTIONS {
             return Err(SubAckReasonCode::QuotaExceeded);
         }
+        // Fanout already listens as asked when the subscription being replaced had the
+        // same channel and No Local.
+        let mut listening = false;
         if let Some(i) = existing {
             // [MQTT-3.8.4-3]: the new subscription replaces the old one (whose channel
             // differs when Retain As Published changed).
@@ -104,6 +130,7 @@ impl Connection<'_> {
             if old.channel != channel {
                 self.control("unsubscribe", &old.channel, false);
             }
+            listening = old.channel == channel && old.no_local == options.no_local;
         }
         let sub = Sub::new(channel.clone(), options);
         let wanted = match options.retain_handling {
@@ -113,7 +140,9 @@ impl Connection<'_> {
         };
         self.session.subs.push(sub);
         self.session.touch("mqtt-subs");
-        self.control("subscribe", &channel, options.no_local);
+        if !listening {
+            self.control("subscribe", &channel, options.no_local);
+        }
         Ok(wanted)
     }
 
@@ -152,58 +181,26 @@ impl Connection<'_> {
             self.control("unsubscribe", &sub.channel, false);
         }
     }
+}
 
-    /// Sends the retained message of `topic` (if any, not expired, and newer than `after`)
-    /// to the client, with RETAIN set and the remaining expiry; returns the slot version.
-    fn send_retained(&mut self, topic: &str, after: Version) -> Result<Version, Error> {
-        let slot = retained::read(&*self.platform.kv, self.now, topic)?;
-        if slot.version <= after {
-            return Ok(slot.version);
-        }
-        if let Some(msg) = slot.message {
-            let expiry = msg.remaining_secs(self.now);
-            let packet = message::mqtt_publish(
-                self.version(),
-                topic,
-                &msg.payload,
-                msg.mqtt.as_ref(),
-                expiry,
-                true,
-            );
-            self.send_raw(&packet);
-        }
-        Ok(slot.version)
-    }
-
-    /// Closes the race of a new subscription: a retained message published between the
-    /// store read at SUBSCRIBE and the moment Fanout attached the subscription reached
-    /// neither. Fanout attached it before sending this request, so a slot version newer
-    /// than the one read then is such a message (or one also delivered live: at least
-    /// once). Checked once per subscription, on the request after its SUBSCRIBE.
-    pub(crate) fn recover_retained(&mut self) {
-        if self.closed || self.session.version.is_none() {
-            return;
-        }
-        let pending: Vec<(usize, Version)> = self
-            .session
-            .subs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.check.map(|v| (i, v)))
-            .collect();
-        for (i, seen) in pending {
-            let topic = self.session.subs[i].topic();
-            // The token is checked again before stored state turns into delivery; a
-            // store failure leaves the check for the next request.
-            let allowed = match self.principal() {
-                Ok(p) => p.allows(Access::Read, &topic),
-                Err(Error::StoreUnavailable(_)) => continue,
-                Err(_) => false,
-            };
-            if !allowed || self.send_retained(&topic, seen).is_ok() {
-                self.session.subs[i].check = None;
-                self.session.touch("mqtt-subs");
+/// The distinct filters of a SUBSCRIBE in the order of their first occurrence, each with
+/// the options of its last, and for each occurrence the index of its filter.
+fn distinct_filters(
+    subscriptions: &[Subscription],
+) -> (Vec<(&str, &mqtt::SubscriptionOptions)>, Vec<usize>) {
+    let mut distinct: Vec<(&str, &mqtt::SubscriptionOptions)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let occurrences = subscriptions
+        .iter()
+        .map(|sub| {
+            let filter = sub.filter.as_str();
+            let i = *index.entry(filter).or_insert(distinct.len());
+            match distinct.get_mut(i) {
+                Some(entry) => entry.1 = &sub.options,
+                None => distinct.push((filter, &sub.options)),
             }
-        }
-    }
+            i
+        })
+        .collect();
+    (distinct, occurrences)
 }

@@ -29,6 +29,8 @@ struct Proxy {
     version: ProtocolVersion,
     /// The `Keep-Alive-Interval` of the last answer.
     interval: Option<u64>,
+    /// The configuration each request carries.
+    config: Config,
 }
 
 impl Proxy {
@@ -41,6 +43,7 @@ impl Proxy {
             meta: HeaderMap::new(),
             version,
             interval: None,
+            config: Config::default(),
         }
     }
 
@@ -73,7 +76,7 @@ impl Proxy {
             req.headers_mut().insert(name.clone(), value.clone());
         }
         req.extensions_mut().insert(GripVerified);
-        req.extensions_mut().insert(Config::default());
+        req.extensions_mut().insert(self.config.clone());
         let res = super::websocket(&self.platform, req).unwrap();
         self.interval = res
             .headers()
@@ -420,6 +423,233 @@ fn a_websocket_without_a_connect_is_closed_after_30_s() {
     p.env.now.fetch_add(1, Ordering::Relaxed);
     assert_eq!(p.request(Vec::new()), [b"CLOSE:1008".to_vec()]);
     assert_eq!(p.interval, None);
+}
+
+/// A KV store that counts the reads of retained slots (KV store `messages`).
+struct CountingKv {
+    inner: Arc<dyn pubsub_core::ports::KvStore>,
+    slot_reads: std::sync::atomic::AtomicUsize,
+}
+
+impl pubsub_core::ports::KvStore for CountingKv {
+    fn lookup(
+        &self,
+        store: &str,
+        key: &str,
+    ) -> Result<Option<pubsub_core::ports::KvItem>, pubsub_core::ports::KvError> {
+        if store == pubsub_core::retained::STORE {
+            self.slot_reads.fetch_add(1, Ordering::Relaxed);
+        }
+        self.inner.lookup(store, key)
+    }
+    fn insert(
+        &self,
+        store: &str,
+        key: &str,
+        value: &[u8],
+        options: pubsub_core::ports::InsertOptions,
+    ) -> Result<(), pubsub_core::ports::KvError> {
+        self.inner.insert(store, key, value, options)
+    }
+    fn delete(&self, store: &str, key: &str) -> Result<(), pubsub_core::ports::KvError> {
+        self.inner.delete(store, key)
+    }
+    fn list(&self, store: &str) -> Result<Vec<String>, pubsub_core::ports::KvError> {
+        self.inner.list(store)
+    }
+}
+
+/// A connected proxy whose retained slot reads are counted, with a `size`-byte retained
+/// message on each of `topics`.
+fn with_retained(topics: &[String], size: usize) -> (Proxy, Arc<CountingKv>) {
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    let kv = Arc::new(CountingKv {
+        inner: p.platform.kv.clone(),
+        slot_reads: Default::default(),
+    });
+    p.platform.kv = kv.clone();
+    for topic in topics {
+        let msg = pubsub_core::retained::NewRetained {
+            payload: &vec![b'r'; size],
+            ttl_secs: None,
+            mqtt: None,
+        };
+        pubsub_core::retained::store(&*kv, p.env.now(), topic, msg).unwrap();
+    }
+    let read: Vec<&str> = topics.iter().map(String::as_str).collect();
+    let t = p.token(&read, &[], 3600);
+    p.connect(&t);
+    kv.slot_reads.store(0, Ordering::Relaxed);
+    (p, kv)
+}
+
+/// The bytes of an answer's events as Fanout receives them.
+fn answer_bytes(events: &[Vec<u8>]) -> usize {
+    events.iter().map(|e| e.len() + 16).sum()
+}
+
+fn retained_deliveries(p: &Proxy, events: &[Vec<u8>]) -> Vec<String> {
+    p.packets(events)
+        .into_iter()
+        .filter_map(|packet| match packet {
+            Packet::Publish(publish) if publish.retain => Some(publish.topic),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_subscribe_repeating_one_filter_8000_times_reads_its_slot_once_and_answers_once() {
+    let (mut p, kv) = with_retained(&["a".to_owned()], 32_000);
+    let events = p.send(&[subscribe(&["a"; 8000])]);
+    assert_eq!(kv.slot_reads.load(Ordering::Relaxed), 1);
+    assert!(answer_bytes(&events) < 50_000, "{}", answer_bytes(&events));
+    assert_eq!(retained_deliveries(&p, &events), ["a"]);
+    let controls = events.iter().filter(|e| e.starts_with(b"TEXT:c:")).count();
+    assert_eq!(controls, 1, "one Fanout subscription");
+    match p.packets(&events).first() {
+        Some(Packet::SubAck(ack)) => {
+            assert_eq!(
+                ack.reason_codes.len(),
+                8000,
+                "one reason code per filter sent"
+            );
+            assert!(ack
+                .reason_codes
+                .iter()
+                .all(|c| *c == SubAckReasonCode::GrantedQoS0));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The same filters again in the next request: the subscription is replaced as is.
+    let events = p.send(&[subscribe(&["a"; 8000])]);
+    assert!(!events.iter().any(|e| e.starts_with(b"TEXT:c:")));
+    assert_eq!(retained_deliveries(&p, &events), ["a"], "Retain Handling 0");
+}
+
+#[test]
+fn filters_beyond_the_subscription_quota_get_quota_exceeded_without_being_looked_at() {
+    for (version, quota) in [(ProtocolVersion::V5, 0x97), (ProtocolVersion::V311, 0x80)] {
+        let mut p = Proxy::new(version);
+        let topics: Vec<String> = (0..32).map(|i| format!("t{i}")).collect();
+        let read: Vec<&str> = topics.iter().map(String::as_str).collect();
+        let t = p.token(&read, &[], 3600);
+        p.connect(&t);
+        let mut filters = read.clone();
+        filters.extend(["x/+", "t0", "$share/g/t1"]);
+        let events = p.send(&[subscribe(&filters)]);
+        let packets = p.packets(&events);
+        let Some(Packet::SubAck(ack)) = packets.first() else {
+            panic!("{packets:?}")
+        };
+        let codes: Vec<u8> = ack.reason_codes.iter().map(|c| *c as u8).collect();
+        assert_eq!(codes[..32], [0; 32], "{version:?}");
+        // The 33rd distinct filter is refused for quota whatever it is; a repeat of a
+        // granted filter is granted.
+        assert_eq!(codes[32..], [quota, 0, quota], "{version:?}");
+    }
+}
+
+#[test]
+fn retained_messages_beyond_the_answer_budget_go_out_in_the_next_request() {
+    let topics: Vec<String> = (0..32).map(|i| format!("t{i}")).collect();
+    let (mut p, kv) = with_retained(&topics, 32_000);
+    let filters: Vec<&str> = topics.iter().map(String::as_str).collect();
+    let events = p.send(&[subscribe(&filters)]);
+    let first = retained_deliveries(&p, &events);
+    assert!(answer_bytes(&events) <= super::ANSWER_BUDGET_BYTES);
+    assert!(first.len() < 32, "the 32 messages do not fit one answer");
+    assert_eq!(p.interval, Some(super::MIN_CALLBACK_SECS), "call back soon");
+    p.env.now.fetch_add(20, Ordering::Relaxed);
+    let events = p.request(Vec::new());
+    let second = retained_deliveries(&p, &events);
+    let mut all = [first, second].concat();
+    all.sort();
+    let mut want = topics.clone();
+    want.sort();
+    assert_eq!(all, want, "each once");
+    assert_eq!(kv.slot_reads.load(Ordering::Relaxed), 64);
+    assert_eq!(p.interval, Some(451 - 20), "nothing held back any more");
+}
+
+#[test]
+fn the_connect_deadline_comes_from_the_config_store() {
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    p.config = Config::load(|k| (k == "mqtt-connect-deadline").then(|| "25".to_owned())).unwrap();
+    let mut open = Vec::new();
+    wsevents::write_open(&mut open);
+    p.request(open);
+    assert_eq!(p.interval, Some(25));
+    p.env.now.fetch_add(24, Ordering::Relaxed);
+    assert!(p.request(Vec::new()).is_empty());
+    p.env.now.fetch_add(1, Ordering::Relaxed);
+    assert_eq!(p.request(Vec::new()), [b"CLOSE:1008".to_vec()]);
+    // Below Fanout's 20 s floor, a silent client is called back at 20 s.
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    p.config = Config::load(|k| (k == "mqtt-connect-deadline").then(|| "5".to_owned())).unwrap();
+    let mut open = Vec::new();
+    wsevents::write_open(&mut open);
+    p.request(open);
+    assert_eq!(p.interval, Some(20));
+    p.env.now.fetch_add(5, Ordering::Relaxed);
+    assert_eq!(p.request(Vec::new()), [b"CLOSE:1008".to_vec()]);
+}
+
+#[test]
+fn a_will_whose_properties_make_it_too_large_is_refused_at_connect() {
+    let mut w = will("gone", b"bye").unwrap();
+    w.properties.user_properties = vec![("k".into(), "v".repeat(30_000))];
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    let t = p.token(&[], &["gone"], 3600);
+    let events = p.connect_with_will(&t, Some(w));
+    match p.packets(&events).as_slice() {
+        [Packet::ConnAck(ack)] => {
+            assert_eq!(ack.reason_code as u8, 0x97);
+            let why = ack.properties.reason_string.as_deref().unwrap();
+            assert!(why.contains("4096"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!p.meta.contains_key("meta-mqtt-will"));
+}
+
+#[test]
+fn metadata_stays_under_the_proxys_header_limits() {
+    // Whatever `max-packet-bytes` says, a packet that would wait in `mqtt-buf` beyond
+    // 32,768 bytes is refused, and the CONNACK says so.
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    p.config = Config::load(|k| (k == "max-packet-bytes").then(|| "1048576".to_owned())).unwrap();
+    let t = p.token(&[], &["a"], 3600);
+    let events = p.connect(&t);
+    match p.packets(&events).as_slice() {
+        [Packet::ConnAck(ack)] => assert_eq!(
+            ack.properties.maximum_packet_size.map(|m| m.get()),
+            Some(super::MAX_CARRIED_PACKET_BYTES as u32)
+        ),
+        other => panic!("{other:?}"),
+    }
+    let mut bytes = Vec::new();
+    publish("a", QoS::AtLeastOnce, &[7; 200_000])
+        .encode(ProtocolVersion::V5, &mut bytes)
+        .unwrap();
+    let mut body = Vec::new();
+    wsevents::write_binary(&mut body, &bytes[..100_000]);
+    let events = p.request(body);
+    match p.packets(&events).as_slice() {
+        [Packet::Disconnect(d)] => assert_eq!(d.reason_code, DisconnectReasonCode::PacketTooLarge),
+        other => panic!("{other:?}"),
+    }
+    let largest = p.meta.values().map(|v| v.len()).max().unwrap_or(0);
+    assert!(largest < 44_000, "{largest}");
+    // A token longer than a connection carries: bad user name or password.
+    for (version, code) in [(ProtocolVersion::V5, 0x86), (ProtocolVersion::V311, 0x04)] {
+        let mut p = Proxy::new(version);
+        let long = "x".repeat(super::MAX_TOKEN_BYTES + 1);
+        let events = p.connect(&long);
+        let raw = events[0].strip_prefix(b"m:").unwrap();
+        assert_eq!((raw[0], raw[3]), (0x20, code), "{version:?}");
+        assert!(!p.meta.contains_key("meta-mqtt-token"));
+    }
 }
 
 #[test]

@@ -4,9 +4,9 @@
 //! A Will is published when the connection ends without a normal DISCONNECT (client close,
 //! lost connection, keep alive timeout, a protocol error), at once: sessions end with the
 //! connection, so the Will Delay Interval is over. The token must allow publishing to the
-//! Will Topic (else CONNACK 0x87) and the payload is at most [`MAX_WILL_BYTES`] (else
-//! 0x97), because the Will waits in connection metadata. A Will is not published once the
-//! token has expired.
+//! Will Topic (else CONNACK 0x87) and the Will as stored (an MQTT 5 PUBLISH: topic,
+//! properties and payload) is at most [`MAX_WILL_BYTES`] (else 0x97), because it waits in
+//! connection metadata. A Will is not published once the token has expired.
 
 use pubsub_codec::mqtt::{self, ConnectReasonCode, ProtocolVersion, Publish};
 use pubsub_core::message;
@@ -15,8 +15,9 @@ use pubsub_core::{topics, Config};
 
 use super::connection::Connection;
 
-/// The largest Will payload a connection may register: the Will travels in connection
-/// metadata (a header) until the connection ends.
+/// The largest Will a connection may register, counted as the stored MQTT 5 PUBLISH
+/// (topic, properties and payload): it travels in connection metadata (a header, as
+/// base64) until the connection ends.
 pub const MAX_WILL_BYTES: usize = 4096;
 
 impl Connection<'_> {
@@ -48,7 +49,7 @@ impl Connection<'_> {
 
 /// The Will of a CONNECT as the MQTT 5 PUBLISH to send when the session ends, or the
 /// CONNACK refusal: the token must allow publishing to the Will Topic
-/// [MQTT-3.1.2-8], the topic must be valid, the payload at most [`MAX_WILL_BYTES`].
+/// [MQTT-3.1.2-8], the topic must be valid, the stored packet at most [`MAX_WILL_BYTES`].
 pub(super) fn will_packet(
     will: &mqtt::Will,
     principal: &Principal,
@@ -66,10 +67,13 @@ pub(super) fn will_packet(
             format!("the token may not publish the Will to {:?}", will.topic),
         ));
     }
-    if will.payload.len() > MAX_WILL_BYTES.min(config.max_message_bytes) {
+    if will.payload.len() > config.max_message_bytes {
         return Err((
             ConnectReasonCode::QuotaExceeded,
-            format!("the Will payload is larger than {MAX_WILL_BYTES} bytes"),
+            format!(
+                "the Will payload is larger than max-message-bytes ({})",
+                config.max_message_bytes
+            ),
         ));
     }
     let props = message::mqtt_props(&will.properties);
@@ -85,6 +89,16 @@ pub(super) fn will_packet(
         return Err((
             ConnectReasonCode::UnspecifiedError,
             "Will not encodable".into(),
+        ));
+    }
+    if packet.len() > MAX_WILL_BYTES {
+        return Err((
+            ConnectReasonCode::QuotaExceeded,
+            format!(
+                "the Will (topic, properties and payload) takes {} bytes; at most \
+                 {MAX_WILL_BYTES} can wait in connection metadata",
+                packet.len()
+            ),
         ));
     }
     packet.shrink_to_fit();
