@@ -140,28 +140,16 @@ impl Config {
                 64..=1_048_576,
                 "an integer from 64 to 1048576",
             )?,
-            publish_path: match lookup("publish-path") {
-                None => None,
-                Some(p) if p.starts_with('/') && !p.contains(char::is_whitespace) => Some(p),
-                Some(value) => {
-                    return Err(ConfigError {
-                        key: "publish-path",
-                        value,
-                        expected: "a path starting with `/`",
-                    })
-                }
-            },
-            grip_sig_iss: match lookup("grip-sig-iss") {
-                None => d.grip_sig_iss,
-                Some(v) if !v.is_empty() => v,
-                Some(value) => {
-                    return Err(ConfigError {
-                        key: "grip-sig-iss",
-                        value,
-                        expected: "a non-empty issuer",
-                    })
-                }
-            },
+            publish_path: text(
+                &mut lookup,
+                "publish-path",
+                "a path starting with `/`",
+                |p| p.starts_with('/') && !p.contains(char::is_whitespace),
+            )?,
+            grip_sig_iss: text(&mut lookup, "grip-sig-iss", "a non-empty issuer", |v| {
+                !v.is_empty()
+            })?
+            .unwrap_or(d.grip_sig_iss),
             admin_fastly_key: flag(&mut lookup, "admin-fastly-key", d.admin_fastly_key)?,
             mqtt_server_keep_alive: number(
                 &mut lookup,
@@ -178,6 +166,23 @@ impl Config {
             )?,
             mqtt_connect_deadline: connect_deadline(&mut lookup, d.mqtt_connect_deadline)?,
         })
+    }
+}
+
+/// The value of `key` when present and `valid`; a present, invalid value is an error.
+fn text(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+    key: &'static str,
+    expected: &'static str,
+    valid: impl Fn(&str) -> bool,
+) -> Result<Option<String>, ConfigError> {
+    match lookup(key) {
+        Some(value) if !valid(&value) => Err(ConfigError {
+            key,
+            value,
+            expected,
+        }),
+        found => Ok(found),
     }
 }
 

@@ -49,18 +49,20 @@
 //! Two channels per topic and one for the key: with Pushpin's default
 //! `connection_subscription_max` of 20, keep `max-topics` at 9 or less (the default).
 
-use http::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+mod hold;
+mod resume;
 
-use pubsub_core::channel::{self, Kind};
 use pubsub_core::extensions::{required, GripVerified, Topics};
 use pubsub_core::grant;
-use pubsub_core::ports::Platform;
-use pubsub_core::tokens::{Principal, LEEWAY_SECS};
-use pubsub_core::topics::query_value;
-use pubsub_core::{Error, Request, Response, Result};
-
 use pubsub_core::message::sse_event;
+use pubsub_core::ports::Platform;
 use pubsub_core::retained::{self, EventId, Slot, Version};
+use pubsub_core::tokens::Principal;
+use pubsub_core::topics::query_value;
+use pubsub_core::{Error, Request, Result};
+
+use hold::{grant_key, link_timeout, Hold, Link};
+use resume::{seen_by_client, seen_by_proxy};
 
 /// Seconds of silence after which Fanout sends a `keep-alive` event.
 pub const KEEP_ALIVE_SECS: u32 = 55;
@@ -152,49 +154,6 @@ fn retained_events(
     body
 }
 
-/// The key that signs link grants (empty when the Secret Store has none: issuing then
-/// fails, naming the entry).
-fn grant_key(platform: &Platform) -> Vec<u8> {
-    platform.secrets.get(grant::SECRET).unwrap_or_default()
-}
-
-/// The `timeout` of a stream's `Grip-Link`, in seconds: Fanout requests the link once it
-/// has passed (Pushpin 1.36 and later: once, unless every channel of the stream carried a
-/// message in the meantime, which the key channel never does, so traffic cannot delay
-/// it). A plain stream is asked again only when its token has expired (`exp` plus the
-/// leeway), so an idle one costs nothing before then; a durable one at least every
-/// [`RECOVERY_INTERVAL_SECS`]. `None`: no link (a plain stream whose token never expires).
-fn link_timeout(exp: Option<u64>, now: u64, durable: bool) -> Option<u64> {
-    let until_expiry = exp.map(|exp| exp.saturating_add(LEEWAY_SECS).saturating_sub(now).max(1));
-    match (until_expiry, durable) {
-        (Some(secs), false) => Some(secs.min(MAX_LINK_TIMEOUT_SECS)),
-        (Some(secs), true) => Some(secs.min(RECOVERY_INTERVAL_SECS)),
-        (None, true) => Some(RECOVERY_INTERVAL_SECS),
-        (None, false) => None,
-    }
-}
-
-/// What a resuming client has seen of each topic, from the id it sends back.
-fn seen_by_client(req: &Request, topics: &[String]) -> Result<Vec<Option<Version>>, Error> {
-    let id = last_event_id(req)?.unwrap_or_default();
-    Ok(topics.iter().map(|topic| id.get(topic)).collect())
-}
-
-/// What the proxy delivered of each topic, from its `Grip-Last` headers; a `last-id` that
-/// is not a version counts as nothing seen.
-fn seen_by_proxy(headers: &HeaderMap, topics: &[String]) -> Vec<Option<Version>> {
-    let last = grip_last(headers);
-    topics
-        .iter()
-        .map(|topic| {
-            let channel = Kind::Retained.of(topic);
-            last.iter()
-                .find(|(c, _)| *c == channel)
-                .and_then(|(_, id)| id.parse().ok())
-        })
-        .collect()
-}
-
 /// The message of `slot` to send to a subscriber that has seen `seen`.
 fn deliver(slot: &Slot, seen: Option<Version>) -> Option<(Version, &[u8])> {
     slot.message
@@ -218,135 +177,14 @@ fn durable(req: &Request) -> Result<bool, Error> {
     }
 }
 
-/// The id the client resumes from: the `Last-Event-ID` header, else the `lastEventId`
-/// query parameter; empty values count as absent.
-fn last_event_id(req: &Request) -> Result<Option<EventId>, Error> {
-    let header = match req.headers().get("last-event-id") {
-        Some(value) => Some(
-            value
-                .to_str()
-                .map_err(|_| Error::BadRequest("invalid last event id: not ASCII".into()))?
-                .trim()
-                .to_owned(),
-        ),
-        None => None,
-    };
-    let text = match header.filter(|h| !h.is_empty()) {
-        Some(h) => Some(h),
-        None => query_value(req.uri().query(), "lastEventId")?.filter(|q| !q.is_empty()),
-    };
-    text.map(|t| EventId::parse(&t)).transpose()
-}
-
-/// `(channel, last-id)` of every `Grip-Last` entry (`<channel>; last-id=<id>`).
-fn grip_last(headers: &HeaderMap) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for value in headers.get_all("grip-last") {
-        let Ok(value) = value.to_str() else { continue };
-        for entry in value.split(',') {
-            let mut parts = entry.split(';');
-            let channel = parts.next().unwrap_or("").trim();
-            let last_id = parts.find_map(|p| {
-                let (k, v) = p.split_once('=')?;
-                (k.trim() == "last-id").then(|| v.trim().trim_matches('"'))
-            });
-            if let (false, Some(id)) = (channel.is_empty(), last_id) {
-                out.push((channel.to_owned(), id.to_owned()));
-            }
-        }
-    }
-    out
-}
-
-/// The link of a stream: its grant, and when Fanout requests it.
-struct Link {
-    grant: String,
-    timeout: Option<u64>,
-}
-
-/// A stream hold: the channels of `topics` (live and retained) and of the key `kid`, and
-/// the link.
-struct Hold<'a> {
-    topics: &'a [String],
-    kid: &'a str,
-    durable: bool,
-    link: Link,
-}
-
-impl Hold<'_> {
-    /// The answer holding the stream, starting with `body`. With `versions` (durable), each
-    /// retained channel is held at its topic's version.
-    fn answer(&self, versions: Option<&[Version]>, body: Vec<u8>) -> Result {
-        let header = |value: String, what: &str| {
-            HeaderValue::try_from(value).map_err(|e| Error::Internal(format!("{what} header: {e}")))
-        };
-        let mut res = Response::new(body);
-        let h = res.headers_mut();
-        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        h.insert("grip-hold", HeaderValue::from_static("stream"));
-        h.insert("grip-channel", header(self.channels(versions), "channel")?);
-        h.insert("grip-keep-alive", HeaderValue::from_static(KEEP_ALIVE));
-        if let Some(timeout) = self.link.timeout {
-            let value = format!("<{}>; rel=next; timeout={timeout}", self.link_uri());
-            h.insert("grip-link", header(value, "link")?);
-        }
-        Ok(res)
-    }
-
-    fn channels(&self, versions: Option<&[Version]>) -> String {
-        let mut channels = String::new();
-        for (i, topic) in self.topics.iter().enumerate() {
-            channels.push_str(&channel::live(topic));
-            channels.push_str(", ");
-            channels.push_str(&Kind::Retained.of(topic));
-            if let Some(version) = versions.and_then(|v| v.get(i)) {
-                channels.push_str("; prev-id=");
-                channels.push_str(&version.to_string());
-            }
-            channels.push_str(", ");
-        }
-        channels.push_str(&Kind::Key.of(self.kid));
-        channels
-    }
-
-    /// `/events` with the topics, `durable=true` when durable, and the grant, every value
-    /// percent-encoded (so `,` and `;` in a topic cannot break the `Grip-Link` header).
-    fn link_uri(&self) -> String {
-        let mut uri = String::from("/events?");
-        for topic in self.topics {
-            uri.push_str("topic=");
-            percent_encode(topic, &mut uri);
-            uri.push('&');
-        }
-        if self.durable {
-            uri.push_str("durable=true&");
-        }
-        uri.push_str("grant=");
-        percent_encode(&self.link.grant, &mut uri);
-        uri
-    }
-}
-
-/// Appends `value` to `out` with every byte but `A-Z a-z 0-9 - . _ ~` percent-encoded.
-fn percent_encode(value: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::resume::grip_last;
     use super::*;
     use crate::test_helpers::*;
+    use http::header::{HeaderMap, HeaderValue};
     use pubsub_core::retained::{NewRetained, Stored};
+    use pubsub_core::Response;
 
     fn publish(platform: &Platform, topic: &str, payload: &str, ttl: Option<u32>) -> Stored {
         let msg = NewRetained {

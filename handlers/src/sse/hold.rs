@@ -1,0 +1,120 @@
+//! The stream hold: the channels a stream listens on and the `Grip-Link` Fanout
+//! requests on its own (with an app-issued grant, at the token's expiry or the durable
+//! recovery interval).
+
+use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+
+use pubsub_core::channel::{self, Kind};
+use pubsub_core::grant;
+use pubsub_core::ports::Platform;
+use pubsub_core::retained::Version;
+use pubsub_core::tokens::LEEWAY_SECS;
+use pubsub_core::{Error, Response, Result};
+
+use super::{KEEP_ALIVE, MAX_LINK_TIMEOUT_SECS, RECOVERY_INTERVAL_SECS};
+
+/// The key that signs link grants (empty when the Secret Store has none: issuing then
+/// fails, naming the entry).
+pub(super) fn grant_key(platform: &Platform) -> Vec<u8> {
+    platform.secrets.get(grant::SECRET).unwrap_or_default()
+}
+
+/// The `timeout` of a stream's `Grip-Link`, in seconds: Fanout requests the link once it
+/// has passed (Pushpin 1.36 and later: once, unless every channel of the stream carried a
+/// message in the meantime, which the key channel never does, so traffic cannot delay
+/// it). A plain stream is asked again only when its token has expired (`exp` plus the
+/// leeway), so an idle one costs nothing before then; a durable one at least every
+/// [`RECOVERY_INTERVAL_SECS`]. `None`: no link (a plain stream whose token never expires).
+pub(super) fn link_timeout(exp: Option<u64>, now: u64, durable: bool) -> Option<u64> {
+    let until_expiry = exp.map(|exp| exp.saturating_add(LEEWAY_SECS).saturating_sub(now).max(1));
+    match (until_expiry, durable) {
+        (Some(secs), false) => Some(secs.min(MAX_LINK_TIMEOUT_SECS)),
+        (Some(secs), true) => Some(secs.min(RECOVERY_INTERVAL_SECS)),
+        (None, true) => Some(RECOVERY_INTERVAL_SECS),
+        (None, false) => None,
+    }
+}
+
+/// The link of a stream: its grant, and when Fanout requests it.
+pub(super) struct Link {
+    pub(super) grant: String,
+    pub(super) timeout: Option<u64>,
+}
+
+/// A stream hold: the channels of `topics` (live and retained) and of the key `kid`, and
+/// the link.
+pub(super) struct Hold<'a> {
+    pub(super) topics: &'a [String],
+    pub(super) kid: &'a str,
+    pub(super) durable: bool,
+    pub(super) link: Link,
+}
+
+impl Hold<'_> {
+    /// The answer holding the stream, starting with `body`. With `versions` (durable), each
+    /// retained channel is held at its topic's version.
+    pub(super) fn answer(&self, versions: Option<&[Version]>, body: Vec<u8>) -> Result {
+        let header = |value: String, what: &str| {
+            HeaderValue::try_from(value).map_err(|e| Error::Internal(format!("{what} header: {e}")))
+        };
+        let mut res = Response::new(body);
+        let h = res.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        h.insert("grip-hold", HeaderValue::from_static("stream"));
+        h.insert("grip-channel", header(self.channels(versions), "channel")?);
+        h.insert("grip-keep-alive", HeaderValue::from_static(KEEP_ALIVE));
+        if let Some(timeout) = self.link.timeout {
+            let value = format!("<{}>; rel=next; timeout={timeout}", self.link_uri());
+            h.insert("grip-link", header(value, "link")?);
+        }
+        Ok(res)
+    }
+
+    fn channels(&self, versions: Option<&[Version]>) -> String {
+        let mut channels = String::new();
+        for (i, topic) in self.topics.iter().enumerate() {
+            channels.push_str(&channel::live(topic));
+            channels.push_str(", ");
+            channels.push_str(&Kind::Retained.of(topic));
+            if let Some(version) = versions.and_then(|v| v.get(i)) {
+                channels.push_str("; prev-id=");
+                channels.push_str(&version.to_string());
+            }
+            channels.push_str(", ");
+        }
+        channels.push_str(&Kind::Key.of(self.kid));
+        channels
+    }
+
+    /// `/events` with the topics, `durable=true` when durable, and the grant, every value
+    /// percent-encoded (so `,` and `;` in a topic cannot break the `Grip-Link` header).
+    fn link_uri(&self) -> String {
+        let mut uri = String::from("/events?");
+        for topic in self.topics {
+            uri.push_str("topic=");
+            percent_encode(topic, &mut uri);
+            uri.push('&');
+        }
+        if self.durable {
+            uri.push_str("durable=true&");
+        }
+        uri.push_str("grant=");
+        percent_encode(&self.link.grant, &mut uri);
+        uri
+    }
+}
+
+/// Appends `value` to `out` with every byte but `A-Z a-z 0-9 - . _ ~` percent-encoded.
+pub(super) fn percent_encode(value: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Resuming a durable stream: what the client (its `Last-Event-ID`) or the proxy (its
+//! `Grip-Last` headers) has already seen of each topic.
+
+use http::header::HeaderMap;
+
+use pubsub_core::channel::Kind;
+use pubsub_core::retained::{EventId, Version};
+use pubsub_core::topics::query_value;
+use pubsub_core::{Error, Request};
+
+/// What a resuming client has seen of each topic, from the id it sends back.
+pub(super) fn seen_by_client(
+    req: &Request,
+    topics: &[String],
+) -> Result<Vec<Option<Version>>, Error> {
+    let id = last_event_id(req)?.unwrap_or_default();
+    Ok(topics.iter().map(|topic| id.get(topic)).collect())
+}
+
+/// What the proxy delivered of each topic, from its `Grip-Last` headers; a `last-id` that
+/// is not a version counts as nothing seen.
+pub(super) fn seen_by_proxy(headers: &HeaderMap, topics: &[String]) -> Vec<Option<Version>> {
+    let last = grip_last(headers);
+    topics
+        .iter()
+        .map(|topic| {
+            let channel = Kind::Retained.of(topic);
+            last.iter()
+                .find(|(c, _)| *c == channel)
+                .and_then(|(_, id)| id.parse().ok())
+        })
+        .collect()
+}
+
+/// The id the client resumes from: the `Last-Event-ID` header, else the `lastEventId`
+/// query parameter; empty values count as absent.
+pub(super) fn last_event_id(req: &Request) -> Result<Option<EventId>, Error> {
+    let header = match req.headers().get("last-event-id") {
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| Error::BadRequest("invalid last event id: not ASCII".into()))?
+                .trim()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let text = match header.filter(|h| !h.is_empty()) {
+        Some(h) => Some(h),
+        None => query_value(req.uri().query(), "lastEventId")?.filter(|q| !q.is_empty()),
+    };
+    text.map(|t| EventId::parse(&t)).transpose()
+}
+
+/// `(channel, last-id)` of every `Grip-Last` entry (`<channel>; last-id=<id>`).
+pub(super) fn grip_last(headers: &HeaderMap) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for value in headers.get_all("grip-last") {
+        let Ok(value) = value.to_str() else { continue };
+        for entry in value.split(',') {
+            let mut parts = entry.split(';');
+            let channel = parts.next().unwrap_or("").trim();
+            let last_id = parts.find_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                (k.trim() == "last-id").then(|| v.trim().trim_matches('"'))
+            });
+            if let (false, Some(id)) = (channel.is_empty(), last_id) {
+                out.push((channel.to_owned(), id.to_owned()));
+            }
+        }
+    }
+    out
+}
