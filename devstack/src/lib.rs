@@ -14,7 +14,9 @@
 //!   fixed ports,
 //! - the `pubsub-idle-cost` binary (`scripts/idle-cost.sh`), which counts the requests
 //!   Pushpin makes to the app for idle connections (through the counting relay of
-//!   [`StackOptions::count_app_requests`], `counting.rs`), and
+//!   [`StackOptions::count_app_requests`], `counting.rs`),
+//! - the `pubsub-bench` binary (`scripts/bench.sh`), which measures the CPU time per
+//!   request of two builds of the app side by side ([`Stack::viceroy_pid`]), and
 //! - the workspace's end-to-end tests under `tests/` (`scripts/test.sh`), which start
 //!   stacks on free ports. A test binary typically shares one stack between its tests:
 //!

@@ -172,6 +172,12 @@ impl Stack {
         self.app_port
     }
 
+    /// Viceroy's own pid (not its wrapper's), while it runs: its `/proc/<pid>/stat`
+    /// gives the CPU time the app's requests cost (`pubsub-bench`).
+    pub fn viceroy_pid(&self) -> Option<u32> {
+        self.viceroy.as_ref().map(Supervised::pid)
+    }
+
     /// Pushpin's client-facing HTTP port (normally reached only through Viceroy's
     /// handoff; a request sent here directly needs `pushpin-route: self`).
     pub fn proxy_port(&self) -> u16 {
