@@ -2,9 +2,11 @@
 //! password, and the CONNACK that accepts or refuses it.
 //!
 //! Sessions are not persisted: CONNACK's Session Present is always 0. CONNACK tells the
-//! client what the broker does not support (QoS 2, topic aliases, wildcard and shared
-//! subscriptions, subscription identifiers) and the largest packet it accepts
-//! (`max-packet-bytes`, at most `MAX_CARRIED_PACKET_BYTES`).
+//! client what the broker does not support (topic aliases, wildcard and shared
+//! subscriptions, subscription identifiers), the largest packet it accepts
+//! (`max-packet-bytes`, at most `MAX_CARRIED_PACKET_BYTES`) and how many QoS 2
+//! publications may await PUBREL (Receive Maximum, `RECEIVE_MAXIMUM`). It carries no
+//! Maximum QoS: publishers may use QoS 2 (`qos2.rs`).
 //!
 //! An MQTT 5 CONNACK also sets Server Keep Alive to the Config Store's
 //! `mqtt-server-keep-alive` (default 300 s; 0: not sent), which the client must use
@@ -15,16 +17,17 @@
 //! An accepted connection also listens on its key's channel ([`Kind::Key`], or
 //! [`Kind::Key311`]), where revoking the key publishes its end.
 
-use std::num::NonZeroU32;
+use std::num::{NonZeroU16, NonZeroU32};
 
+use pubsub_codec::mqtt::ProtocolVersion;
 use pubsub_codec::mqtt::{self, ConnAck, Connect, ConnectReasonCode, Packet, PacketType};
-use pubsub_codec::mqtt::{ProtocolVersion, QoS};
 use pubsub_codec::wsevents;
 use pubsub_core::channel::Kind;
 use pubsub_core::tokens::{self, Principal};
 use pubsub_core::Error;
 
 use super::connection::Connection;
+use super::qos2::RECEIVE_MAXIMUM;
 use super::will::will_packet;
 
 /// The longest token (CONNECT password) a connection accepts: it waits in connection
@@ -133,7 +136,7 @@ impl Connection<'_> {
             }
         }
         let p = &mut ack.properties;
-        p.maximum_qos = Some(QoS::AtLeastOnce);
+        p.receive_maximum = NonZeroU16::new(RECEIVE_MAXIMUM);
         p.retain_available = Some(true);
         p.maximum_packet_size =
             NonZeroU32::new(u32::try_from(self.max_packet_bytes()).unwrap_or(u32::MAX));

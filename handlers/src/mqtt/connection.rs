@@ -3,7 +3,7 @@
 //!
 //! Each packet's handling lives with its concept: `connect.rs` (CONNECT, CONNACK),
 //! `subscribe.rs` (SUBSCRIBE, UNSUBSCRIBE, retained delivery), `publish.rs` (PUBLISH,
-//! PUBACK), `will.rs` (the Will Message) and `liveness.rs` (keep alive, token expiry,
+//! PUBACK), `qos2.rs` (PUBREC, PUBREL, PUBCOMP), `will.rs` (the Will Message) and `liveness.rs` (keep alive, token expiry,
 //! DISCONNECT and close). The choices the specifications leave open are documented there
 //! (and in the README).
 //!
@@ -163,6 +163,7 @@ impl<'a> Connection<'a> {
         };
         match packet {
             Packet::Publish(p) => self.publish(p),
+            Packet::PubRel(r) => self.pubrel(&r),
             Packet::Subscribe(s) => self.subscribe(s),
             Packet::Unsubscribe(u) => self.unsubscribe(u),
             Packet::PingReq => self.send_raw(&mqtt::PINGRESP_BYTES),

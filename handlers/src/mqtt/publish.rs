@@ -1,27 +1,29 @@
-//! PUBLISH from a client: checks, the retained store, the publish API, and PUBACK.
+//! PUBLISH from a client: checks, the retained store, the publish API, and PUBACK or
+//! PUBREC.
 //!
 //! - Delivery to subscribers is QoS 0. A QoS 1 PUBLISH from a client is acknowledged only
-//!   after the publish API accepted the message (at least once from client to broker).
-//!   QoS 2 is refused: MQTT 5 DISCONNECT 0x9B, 3.1.1 close.
-//! - An unauthorised PUBLISH: MQTT 5 QoS 1 gets PUBACK 0x87 and the connection stays;
-//!   MQTT 5 QoS 0 (which has no acknowledgement) gets DISCONNECT 0x87, so the client learns
-//!   why; MQTT 3.1.1 has no negative acknowledgement, so the connection is closed
-//!   ([MQTT-3.3.5-2] allows that).
+//!   after the publish API accepted the message (at least once from client to broker). A
+//!   QoS 2 PUBLISH is published once and answered with PUBREC (the exchange and its
+//!   duplicates: `qos2.rs`).
+//! - An unauthorised PUBLISH: MQTT 5 QoS 1 gets PUBACK 0x87, QoS 2 PUBREC 0x87, and the
+//!   connection stays; MQTT 5 QoS 0 (which has no acknowledgement) gets DISCONNECT 0x87,
+//!   so the client learns why; MQTT 3.1.1 has no negative acknowledgement, so the
+//!   connection is closed ([MQTT-3.3.5-2] allows that).
 //! - A retained message is stored before it is published; when the store fails nothing is
 //!   published.
 //! - A retained message the store refuses for rate (Fastly KV: one write per second per
 //!   key, so one retained PUBLISH per second per topic) is neither stored nor published:
-//!   MQTT 5 QoS 1 gets PUBACK 0x97 Quota exceeded (the client may retry a second later);
-//!   MQTT 3.1.1 QoS 1 has no negative acknowledgement, so the connection is closed and the
-//!   client re-sends the unacknowledged message when it reconnects; QoS 0 (either
-//!   version) drops it like any other QoS 0 failure: QoS 0 promises no delivery, and a
-//!   DISCONNECT would make a client that publishes faster than once a second reconnect
-//!   again and again.
+//!   MQTT 5 QoS 1 gets PUBACK 0x97 Quota exceeded, QoS 2 PUBREC 0x97 (the client may retry
+//!   a second later); MQTT 3.1.1 QoS 1 and 2 have no negative acknowledgement, so the
+//!   connection is closed and the client re-sends the unacknowledged message when it
+//!   reconnects; QoS 0 (either version) drops it like any other QoS 0 failure: QoS 0
+//!   promises no delivery, and a DISCONNECT would make a client that publishes faster
+//!   than once a second reconnect again and again.
 
 use std::num::NonZeroU16;
 
 use pubsub_codec::mqtt::{
-    DisconnectReasonCode, Packet, ProtocolVersion, PubAck, PubAckReasonCode, Publish, QoS,
+    DisconnectReasonCode, Packet, ProtocolVersion, PubAck, PubAckReasonCode, PubRec, Publish, QoS,
 };
 use pubsub_core::message::{self, Outgoing, RetainedOutgoing};
 use pubsub_core::retained::{self, NewRetained};
@@ -32,15 +34,12 @@ use pubsub_core::Error;
 use super::connection::Connection;
 
 impl Connection<'_> {
-    /// Handles a client's PUBLISH: refused, forwarded, and acknowledged at QoS 1.
+    /// Handles a client's PUBLISH: refused, forwarded, and acknowledged at QoS 1 and 2.
     pub(super) fn publish(&mut self, p: Publish) {
-        let v5 = self.version() == ProtocolVersion::V5;
-        let ack = |code| (p.qos == QoS::AtLeastOnce).then_some(code).zip(p.packet_id);
-        if p.qos == QoS::ExactlyOnce {
-            return self.disconnect(
-                DisconnectReasonCode::QoSNotSupported,
-                "QoS 2 is not supported; the maximum QoS is 1",
-            );
+        if let (QoS::ExactlyOnce, Some(id)) = (p.qos, p.packet_id) {
+            if !self.admit_qos2(id) {
+                return;
+            }
         }
         if p.properties.topic_alias.is_some() {
             return self.disconnect(
@@ -64,44 +63,60 @@ impl Connection<'_> {
         };
         if !allowed {
             let text = format!("the token may not publish to {:?}", p.topic);
-            return match ack(PubAckReasonCode::NotAuthorized) {
-                Some((code, id)) if v5 => self.puback(id, code, Some(text)),
+            return match acknowledged(&p) {
+                Some((qos, id)) if self.version() == ProtocolVersion::V5 => {
+                    self.puback(qos, id, PubAckReasonCode::NotAuthorized, Some(text))
+                }
                 _ => self.disconnect(DisconnectReasonCode::NotAuthorized, &text),
             };
         }
         let result = self.forward(&p);
-        let qos1_id = p.packet_id.filter(|_| p.qos == QoS::AtLeastOnce);
-        self.acknowledge(qos1_id, result);
+        self.acknowledge(&p, result);
     }
 
-    /// Answers a forwarded PUBLISH: a PUBACK at QoS 1, negative in MQTT 5 when it failed
-    /// (3.1.1 has no negative acknowledgement, so the connection closes instead); nothing
-    /// at QoS 0, which promises nothing: a failed message is lost, the connection stays.
-    fn acknowledge(&mut self, qos1_id: Option<NonZeroU16>, result: Result<(), Forward>) {
-        let Some(id) = qos1_id else {
+    /// Answers a forwarded PUBLISH: a PUBACK at QoS 1, a PUBREC at QoS 2 (whose identifier
+    /// then awaits PUBREL), negative in MQTT 5 when it failed (3.1.1 has no negative
+    /// acknowledgement, so the connection closes instead); nothing at QoS 0, which promises
+    /// nothing: a failed message is lost, the connection stays.
+    fn acknowledge(&mut self, p: &Publish, result: Result<(), Forward>) {
+        let Some((qos, id)) = acknowledged(p) else {
             return;
         };
         let (code, why) = match result {
-            Ok(()) => return self.puback(id, PubAckReasonCode::Success, None),
+            Ok(()) => {
+                if qos == QoS::ExactlyOnce {
+                    self.remember_qos2(id);
+                }
+                return self.puback(qos, id, PubAckReasonCode::Success, None);
+            }
             Err(Forward::RateLimited(why)) => (PubAckReasonCode::QuotaExceeded, why),
             Err(Forward::NotStored(why)) => (PubAckReasonCode::ImplementationSpecificError, why),
             Err(Forward::NotDelivered(why)) => (PubAckReasonCode::UnspecifiedError, why),
         };
         if self.version() == ProtocolVersion::V5 {
-            self.puback(id, code, Some(why));
+            self.puback(qos, id, code, Some(why));
         } else {
             self.disconnect(DisconnectReasonCode::UnspecifiedError, &why);
         }
     }
 
-    /// Sends a PUBACK; the reason string only in MQTT 5.
-    fn puback(&mut self, id: NonZeroU16, code: PubAckReasonCode, text: Option<String>) {
+    /// Sends the PUBLISH's acknowledgement: PUBACK at QoS 1, PUBREC at QoS 2 (one layout,
+    /// one set of reason codes); the reason string only in MQTT 5.
+    fn puback(&mut self, qos: QoS, id: NonZeroU16, code: PubAckReasonCode, text: Option<String>) {
         let mut ack = PubAck::new(id);
         ack.reason_code = code;
         if self.version() == ProtocolVersion::V5 {
             ack.properties.reason_string = text;
         }
-        self.send(&Packet::PubAck(ack));
+        let packet = match qos {
+            QoS::ExactlyOnce => Packet::PubRec(PubRec {
+                packet_id: ack.packet_id,
+                reason_code: ack.reason_code,
+                properties: ack.properties,
+            }),
+            _ => Packet::PubAck(ack),
+        };
+        self.send(&packet);
     }
 
     /// Publishes a client's message to every subscriber of its topic; a retained one is
@@ -148,6 +163,13 @@ impl Connection<'_> {
                 false => Forward::NotDelivered(why),
             })
     }
+}
+
+/// The QoS and Packet Identifier of a PUBLISH that is acknowledged (QoS 1 and 2).
+fn acknowledged(p: &Publish) -> Option<(QoS, NonZeroU16)> {
+    p.packet_id
+        .filter(|_| p.qos != QoS::AtMostOnce)
+        .map(|id| (p.qos, id))
 }
 
 /// Why a client's message did not go out.

@@ -15,10 +15,14 @@
 //! | `mqtt-subs` | subscriptions: `,`-separated `<options hex><channel>` |
 //! | `mqtt-buf` | base64 of the bytes of an incomplete packet, awaiting the rest |
 //! | `mqtt-will` | base64 of the Will Message as an MQTT 5 PUBLISH, until the session ends |
+//! | `mqtt-qos2` | `,`-separated Packet Identifiers of QoS 2 PUBLISHes awaiting PUBREL |
 //!
 //! Every value is bounded to stay under the proxy's header limits (README, "MQTT over
 //! WebSocket"): `mqtt-buf` by `MAX_CARRIED_PACKET_BYTES`, `mqtt-subs` by
-//! `MAX_SUBSCRIPTIONS`, `mqtt-will` by `MAX_WILL_BYTES`, `mqtt-token` by `MAX_TOKEN_BYTES`.
+//! `MAX_SUBSCRIPTIONS`, `mqtt-will` by `MAX_WILL_BYTES`, `mqtt-token` by `MAX_TOKEN_BYTES`,
+//! `mqtt-qos2` by `RECEIVE_MAXIMUM`.
+
+use std::num::NonZeroU16;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -29,6 +33,8 @@ use pubsub_codec::mqtt::{ProtocolVersion, RetainHandling, SubscriptionOptions};
 use pubsub_core::{channel, Error};
 
 use pubsub_core::retained::Version;
+
+use super::qos2;
 
 /// One subscription of the connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,6 +121,8 @@ pub(crate) struct Session {
     /// The Will Message to publish when the session ends abnormally, as an MQTT 5
     /// PUBLISH packet (`mqtt-will`, base64).
     pub(crate) will: Option<Vec<u8>>,
+    /// The Packet Identifiers of QoS 2 PUBLISHes published and awaiting PUBREL.
+    pub(crate) qos2: Vec<NonZeroU16>,
     /// Names of the metadata changed since it was read.
     dirty: Vec<&'static str>,
 }
@@ -167,6 +175,10 @@ impl Session {
                 None => None,
                 Some(w) => Some(BASE64.decode(w).map_err(|_| corrupt("mqtt-will"))?),
             },
+            qos2: match meta(headers, "meta-mqtt-qos2") {
+                None => Vec::new(),
+                Some(ids) => qos2::decode_ids(ids).ok_or_else(|| corrupt("mqtt-qos2"))?,
+            },
             dirty: Vec::new(),
         })
     }
@@ -211,6 +223,7 @@ impl Session {
                         .will
                         .as_ref()
                         .map_or(String::new(), |w| BASE64.encode(w)),
+                    "mqtt-qos2" => qos2::encode_ids(&self.qos2),
                     _ => String::new(),
                 };
                 (format!("set-meta-{name}"), value)
@@ -249,6 +262,7 @@ mod tests {
             ],
             buffer: vec![0x10, 0xff],
             will: Some(vec![0x30, 3, 0, 1, b'w']),
+            qos2: vec![NonZeroU16::MIN, NonZeroU16::MAX],
             dirty: Vec::new(),
         };
         for name in [
@@ -260,6 +274,7 @@ mod tests {
             "mqtt-subs",
             "mqtt-buf",
             "mqtt-will",
+            "mqtt-qos2",
         ] {
             s.touch(name);
         }

@@ -251,12 +251,8 @@ fn a_packet_split_across_requests_is_reassembled_from_metadata() {
 }
 
 #[test]
-fn qos2_a_second_connect_and_auth_end_the_session_with_the_right_reason() {
-    let cases: [(Packet, DisconnectReasonCode); 3] = [
-        (
-            publish("a", QoS::ExactlyOnce, b"x"),
-            DisconnectReasonCode::QoSNotSupported,
-        ),
+fn a_second_connect_and_auth_end_the_session_with_the_right_reason() {
+    let cases: [(Packet, DisconnectReasonCode); 2] = [
         (
             Packet::Connect(Connect::new(ProtocolVersion::V5, "again")),
             DisconnectReasonCode::ProtocolError,
@@ -839,4 +835,217 @@ fn mqtt_3_1_1_closes_on_a_qos_1_retained_publish_refused_for_rate_and_drops_qos_
     );
     assert_eq!(p.publisher.items().len(), 1);
     assert_eq!(retained_payload(&p), Some(b"first".to_vec()));
+}
+
+// QoS 2 from publishers (`qos2.rs`).
+
+fn pubrel(n: u16) -> Packet {
+    Packet::PubRel(mqtt::PubRel::new(id(n)))
+}
+
+fn qos2_publish(topic: &str, n: u16, dup: bool) -> Packet {
+    let mut p = Publish::new(topic, b"two".as_slice());
+    p.qos = QoS::ExactlyOnce;
+    p.packet_id = Some(id(n));
+    p.dup = dup;
+    Packet::Publish(p)
+}
+
+/// The acknowledgements among `events` as (type, packet id, reason code).
+fn acks(p: &Proxy, events: &[Vec<u8>]) -> Vec<(&'static str, u16, u8)> {
+    p.packets(events)
+        .into_iter()
+        .map(|packet| match packet {
+            Packet::PubRec(a) => ("PUBREC", a.packet_id.get(), a.reason_code.into()),
+            Packet::PubComp(a) => ("PUBCOMP", a.packet_id.get(), a.reason_code.into()),
+            Packet::PubAck(a) => ("PUBACK", a.packet_id.get(), a.reason_code.into()),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+fn qos2_proxy(version: ProtocolVersion) -> Proxy {
+    let mut p = Proxy::new(version);
+    let t = p.token(&[], &["a"], 3600);
+    p.connect(&t);
+    p
+}
+
+#[test]
+fn a_qos2_publish_is_published_once_however_often_it_is_resent_before_pubrel() {
+    for version in [ProtocolVersion::V5, ProtocolVersion::V311] {
+        let mut p = qos2_proxy(version);
+        let events = p.send(&[qos2_publish("a", 7, false), qos2_publish("a", 7, true)]);
+        assert_eq!(acks(&p, &events), [("PUBREC", 7, 0), ("PUBREC", 7, 0)]);
+        assert_eq!(p.publisher.items().len(), 1, "{version:?}");
+        assert_eq!(p.meta.get("meta-mqtt-qos2").unwrap(), "7");
+        // A re-send in a later request (the PUBREC was lost): PUBREC again, not published.
+        let events = p.send(&[qos2_publish("a", 7, true)]);
+        assert_eq!(acks(&p, &events), [("PUBREC", 7, 0)]);
+        assert_eq!(p.publisher.items().len(), 1, "{version:?}");
+        let events = p.send(&[pubrel(7)]);
+        assert_eq!(acks(&p, &events), [("PUBCOMP", 7, 0)]);
+        assert!(!p.meta.contains_key("meta-mqtt-qos2"));
+        // After PUBCOMP the identifier is free: a new message with it is published.
+        let events = p.send(&[qos2_publish("a", 7, false), pubrel(7)]);
+        assert_eq!(acks(&p, &events), [("PUBREC", 7, 0), ("PUBCOMP", 7, 0)]);
+        assert_eq!(p.publisher.items().len(), 2, "{version:?}");
+    }
+}
+
+#[test]
+fn a_pubrel_for_an_unknown_identifier_gets_pubcomp_packet_identifier_not_found() {
+    let mut v5 = qos2_proxy(ProtocolVersion::V5);
+    let events = v5.send(&[pubrel(9)]);
+    assert_eq!(acks(&v5, &events), [("PUBCOMP", 9, 0x92)]);
+    // 3.1.1 has no reason codes: a plain PUBCOMP; the connection stays in both.
+    let mut v311 = qos2_proxy(ProtocolVersion::V311);
+    let events = v311.send(&[pubrel(9)]);
+    assert_eq!(acks(&v311, &events), [("PUBCOMP", 9, 0)]);
+    let events = v311.send(&[qos2_publish("a", 9, false)]);
+    assert_eq!(acks(&v311, &events), [("PUBREC", 9, 0)]);
+}
+
+#[test]
+fn connack_announces_the_receive_maximum_and_no_maximum_qos() {
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    let t = p.token(&[], &["a"], 3600);
+    let events = p.connect(&t);
+    match p.packets(&events).as_slice() {
+        [Packet::ConnAck(ack)] => {
+            assert_eq!(ack.properties.maximum_qos, None);
+            assert_eq!(
+                ack.properties.receive_maximum.map(NonZeroU16::get),
+                Some(super::RECEIVE_MAXIMUM)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn qos2_publications_beyond_the_receive_maximum_end_the_connection() {
+    let max = super::RECEIVE_MAXIMUM;
+    for version in [ProtocolVersion::V5, ProtocolVersion::V311] {
+        let mut p = qos2_proxy(version);
+        let all: Vec<Packet> = (1..=max).map(|n| qos2_publish("a", n, false)).collect();
+        let events = p.send(&all);
+        assert_eq!(acks(&p, &events).len(), usize::from(max));
+        // A PUBREL frees one place; a QoS 1 PUBLISH never holds one.
+        let events = p.send(&[
+            pubrel(1),
+            qos2_publish("a", max + 1, false),
+            publish("a", QoS::AtLeastOnce, b"one"),
+        ]);
+        assert_eq!(
+            acks(&p, &events),
+            [("PUBCOMP", 1, 0), ("PUBREC", max + 1, 0), ("PUBACK", 7, 0)]
+        );
+        // A duplicate of an awaited one is still answered; a new one is one too many.
+        let events = p.send(&[
+            qos2_publish("a", 2, true),
+            qos2_publish("a", max + 2, false),
+        ]);
+        assert_eq!(events.last().unwrap(), b"CLOSE:1008", "{version:?}");
+        let packets = p.packets(&events);
+        assert!(matches!(packets[0], Packet::PubRec(_)), "{packets:?}");
+        if version == ProtocolVersion::V5 {
+            match &packets[1..] {
+                [Packet::Disconnect(d)] => {
+                    assert_eq!(d.reason_code, DisconnectReasonCode::ReceiveMaximumExceeded)
+                }
+                other => panic!("{other:?}"),
+            }
+        } else {
+            assert_eq!(packets.len(), 1, "{packets:?}");
+        }
+        assert_eq!(p.publisher.items().len(), usize::from(max) + 2);
+    }
+}
+
+/// A KV store that refuses every write to retained slots (KV store `messages`).
+struct BrokenSlots(Arc<dyn pubsub_core::ports::KvStore>);
+
+impl pubsub_core::ports::KvStore for BrokenSlots {
+    fn lookup(
+        &self,
+        store: &str,
+        key: &str,
+    ) -> Result<Option<pubsub_core::ports::KvItem>, pubsub_core::ports::KvError> {
+        self.0.lookup(store, key)
+    }
+    fn insert(
+        &self,
+        store: &str,
+        key: &str,
+        value: &[u8],
+        options: pubsub_core::ports::InsertOptions,
+    ) -> Result<(), pubsub_core::ports::KvError> {
+        if store == pubsub_core::retained::STORE {
+            return Err(pubsub_core::ports::KvError::Unavailable("test".into()));
+        }
+        self.0.insert(store, key, value, options)
+    }
+    fn delete(&self, store: &str, key: &str) -> Result<(), pubsub_core::ports::KvError> {
+        self.0.delete(store, key)
+    }
+    fn list(&self, store: &str) -> Result<Vec<String>, pubsub_core::ports::KvError> {
+        self.0.list(store)
+    }
+}
+
+#[test]
+fn a_refused_qos2_publish_gets_a_negative_pubrec_and_is_not_remembered() {
+    let mut p = qos2_proxy(ProtocolVersion::V5);
+    // Not authorised: PUBREC 0x87.
+    let events = p.send(&[qos2_publish("theirs", 3, false), pubrel(3)]);
+    assert_eq!(
+        acks(&p, &events),
+        [("PUBREC", 3, 0x87), ("PUBCOMP", 3, 0x92)]
+    );
+    // The publish API fails: PUBREC 0x80.
+    *p.publisher.fail.lock().unwrap() = Some("down".into());
+    let events = p.send(&[qos2_publish("a", 4, false)]);
+    assert_eq!(acks(&p, &events), [("PUBREC", 4, 0x80)]);
+    *p.publisher.fail.lock().unwrap() = None;
+    // The retained store fails: PUBREC 0x83.
+    p.platform.kv = Arc::new(BrokenSlots(p.platform.kv.clone()));
+    let mut retained = Publish::new("a", b"r".as_slice());
+    (retained.qos, retained.packet_id, retained.retain) = (QoS::ExactlyOnce, Some(id(5)), true);
+    let events = p.send(&[Packet::Publish(retained)]);
+    assert_eq!(acks(&p, &events), [("PUBREC", 5, 0x83)]);
+    assert!(!p.meta.contains_key("meta-mqtt-qos2"));
+    assert!(p.publisher.items().is_empty());
+    // Too large: DISCONNECT 0x95 (PUBREC has no such reason code).
+    p.config.max_message_bytes = 2;
+    let events = p.send(&[qos2_publish("a", 6, false)]);
+    match p.packets(&events).as_slice() {
+        [Packet::Disconnect(d)] => assert_eq!(d.reason_code, DisconnectReasonCode::PacketTooLarge),
+        other => panic!("{other:?}"),
+    }
+    assert!(p.publisher.items().is_empty());
+}
+
+#[test]
+fn a_qos2_retained_publish_refused_for_rate_gets_pubrec_quota_exceeded() {
+    let mut p = rate_limited(ProtocolVersion::V5);
+    let events = p.send(&[retained_publish(QoS::ExactlyOnce, b"first"), pubrel(7)]);
+    assert_eq!(acks(&p, &events), [("PUBREC", 7, 0), ("PUBCOMP", 7, 0)]);
+    let events = p.send(&[retained_publish(QoS::ExactlyOnce, b"second")]);
+    assert_eq!(acks(&p, &events), [("PUBREC", 7, 0x97)]);
+    assert_eq!(p.publisher.items().len(), 1);
+    assert_eq!(retained_payload(&p), Some(b"first".to_vec()));
+}
+
+#[test]
+fn mqtt_3_1_1_closes_on_a_refused_qos2_publish() {
+    let mut p = qos2_proxy(ProtocolVersion::V311);
+    let events = p.send(&[qos2_publish("theirs", 3, false)]);
+    assert_eq!(events, [b"CLOSE:1008".to_vec()], "not authorised");
+    let mut p = rate_limited(ProtocolVersion::V311);
+    let events = p.send(&[retained_publish(QoS::ExactlyOnce, b"first"), pubrel(7)]);
+    assert_eq!(acks(&p, &events), [("PUBREC", 7, 0), ("PUBCOMP", 7, 0)]);
+    let events = p.send(&[retained_publish(QoS::ExactlyOnce, b"second")]);
+    assert_eq!(events, [b"CLOSE:1008".to_vec()], "refused for rate");
+    assert_eq!(p.publisher.items().len(), 1);
 }
