@@ -10,7 +10,8 @@ mod mqtt;
 use e2e::*;
 use mqtt::Mqtt;
 use rumqttc::v5::mqttbytes::v5::{
-    ConnectReturnCode, Filter, Packet, PubAckReason, SubscribeReasonCode, UnsubAckReason,
+    ConnectReturnCode, Filter, Packet, PubAckReason, PubCompReason, PubRecReason,
+    SubscribeReasonCode, UnsubAckReason,
 };
 use rumqttc::v5::mqttbytes::QoS;
 
@@ -187,4 +188,44 @@ fn no_local_keeps_a_clients_own_messages_from_it() {
         Packet::Publish(p) => assert_eq!(p.payload, "from http".as_bytes()),
         p => panic!("no-local failed, got {p:?}"),
     }
+}
+
+#[test]
+fn a_qos2_publish_completes_its_exchange_and_arrives_once() {
+    let topic = unique("qos2");
+    let t = token(&[&topic], &[&topic]);
+    let rx = Mqtt::connect(&unique("q2rx"), &t).expect("connect");
+    rx.client
+        .subscribe(&topic, QoS::ExactlyOnce)
+        .expect("subscribe");
+    match rx.expect("SUBACK") {
+        // The broker delivers at QoS 0 and says so.
+        Packet::SubAck(ack) => assert_eq!(
+            ack.return_codes,
+            [SubscribeReasonCode::Success(QoS::AtMostOnce)]
+        ),
+        other => panic!("{other:?}"),
+    }
+    let tx = Mqtt::connect(&unique("q2tx"), &t).expect("connect");
+    tx.client
+        .publish(&topic, QoS::ExactlyOnce, false, "exactly once")
+        .expect("publish");
+    match tx.expect("PUBREC") {
+        Packet::PubRec(rec) => assert_eq!(rec.reason, PubRecReason::Success),
+        other => panic!("{other:?}"),
+    }
+    // rumqttc answers the PUBREC with PUBREL by itself.
+    match tx.expect("PUBCOMP") {
+        Packet::PubComp(comp) => assert_eq!(comp.reason, PubCompReason::Success),
+        other => panic!("{other:?}"),
+    }
+    match rx.expect("PUBLISH") {
+        Packet::Publish(p) => {
+            assert_eq!(p.payload, "exactly once".as_bytes());
+            assert_eq!(p.qos, QoS::AtMostOnce);
+        }
+        other => panic!("{other:?}"),
+    }
+    let again = rx.next_within(std::time::Duration::from_secs(1));
+    assert!(again.is_none(), "a second copy: {again:?}");
 }

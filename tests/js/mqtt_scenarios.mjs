@@ -20,7 +20,10 @@ import WebSocket from 'ws';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 
-const mqttVersion = createRequire(import.meta.url)('mqtt/package.json').version;
+const require = createRequire(import.meta.url);
+const mqttVersion = require('mqtt/package.json').version;
+// MQTT.js's own packet encoder, to write a packet MQTT.js would not send by itself.
+const mqttPacket = createRequire(require.resolve('mqtt'))('mqtt-packet');
 
 const SCENARIO_MS = 10_000; // each scenario's own limit
 const TOTAL_MS = 60_000; // the whole run's limit
@@ -203,7 +206,8 @@ function unsubscribe(client, topics) {
   });
 }
 
-/** Publishes; resolves with `{ err, packet }` of the acknowledgement (QoS 1) or send (QoS 0). */
+/** Publishes; resolves with `{ err, packet }` of the acknowledgement (QoS 1 PUBACK, QoS 2
+ * PUBCOMP or a refusing PUBREC) or send (QoS 0). */
 function publish(client, topicName, payload, qos) {
   return new Promise((resolve) => {
     client.publish(topicName, payload, { qos }, (err, packet) => resolve({ err, packet }));
@@ -313,7 +317,8 @@ scenario('a good token in the password connects (any user name)', async () => {
   if (v5) {
     eq(connack.reasonCode, 0, 'CONNACK reason code');
     const p = connack.properties ?? {};
-    eq(p.maximumQoS, 1, 'Maximum QoS');
+    eq(p.maximumQoS, undefined, 'Maximum QoS (absent: QoS 2 is accepted)');
+    eq(p.receiveMaximum, 64, 'Receive Maximum');
     // Retain Available is left to the durability tests: it turns true with retained messages.
     eq(p.wildcardSubscriptionAvailable, false, 'Wildcard Subscription Available');
     eq(p.sharedSubscriptionAvailable, false, 'Shared Subscription Available');
@@ -429,6 +434,90 @@ scenario('QoS 1 publish is acknowledged with PUBACK', async () => {
   eq(got.map((m) => m.payload.toString()), ['qos1 #1', 'qos1 #2', 'qos1 #3'], 'messages, in order');
   eq(got.map((m) => m.packet.qos), [0, 0, 0], 'delivery QoS (the broker delivers at QoS 0)');
 });
+
+/** Counts the QoS 2 packets a client sends and receives, by type. */
+function qos2Counter(client) {
+  const n = { pubrec: 0, pubrel: 0, pubcomp: 0 };
+  client.on('packetreceive', (p) => {
+    if (p.cmd === 'pubrec' || p.cmd === 'pubcomp') n[p.cmd] += 1;
+  });
+  client.on('packetsend', (p) => {
+    if (p.cmd === 'pubrel') n.pubrel += 1;
+  });
+  return n;
+}
+
+scenario('QoS 2 publish completes PUBREC / PUBREL / PUBCOMP; each message arrives once', async () => {
+  const t = topic('qos1');
+  const rx = await connect();
+  eq((await subscribe(rx.client, { [t]: { qos: 2 } })).codes, [0], 'SUBACK (the broker grants QoS 0)');
+  const tx = await connect();
+  const n = qos2Counter(tx.client);
+  const sent = [];
+  for (const i of [1, 2, 3]) {
+    const { err } = await publish(tx.client, t, `qos2 #${i}`, 2);
+    if (err) fail(`publish #${i}: ${err.message} (code ${err.code})`);
+    eq(n.pubcomp, i, `PUBCOMPs when publish #${i} resolved`);
+    sent.push(`qos2 #${i}`);
+  }
+  // A few at once: each its own packet identifier, all in flight together.
+  const burst = [4, 5, 6, 7, 8].map((i) => `qos2 #${i}`);
+  const results = await Promise.all(burst.map((m) => publish(tx.client, t, m, 2)));
+  for (const { err } of results) if (err) fail(`burst publish: ${err.message} (code ${err.code})`);
+  sent.push(...burst);
+  eq(n, { pubrec: 8, pubrel: 8, pubcomp: 8 }, 'QoS 2 packets');
+  const got = await rx.inbox.take(8);
+  eq(got.map((m) => m.payload.toString()).sort(), [...sent].sort(), 'messages, each once');
+  eq([...new Set(got.map((m) => m.packet.qos))], [0], 'delivery QoS (the broker delivers at QoS 0)');
+  await rx.inbox.none('after the eight messages');
+});
+
+scenario('a QoS 2 PUBLISH re-sent (DUP) before PUBREL gets PUBREC again and arrives once', async () => {
+  const t = topic('qos1');
+  const rx = await connect();
+  eq((await subscribe(rx.client, t)).codes, [0], 'SUBACK');
+  const tx = await connect();
+  const n = qos2Counter(tx.client);
+  // Right after MQTT.js writes the PUBLISH, write it again with DUP, as a client that did
+  // not see the PUBREC would; the PUBREL can only follow the first PUBREC.
+  tx.client.once('packetsend', (p) => {
+    const dup = mqttPacket.generate({ ...p, dup: true }, tx.client.options);
+    setImmediate(() => tx.client.stream.write(dup));
+  });
+  const { err } = await publish(tx.client, t, 'exactly once', 2);
+  if (err) fail(`publish: ${err.message} (code ${err.code})`);
+  const got = await rx.inbox.take(1);
+  eq(got.map((m) => m.payload.toString()), ['exactly once'], 'messages');
+  await rx.inbox.none('a second copy');
+  if (n.pubrec < 2) fail(`expected a PUBREC for each copy, got ${JSON.stringify(n)}`);
+});
+
+scenario(
+  v5
+    ? 'unauthorized QoS 2 publish gets PUBREC 0x87 and the connection stays'
+    : 'unauthorized QoS 2 publish closes the connection (3.1.1 has no negative PUBREC)',
+  async () => {
+    const t = topic('readOnly');
+    const stream = await sse([t]);
+    const { client } = await connect();
+    if (v5) {
+      const { err, packet } = await within(5_000, publish(client, t, 'nope', 2), 'the PUBREC');
+      if (!err) fail('the publish succeeded');
+      eq([packet?.cmd, err.code], ['pubrec', 0x87], `refusal (${err.message})`);
+      const ok = await publish(client, topic('mine'), 'allowed', 2);
+      if (ok.err) fail(`a later authorized publish failed: ${ok.err.message}`);
+    } else {
+      let acked = false;
+      client.publish(t, 'nope', { qos: 2 }, (err) => {
+        if (!err) acked = true;
+      });
+      await within(5_000, closed(client), 'the close');
+      if (acked) fail('the refused publish was acknowledged');
+    }
+    const leaked = await stream.next('nothing', QUIET_MS).catch(() => null);
+    if (leaked) fail(`the refused message was delivered: ${JSON.stringify(leaked)}`);
+  },
+);
 
 scenario('unauthorized SUBSCRIBE filter gets its own "not authorized" code', async () => {
   const [mine, theirs] = [topic('mine'), topic('theirs')];
