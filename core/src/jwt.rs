@@ -12,6 +12,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_json::{Map, Value};
 use sha2::Sha256;
 
 /// A signature algorithm a key verifies.
@@ -156,11 +157,40 @@ impl Token<'_> {
     }
 }
 
+/// The most members [`wrong_member`] looks at: naming the culprit costs a decode per
+/// member, and a header is read before any signature is checked.
+const MEMBERS_TO_NAME: usize = 16;
+
 fn decode_json<T: DeserializeOwned>(part: &str, what: &str) -> Result<T, String> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part)
         .map_err(|_| format!("the {what} is not base64url"))?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("the {what} is not valid JSON: {e}"))
+    serde_json::from_slice(&bytes).map_err(|e| {
+        if !e.is_data() {
+            return format!("the {what} is not valid JSON: {e}");
+        }
+        // Valid JSON of the wrong shape, e.g. `"exp":"1700000000"`: say which member.
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(members)) => match wrong_member::<T>(&members) {
+                Some(name) => format!("the {what}'s `{name}` has the wrong type: {e}"),
+                None => format!("the {what} has a member of the wrong type: {e}"),
+            },
+            _ => format!("the {what} is not a JSON object"),
+        }
+    })
+}
+
+/// The one member of `members` without which they decode as `T`: the member of the wrong
+/// type. `None` when no single member is to blame (or there are too many to try).
+fn wrong_member<T: DeserializeOwned>(members: &Map<String, Value>) -> Option<&str> {
+    if members.len() > MEMBERS_TO_NAME {
+        return None;
+    }
+    members.keys().map(String::as_str).find(|name| {
+        let mut rest = members.clone();
+        rest.remove(*name);
+        serde_json::from_value::<T>(Value::Object(rest)).is_ok()
+    })
 }
 
 #[cfg(test)]
@@ -256,5 +286,64 @@ mod tests {
         }
         assert!(VerifyingKey::es256(&[4; 65]).is_err());
         assert!(VerifyingKey::eddsa(&[1; 31]).is_err());
+    }
+
+    #[test]
+    fn a_member_of_the_wrong_type_is_named_not_called_invalid_json() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Claims {
+            #[serde(rename = "x-fastly-read", default)]
+            read: Vec<String>,
+            exp: Option<u64>,
+        }
+        let key = VerifyingKey::Hs256(b"secret".to_vec());
+        let token = |header: Value, claims: Value| signed_with_header(header, &claims, b"secret");
+        let hs256 = json!({"alg": "HS256", "kid": "k1"});
+        let cases = [
+            (
+                json!({"x-fastly-read": "a", "exp": 1}),
+                "the payload's `x-fastly-read` has the wrong type: invalid type: string",
+            ),
+            (
+                json!({"x-fastly-read": ["a", 7]}),
+                "the payload's `x-fastly-read` has the wrong type",
+            ),
+            (
+                json!({"exp": "1700000000"}),
+                "the payload's `exp` has the wrong type: invalid type: string",
+            ),
+            (
+                json!({"exp": "1", "x-fastly-read": "a"}),
+                "the payload has a member of the wrong type",
+            ),
+            (json!(["a"]), "the payload is not a JSON object"),
+        ];
+        for (claims, want) in cases {
+            let err = parse(&token(hs256.clone(), claims.clone()))
+                .expect("parsed")
+                .claims::<Claims>(&key)
+                .expect_err("wrong type");
+            assert!(err.starts_with(want), "{claims}: {err}");
+        }
+        let err = parse(&token(json!({"alg": "HS256", "kid": 7}), json!({}))).expect_err("kid");
+        assert!(
+            err.starts_with("the header's `kid` has the wrong type"),
+            "{err}"
+        );
+        let not_json = format!("{}.e30.x", URL_SAFE_NO_PAD.encode("{"));
+        assert!(parse(&not_json)
+            .expect_err("syntax")
+            .contains("is not valid JSON"));
+    }
+
+    /// A token with this exact header, HS256-signed with `secret`.
+    fn signed_with_header(header: Value, claims: &Value, secret: &[u8]) -> String {
+        let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        let input = format!("{}.{}", b64(&header), b64(claims));
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("key");
+        mac.update(input.as_bytes());
+        let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        format!("{input}.{sig}")
     }
 }
