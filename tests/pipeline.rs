@@ -322,3 +322,37 @@ fn a_second_retained_publish_within_a_second_is_429_with_retry_after_and_not_pub
     assert_eq!(retain(b"second").status(), 200);
     assert_eq!(app.publisher.items().len(), 2);
 }
+
+#[test]
+fn a_pattern_claim_authorises_the_topics_it_matches_and_a_wildcard_topic_is_400() {
+    let app = Native::new();
+    let token = app.token(&["sensors/+/temp"], &["sensors/+/temp", "a/#/b"]);
+    let send = |method: &str, topic: &str| {
+        let uri = format!("/events?topic={topic}&auth={token}");
+        let res = app.send(
+            request(method, &uri)
+                .header("grip-sig", app.grip_sig(GRIP_KEY))
+                .body(b"21.5".to_vec())
+                .expect("req"),
+        );
+        (res.status().as_u16(), body(&res))
+    };
+    assert_eq!(send("POST", "sensors/1/temp").0, 200);
+    assert_eq!(send("POST", "sensors/1/hum").0, 403);
+    assert_eq!(send("POST", "sensors/1/temp/x").0, 403);
+    // A malformed claim matches nothing, itself included, and the others still count.
+    assert_eq!(send("POST", "a/x/b").0, 403);
+    assert_eq!(app.publisher.items().len(), 1);
+    let (status, text) = send("GET", "sensors/1/temp");
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(send("GET", "sensors/1/hum").0, 403);
+    let (status, text) = send("POST", "sensors/%2B/temp");
+    assert_eq!(status, 400);
+    assert!(text.contains("topic names cannot contain"), "{text}");
+    let (status, text) = send("GET", "sensors/%23");
+    assert_eq!(status, 400);
+    assert!(
+        text.contains("wildcard subscriptions are not available yet"),
+        "{text}"
+    );
+}

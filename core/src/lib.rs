@@ -19,6 +19,7 @@
 pub mod channel;
 pub mod error;
 pub mod extensions;
+pub mod filter;
 pub mod grant;
 pub mod grip;
 pub mod jwt;

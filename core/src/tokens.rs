@@ -5,7 +5,8 @@
 //! ES256 key id, are refused. `exp` is required (a token without it would never expire)
 //! unless Config Store key `allow-tokens-without-exp` is `true`; `exp` and `nbf` are
 //! honoured with [`LEEWAY_SECS`] of clock skew. Claims `x-fastly-read` and
-//! `x-fastly-write` list the topics the bearer may subscribe to and publish to.
+//! `x-fastly-write` list the topics the bearer may subscribe to and publish to, as topic
+//! names or MQTT topic filters ([`filter`]): see [`Principal::allows`].
 //!
 //! A key whose stored value is not a usable key ([`KeyRecord::parse`],
 //! [`KeyRecord::verifying_key`]) refuses every token with 401 `signing key "<id>" is
@@ -13,6 +14,7 @@
 
 use serde::Deserialize;
 
+use crate::filter::{self, Filter};
 use crate::jwt;
 use crate::keys::{self, KeyRecord};
 use crate::ports::KvStore;
@@ -24,10 +26,10 @@ pub const LEEWAY_SECS: u64 = 60;
 /// Who is making the request, as proven by a verified token.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct Principal {
-    /// Topics the bearer may subscribe to.
+    /// Topics (names or filters) the bearer may subscribe to.
     #[serde(rename = "x-fastly-read", default)]
     pub read: Vec<String>,
-    /// Topics the bearer may publish to.
+    /// Topics (names or filters) the bearer may publish to.
     #[serde(rename = "x-fastly-write", default)]
     pub write: Vec<String>,
     /// Expiry, seconds since the epoch.
@@ -52,13 +54,28 @@ pub enum Access {
 }
 
 impl Principal {
-    /// Whether the token grants `access` to `topic`.
+    /// Whether the token grants `access` to topic name `topic`: some claim of that access
+    /// matches it. A claim without wildcards is exactly that topic (compared without
+    /// allocating); a malformed filter matches nothing and leaves the other claims in force.
     pub fn allows(&self, access: Access, topic: &str) -> bool {
-        let topics = match access {
+        self.claims(access)
+            .iter()
+            .any(|claim| filter::claim_matches(claim, topic))
+    }
+
+    /// Whether the token grants `access` to every topic `filter` can match: some claim of
+    /// that access covers it ([`Filter::covers`]). What a wildcard subscription needs.
+    pub fn allows_filter(&self, access: Access, filter: &Filter) -> bool {
+        self.claims(access)
+            .iter()
+            .any(|claim| filter::claim_covers(claim, filter))
+    }
+
+    fn claims(&self, access: Access) -> &[String] {
+        match access {
             Access::Read => &self.read,
             Access::Write => &self.write,
-        };
-        topics.iter().any(|t| t == topic)
+        }
     }
 
     /// `Ok` when the token grants `access` to `topic`, else [`Error::Forbidden`].

@@ -2,11 +2,13 @@
 //! are named in [`channel`](crate::channel).
 //!
 //! A topic is non-empty UTF-8 of at most [`MAX_TOPIC_BYTES`] bytes without control
-//! characters.
+//! characters and without the MQTT wildcards `+` and `#` [MQTT-4.7.0-1] (the original app
+//! accepted them in topic names). A subscription names topics the same way for now:
+//! [`validate_subscription`] says that wildcard subscriptions are not available yet.
 
 pub use pubsub_config::MAX_TOPIC_BYTES;
 
-use crate::{channel, Error};
+use crate::{channel, filter, Error};
 
 /// Checks one topic name.
 pub fn validate(topic: &str) -> Result<(), Error> {
@@ -24,12 +26,42 @@ pub fn validate(topic: &str) -> Result<(), Error> {
             "topic must not contain control characters".into(),
         ));
     }
+    if filter::has_wildcards(topic) {
+        return Err(Error::BadRequest(format!(
+            "topic {topic:?} contains `+` or `#`: topic names cannot contain the MQTT \
+             wildcards"
+        )));
+    }
     Ok(())
+}
+
+/// Checks one topic a client subscribes to: a topic name; a filter with wildcards is
+/// refused because wildcard subscriptions are not available yet.
+pub fn validate_subscription(topic: &str) -> Result<(), Error> {
+    if filter::has_wildcards(topic) {
+        return Err(Error::BadRequest(format!(
+            "topic {topic:?} holds `+` or `#`: wildcard subscriptions are not available yet"
+        )));
+    }
+    validate(topic)
 }
 
 /// Decodes the `topic` parameters of a query string, in order, each validated, at least
 /// one and at most `max`; repeated topics are kept once.
 pub fn from_query(query: Option<&str>, max: usize) -> Result<Vec<String>, Error> {
+    read_query(query, max, validate)
+}
+
+/// [`from_query`] for a subscription: each topic checked by [`validate_subscription`].
+pub fn subscriptions_from_query(query: Option<&str>, max: usize) -> Result<Vec<String>, Error> {
+    read_query(query, max, validate_subscription)
+}
+
+fn read_query(
+    query: Option<&str>,
+    max: usize,
+    validate: fn(&str) -> Result<(), Error>,
+) -> Result<Vec<String>, Error> {
     let mut topics: Vec<String> = Vec::new();
     for value in query_values(query, "topic") {
         let topic = value?;
@@ -131,6 +163,28 @@ mod tests {
             let err = from_query(Some(query), max).expect_err(query);
             assert!(err.to_string().contains(needle), "{query}: {err}");
         }
+    }
+
+    #[test]
+    fn a_wildcard_is_refused_in_a_topic_name_and_not_yet_available_in_a_subscription() {
+        for topic in ["a/+", "#", "a/#", "a+b", "x#"] {
+            let err = validate(topic).expect_err(topic);
+            assert_eq!(err.status().as_u16(), 400);
+            assert!(err.to_string().contains("cannot contain"), "{err}");
+            let err = validate_subscription(topic).expect_err(topic);
+            assert_eq!(err.status().as_u16(), 400);
+            assert!(err.to_string().contains("not available yet"), "{err}");
+        }
+        let query = Some("topic=a&topic=b%2F%23");
+        let err = from_query(query, 9).expect_err("wildcard");
+        assert!(err.to_string().contains("cannot contain"), "{err}");
+        let err = subscriptions_from_query(query, 9).expect_err("wildcard");
+        assert!(err.to_string().contains("not available yet"), "{err}");
+        assert_eq!(
+            subscriptions_from_query(Some("topic=a"), 9).ok(),
+            Some(vec!["a".into()])
+        );
+        assert!(validate_subscription("").is_err());
     }
 
     #[test]

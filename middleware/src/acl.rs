@@ -37,7 +37,11 @@ impl Acl {
 
     fn authorize(&self, req: &Request) -> Result<(Principal, Topics), Error> {
         let config = required::<Config>(req)?;
-        let topics = topics::from_query(req.uri().query(), config.max_topics)?;
+        let query = req.uri().query();
+        let topics = match self.access {
+            Access::Read => topics::subscriptions_from_query(query, config.max_topics)?,
+            Access::Write => topics::from_query(query, config.max_topics)?,
+        };
         let now = self.platform.env.now();
         let grant = match self.access {
             Access::Read => query_value(req.uri().query(), "grant")?,

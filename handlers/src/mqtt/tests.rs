@@ -1049,3 +1049,37 @@ fn mqtt_3_1_1_closes_on_a_refused_qos2_publish() {
     assert_eq!(events, [b"CLOSE:1008".to_vec()], "refused for rate");
     assert_eq!(p.publisher.items().len(), 1);
 }
+
+#[test]
+fn a_pattern_claim_authorises_the_topics_it_matches() {
+    let mut p = Proxy::new(ProtocolVersion::V5);
+    let t = p.token(&["sensors/+/temp", "a/#/b"], &["sensors/+/temp"], 3600);
+    p.connect(&t);
+    let filters = ["sensors/1/temp", "sensors/1/hum", "sensors/+/temp", "a/x/b"];
+    let events = p.send(&[subscribe(&filters)]);
+    match p.packets(&events).as_slice() {
+        [Packet::SubAck(ack)] => assert_eq!(
+            ack.reason_codes,
+            [
+                SubAckReasonCode::GrantedQoS0,
+                SubAckReasonCode::NotAuthorized,
+                // Still refused as such, though the claim covers it.
+                SubAckReasonCode::WildcardSubscriptionsNotSupported,
+                // A malformed claim (`a/#/b`) matches nothing.
+                SubAckReasonCode::NotAuthorized,
+            ]
+        ),
+        other => panic!("{other:?}"),
+    }
+    for (topic, code) in [
+        ("sensors/1/temp", PubAckReasonCode::Success),
+        ("sensors/1/hum", PubAckReasonCode::NotAuthorized),
+    ] {
+        let events = p.send(&[publish(topic, QoS::AtLeastOnce, b"21.5")]);
+        match p.packets(&events).as_slice() {
+            [Packet::PubAck(ack)] => assert_eq!(ack.reason_code, code, "{topic}"),
+            other => panic!("{topic}: {other:?}"),
+        }
+    }
+    assert_eq!(p.publisher.items().len(), 1);
+}
