@@ -17,8 +17,7 @@ const FLAG_RETAIN: u8 = 0x01;
 pub struct Publish {
     /// DUP: this is a re-delivery. Always false at QoS 0.
     pub dup: bool,
-    /// Delivery QoS. QoS 2 decodes so the caller can refuse it with the
-    /// proper reason code.
+    /// Delivery QoS (0, 1 or 2; the value 3 is a decode error).
     pub qos: QoS,
     /// RETAIN.
     pub retain: bool,
