@@ -90,6 +90,21 @@ pub fn verify(sig: &str, key: &GripKey, now: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// The `(channel, last-id)` entries of one `Grip-Last` header value: comma-separated
+/// `<channel>; last-id=<id>` entries, the id optionally quoted. An entry without a channel
+/// or a `last-id` parameter is skipped.
+pub fn last_ids(value: &str) -> impl Iterator<Item = (&str, &str)> {
+    value.split(',').filter_map(|entry| {
+        let mut parts = entry.split(';');
+        let channel = parts.next().unwrap_or("").trim();
+        let last_id = parts.find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            (k.trim() == "last-id").then(|| v.trim().trim_matches('"'))
+        })?;
+        (!channel.is_empty()).then_some((channel, last_id))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +177,15 @@ mod tests {
         let tampered = sig.replace("QL2P", "QL2Q");
         let err = verify(&tampered, &key, when_valid).expect_err("tampered");
         assert!(err.contains("does not verify"), "{err}");
+    }
+
+    #[test]
+    fn grip_last_entries_name_a_channel_and_a_last_id() {
+        let entries: Vec<_> = last_ids(
+            " r#a; last-id=1, r#b;last-id=\"2\",r#c; other=3, ; last-id=5,r#d;x;last-id = 4 ",
+        )
+        .collect();
+        assert_eq!(entries, [("r#a", "1"), ("r#b", "2"), ("r#d", "4")]);
+        assert_eq!(last_ids("").count(), 0);
     }
 }

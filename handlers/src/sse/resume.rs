@@ -4,6 +4,7 @@
 use http::header::HeaderMap;
 
 use pubsub_core::channel::Kind;
+use pubsub_core::grip::last_ids;
 use pubsub_core::retained::{EventId, Version};
 use pubsub_core::topics::query_value;
 use pubsub_core::{Error, Request};
@@ -52,22 +53,14 @@ pub(super) fn last_event_id(req: &Request) -> Result<Option<EventId>, Error> {
     text.map(|t| EventId::parse(&t)).transpose()
 }
 
-/// `(channel, last-id)` of every `Grip-Last` entry (`<channel>; last-id=<id>`).
+/// `(channel, last-id)` of every `Grip-Last` entry (`<channel>; last-id=<id>`), from every
+/// `Grip-Last` header in order (see [`pubsub_core::grip::last_ids`]).
 pub(super) fn grip_last(headers: &HeaderMap) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for value in headers.get_all("grip-last") {
-        let Ok(value) = value.to_str() else { continue };
-        for entry in value.split(',') {
-            let mut parts = entry.split(';');
-            let channel = parts.next().unwrap_or("").trim();
-            let last_id = parts.find_map(|p| {
-                let (k, v) = p.split_once('=')?;
-                (k.trim() == "last-id").then(|| v.trim().trim_matches('"'))
-            });
-            if let (false, Some(id)) = (channel.is_empty(), last_id) {
-                out.push((channel.to_owned(), id.to_owned()));
-            }
-        }
-    }
-    out
+    headers
+        .get_all("grip-last")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(last_ids)
+        .map(|(channel, id)| (channel.to_owned(), id.to_owned()))
+        .collect()
 }
