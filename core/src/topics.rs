@@ -1,5 +1,5 @@
 //! Topic names: validation and reading them from a query string. Their Fanout channels
-//! are named in [`channel`](crate::channel).
+//! are named in [`crate::channel`].
 //!
 //! A topic is non-empty UTF-8 of at most [`MAX_TOPIC_BYTES`] bytes without control
 //! characters and without the MQTT wildcards `+` and `#` [MQTT-4.7.0-1] (the original app

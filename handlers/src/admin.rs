@@ -1,7 +1,7 @@
 //! The admin API: signing keys in KV store `keys`.
 //!
 //! Runs after `RequireFeature(admin)` (404 when switched off) and
-//! [`AdminAuth`](pubsub_core::admin_auth) (401 without admin credentials); each
+//! `AdminAuth` (401 without admin credentials); each
 //! handler also refuses a request that lacks the [`AdminAuthorized`] marker, so a route
 //! wired without the layer fails closed.
 //!

@@ -7,7 +7,7 @@
 //! it, 502 with the reason when it did not.
 //!
 //! Retained messages: with `retain=true` the message first becomes each topic's retained
-//! message (KV store `messages`, see [`retained`](pubsub_core::retained)); an empty body clears it. `ttl=<seconds>`
+//! message (KV store `messages`, see [`pubsub_core::retained`]); an empty body clears it. `ttl=<seconds>`
 //! (a positive integer, only with `retain=true`) limits how long it stays deliverable to
 //! later subscribers. The live delivery goes to every current subscriber as usual, the SSE
 //! event carrying an `id:` and the GRIP `id`/`prev-id` of the topic's version sequence.

@@ -1,7 +1,7 @@
 //! `Guard`: the one admission layer. Most layers of the pipeline only inspect or enrich a
 //! request and then let it through, answer it early, or fail it; each of them is a short
 //! [`Guard`] implementation served by the one [`GuardLayer`] below (a
-//! [`Wrap`](crate::wrap::Wrap) that admits, then calls the inner service).
+//! [`crate::wrap::Wrap`] that admits, then calls the inner service).
 //!
 //! Reads and writes: whatever the guard's [`Guard::admit`] reads and inserts.
 //! Rejects: with the guard's [`Error`]; answers early with the guard's response.

@@ -106,7 +106,7 @@ impl KeyRecord {
     }
 
     /// The key that verifies the tokens it signs. A public key is read from its PEM
-    /// ([`spki`]) and must be a valid point or key. `Err` says why the key cannot be used.
+    /// (the crate-private `spki` module) and must be a valid point or key. `Err` says why the key cannot be used.
     pub fn verifying_key(&self) -> Result<VerifyingKey, String> {
         let public = |pem: &str, want: spki::Algorithm| match spki::public_key(pem)? {
             (found, key) if found == want => Ok(key),

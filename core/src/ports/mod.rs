@@ -1,7 +1,7 @@
 //! Ports: the platform effects the core needs, as small traits.
 //!
 //! The Fastly implementations live in the Compute adapter (`src/fastly_platform.rs` at the
-//! workspace root, compiled only for wasm32); [`memory`] holds in-memory implementations
+//! workspace root, compiled only for wasm32); `memory` (feature `test-util`) holds in-memory implementations
 //! for native tests. A [`Platform`] bundles one of each so the pipeline can be built from a
 //! single value.
 

@@ -4,8 +4,9 @@
 //! and the token may read every topic ([`Topics`] and the [`Principal`] are set). The
 //! answer is a GRIP stream hold: Fanout keeps the connection open, subscribes it to two
 //! channels per topic — the topic's live channel and its retained channel
-//! ([`Kind::Retained`]), so that every message reaches the subscriber once — and to the
-//! channel of the key that verified the token ([`Kind::Key`]: revoking the key ends the
+//! ([`Kind::Retained`](pubsub_core::channel::Kind::Retained)), so that every message
+//! reaches the subscriber once — and to the channel of the key that verified the token
+//! ([`Kind::Key`](pubsub_core::channel::Kind::Key): revoking the key ends the
 //! stream at once), and sends a `keep-alive` event every [`KEEP_ALIVE_SECS`] seconds of
 //! silence. The body starts with the `stream-open` event.
 //!
@@ -13,7 +14,7 @@
 //!
 //! The hold names a `Grip-Link` that Fanout requests on its own after `link_timeout`
 //! seconds: for a plain stream, when the token has expired (`exp` plus the
-//! [`LEEWAY_SECS`]); no link when the token has no `exp`. The link carries a grant (see
+//! [`LEEWAY_SECS`](pubsub_core::tokens::LEEWAY_SECS)); no link when the token has no `exp`. The link carries a grant (see
 //! `pubsub_core::grant`), never the client's token. When the token has expired, the
 //! link's answer is the `stream-error` event (condition `unauthorized`, status 200), and
 //! Fanout ends the stream after writing it; otherwise the stream goes on, held again.
