@@ -62,6 +62,12 @@ pub struct StackOptions {
     /// When true, Pushpin reaches the app through a counting relay that records every
     /// request it makes ([`Stack::app_requests`]; see `counting.rs`). Default false.
     pub count_app_requests: bool,
+    /// Pushpin's `[handler] message_rate` (messages per second it delivers to clients;
+    /// Pushpin's and this stack's default: 2,500) and, scaled with it, `message_hwm`
+    /// (10 × the rate, at least 25,000). `None` keeps the defaults; the soak runner
+    /// (`pubsub-soak`) raises it so that fanning out to thousands of subscribers is not
+    /// throttled.
+    pub message_rate: Option<u32>,
 }
 
 impl Default for StackOptions {
@@ -75,6 +81,7 @@ impl Default for StackOptions {
             wasm: default_wasm(),
             quiet: false,
             count_app_requests: false,
+            message_rate: None,
         }
     }
 }
@@ -176,6 +183,12 @@ impl Stack {
     /// gives the CPU time the app's requests cost (`pubsub-bench`).
     pub fn viceroy_pid(&self) -> Option<u32> {
         self.viceroy.as_ref().map(Supervised::pid)
+    }
+
+    /// The pid of Pushpin's runner (the parent of condure, zurl, pushpin-proxy and
+    /// pushpin-handler), while it runs (`pubsub-soak` reads their `/proc` entries).
+    pub fn pushpin_pid(&self) -> Option<u32> {
+        self.pushpin.as_ref().map(Supervised::pid)
     }
 
     /// Pushpin's client-facing HTTP port (normally reached only through Viceroy's

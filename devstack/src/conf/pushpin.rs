@@ -22,6 +22,9 @@ pub(crate) struct PushpinSettings<'a> {
     pub(crate) sig_iss: &'a str,
     /// HS256 key of `Grip-Sig`.
     pub(crate) sig_key: &'a str,
+    /// `[handler] message_rate` (and `message_hwm` = 10 × it, at least 25,000); `None`:
+    /// 2,500 and 25,000.
+    pub(crate) message_rate: Option<u32>,
 }
 
 /// Renders `pushpin.conf`.
@@ -43,7 +46,7 @@ pub(crate) fn pushpin_conf(s: &PushpinSettings<'_>) -> io::Result<String> {
     Ok([
         global_and_runner_sections(&rundir, &logdir, s.proxy_port),
         proxy_section(&routes, s.sig_iss, s.sig_key),
-        handler_section(s.publish_port),
+        handler_section(s.publish_port, s.message_rate),
     ]
     .concat())
 }
@@ -109,7 +112,9 @@ fn proxy_section(routes: &str, sig_iss: &str, sig_key: &str) -> String {
 
 /// `[handler]`: ZeroMQ sockets over ipc and the HTTP publish endpoint on
 /// `127.0.0.1:<publish_port>`.
-fn handler_section(publish_port: u16) -> String {
+fn handler_section(publish_port: u16, message_rate: Option<u32>) -> String {
+    let rate = message_rate.unwrap_or(2500);
+    let hwm = (u64::from(rate) * 10).max(25_000);
     format!(
         "[handler]\n\
          push_in_spec=ipc://{{rundir}}/{{ipc_prefix}}push-in\n\
@@ -121,8 +126,8 @@ fn handler_section(publish_port: u16) -> String {
          push_in_http_max_body_size=1000000\n\
          stats_spec=ipc://{{rundir}}/{{ipc_prefix}}stats\n\
          command_spec=ipc://{{rundir}}/{{ipc_prefix}}handler-command\n\
-         message_rate=2500\n\
-         message_hwm=25000\n\
+         message_rate={rate}\n\
+         message_hwm={hwm}\n\
          message_wait=5000\n\
          id_cache_ttl=60\n\
          connection_subscription_max=20\n\
@@ -176,6 +181,7 @@ mod tests {
             publish_port: 15561,
             sig_iss: SIG_ISS,
             sig_key: "k3y",
+            message_rate: None,
         }
     }
 
@@ -220,6 +226,8 @@ mod tests {
             ("proxy", "routesfile", "/tmp/pubsub-devstack-test/routes"),
             ("handler", "push_in_http_port", "15561"),
             ("handler", "push_in_http_addr", "127.0.0.1"),
+            ("handler", "message_rate", "2500"),
+            ("handler", "message_hwm", "25000"),
         ];
         for (section, key, want) in facts {
             assert_eq!(

@@ -110,7 +110,7 @@ impl Stack {
         opts: &StackOptions,
     ) -> io::Result<Configs> {
         let fastly_toml = self.write_fastly_toml(workspace, opts)?;
-        let pushpin_conf = self.write_pushpin_files()?;
+        let pushpin_conf = self.write_pushpin_files(opts.message_rate)?;
         Ok(Configs {
             fastly_toml,
             pushpin_conf,
@@ -142,7 +142,7 @@ impl Stack {
     }
 
     /// Writes `routes` and `pushpin.conf`; returns the latter's path.
-    fn write_pushpin_files(&self) -> io::Result<PathBuf> {
+    fn write_pushpin_files(&self, message_rate: Option<u32>) -> io::Result<PathBuf> {
         let pushpin_run = self.run_dir.join("pushpin");
         let log_dir = self.run_dir.join("log");
         std::fs::create_dir(&pushpin_run)?;
@@ -160,6 +160,7 @@ impl Stack {
                 publish_port: self.publish_port,
                 sig_iss: conf::SIG_ISS,
                 sig_key: &self.grip_key,
+                message_rate,
             })?,
         )?;
         Ok(pushpin_conf)

@@ -1,0 +1,100 @@
+// MQTT.js side of the soak / fan-out runner (devstack's `pubsub-soak`, scripts/soak.sh).
+// Not a test: it opens MQTT 5 subscribers (gradually, in batches) and one publisher,
+// reports every delivery with its latency, and publishes on request.
+//
+// Input: the environment variable PUBSUB_SOAK, a JSON object
+//   {
+//     "mqttUrl": "ws://127.0.0.1:<port>/mqtt",
+//     "limitSecs": <hard limit of the whole run>,
+//     "batch": <clients opened at once>, "pauseMs": <pause between batches>,
+//     "clients": [{ "id": "<client id>", "topic": "<topic>", "token": "..." }],
+//     "publisher": { "id": "...", "token": "..." } | null
+//   }
+// Payloads are text `soak <seq> <send time, µs since the Unix epoch>`.
+// Stdin, one command a line: `pub <topic> <seq> <qos>` publishes such a payload, stamped
+// just before MQTT.js sends it. Output, one line each: `ready <n>` after each batch,
+// `all-ready`, `d <client id> <seq> <latency µs>` per delivery, `puback <seq>`,
+// `error <id> <message>`, `reconnect <id>`, `close <id>`.
+// Runs until its stdin ends or `limitSecs` pass (exit 3).
+
+import mqtt from 'mqtt';
+import readline from 'node:readline';
+
+let cfg;
+try {
+  cfg = JSON.parse(process.env.PUBSUB_SOAK ?? '');
+} catch (e) {
+  console.error(`PUBSUB_SOAK must hold the JSON configuration (${e.message})`);
+  process.exit(2);
+}
+
+const out = [];
+const say = (line) => out.push(line);
+setInterval(() => {
+  if (out.length) process.stdout.write(out.splice(0).join('\n') + '\n');
+}, 20);
+const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+const clients = [];
+
+setTimeout(() => {
+  process.stdout.write(`error - the run exceeded its limit of ${cfg.limitSecs} s\n`);
+  process.exit(3);
+}, cfg.limitSecs * 1000).unref();
+
+function open({ id, topic, token }) {
+  return new Promise((resolve) => {
+    const client = mqtt.connect(cfg.mqttUrl, {
+      protocolVersion: 5,
+      clientId: id,
+      username: 'soak',
+      password: token,
+      reconnectPeriod: 1000,
+      connectTimeout: 30000,
+    });
+    clients.push(client);
+    let subscribed = false;
+    client.on('connect', () => {
+      if (subscribed || !topic) {
+        resolve(client);
+        return;
+      }
+      client.subscribe(topic, { qos: 0 }, (err) => {
+        if (err) say(`error ${id} subscribe: ${err.message}`);
+        subscribed = true;
+        resolve(client);
+      });
+    });
+    client.on('message', (_topic, payload) => {
+      const at = nowUs();
+      const [word, seq, sent] = payload.toString().split(' ');
+      if (word === 'soak') say(`d ${id} ${seq} ${at - Number(sent)}`);
+    });
+    client.on('reconnect', () => say(`reconnect ${id}`));
+    client.on('close', () => say(`close ${id}`));
+    client.on('error', (err) => say(`error ${id} ${err.message}`));
+  });
+}
+
+let publisher = null;
+if (cfg.publisher) publisher = await open({ ...cfg.publisher, topic: null });
+for (let i = 0; i < cfg.clients.length; i += cfg.batch) {
+  await Promise.all(cfg.clients.slice(i, i + cfg.batch).map(open));
+  say(`ready ${Math.min(i + cfg.batch, cfg.clients.length)}`);
+  await new Promise((r) => setTimeout(r, cfg.pauseMs));
+}
+say('all-ready');
+
+const rl = readline.createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  const [cmd, topic, seq, qos] = line.split(' ');
+  if (cmd !== 'pub' || !publisher) return;
+  publisher.publish(topic, `soak ${seq} ${nowUs()}`, { qos: Number(qos) }, (err) => {
+    if (err) say(`error publisher ${seq}: ${err.message}`);
+    else say(`puback ${seq}`);
+  });
+});
+rl.on('close', () => {
+  for (const client of clients) client.end(true);
+  process.stdout.write(out.splice(0).join('\n') + '\n');
+  process.exit(0);
+});
