@@ -5,6 +5,7 @@
 //! Cors ─> ErrorMap ─> LoadConfig ─> VerifyGrip ─> ExtractAuth ─> [your layer] ─> Router
 //! /events GET   RequireFeature(sse) ─> FanoutHandoff ─> Acl(read) ─> sse::subscribe
 //! /events POST  RequireFeature(http-publish) ─> Acl(write) ─> publish::publish
+//! /events/link/{grant} GET   as /events GET: the links Fanout requests on its own
 //! /mqtt GET     RequireFeature(mqtt) ─> FanoutHandoff ─> mqtt::get
 //! /mqtt POST    RequireFeature(mqtt) ─> mqtt::websocket (Grip-Sig required)
 //! /admin/keys GET, POST, /admin/keys/{id} DELETE
@@ -59,8 +60,9 @@ pub fn routes(platform: &Platform) -> Router {
         let platform = platform.clone();
         handler(move |req| f(&platform, req))
     };
-    let subscribe =
-        feature(Feature::Sse).layer(handoff.layer(acl(Access::Read).layer(with(sse::subscribe))));
+    let subscribe = || {
+        feature(Feature::Sse).layer(handoff.layer(acl(Access::Read).layer(with(sse::subscribe))))
+    };
     let publish =
         feature(Feature::HttpPublish).layer(acl(Access::Write).layer(with(publish::publish)));
     let mqtt_get = feature(Feature::Mqtt).layer(handoff.layer(handler(mqtt::get)));
@@ -82,8 +84,13 @@ pub fn routes(platform: &Platform) -> Router {
         .route(
             "/events",
             MethodRouter::new()
-                .on(Method::GET, boxed(subscribe))
+                .on(Method::GET, boxed(subscribe()))
                 .on(Method::POST, boxed(publish)),
+        )
+        // The links Fanout requests on its own to end or recover a stream (see `sse`).
+        .route(
+            "/events/link/{grant}",
+            MethodRouter::new().on(Method::GET, boxed(subscribe())),
         )
         .route(
             "/mqtt",

@@ -1104,15 +1104,26 @@ fn subscribe_rows(fx: &Fixture) -> Table {
     // A `grant` is the credential of the links Fanout requests on its own, whose errors
     // are answered 200 so that Fanout writes the stream-error to the stream.
     table.row(
-        "forged grant instead of a token: 200 + stream-error",
+        "forged grant in a link path instead of a token: 200 + stream-error",
+        http(
+            "GET",
+            &format!("/events/link/9999999999.dev.AAAA?topic={t}"),
+            &[],
+            b"",
+        ),
+        "200",
+        "grant does not verify",
+    );
+    table.row(
+        "a grant in the query is no credential",
         http(
             "GET",
             &format!("{path}&grant=9999999999.dev.AAAA"),
             &[],
             b"",
         ),
-        "200",
-        "grant does not verify",
+        "401",
+        "missing token",
     );
     let good = with(&fx.good);
     let cases: [(&str, String, &str); 6] = [

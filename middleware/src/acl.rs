@@ -2,20 +2,21 @@
 //!
 //! Reads: [`Credentials`] (from [`ExtractAuth`](crate::extract_auth)), [`Config`] (from
 //! [`LoadConfig`](crate::load_config); without it, 500), the `topic` query parameters, KV
-//! store `keys`. For read access, a `grant` query parameter instead of a token: the
-//! credential of a link Fanout requests on its own ([`grant`]), checked with Secret Store
-//! entry `grant-key` and no store round trip.
+//! store `keys`. For read access, a `{grant}` path parameter (route
+//! `/events/link/{grant}`) instead of a token: the credential of a link Fanout requests on
+//! its own ([`grant`]), checked with Secret Store entry `grant-key` and no store round
+//! trip.
 //! Writes: [`Principal`] and [`Topics`] (validated, in request order) into request
 //! extensions.
 //! Rejects: bad topics with 400; no token with 401; a token or grant that does not verify
 //! or names an unknown key with 401; a token that lacks the access for any topic with 403; a key
 //! store failure with 503.
 
-use pubsub_core::extensions::{required, Credentials};
+use pubsub_core::extensions::{required, Credentials, PathParams};
 use pubsub_core::grant;
 use pubsub_core::ports::Platform;
 use pubsub_core::tokens::{self, Access, Principal};
-use pubsub_core::topics::{self, query_value};
+use pubsub_core::topics;
 
 use crate::guard::{Admit, Guard};
 use crate::{Config, Error, Request};
@@ -44,7 +45,11 @@ impl Acl {
         };
         let now = self.platform.env.now();
         let grant = match self.access {
-            Access::Read => query_value(req.uri().query(), "grant")?,
+            Access::Read => req
+                .extensions()
+                .get::<PathParams>()
+                .and_then(|p| p.get("grant"))
+                .map(str::to_owned),
             Access::Write => None,
         };
         let principal = match grant {

@@ -12,8 +12,8 @@
 //!   with one `event: stream-error` whose data is `{"condition":…,"text":…}`, then the
 //!   stream ends. A browser `EventSource` only reads bodies of 200 responses, so when the
 //!   request accepts `text/event-stream` (every `EventSource` does) the status is 200, as
-//!   with Fastly's original app; so does a link Fanout requests on its own (it carries a
-//!   `grant`: Fanout writes a 200 body to the stream, then ends it). Other clients (curl,
+//!   with Fastly's original app; so does a link Fanout requests on its own
+//!   (`/events/link/<grant>`: Fanout writes a 200 body to the stream, then ends it). Other clients (curl,
 //!   scripts) get the real status code with the same body.
 
 use std::convert::Infallible;
@@ -53,7 +53,14 @@ pub enum ErrorForm {
 impl ErrorForm {
     /// The form for `req` given the subscribe paths.
     pub fn of(req: &Request, event_stream_paths: &[&str]) -> Self {
-        if req.method() != Method::GET || !event_stream_paths.contains(&req.uri().path()) {
+        let path = req.uri().path();
+        // A link Fanout requests on its own (`<subscribe path>/link/<grant>`) must answer
+        // 200 for Fanout to write the event to the stream before ending it.
+        let link = event_stream_paths.iter().any(|p| {
+            path.strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with("/link/"))
+        });
+        if req.method() != Method::GET || !(link || event_stream_paths.contains(&path)) {
             return Self::Plain;
         }
         let event_source = req
@@ -61,12 +68,6 @@ impl ErrorForm {
             .get_all(ACCEPT)
             .iter()
             .any(|v| v.to_str().is_ok_and(|v| v.contains("text/event-stream")));
-        // A link Fanout requests on its own (it carries a `grant`) must answer 200 for
-        // Fanout to write the event to the stream before ending it.
-        let link = req
-            .uri()
-            .query()
-            .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("grant=")));
         Self::EventStream {
             ok_status: event_source || link,
         }
@@ -200,7 +201,7 @@ mod tests {
 
     #[test]
     fn a_link_request_gets_its_stream_error_with_status_200() {
-        let res = render(Error::MissingCredentials, get("/events?topic=a&grant=x"));
+        let res = render(Error::MissingCredentials, get("/events/link/x?topic=a"));
         assert_eq!(res.status(), 200);
         assert!(body_text(&res).starts_with("event: stream-error\n"));
     }

@@ -11,7 +11,7 @@ use pubsub_core::retained::Version;
 use pubsub_core::tokens::LEEWAY_SECS;
 use pubsub_core::{Error, Response, Result};
 
-use super::{KEEP_ALIVE, MAX_LINK_TIMEOUT_SECS, RECOVERY_INTERVAL_SECS};
+use super::{KEEP_ALIVE, LINK_PREFIX, MAX_LINK_TIMEOUT_SECS, RECOVERY_INTERVAL_SECS};
 
 /// The key that signs link grants (empty when the Secret Store has none: issuing then
 /// fails, naming the entry).
@@ -87,20 +87,26 @@ impl Hold<'_> {
         channels
     }
 
-    /// `/events` with the topics, `durable=true` when durable, and the grant, every value
+    /// `/events/link/<grant>` with the topics and `durable=true` when durable, every value
     /// percent-encoded (so `,` and `;` in a topic cannot break the `Grip-Link` header).
+    ///
+    /// The grant is in the path, not the query, because Pushpin shares concurrent link
+    /// requests whose path and `Grip-Last` headers are equal, whatever their query
+    /// (`auto-share` in its handler): with the grant in the path, only streams of the same
+    /// token and topics can ever share an answer.
     fn link_uri(&self) -> String {
-        let mut uri = String::from("/events?");
+        let mut uri = String::from(LINK_PREFIX);
+        percent_encode(&self.link.grant, &mut uri);
+        let mut separator = '?';
         for topic in self.topics {
+            uri.push(separator);
             uri.push_str("topic=");
             percent_encode(topic, &mut uri);
-            uri.push('&');
+            separator = '&';
         }
         if self.durable {
-            uri.push_str("durable=true&");
+            uri.push_str("&durable=true");
         }
-        uri.push_str("grant=");
-        percent_encode(&self.link.grant, &mut uri);
         uri
     }
 }

@@ -80,6 +80,9 @@ pub const MAX_LINK_TIMEOUT_SECS: u64 = 2_000_000;
 /// The `Grip-Keep-Alive` value: the event, escaped as a C string, and its interval.
 const KEEP_ALIVE: &str = "event: keep-alive\\ndata: \\n\\n; format=cstring; timeout=55";
 
+/// Where the links Fanout requests on its own live: `/events/link/<grant>?topic=…`.
+pub const LINK_PREFIX: &str = "/events/link/";
+
 /// The first event of every stream.
 pub const STREAM_OPEN: &str = "event: stream-open\ndata: \n\n";
 
@@ -97,7 +100,7 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
     // A link Fanout requests on its own carries the grant; its answer goes on with the
     // stream, so it starts no new one.
     let link_request = req.extensions().get::<GripVerified>().is_some()
-        && query_value(req.uri().query(), "grant")?.is_some();
+        && req.uri().path().starts_with(LINK_PREFIX);
     let hold = Hold {
         topics,
         kid: &principal.kid,
@@ -273,8 +276,10 @@ mod tests {
         );
         let link = header(&res, "grip-link");
         assert!(
-            link.starts_with("</events?topic=a&topic=c&topic=b&durable=true&grant=")
-                && link.ends_with(&format!(">; rel=next; timeout={RECOVERY_INTERVAL_SECS}"))
+            link.starts_with("</events/link/0.k1.")
+                && link.ends_with(&format!(
+                    "?topic=a&topic=c&topic=b&durable=true>; rel=next; timeout={RECOVERY_INTERVAL_SECS}"
+                ))
                 && !link.contains("auth"),
             "{link}"
         );
@@ -401,9 +406,7 @@ mod tests {
                 prev_id(b1.version)
             )
         );
-        assert!(
-            header(&res, "grip-link").starts_with("</events?topic=a&topic=b&durable=true&grant=")
-        );
+        assert!(header(&res, "grip-link").contains("?topic=a&topic=b&durable=true>"));
     }
 
     #[test]
@@ -430,9 +433,9 @@ mod tests {
         let res = subscribe(&platform, req).expect("held");
         let link = header(&res, "grip-link");
         let uri = link
-            .strip_prefix("</events?topic=a%2Cb%3B%20c&topic=d&grant=")
-            .and_then(|rest| rest.split_once('>'))
-            .map(|(grant, _)| grant.replace("%2E", "."));
+            .strip_prefix("</events/link/")
+            .and_then(|rest| rest.split_once("?topic=a%2Cb%3B%20c&topic=d>"))
+            .map(|(grant, _)| grant.to_owned());
         let Some(grant) = uri else { panic!("{link}") };
         assert!(!link.contains("x.y"), "{link}");
         let topics = ["a,b; c".to_owned(), "d".to_owned()];
@@ -466,12 +469,12 @@ mod tests {
     #[test]
     fn a_link_request_goes_on_with_the_stream_without_a_new_stream_open() {
         let (platform, _) = platform();
-        let mut req = with_topics(get("/events?topic=a&grant=g"), &["a"]);
+        let mut req = with_topics(get("/events/link/g?topic=a"), &["a"]);
         req.extensions_mut().insert(GripVerified);
         let res = subscribe(&platform, req).expect("held");
         assert_eq!(body(&res), "");
         assert_eq!(header(&res, "grip-hold"), "stream");
-        let unsigned = with_topics(get("/events?topic=a&grant=g"), &["a"]);
+        let unsigned = with_topics(get("/events?topic=a"), &["a"]);
         let res = subscribe(&platform, unsigned).expect("held");
         assert_eq!(body(&res), STREAM_OPEN);
     }
