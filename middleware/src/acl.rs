@@ -131,13 +131,21 @@ mod tests {
             ..Principal::default()
         };
         let g = grant::issue(b"g", &principal, &["a".to_owned()]).expect("grant");
-        let run = |access, uri: String| {
+        // The grant is the `{grant}` path parameter of `/events/link/{grant}`.
+        let run = |access, uri: &str, grant: &str| {
             let mut svc = GuardLayer::new(Acl::new(access, platform.clone())).layer(Echo);
-            call(&mut svc, get(&uri)).map_or_else(|e| e.status().as_u16(), |r| r.status().as_u16())
+            let mut req = get(uri);
+            req.extensions_mut()
+                .insert(PathParams(vec![("grant".into(), grant.to_owned())]));
+            call(&mut svc, req).map_or_else(|e| e.status().as_u16(), |r| r.status().as_u16())
         };
-        assert_eq!(run(Access::Read, format!("/e?topic=a&grant={g}")), 200);
-        assert_eq!(run(Access::Read, format!("/e?topic=b&grant={g}")), 401);
-        assert_eq!(run(Access::Write, format!("/e?topic=a&grant={g}")), 401);
+        assert_eq!(run(Access::Read, "/e?topic=a", &g), 200);
+        assert_eq!(run(Access::Read, "/e?topic=b", &g), 401);
+        assert_eq!(run(Access::Write, "/e?topic=a", &g), 401);
+        // A grant in the query is no credential.
+        let mut svc = GuardLayer::new(Acl::new(Access::Read, platform.clone())).layer(Echo);
+        let err = call(&mut svc, get(&format!("/e?topic=a&grant={g}"))).expect_err("query");
+        assert_eq!(err, Error::MissingCredentials);
     }
 
     #[test]
