@@ -48,6 +48,7 @@
 mod conf;
 mod counting;
 mod net;
+mod node;
 mod process;
 mod stack;
 mod token;
@@ -55,6 +56,7 @@ mod token;
 use std::path::{Path, PathBuf};
 
 pub use counting::{AppRequest, RequestLog, BODY_CAPTURE};
+pub use node::NodeScript;
 pub use stack::{default_wasm, Stack, StackOptions};
 pub use token::{dev_token, mint_token};
 

@@ -1,12 +1,12 @@
 //! Idle MQTT.js connections: `node tests/js/idle.mjs`, whose output lines are collected
 //! with the time they arrived.
 
-use std::io::{self, BufRead, BufReader};
+use std::io;
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use pubsub_devstack::NodeScript;
 
 /// One MQTT.js client for the script.
 pub(crate) struct ClientSpec {
@@ -17,13 +17,10 @@ pub(crate) struct ClientSpec {
     pub(crate) token: String,
 }
 
-/// The running node script. Dropping it closes its stdin (it then ends its clients and
-/// exits) and, after 5 s, kills it.
+/// The running node script (`tests/js/idle.mjs`).
 pub(crate) struct NodeClients {
-    child: Child,
-    stdin: Option<ChildStdin>,
+    script: NodeScript,
     lines: Arc<Mutex<Vec<(Instant, String)>>>,
-    reader: Option<JoinHandle<()>>,
 }
 
 impl NodeClients {
@@ -40,60 +37,33 @@ impl NodeClients {
                 "id": c.id, "protocolVersion": c.protocol_version, "token": c.token,
             })).collect::<Vec<_>>(),
         });
-        let mut child = Command::new("node")
-            .arg("idle.mjs")
-            .current_dir(js_dir)
-            .env("PUBSUB_IDLE", config.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot run node: {e}")))?;
-        let stdin = child.stdin.take();
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&lines);
-        let stdout = child.stdout.take();
-        let reader = std::thread::Builder::new()
-            .name("node output".into())
-            .spawn(move || {
-                let Some(out) = stdout else { return };
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    sink.lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push((Instant::now(), line));
-                }
-            })?;
-        Ok(Self {
-            child,
-            stdin,
-            lines,
-            reader: Some(reader),
-        })
+        let script = NodeScript::start(js_dir, "idle.mjs", "PUBSUB_IDLE", &config, move |line| {
+            sink.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((Instant::now(), line));
+        })?;
+        Ok(Self { script, lines })
     }
 
     /// Waits until the script reports `all-ready`.
     pub(crate) fn wait_ready(&mut self, timeout: Duration) -> io::Result<()> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if self.lines().iter().any(|(_, l)| l == "all-ready") {
-                return Ok(());
-            }
-            let exited = self.child.try_wait()?;
-            if exited.is_some() || Instant::now() > deadline {
-                let output: Vec<String> = self.lines().into_iter().map(|(_, l)| l).collect();
-                return Err(io::Error::other(format!(
-                    "the MQTT.js clients did not all connect and subscribe within {timeout:?} \
-                     (node: {exited:?}); its output:\n{}",
-                    output.join("\n")
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let lines = Arc::clone(&self.lines);
+        let all = move || -> Vec<String> {
+            let lines = lines.lock().unwrap_or_else(PoisonError::into_inner);
+            lines.iter().map(|(_, l)| l.clone()).collect()
+        };
+        self.script.wait_until(
+            timeout,
+            || all().iter().any(|l| l == "all-ready"),
+            || all().join("\n"),
+        )
     }
 
     /// Whether the script is still running.
     pub(crate) fn running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        matches!(self.script.exited(), Ok(None))
     }
 
     /// Every output line so far, with the time it arrived.
@@ -102,22 +72,5 @@ impl NodeClients {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
-    }
-}
-
-impl Drop for NodeClients {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
-        }
     }
 }

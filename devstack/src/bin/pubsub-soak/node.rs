@@ -1,13 +1,13 @@
 //! MQTT.js subscribers and publisher: `node tests/js/soak.mjs`. Its `d <client> <seq>
 //! <latency>` lines become [`Delivery`]s (client ids are `m<subscriber index>`).
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io;
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use pubsub_devstack::NodeScript;
 
 use crate::stats::Delivery;
 
@@ -25,12 +25,10 @@ struct Seen {
     count: AtomicU64,
 }
 
-/// The running script; dropping it closes its stdin and, after 5 s, kills it.
+/// The running script (`tests/js/soak.mjs`).
 pub(crate) struct Node {
-    child: Child,
-    stdin: Option<ChildStdin>,
+    script: NodeScript,
     seen: Arc<Seen>,
-    reader: Option<JoinHandle<()>>,
 }
 
 impl Node {
@@ -51,62 +49,28 @@ impl Node {
             })).collect::<Vec<_>>(),
             "publisher": publisher_token.map(|t| serde_json::json!({"id": "soak-pub", "token": t})),
         });
-        let mut child = Command::new("node")
-            .arg("soak.mjs")
-            .current_dir(js_dir)
-            .env("PUBSUB_SOAK", config.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot run node: {e}")))?;
-        let stdin = child.stdin.take();
         let seen = Arc::new(Seen::default());
         let sink = Arc::clone(&seen);
-        let stdout = child.stdout.take();
-        let reader = std::thread::Builder::new()
-            .name("node output".into())
-            .spawn(move || {
-                let Some(out) = stdout else { return };
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    sink.record(&line);
-                }
-            })?;
-        Ok(Self {
-            child,
-            stdin,
-            seen,
-            reader: Some(reader),
-        })
+        let script = NodeScript::start(js_dir, "soak.mjs", "PUBSUB_SOAK", &config, move |line| {
+            sink.record(&line)
+        })?;
+        Ok(Self { script, seen })
     }
 
     /// Waits until the script reports `all-ready`.
     pub(crate) fn wait_ready(&mut self, timeout: Duration) -> io::Result<()> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if self.lines().iter().any(|l| l == "all-ready") {
-                return Ok(());
-            }
-            let exited = self.child.try_wait()?;
-            if exited.is_some() || Instant::now() > deadline {
-                return Err(io::Error::other(format!(
-                    "the MQTT.js clients did not all connect and subscribe within {timeout:?} \
-                     (node: {exited:?}); its output:\n{}",
-                    self.lines().join("\n")
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let seen = Arc::clone(&self.seen);
+        let lines = move || lock(&seen.other).clone();
+        self.script.wait_until(
+            timeout,
+            || lines().iter().any(|l| l == "all-ready"),
+            || lines().join("\n"),
+        )
     }
 
     /// Asks the publisher to publish message `seq` to `topic`.
     pub(crate) fn publish(&mut self, topic: &str, seq: u64, qos: u8) -> io::Result<()> {
-        let stdin = self
-            .stdin
-            .as_mut()
-            .ok_or_else(|| io::Error::other("node's stdin is closed"))?;
-        writeln!(stdin, "pub {topic} {seq} {qos}")?;
-        stdin.flush()
+        self.script.send_line(&format!("pub {topic} {seq} {qos}"))
     }
 
     pub(crate) fn count(&self) -> u64 {
@@ -145,21 +109,4 @@ impl Seen {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
-        }
-    }
 }
