@@ -20,6 +20,8 @@
 //! | `mqtt-server-keep-alive` | integer 0..=65535: the Server Keep Alive an MQTT 5 CONNACK asks for, in seconds (0: keep the client's) | 300 |
 //! | `allow-tokens-without-exp` | `true`/`false`: accept access tokens that carry no `exp` claim | `false` |
 //! | `mqtt-connect-deadline` | integer 1..=30: seconds an MQTT WebSocket may stay open without a CONNECT (a silent one is closed after 20 s at the soonest: Fanout calls the app no sooner) | 30 |
+//! | `wildcard-max-levels` | integer 0..=8: the most levels a wildcard subscription's filter may have; each publish goes to every filter of up to this many levels that matches its topic (0: no wildcard subscriptions, no extra publish work) | 6 |
+//! | `wildcard-retained-max` | integer 0..=64: the most retained messages a wildcard subscription receives when it starts | 16 |
 
 use std::fmt;
 
@@ -61,10 +63,20 @@ pub struct Config {
     /// still closed after 20 s; one that sends something is closed at its first request
     /// after the deadline.
     pub mqtt_connect_deadline: u16,
+    /// The most levels a wildcard subscription's filter may have. Every publish also goes
+    /// to the channel of each filter of up to this many levels that matches its topic, so
+    /// this bounds the work of every publish; 0 turns wildcard subscriptions off.
+    pub wildcard_max_levels: usize,
+    /// The most retained messages a new wildcard subscription receives.
+    pub wildcard_retained_max: usize,
 }
 
 /// Largest length of a topic name, in bytes.
 pub const MAX_TOPIC_BYTES: usize = 256;
+
+/// The highest `wildcard-max-levels`: a publish to a topic of 8 levels then goes to 510
+/// filter channels.
+pub const MAX_WILDCARD_LEVELS: usize = 8;
 
 impl Default for Config {
     fn default() -> Self {
@@ -82,6 +94,8 @@ impl Default for Config {
             mqtt_server_keep_alive: 300,
             allow_tokens_without_exp: false,
             mqtt_connect_deadline: 30,
+            wildcard_max_levels: 6,
+            wildcard_retained_max: 16,
         }
     }
 }
@@ -165,8 +179,29 @@ impl Config {
                 d.allow_tokens_without_exp,
             )?,
             mqtt_connect_deadline: connect_deadline(&mut lookup, d.mqtt_connect_deadline)?,
+            wildcard_max_levels: wildcard_max_levels(&mut lookup, d.wildcard_max_levels)?,
+            wildcard_retained_max: number(
+                &mut lookup,
+                "wildcard-retained-max",
+                d.wildcard_retained_max,
+                0..=64,
+                "an integer from 0 to 64",
+            )?,
         })
     }
+}
+
+fn wildcard_max_levels(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    number(
+        lookup,
+        "wildcard-max-levels",
+        default,
+        0..=MAX_WILDCARD_LEVELS,
+        "an integer from 0 to 8 (0: no wildcard subscriptions)",
+    )
 }
 
 /// The value of `key` when present and `valid`; a present, invalid value is an error.
@@ -276,8 +311,11 @@ mod tests {
             ("allow-tokens-without-exp", "true"),
             ("mqtt-server-keep-alive", "0"),
             ("mqtt-connect-deadline", "10"),
+            ("wildcard-max-levels", "0"),
+            ("wildcard-retained-max", "64"),
         ])
         .expect("valid config");
+        assert_eq!((c.wildcard_max_levels, c.wildcard_retained_max), (0, 64));
         assert_eq!(c.mqtt_connect_deadline, 10);
         assert_eq!(c.mqtt_server_keep_alive, 0);
         assert!(!c.sse && !c.admin && c.mqtt && c.http_publish);
@@ -293,6 +331,8 @@ mod tests {
             ("sse", "yes"),
             ("mqtt", "TRUE"),
             ("max-message-bytes", "0"),
+            ("wildcard-max-levels", "9"),
+            ("wildcard-retained-max", "65"),
             ("mqtt-server-keep-alive", "65536"),
             ("max-message-bytes", "lots"),
             ("max-topics", "101"),
