@@ -11,6 +11,7 @@
 //! | `http-publish` | `true`/`false` | `true` |
 //! | `mqtt` | `true`/`false` | `true` |
 //! | `admin` | `true`/`false` | `true` |
+//! | `demo` | `true`/`false`: serve the demo page (`GET /`, `/demo.css`, `/demo.js`) | `true` |
 //! | `max-message-bytes` | integer 1..=1048576 | 32512 |
 //! | `max-topics` | integer 1..=100 | 9 (each topic takes two of a stream's Fanout channels and its key one more: 19 of Pushpin's default 20) |
 //! | `max-packet-bytes` | integer 64..=1048576 (MQTT packet limit) | 32768 |
@@ -35,6 +36,8 @@ pub struct Config {
     pub mqtt: bool,
     /// The admin API (`/admin/...`) is served.
     pub admin: bool,
+    /// The demo page (`GET /` and its two files) is served.
+    pub demo: bool,
     /// Largest message body accepted, in bytes.
     pub max_message_bytes: usize,
     /// Largest number of topics in one subscribe request.
@@ -73,6 +76,7 @@ impl Default for Config {
             http_publish: true,
             mqtt: true,
             admin: true,
+            demo: true,
             max_message_bytes: 32_512,
             max_topics: 9,
             max_packet_bytes: 32_768,
@@ -119,6 +123,7 @@ impl Config {
             http_publish: flag(&mut lookup, "http-publish", d.http_publish)?,
             mqtt: flag(&mut lookup, "mqtt", d.mqtt)?,
             admin: flag(&mut lookup, "admin", d.admin)?,
+            demo: flag(&mut lookup, "demo", d.demo)?,
             max_message_bytes: number(
                 &mut lookup,
                 "max-message-bytes",
@@ -269,6 +274,7 @@ mod tests {
         let c = load(&[
             ("sse", "false"),
             ("admin", "false"),
+            ("demo", "false"),
             ("max-message-bytes", "100"),
             ("max-topics", "3"),
             ("publish-path", "/publish/"),
@@ -280,7 +286,7 @@ mod tests {
         .expect("valid config");
         assert_eq!(c.mqtt_connect_deadline, 10);
         assert_eq!(c.mqtt_server_keep_alive, 0);
-        assert!(!c.sse && !c.admin && c.mqtt && c.http_publish);
+        assert!(!c.sse && !c.admin && !c.demo && c.mqtt && c.http_publish);
         assert!(c.admin_fastly_key && c.allow_tokens_without_exp);
         assert_eq!(c.max_message_bytes, 100);
         assert_eq!(c.max_topics, 3);
@@ -292,6 +298,7 @@ mod tests {
         let cases = [
             ("sse", "yes"),
             ("mqtt", "TRUE"),
+            ("demo", "no"),
             ("max-message-bytes", "0"),
             ("mqtt-server-keep-alive", "65536"),
             ("max-message-bytes", "lots"),
