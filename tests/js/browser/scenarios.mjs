@@ -186,7 +186,9 @@ export async function mqttJs({ cfg, newPage }) {
   await openDemo(page, appUrl, token);
   await page.selectOption('#mqtt-version', String(protocolVersion));
   await page.click('#mqtt-connect');
-  await waitEntry(page, 'mqtt-log', 'connack');
+  await waitEntry(page, 'mqtt-log', 'connack').catch(async (e) => {
+    throw new Error(`${e.message}; the page says: ${await text(page, '#mqtt-status')}`);
+  });
   check(guard.mqttJsServed === 1, `MQTT.js loaded ${guard.mqttJsServed} times from its address`);
   check(await text(page, '#mqtt-status') === `Connected with ${label}.`, 'the status says so');
   check(sockets.join() === `${appUrl.replace('http:', 'ws:')}/mqtt`, `WebSockets: ${sockets}`);
