@@ -76,6 +76,10 @@ pub struct StackOptions {
     /// and can be switched off ([`Stack::set_publish_api`]) to take the publish API down
     /// while Pushpin keeps running. Default false.
     pub publish_relay: bool,
+    /// KV stores (`keys`, `messages`) left out of the run's `fastly.toml`: Viceroy then
+    /// fails the app's calls to open them (`KV Store "<name>" not found`), which is how
+    /// the fault tests make the store fail. Default: none.
+    pub missing_kv_stores: Vec<String>,
 }
 
 impl Default for StackOptions {
@@ -91,6 +95,7 @@ impl Default for StackOptions {
             count_app_requests: false,
             message_rate: None,
             publish_relay: false,
+            missing_kv_stores: Vec::new(),
         }
     }
 }

@@ -143,6 +143,7 @@ impl Stack {
                 app_port: self.app_port,
                 config: &opts.config,
                 secrets: &opts.secrets,
+                missing_kv_stores: &opts.missing_kv_stores,
             },
         )?;
         self.grip_key = derived.grip_key;
