@@ -21,6 +21,7 @@
 //! | `mqtt-server-keep-alive` | integer 0..=65535: the Server Keep Alive an MQTT 5 CONNACK asks for, in seconds (0: keep the client's) | 300 |
 //! | `allow-tokens-without-exp` | `true`/`false`: accept access tokens that carry no `exp` claim | `false` |
 //! | `mqtt-connect-deadline` | integer 1..=30: seconds an MQTT WebSocket may stay open without a CONNECT (a silent one is closed after 20 s at the soonest: Fanout calls the app no sooner) | 30 |
+//! | `durable-recovery-interval` | integer 1..=86400: seconds after which Fanout asks the app again for a durable SSE stream's retained messages (one request per stream each time; the bound on how late a retained message whose live delivery failed arrives) | 600 |
 
 use std::fmt;
 
@@ -64,6 +65,10 @@ pub struct Config {
     /// still closed after 20 s; one that sends something is closed at its first request
     /// after the deadline.
     pub mqtt_connect_deadline: u16,
+    /// Seconds after which Fanout requests a durable SSE stream's `Grip-Link` (sooner when
+    /// the token expires first), so that a retained message stored but not delivered live
+    /// still arrives. Each time is one request to the app per durable stream.
+    pub durable_recovery_interval: u32,
 }
 
 /// Largest length of a topic name, in bytes.
@@ -86,6 +91,7 @@ impl Default for Config {
             mqtt_server_keep_alive: 300,
             allow_tokens_without_exp: false,
             mqtt_connect_deadline: 30,
+            durable_recovery_interval: 600,
         }
     }
 }
@@ -170,6 +176,14 @@ impl Config {
                 d.allow_tokens_without_exp,
             )?,
             mqtt_connect_deadline: connect_deadline(&mut lookup, d.mqtt_connect_deadline)?,
+            durable_recovery_interval: number(
+                &mut lookup,
+                "durable-recovery-interval",
+                usize::try_from(d.durable_recovery_interval).unwrap_or(600),
+                1..=86_400,
+                "an integer from 1 to 86400 (seconds)",
+            )
+            .map(|secs| u32::try_from(secs).unwrap_or(86_400))?,
         })
     }
 }
@@ -282,8 +296,10 @@ mod tests {
             ("allow-tokens-without-exp", "true"),
             ("mqtt-server-keep-alive", "0"),
             ("mqtt-connect-deadline", "10"),
+            ("durable-recovery-interval", "2"),
         ])
         .expect("valid config");
+        assert_eq!(c.durable_recovery_interval, 2);
         assert_eq!(c.mqtt_connect_deadline, 10);
         assert_eq!(c.mqtt_server_keep_alive, 0);
         assert!(!c.sse && !c.admin && !c.demo && c.mqtt && c.http_publish);
@@ -310,6 +326,9 @@ mod tests {
             ("allow-tokens-without-exp", "1"),
             ("mqtt-connect-deadline", "0"),
             ("mqtt-connect-deadline", "31"),
+            ("durable-recovery-interval", "0"),
+            ("durable-recovery-interval", "86401"),
+            ("durable-recovery-interval", "5s"),
         ];
         for (key, value) in cases {
             let err = load(&[(key, value)]).expect_err(key);
