@@ -162,14 +162,7 @@ impl Config {
             })?
             .unwrap_or(d.grip_sig_iss),
             admin_fastly_key: flag(&mut lookup, "admin-fastly-key", d.admin_fastly_key)?,
-            mqtt_server_keep_alive: number(
-                &mut lookup,
-                "mqtt-server-keep-alive",
-                usize::from(d.mqtt_server_keep_alive),
-                0..=usize::from(u16::MAX),
-                "an integer from 0 to 65535 (seconds; 0 keeps the client's keep alive)",
-            )
-            .map(|secs| u16::try_from(secs).unwrap_or(u16::MAX))?,
+            mqtt_server_keep_alive: server_keep_alive(&mut lookup, d.mqtt_server_keep_alive)?,
             allow_tokens_without_exp: flag(
                 &mut lookup,
                 "allow-tokens-without-exp",
@@ -220,6 +213,21 @@ fn flag(
             expected: "`true` or `false`",
         }),
     }
+}
+
+/// `mqtt-server-keep-alive`: 0 to 65535 seconds.
+fn server_keep_alive(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+    default: u16,
+) -> Result<u16, ConfigError> {
+    let secs = number(
+        lookup,
+        "mqtt-server-keep-alive",
+        usize::from(default),
+        0..=usize::from(u16::MAX),
+        "an integer from 0 to 65535 (seconds; 0 keeps the client's keep alive)",
+    )?;
+    Ok(u16::try_from(secs).unwrap_or(u16::MAX))
 }
 
 /// `mqtt-connect-deadline`: 1 to 30 seconds.
