@@ -18,12 +18,13 @@ use std::process::Command;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use pubsub_devstack::{NodeScript, Stack};
+use pubsub_devstack::{NodeScript, Stack, StackOptions};
 use serde_json::{json, Value};
 
 use e2e::{stack, token, unique};
 
-/// The node script's own bound on a scenario; the test waits 30 s longer before giving up.
+/// The node script's own bound on a scenario (`limitMs`; twice this for the restarts); the
+/// test waits 30 s longer before giving up.
 const SCENARIO_LIMIT: Duration = Duration::from_secs(60);
 
 fn js_dir() -> PathBuf {
@@ -113,7 +114,8 @@ fn run_with(cfg: Value, mut answer: impl FnMut(&str) -> String) -> Vec<String> {
         },
     )
     .expect("start node");
-    let deadline = Instant::now() + SCENARIO_LIMIT + Duration::from_secs(30);
+    let limit = Duration::from_millis(cfg["limitMs"].as_u64().unwrap_or_default());
+    let deadline = Instant::now() + limit + Duration::from_secs(30);
     let mut lines = Vec::new();
     loop {
         match rx.recv_timeout(Duration::from_millis(200)) {
@@ -188,4 +190,32 @@ fn the_demo_page_in_use_is_screenshotted_at_desktop_and_phone_width() {
         let png = std::fs::read(shot).expect("read the screenshot");
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{shot}");
     }
+}
+
+/// A stack of its own: this test stops and starts Pushpin and Viceroy.
+#[test]
+fn a_durable_event_source_survives_a_restart_and_resumes_with_last_event_id() {
+    let mut stack = Stack::start(StackOptions {
+        quiet: std::env::var_os("PUBSUB_STACK_LOGS").is_none(),
+        ..StackOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("cannot start a stack: {e}"));
+    let limit = 2 * SCENARIO_LIMIT.as_millis() as u64;
+    let cfg = config(
+        &stack,
+        "durableRestart",
+        topics(),
+        json!({ "limitMs": limit }),
+    );
+    run_with(cfg, |request| {
+        let restarted = match request {
+            "restart pushpin viceroy" => stack
+                .restart_pushpin()
+                .and_then(|()| stack.restart_viceroy()),
+            "restart pushpin" => stack.restart_pushpin(),
+            other => panic!("unexpected request {other:?}"),
+        };
+        restarted.unwrap_or_else(|e| panic!("{request}: {e}\n{}", stack.logs()));
+        "restarted".to_owned()
+    });
 }

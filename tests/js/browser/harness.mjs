@@ -110,16 +110,19 @@ export class CurlSubscriber {
   }
 }
 
-/** Talks to the Rust test: `say` prints a line; `ask` prints one and waits for the answer. */
+/**
+ * Talks to the Rust test: `say` prints a line; `ask` prints `ask <request>` and resolves
+ * with the line the test answers on stdin.
+ */
 export function lineProtocol() {
   const lines = createInterface({ input: process.stdin });
   const waiting = [];
   lines.on('line', (line) => waiting.shift()?.resolve(line));
   lines.on('close', () => waiting.splice(0).forEach((w) => w.reject(new Error('stdin closed'))));
   const say = (line) => console.log(line);
-  const ask = (line) => new Promise((resolve, reject) => {
+  const ask = (request) => new Promise((resolve, reject) => {
     waiting.push({ resolve, reject });
-    say(line);
+    say(`ask ${request}`);
   });
   return { say, ask, close: () => lines.close() };
 }

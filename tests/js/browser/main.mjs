@@ -42,7 +42,11 @@ async function newPage({ width = 1280, height = 800 } = {}) {
   return { page, guard };
 }
 
+let finished = false;
+
 async function finish(line) {
+  if (finished) return;
+  finished = true;
   clearTimeout(limit);
   lines.say(line);
   lines.close();

@@ -220,3 +220,85 @@ export async function mqttJs({ cfg, newPage }) {
   const errors = (await entries(page, 'mqtt-log')).filter((e) => e.kind === 'error');
   check(errors.length === 0, `MQTT errors: ${JSON.stringify(errors)}`);
 }
+
+/**
+ * The `Last-Event-ID` of every subscribe request the page sends over the wire (`null`
+ * when none), read from the headers Chromium reports as sent.
+ */
+async function sentLastEventIds(page) {
+  const cdp = await page.context().newCDPSession(page);
+  const sent = [];
+  cdp.on('Network.requestWillBeSentExtraInfo', ({ headers }) => {
+    const h = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+    if (h.accept === 'text/event-stream') sent.push(h['last-event-id'] ?? null);
+  });
+  await cdp.send('Network.enable');
+  return sent;
+}
+
+/**
+ * Refuses the page's subscribe requests until `release()`: the browser sees a network
+ * error, as when the broker cannot be reached, and keeps retrying.
+ */
+async function holdDown(page) {
+  const held = { refused: 0 };
+  const events = (url) => url.pathname === '/events';
+  const refuse = (route) => {
+    held.refused += 1;
+    return route.abort('connectionrefused');
+  };
+  await page.route(events, refuse);
+  held.release = () => page.unroute(events, refuse);
+  return held;
+}
+
+/** Asks the Rust test to restart `what` while the page cannot reconnect; then `publish`. */
+async function restartWhileAway(page, ask, what, publish = async () => {}) {
+  const held = await holdDown(page);
+  check(await ask(`restart ${what}`) === 'restarted', `the Rust test restarted ${what}`);
+  await until('the page to try to reconnect', () => held.refused > 0, 15_000);
+  await publish();
+  await held.release();
+}
+
+/**
+ * A durable EventSource in the demo page survives a restart of Pushpin and Viceroy: it
+ * reconnects by itself, sends Last-Event-ID, and receives the retained message published
+ * while it was away. While the Rust test restarts the stack (`ask restart ...`), the page's
+ * subscribe requests are refused, so the message is published before the page can be back.
+ * Viceroy's stores are in memory: the message retained before that restart is gone with
+ * it. A second restart, of Pushpin only, keeps the store: the page resumes from the id it
+ * has and gets nothing twice, then the next message.
+ */
+export async function durableRestart({ cfg, newPage, ask }) {
+  const { appUrl, token, topics } = cfg;
+  const { page } = await newPage();
+  const sent = await sentLastEventIds(page);
+  await openDemo(page, appUrl, token);
+  await subscribe(page, [topics.shown], { durable: true });
+  const publish = (message) => curlPublish(appUrl, topics.shown, token, message, '&retain=true');
+  const before = `retained before the restart ${stamp()}`;
+  await publish(before);
+  const first = await waitEntry(page, 'sub-log', 'message', before);
+  check(first.meta.id, `a retained message shows its id: ${JSON.stringify(first)}`);
+
+  const missed = `retained while the page was away ${stamp()}`;
+  await restartWhileAway(page, ask, 'pushpin viceroy', () => publish(missed));
+  const resumed = await waitEntry(page, 'sub-log', 'message', missed, 15_000);
+  check(resumed.meta.id && resumed.meta.id !== first.meta.id, `a new id: ${JSON.stringify(resumed)}`);
+  check(JSON.stringify(sent) === JSON.stringify([null, first.meta.id]),
+    `Last-Event-ID of the subscribes on the wire: ${JSON.stringify(sent)}`);
+
+  await restartWhileAway(page, ask, 'pushpin');
+  await until('the third stream-open', async () =>
+    (await entries(page, 'sub-log')).filter((e) => e.kind === 'stream-open').length === 3, 15_000);
+  const after = `retained after the second restart ${stamp()}`;
+  await publish(after);
+  await waitEntry(page, 'sub-log', 'message', after);
+  check(JSON.stringify(sent) === JSON.stringify([null, first.meta.id, resumed.meta.id]),
+    `Last-Event-ID of the subscribes on the wire: ${JSON.stringify(sent)}`);
+  const messages = (await entries(page, 'sub-log')).filter((e) => e.kind === 'message');
+  check(JSON.stringify(messages.map((e) => e.data)) === JSON.stringify([before, missed, after]),
+    `each message once, in order: ${JSON.stringify(messages)}`);
+  check(await text(page, '#sub-status') === `Subscribed to ${topics.shown}.`, 'subscribed again');
+}
