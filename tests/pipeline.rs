@@ -128,6 +128,30 @@ fn a_disabled_feature_is_404() {
 }
 
 #[test]
+fn the_demo_page_is_served_without_a_token_until_switched_off() {
+    let app = Native::new();
+    for path in ["/", "/demo.css", "/demo.js"] {
+        let res = app.send(request("GET", path).body(vec![]).expect("req"));
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(
+            res.headers().contains_key("content-security-policy"),
+            "{path}"
+        );
+    }
+    let res = app.send(request("POST", "/").body(vec![]).expect("req"));
+    assert_eq!(res.status(), 405);
+    app.config
+        .0
+        .lock()
+        .expect("lock")
+        .insert("demo".into(), "false".into());
+    for path in ["/", "/demo.css", "/demo.js"] {
+        let res = app.send(request("GET", path).body(vec![]).expect("req"));
+        assert_eq!(res.status(), 404, "{path}");
+    }
+}
+
+#[test]
 fn an_unknown_kid_is_401_and_a_key_store_failure_is_503() {
     let app = Native::new();
     let token = app.token(&[], &["a"]);

@@ -21,8 +21,11 @@
 //! removes the run directory.
 //!
 //! `stack/launch.rs` finds the programs, chooses the ports, writes the configuration
-//! files and spawns the services; `stack/ready.rs` waits for the four stages above.
+//! files and spawns the services; `stack/ready.rs` waits for the four stages above;
+//! `stack/faults.rs` stops and starts Pushpin and Viceroy under a running stack (same
+//! ports, files and logs) and switches the publish API off and on, for fault tests.
 
+mod faults;
 mod launch;
 mod ready;
 
@@ -33,7 +36,7 @@ use std::time::Duration;
 use crate::conf;
 use crate::counting::{CountingRelay, RequestLog};
 use crate::process::{tail, LogForwarder, Supervised};
-use launch::{make_run_dir, Ports, Programs};
+use launch::{make_run_dir, Launch, Ports, Programs};
 use ready::ready_timeout;
 
 /// How to start a [`Stack`]. `Default` gives free ports, no overrides, the release wasm
@@ -68,6 +71,15 @@ pub struct StackOptions {
     /// (`pubsub-soak`) raises it so that fanning out to thousands of subscribers is not
     /// throttled.
     pub message_rate: Option<u32>,
+    /// When true, the app's publish backend (`api`) reaches Pushpin's publish port
+    /// through a relay that records each publish request ([`Stack::publish_requests`])
+    /// and can be switched off ([`Stack::set_publish_api`]) to take the publish API down
+    /// while Pushpin keeps running. Default false.
+    pub publish_relay: bool,
+    /// KV stores (`keys`, `messages`) left out of the run's `fastly.toml`: Viceroy then
+    /// fails the app's calls to open them (`KV Store "<name>" not found`), which is how
+    /// the fault tests make the store fail. Default: none.
+    pub missing_kv_stores: Vec<String>,
 }
 
 impl Default for StackOptions {
@@ -82,6 +94,8 @@ impl Default for StackOptions {
             quiet: false,
             count_app_requests: false,
             message_rate: None,
+            publish_relay: false,
+            missing_kv_stores: Vec::new(),
         }
     }
 }
@@ -111,6 +125,8 @@ pub struct Stack {
     pushpin: Option<Supervised>,
     forwarders: Vec<LogForwarder>,
     counter: Option<CountingRelay>,
+    publish_relay: Option<CountingRelay>,
+    launch: Option<Launch>,
 }
 
 /// Log files of Pushpin's services, relative to the run directory.
@@ -134,8 +150,16 @@ impl Stack {
         if opts.count_app_requests {
             stack.counter = Some(CountingRelay::start(stack.app_port)?);
         }
+        if opts.publish_relay {
+            stack.publish_relay = Some(CountingRelay::start(stack.publish_port)?);
+        }
         let configs = stack.write_configs(&workspace, &opts)?;
-        stack.spawn(&programs, &configs, &workspace, opts.quiet)?;
+        let launch = Launch {
+            programs,
+            configs,
+            workspace,
+        };
+        stack.spawn(launch, opts.quiet)?;
         stack.wait_ready(ready_timeout())?;
         Ok(stack)
     }
@@ -164,6 +188,14 @@ impl Stack {
     /// [`StackOptions::count_app_requests`]; `None` otherwise.
     pub fn app_requests(&self) -> Option<RequestLog> {
         self.counter.as_ref().map(CountingRelay::log)
+    }
+
+    /// Where the app's backend `api` points: the publish relay if there is one, else
+    /// Pushpin's publish port.
+    fn publish_api_port(&self) -> u16 {
+        self.publish_relay
+            .as_ref()
+            .map_or(self.publish_port, CountingRelay::port)
     }
 
     /// Where Pushpin's route `self` points: the counting relay if there is one, else
@@ -245,8 +277,11 @@ impl Stack {
         if let Some(mut pushpin) = self.pushpin.take() {
             pushpin.stop(Duration::from_secs(15));
         }
-        if let Some(mut counter) = self.counter.take() {
-            counter.stop();
+        for mut relay in [self.counter.take(), self.publish_relay.take()]
+            .into_iter()
+            .flatten()
+        {
+            relay.stop();
         }
         for mut f in self.forwarders.drain(..) {
             f.stop();

@@ -86,6 +86,14 @@ pub(super) struct Configs {
     pushpin_conf: PathBuf,
 }
 
+/// What a stack needs to start (and start again) Pushpin and Viceroy.
+#[derive(Debug)]
+pub(super) struct Launch {
+    pub(super) programs: Programs,
+    pub(super) configs: Configs,
+    pub(super) workspace: PathBuf,
+}
+
 impl Stack {
     /// A stack on `ports` with nothing running yet; dropping it removes `run_dir`.
     pub(super) fn new(ports: Ports, run_dir: PathBuf) -> Self {
@@ -99,6 +107,8 @@ impl Stack {
             pushpin: None,
             forwarders: Vec::new(),
             counter: None,
+            publish_relay: None,
+            launch: None,
         }
     }
 
@@ -129,10 +139,11 @@ impl Stack {
             &manifest,
             &FastlySettings {
                 base_dir: workspace,
-                publish_port: self.publish_port,
+                publish_port: self.publish_api_port(),
                 app_port: self.app_port,
                 config: &opts.config,
                 secrets: &opts.secrets,
+                missing_kv_stores: &opts.missing_kv_stores,
             },
         )?;
         self.grip_key = derived.grip_key;
@@ -169,48 +180,67 @@ impl Stack {
     /// Starts Pushpin's runner and then Viceroy, each under the stdin-pipe wrapper, with
     /// their output in `pushpin.log` / `viceroy.log` (also copied to stderr unless
     /// `quiet`).
-    pub(super) fn spawn(
-        &mut self,
-        programs: &Programs,
-        configs: &Configs,
-        workspace: &Path,
-        quiet: bool,
-    ) -> io::Result<()> {
-        let pushpin_log = self.run_dir.join("pushpin.log");
-        let viceroy_log = self.run_dir.join("viceroy.log");
+    pub(super) fn spawn(&mut self, launch: Launch, quiet: bool) -> io::Result<()> {
         if !quiet {
-            for (log, prefix) in [(&pushpin_log, "pushpin"), (&viceroy_log, "viceroy")] {
-                std::fs::write(log, "")?;
-                self.forwarders.push(LogForwarder::start(log, prefix));
+            for (log, prefix) in [("pushpin.log", "pushpin"), ("viceroy.log", "viceroy")] {
+                let log = self.run_dir.join(log);
+                std::fs::write(&log, "")?;
+                self.forwarders.push(LogForwarder::start(&log, prefix));
             }
         }
-        self.pushpin = Some(Supervised::spawn(
+        self.launch = Some(launch);
+        self.spawn_pushpin()?;
+        self.spawn_viceroy()
+    }
+
+    /// Starts Pushpin's runner (which removes the run directory once it is stopped for
+    /// good, see `process.rs`).
+    pub(super) fn spawn_pushpin(&mut self) -> io::Result<()> {
+        let launch = self.launched()?;
+        let pushpin = Supervised::spawn(
             "pushpin",
-            &programs.pushpin,
-            &["--config".into(), configs.pushpin_conf.clone().into()],
+            &launch.programs.pushpin,
+            &[
+                "--config".into(),
+                launch.configs.pushpin_conf.clone().into(),
+            ],
             &self.run_dir,
-            &pushpin_log,
+            &self.run_dir.join("pushpin.log"),
             Some(&self.run_dir),
-        )?);
-        let viceroy_args: Vec<OsString> = vec![
+        )?;
+        self.pushpin = Some(pushpin);
+        Ok(())
+    }
+
+    /// Starts Viceroy serving the app.
+    pub(super) fn spawn_viceroy(&mut self) -> io::Result<()> {
+        let launch = self.launched()?;
+        let args: Vec<OsString> = vec![
             "serve".into(),
             "-C".into(),
-            configs.fastly_toml.clone().into(),
+            launch.configs.fastly_toml.clone().into(),
             "--addr".into(),
             format!("127.0.0.1:{}", self.app_port).into(),
             "--local-pushpin-proxy-port".into(),
             self.proxy_port.to_string().into(),
-            programs.wasm.clone().into(),
+            launch.programs.wasm.clone().into(),
         ];
-        self.viceroy = Some(Supervised::spawn(
+        let viceroy = Supervised::spawn(
             "viceroy",
-            &programs.viceroy,
-            &viceroy_args,
-            workspace,
-            &viceroy_log,
+            &launch.programs.viceroy,
+            &args,
+            &launch.workspace,
+            &self.run_dir.join("viceroy.log"),
             None,
-        )?);
+        )?;
+        self.viceroy = Some(viceroy);
         Ok(())
+    }
+
+    fn launched(&self) -> io::Result<&Launch> {
+        self.launch
+            .as_ref()
+            .ok_or_else(|| io::Error::other("the stack was never started"))
     }
 }
 
