@@ -6,7 +6,8 @@
 #   - Viceroy 0.22.0 (Fastly's local Compute server, built with cargo: ~10 minutes)
 #   - the Fastly CLI (npm package @fastly/cli under tools/fastly-cli)
 #   - the npm packages of the MQTT.js and browser end-to-end tests (tests/js)
-#   - Chromium (Debian package `chromium`) and curl for the browser tests
+#   - Chromium (Debian package `chromium`) and curl for the browser tests, jq for the
+#     documentation's examples (tests/docs_examples.rs)
 # Runs as root, or uses sudo for apt-get when it is available.
 set -euo pipefail
 
@@ -123,4 +124,12 @@ fi
 if ! command -v curl >/dev/null 2>&1; then
   apt_install curl
 fi
-log "ok: $(/usr/bin/chromium --version 2>/dev/null | head -n1), $(curl --version | head -n1 | cut -d' ' -f1-2)"
+# jq and openssl for the API reference's admin examples,
+# run by tests/docs_examples.rs.
+if ! command -v jq >/dev/null 2>&1; then
+  apt_install jq
+fi
+if ! command -v openssl >/dev/null 2>&1; then
+  apt_install openssl
+fi
+log "ok: $(/usr/bin/chromium --version 2>/dev/null | head -n1), $(curl --version | head -n1 | cut -d' ' -f1-2), $(jq --version)"

@@ -130,3 +130,11 @@ where
     let configured = GuardLayer::new(LoadConfig(platform.config.clone())).layer(verified);
     cors.layer(WrapLayer::new(ErrorMap::new(EVENT_STREAM_PATHS)).layer(configured))
 }
+
+/// The Rust examples of the guides under `docs/`, compiled and run as doctests of this
+/// crate (`tests/docs_facts.rs` checks that every guide with Rust examples is listed).
+#[cfg(doctest)]
+mod docs {
+    #[doc = include_str!("../docs/middleware.md")]
+    struct Middleware;
+}

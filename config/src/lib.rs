@@ -5,25 +5,9 @@
 //! fields are already typed and in range, so handlers never re-check them. A missing key takes
 //! its default; a present but invalid value is a [`ConfigError`] naming the key and the value.
 //!
-//! | key | type | default |
-//! |---|---|---|
-//! | `sse` | `true`/`false` | `true` |
-//! | `http-publish` | `true`/`false` | `true` |
-//! | `mqtt` | `true`/`false` | `true` |
-//! | `admin` | `true`/`false` | `true` |
-//! | `demo` | `true`/`false`: serve the demo page (`GET /`, `/demo.css`, `/demo.js`) | `true` |
-//! | `max-message-bytes` | integer 1..=1048576 | 32512 |
-//! | `max-topics` | integer 1..=100 | 9 (each topic takes two of a stream's Fanout channels and its key one more: 19 of Pushpin's default 20) |
-//! | `max-packet-bytes` | integer 64..=1048576 (MQTT packet limit) | 32768 |
-//! | `publish-path` | path starting with `/` | Fastly's `/service/<service id>/publish/` |
-//! | `grip-sig-iss` | issuer expected in a locally signed `Grip-Sig` | `pushpin` |
-//! | `admin-fastly-key` | `true`/`false`: a Fastly API token in `Fastly-Key` is also an admin credential | `false` |
-//! | `mqtt-server-keep-alive` | integer 0..=65535: the Server Keep Alive an MQTT 5 CONNACK asks for, in seconds (0: keep the client's) | 300 |
-//! | `allow-tokens-without-exp` | `true`/`false`: accept access tokens that carry no `exp` claim | `false` |
-//! | `mqtt-connect-deadline` | integer 1..=30: seconds an MQTT WebSocket may stay open without a CONNECT (a silent one is closed after 20 s at the soonest: Fanout calls the app no sooner) | 30 |
-//! | `wildcard-max-levels` | integer 0..=8: the most levels a wildcard subscription's filter may have; each publish goes to every filter of up to this many levels that matches its topic (0: no wildcard subscriptions, no extra publish work) | 6 |
-//! | `wildcard-retained-max` | integer 0..=64: the most retained messages a wildcard subscription receives when it starts | 16 |
-//! | `durable-recovery-interval` | integer 1..=86400: seconds after which Fanout asks the app again for a durable SSE stream's retained messages (one request per stream each time; the bound on how late a retained message whose live delivery failed arrives) | 600 |
+//! Every key, its values, default and meaning are documented once, in
+//! `docs/configuration.md`, whose table `tests/docs_facts.rs` checks against [`Config::load`]
+//! and [`Config::default`].
 
 use std::fmt;
 
