@@ -105,7 +105,18 @@ pub fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
 
 /// Sends `method path` to the app with `headers` and `body`.
 pub fn send(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let mut req = agent().request(method, &format!("{}{path}", stack().app_url()));
+    send_to(&stack().app_url(), method, path, headers, body)
+}
+
+/// Sends `method path` to the app at `app_url` with `headers` and `body`.
+pub fn send_to(
+    app_url: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut req = agent().request(method, &format!("{app_url}{path}"));
     for (n, v) in headers {
         req = req.set(n, v);
     }
@@ -140,16 +151,27 @@ pub struct Sse {
 impl Sse {
     /// Opens `GET path` on the app.
     pub fn open(path: &str, headers: &[(&str, &str)]) -> Sse {
+        Self::open_at(&stack().app_url(), path, headers)
+    }
+
+    /// Opens `GET path` on the app at `app_url`.
+    pub fn open_at(app_url: &str, path: &str, headers: &[(&str, &str)]) -> Sse {
+        Self::try_open_at(app_url, path, headers)
+            .unwrap_or_else(|e| panic!("subscribe failed: {e}"))
+    }
+
+    /// Opens `GET path` on the app at `app_url`; `Err` when no HTTP answer came.
+    pub fn try_open_at(app_url: &str, path: &str, headers: &[(&str, &str)]) -> Result<Sse, String> {
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(5))
             .build();
-        let mut req = agent.get(&format!("{}{path}", stack().app_url()));
+        let mut req = agent.get(&format!("{app_url}{path}"));
         for (n, v) in headers {
             req = req.set(n, v);
         }
         let res = match req.call() {
             Ok(res) | Err(ureq::Error::Status(_, res)) => res,
-            Err(e) => panic!("subscribe failed: {e}"),
+            Err(e) => return Err(e.to_string()),
         };
         let status = res.status();
         let content_type = res.content_type().to_owned();
@@ -178,16 +200,21 @@ impl Sse {
                 }
             }
         });
-        Sse {
+        Ok(Sse {
             status,
             content_type,
             events,
-        }
+        })
     }
 
     /// Opens a subscription and waits for its `stream-open` event.
     pub fn subscribe(path: &str) -> Sse {
-        let sse = Sse::open(path, &[]);
+        Self::subscribe_at(&stack().app_url(), path, &[])
+    }
+
+    /// Opens a subscription on the app at `app_url` and waits for its `stream-open` event.
+    pub fn subscribe_at(app_url: &str, path: &str, headers: &[(&str, &str)]) -> Sse {
+        let sse = Sse::open_at(app_url, path, headers);
         assert_eq!(sse.status, 200, "subscribe {path}");
         let first = sse.next().expect("stream-open");
         assert_eq!(first.event, "stream-open");
@@ -204,6 +231,21 @@ impl Sse {
             let ev = self.events.recv_timeout(wait).ok()?;
             if ev.event != "keep-alive" {
                 return Some(ev);
+            }
+        }
+    }
+
+    /// Whether the stream ends within `wait`, after at most `keep-alive` events (any other
+    /// event is a failure).
+    pub fn ends_within(&self, wait: Duration) -> bool {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(ev) if ev.event == "keep-alive" => continue,
+                Ok(ev) => panic!("expected the end of the stream, got {ev:?}"),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return true,
+                Err(mpsc::RecvTimeoutError::Timeout) => return false,
             }
         }
     }
