@@ -10,8 +10,9 @@
 //!   configuration, so the host calls that open them fail): 503 naming the store.
 //! - Pushpin restarted: every SSE stream and MQTT connection ends; clients reconnect, and a
 //!   durable subscriber that resumes with `Last-Event-ID` gets the retained message
-//!   published (stored, answered 502) while Pushpin was down.
-//! - Viceroy restarted: the connections Pushpin holds survive it, and publishing works
+//!   published (stored, answered 502) while Pushpin was down. No Will is published.
+//! - Viceroy restarted: the connections it proxies to Pushpin end (a local artefact), the
+//!   connections Pushpin holds (the production path) survive it, and publishing works
 //!   again.
 //!
 //! `PUBSUB_STACK_LOGS=1` shows the stacks' logs; `--nocapture` shows the measured times.

@@ -8,6 +8,7 @@
 //! survive the restart.
 
 use super::*;
+use rumqttc::v5::mqttbytes::v5::LastWill;
 
 /// Subscribers of every kind on a topic, each having received the retained `first`.
 struct Subscribers {
@@ -77,6 +78,16 @@ fn pushpin_restarted_ends_every_connection_and_durable_subscribers_resume_withou
     let app = stack.app_url();
     let topic = Topic::new("pushpin");
     let before = Subscribers::new(&app, &topic, "one");
+    let will = Topic::new("will");
+    let mut opts = options_at(&app, &unique("w5"), &will.token);
+    opts.set_last_will(LastWill::new(
+        &will.name,
+        "gone",
+        QoS::AtMostOnce,
+        true,
+        None,
+    ));
+    let _with_will = Mqtt::connect_with(opts).expect("MQTT 5 connects with a Will");
 
     let down = Instant::now();
     stack.stop_pushpin();
@@ -114,6 +125,14 @@ fn pushpin_restarted_ends_every_connection_and_durable_subscribers_resume_withou
     }
     assert_eq!(mqtt_message(&v5), "three");
     assert!(!v311.closed_within(Duration::from_millis(100)));
+    // Pushpin went away without telling the app that the connections ended, so no Will
+    // was published (a retained one would be in the store, and a durable subscriber would
+    // get it right after `stream-open`).
+    let probe = Sse::subscribe_at(&app, &will.durable(), &[]);
+    assert!(
+        probe.next_within(Duration::from_millis(500)).is_none(),
+        "no Will"
+    );
 }
 
 /// An MQTT 5 client connected to Pushpin directly, subscribed to the topic.
