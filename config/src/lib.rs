@@ -171,14 +171,7 @@ impl Config {
                 d.allow_tokens_without_exp,
             )?,
             mqtt_connect_deadline: connect_deadline(&mut lookup, d.mqtt_connect_deadline)?,
-            durable_recovery_interval: number(
-                &mut lookup,
-                "durable-recovery-interval",
-                usize::try_from(d.durable_recovery_interval).unwrap_or(600),
-                1..=86_400,
-                "an integer from 1 to 86400 (seconds)",
-            )
-            .map(|secs| u32::try_from(secs).unwrap_or(86_400))?,
+            durable_recovery_interval: recovery_interval(&mut lookup, d.durable_recovery_interval)?,
         })
     }
 }
@@ -231,6 +224,21 @@ fn connect_deadline(
         expected,
     )?;
     Ok(u16::try_from(secs).unwrap_or(default))
+}
+
+/// `durable-recovery-interval`: 1 to 86400 seconds (a day).
+fn recovery_interval(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    let secs = number(
+        lookup,
+        "durable-recovery-interval",
+        usize::try_from(default).unwrap_or(usize::MAX),
+        1..=86_400,
+        "an integer from 1 to 86400 (seconds)",
+    )?;
+    Ok(u32::try_from(secs).unwrap_or(default))
 }
 
 fn number(
