@@ -12,7 +12,11 @@
 //! 3. Pushpin -> Viceroy: `GET /` straight to Pushpin with `pushpin-route: self` reaches the
 //!    app (with a `Grip-Sig`) and gets an answer that is not a gateway error;
 //! 4. Viceroy -> Pushpin -> Viceroy: `GET /events?topic=devstack-ready` to Viceroy gets an
-//!    answer that is not a gateway error (if the app hands it off, this covers the handoff).
+//!    answer that is not a gateway error (if the app hands it off, this covers the handoff);
+//! 5. the same with a dev token, which the app answers with a stream hold, is not
+//!    Pushpin's 500 "Accept service unavailable": its handler, which takes over held
+//!    streams, is connected (it may not be yet when its ports are open, e.g. right after
+//!    [`Stack::restart_pushpin`]).
 //!
 //! Only the status line of each probe is read, so a held stream does not block. The whole
 //! wait is bounded (30 s, or `PUBSUB_STACK_TIMEOUT_SECS`); on failure the error names the
@@ -20,15 +24,15 @@
 //! stops Viceroy, then Pushpin (SIGTERM to the runner, which stops its children), then
 //! removes the run directory.
 //!
-//! `stack/options.rs` holds [`StackOptions`]; `stack/programs.rs` finds the programs;
-//! `stack/launch.rs` chooses the ports, writes the configuration files and spawns the
-//! services; `stack/ready.rs` waits for the four stages above;
+//! `stack/programs.rs` finds the programs; `stack/launch.rs` chooses the ports, writes
+//! the configuration files and spawns the services; `stack/ready.rs` waits for the five
+//! stages above; `stack/logs.rs` reads the logs and notices a service that exited;
 //! `stack/faults.rs` stops and starts Pushpin and Viceroy under a running stack (same
 //! ports, files and logs) and switches the publish API off and on, for fault tests.
 
 mod faults;
 mod launch;
-mod options;
+mod logs;
 mod programs;
 mod ready;
 
@@ -38,11 +42,83 @@ use std::time::Duration;
 
 use crate::conf;
 use crate::counting::{CountingRelay, RequestLog};
-use crate::process::{tail, LogForwarder, Supervised};
+use crate::process::{LogForwarder, Supervised};
 use launch::{make_run_dir, Launch, Ports};
-pub use options::{default_wasm, StackOptions};
 use programs::Programs;
 use ready::ready_timeout;
+
+/// How to start a [`Stack`]. `Default` gives free ports, no overrides, the release wasm
+/// and forwarded logs.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// Viceroy's port (what clients talk to); `None` picks a free port.
+    pub app_port: Option<u16>,
+    /// Pushpin's client-facing HTTP port (Viceroy hands off to it); `None` picks a free
+    /// port.
+    pub proxy_port: Option<u16>,
+    /// Pushpin's HTTP publish port (`push_in_http_port`); `None` picks a free port.
+    pub publish_port: Option<u16>,
+    /// Config Store `config` entries to add or override (applied last).
+    pub config: Vec<(String, String)>,
+    /// Secret Store `secrets` entries to add or override (applied last). Overriding
+    /// `grip-sig-key` also changes the key Pushpin signs with.
+    pub secrets: Vec<(String, String)>,
+    /// The app to serve; relative paths are relative to the workspace root. Default:
+    /// `<target dir>/wasm32-wasip1/release/edge-pubsub.wasm` (`CARGO_TARGET_DIR` is
+    /// honoured).
+    pub wasm: PathBuf,
+    /// When false, Viceroy's and Pushpin's runner output is copied to stderr with a
+    /// `[viceroy]` / `[pushpin]` prefix. Logs are always written to the run directory.
+    pub quiet: bool,
+    /// When true, Pushpin reaches the app through a counting relay that records every
+    /// request it makes ([`Stack::app_requests`]; see `counting.rs`). Default false.
+    pub count_app_requests: bool,
+    /// Pushpin's `[handler] message_rate` (messages per second it delivers to clients;
+    /// Pushpin's and this stack's default: 2,500) and, scaled with it, `message_hwm`
+    /// (10 × the rate, at least 25,000). `None` keeps the defaults; the soak runner
+    /// (`pubsub-soak`) raises it so that fanning out to thousands of subscribers is not
+    /// throttled.
+    pub message_rate: Option<u32>,
+    /// When true, the app's publish backend (`api`) reaches Pushpin's publish port
+    /// through a relay that records each publish request ([`Stack::publish_requests`])
+    /// and can be switched off ([`Stack::set_publish_api`]) to take the publish API down
+    /// while Pushpin keeps running. Default false.
+    pub publish_relay: bool,
+    /// KV stores (`keys`, `messages`) left out of the run's `fastly.toml`: Viceroy then
+    /// fails the app's calls to open them (`KV Store "<name>" not found`), which is how
+    /// the fault tests make the store fail. Default: none.
+    pub missing_kv_stores: Vec<String>,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        Self {
+            app_port: None,
+            proxy_port: None,
+            publish_port: None,
+            config: Vec::new(),
+            secrets: Vec::new(),
+            wasm: default_wasm(),
+            quiet: false,
+            count_app_requests: false,
+            message_rate: None,
+            publish_relay: false,
+            missing_kv_stores: Vec::new(),
+        }
+    }
+}
+
+/// The default wasm path: `<target dir>/wasm32-wasip1/release/edge-pubsub.wasm`.
+pub fn default_wasm() -> PathBuf {
+    let workspace = crate::workspace_dir();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| conf::absolute(&workspace, Path::new(&dir)))
+        .unwrap_or_else(|| workspace.join("target"));
+    target
+        .join("wasm32-wasip1")
+        .join("release")
+        .join("edge-pubsub.wasm")
+}
 
 /// A running Pushpin + Viceroy pair. Stopped by [`Stack::stop`] or on drop; its processes
 /// also stop when the process that started them dies without dropping it.
@@ -60,15 +136,6 @@ pub struct Stack {
     publish_relay: Option<CountingRelay>,
     launch: Option<Launch>,
 }
-
-/// Log files of Pushpin's services, relative to the run directory.
-const PUSHPIN_LOGS: [&str; 5] = [
-    "pushpin.log",
-    "log/condure.log",
-    "log/zurl.log",
-    "log/pushpin-proxy.log",
-    "log/pushpin-handler.log",
-];
 
 impl Stack {
     /// Starts Pushpin and Viceroy and waits until a request makes it through the whole
@@ -172,33 +239,6 @@ impl Stack {
         &self.run_dir
     }
 
-    /// The last lines of every log, for diagnosing a failed test.
-    pub fn logs(&self) -> String {
-        let mut names = vec!["viceroy.log"];
-        names.extend(PUSHPIN_LOGS);
-        self.log_tails(&names, 30)
-    }
-
-    /// `Ok` while both Viceroy and Pushpin run; otherwise an error naming the one that
-    /// exited, with the tail of its log.
-    pub fn check_running(&mut self) -> io::Result<()> {
-        for (slot, logs) in [
-            (&mut self.viceroy, &["viceroy.log"][..]),
-            (&mut self.pushpin, &PUSHPIN_LOGS[..]),
-        ] {
-            if let Some(p) = slot.as_mut() {
-                if let Some(status) = p.exit_status() {
-                    let (name, pid) = (p.name().to_string(), p.pid());
-                    return Err(io::Error::other(format!(
-                        "{name} (pid {pid}) exited unexpectedly ({status})\n{}",
-                        log_tails(&self.run_dir, logs, 30)
-                    )));
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Stops Viceroy, then Pushpin (SIGTERM to its runner, which stops condure, zurl,
     /// pushpin-proxy and pushpin-handler), waits for them and removes the run directory.
     /// Idempotent; also runs on drop.
@@ -227,27 +267,12 @@ impl Stack {
             }
         }
     }
-
-    fn log_tails(&self, names: &[&str], lines: usize) -> String {
-        log_tails(&self.run_dir, names, lines)
-    }
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// Tails of the named logs that exist (a service that never started has none).
-fn log_tails(run_dir: &Path, names: &[&str], lines: usize) -> String {
-    names
-        .iter()
-        .map(|name| run_dir.join(name))
-        .filter(|path| path.exists())
-        .map(|path| format!("--- {} ---\n{}", path.display(), tail(&path, lines)))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[cfg(test)]
