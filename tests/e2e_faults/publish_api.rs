@@ -35,7 +35,7 @@ fn with_the_publish_api_down_publishes_fail_and_durable_subscribers_still_conver
     let late = Sse::subscribe_at(&app, &topic.durable(), &[]);
     assert_eq!(message(&late, WAIT).0, "two");
     // The durable subscriber gets it at its next recovery, which needs no publish API.
-    let bound = Duration::from_secs(RECOVERY_SECS + 2);
+    let bound = Duration::from_secs(RECOVERY_SECS + 3);
     assert_eq!(message(&durable, bound).0, "two");
     let took = failed_at.elapsed();
     eprintln!("the durable subscriber got the stored message {took:?} after the failed publish");

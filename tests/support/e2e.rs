@@ -156,12 +156,28 @@ impl Sse {
 
     /// Opens `GET path` on the app at `app_url`.
     pub fn open_at(app_url: &str, path: &str, headers: &[(&str, &str)]) -> Sse {
-        Self::try_open_at(app_url, path, headers)
-            .unwrap_or_else(|e| panic!("subscribe failed: {e}"))
+        let res = Self::request(app_url, path, headers)
+            .unwrap_or_else(|e| panic!("subscribe failed: {e}"));
+        Self::read(res)
     }
 
-    /// Opens `GET path` on the app at `app_url`; `Err` when no HTTP answer came.
+    /// Opens `GET path` on the app at `app_url`; `Err` when no HTTP answer came, or an
+    /// answer that is not an event stream (e.g. a proxy's error page), with its text.
     pub fn try_open_at(app_url: &str, path: &str, headers: &[(&str, &str)]) -> Result<Sse, String> {
+        let res = Self::request(app_url, path, headers)?;
+        let (status, content_type) = (res.status(), res.content_type().to_owned());
+        if status != 200 && content_type != "text/event-stream" {
+            let text = res.into_string().unwrap_or_default();
+            return Err(format!("HTTP {status} {content_type}: {}", text.trim()));
+        }
+        Ok(Self::read(res))
+    }
+
+    fn request(
+        app_url: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<ureq::Response, String> {
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(5))
             .build();
@@ -169,10 +185,14 @@ impl Sse {
         for (n, v) in headers {
             req = req.set(n, v);
         }
-        let res = match req.call() {
-            Ok(res) | Err(ureq::Error::Status(_, res)) => res,
-            Err(e) => return Err(e.to_string()),
-        };
+        match req.call() {
+            Ok(res) | Err(ureq::Error::Status(_, res)) => Ok(res),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Reads the events of `res` on a thread.
+    fn read(res: ureq::Response) -> Sse {
         let status = res.status();
         let content_type = res.content_type().to_owned();
         let (tx, events) = mpsc::channel();
@@ -200,11 +220,11 @@ impl Sse {
                 }
             }
         });
-        Ok(Sse {
+        Sse {
             status,
             content_type,
             events,
-        })
+        }
     }
 
     /// Opens a subscription and waits for its `stream-open` event.
