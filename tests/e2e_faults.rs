@@ -1,6 +1,7 @@
 //! Faults on the real local stack (Pushpin + Viceroy running the release wasm), with real
-//! clients: ureq for SSE, rumqttc for MQTT 5 and 3.1.1. Each test starts its own stack,
-//! because it breaks it.
+//! clients: ureq for SSE, rumqttc for MQTT 5 and 3.1.1. The tests that take a part down
+//! and bring it back (the publish API, Pushpin, Viceroy) share one stack, one test at a
+//! time; the KV tests run a stack of their own each, without a store.
 //!
 //! - The publish API down (a relay in front of Pushpin's publish port, switched off):
 //!   HTTP publishes answer 502, MQTT QoS 1 PUBLISHes get PUBACK 0x80 (5) or a closed
@@ -22,6 +23,7 @@ mod e2e;
 #[path = "support/mqtt.rs"]
 mod mqtt;
 
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use e2e::{enc, send_to, token, unique, Reply, Sse};
@@ -46,6 +48,30 @@ fn start(opts: StackOptions) -> Stack {
         ..opts
     })
     .unwrap_or_else(|e| panic!("cannot start the local stack: {e}"))
+}
+
+/// The stack shared by the tests that break it and mend it, for one test at a time: with
+/// the publish relay and `durable-recovery-interval` at [`RECOVERY_SECS`]. Whatever a
+/// failed test left down is brought back first.
+fn shared() -> MutexGuard<'static, Stack> {
+    static STACK: OnceLock<Mutex<Stack>> = OnceLock::new();
+    let mut stack = STACK
+        .get_or_init(|| {
+            Mutex::new(start(StackOptions {
+                publish_relay: true,
+                config: vec![(
+                    "durable-recovery-interval".into(),
+                    RECOVERY_SECS.to_string(),
+                )],
+                ..StackOptions::default()
+            }))
+        })
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    stack.start_pushpin().expect("Pushpin runs");
+    stack.start_viceroy().expect("Viceroy runs");
+    stack.set_publish_api(true).expect("the publish API is up");
+    stack
 }
 
 /// A topic, a token that reads and writes it, and its subscribe path (without `durable`).

@@ -5,14 +5,7 @@ use super::*;
 
 #[test]
 fn with_the_publish_api_down_publishes_fail_and_durable_subscribers_still_converge() {
-    let stack = start(StackOptions {
-        publish_relay: true,
-        config: vec![(
-            "durable-recovery-interval".into(),
-            RECOVERY_SECS.to_string(),
-        )],
-        ..StackOptions::default()
-    });
+    let stack = shared();
     let app = stack.app_url();
     let topic = Topic::new("api-down");
     let durable = Sse::subscribe_at(&app, &topic.durable(), &[]);

@@ -74,7 +74,7 @@ fn handoff_fails(app: &str, topic: &Topic) {
 
 #[test]
 fn pushpin_restarted_ends_every_connection_and_durable_subscribers_resume_without_a_gap() {
-    let mut stack = start(StackOptions::default());
+    let mut stack = shared();
     let app = stack.app_url();
     let topic = Topic::new("pushpin");
     let before = Subscribers::new(&app, &topic, "one");
@@ -155,7 +155,7 @@ fn direct_mqtt5(stack: &Stack, topic: &Topic) -> Mqtt {
 
 #[test]
 fn viceroy_restarted_ends_the_connections_it_proxies_but_not_those_pushpin_holds() {
-    let mut stack = start(StackOptions::default());
+    let mut stack = shared();
     let app = stack.app_url();
     let proxy = format!("http://127.0.0.1:{}", stack.proxy_port());
     let topic = Topic::new("viceroy");
