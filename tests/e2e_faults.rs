@@ -114,8 +114,12 @@ impl Topic {
 
     /// An MQTT 5 client of the app at `app`, subscribed to the topic.
     fn mqtt5(&self, app: &str) -> Mqtt {
-        let client = Mqtt::connect_with(options_at(app, &unique("m5"), &self.token))
-            .expect("MQTT 5 connects");
+        self.mqtt5_with(options_at(app, &unique("m5"), &self.token))
+    }
+
+    /// An MQTT 5 client connected with `opts`, subscribed to the topic.
+    fn mqtt5_with(&self, opts: rumqttc::v5::MqttOptions) -> Mqtt {
+        let client = Mqtt::connect_with(opts).expect("MQTT 5 connects");
         client
             .client
             .subscribe(&self.name, QoS::AtMostOnce)

@@ -144,13 +144,7 @@ fn direct_mqtt5(stack: &Stack, topic: &Topic) -> Mqtt {
             .insert("pushpin-route", http::HeaderValue::from_static("self"));
         req
     });
-    let client = Mqtt::connect_with(opts).expect("MQTT 5 connects through Pushpin");
-    client
-        .client
-        .subscribe(&topic.name, QoS::AtMostOnce)
-        .expect("subscribe");
-    assert!(matches!(client.expect("SUBACK"), Packet::SubAck(_)));
-    client
+    topic.mqtt5_with(opts)
 }
 
 #[test]
