@@ -10,6 +10,7 @@
 //! /mqtt POST    RequireFeature(mqtt) ─> mqtt::websocket (Grip-Sig required)
 //! /admin/keys GET, POST, /admin/keys/{id} DELETE
 //!               RequireFeature(admin) ─> AdminAuth ─> admin::{list, create, revoke}
+//! / /demo.css /demo.js GET   RequireFeature(demo) ─> demo::serve
 //! ```
 //!
 //! `Cors` and `ErrorMap` shape responses: each is a
@@ -26,7 +27,7 @@ use tower_service::Service;
 
 use pubsub_core::ports::Platform;
 use pubsub_core::tokens::Access;
-use pubsub_handlers::{admin, mqtt, publish, sse};
+use pubsub_handlers::{admin, demo, mqtt, publish, sse};
 use pubsub_middleware::acl::Acl;
 use pubsub_middleware::admin_auth::AdminAuth;
 use pubsub_middleware::cors::Cors;
@@ -70,7 +71,11 @@ pub fn routes(platform: &Platform) -> Router {
     // by the handler, never handed off.
     let mqtt_post = feature(Feature::Mqtt).layer(with(mqtt::websocket));
     let admin_route = |f| boxed(feature(Feature::Admin).layer(admin_auth.layer(with(f))));
-    Router::new()
+    let demo_page = || boxed(feature(Feature::Demo).layer(handler(demo::serve)));
+    let router = demo::ASSETS.iter().fold(Router::new(), |router, asset| {
+        router.route(asset.path, MethodRouter::new().on(Method::GET, demo_page()))
+    });
+    router
         .route(
             "/admin/keys",
             MethodRouter::new()

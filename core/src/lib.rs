@@ -30,6 +30,7 @@ pub mod ports;
 pub mod retained;
 pub mod tokens;
 pub mod topics;
+pub mod wildcard;
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;

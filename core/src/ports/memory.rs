@@ -131,8 +131,25 @@ pub struct RecordingPublisher {
 }
 
 impl RecordingPublisher {
-    /// The published bodies parsed as JSON.
+    /// The published bodies parsed as JSON, without the wildcard deliveries (requests
+    /// made only of filter-channel items; see [`Self::filter_items`]).
     pub fn items(&self) -> Vec<serde_json::Value> {
+        self.parsed()
+            .into_iter()
+            .filter(|body| !is_filter_body(body))
+            .collect()
+    }
+
+    /// Every item published on a filter channel (`f#…`, `f4#…`), in order.
+    pub fn filter_items(&self) -> Vec<serde_json::Value> {
+        self.parsed()
+            .into_iter()
+            .filter(is_filter_body)
+            .flat_map(|body| body["items"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    fn parsed(&self) -> Vec<serde_json::Value> {
         self.published
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -140,6 +157,12 @@ impl RecordingPublisher {
             .map(|b| serde_json::from_slice(b).unwrap_or(serde_json::Value::Null))
             .collect()
     }
+}
+
+fn is_filter_body(body: &serde_json::Value) -> bool {
+    body["items"][0]["channel"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("f#") || c.starts_with("f4#"))
 }
 
 impl Publisher for RecordingPublisher {

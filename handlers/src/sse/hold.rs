@@ -5,10 +5,10 @@
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 
 use pubsub_core::channel::{self, Kind};
-use pubsub_core::grant;
 use pubsub_core::ports::Platform;
 use pubsub_core::retained::Version;
 use pubsub_core::tokens::LEEWAY_SECS;
+use pubsub_core::{filter, grant};
 use pubsub_core::{Error, Response, Result};
 
 use super::{KEEP_ALIVE, LINK_PREFIX, MAX_LINK_TIMEOUT_SECS};
@@ -74,6 +74,12 @@ impl Hold<'_> {
     fn channels(&self, versions: Option<&[Version]>) -> String {
         let mut channels = String::new();
         for (i, topic) in self.topics.iter().enumerate() {
+            // A filter (see `pubsub_core::wildcard`) has one channel and no retained one.
+            if filter::has_wildcards(topic) {
+                channels.push_str(&Kind::Filter.of(topic));
+                channels.push_str(", ");
+                continue;
+            }
             channels.push_str(&channel::live(topic));
             channels.push_str(", ");
             channels.push_str(&Kind::Retained.of(topic));

@@ -55,12 +55,12 @@ mod hold;
 mod resume;
 
 use pubsub_core::extensions::{required, GripVerified, Topics};
-use pubsub_core::grant;
 use pubsub_core::message::sse_event;
 use pubsub_core::ports::Platform;
 use pubsub_core::retained::{self, EventId, Slot, Version};
 use pubsub_core::tokens::Principal;
 use pubsub_core::topics::query_value;
+use pubsub_core::{filter, grant};
 use pubsub_core::{Config, Error, Request, Result};
 
 use hold::{grant_key, link_timeout, Hold, Link};
@@ -89,6 +89,14 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
     let principal = required::<Principal>(&req)?;
     let now = platform.env.now();
     let durable = durable(&req)?;
+    if durable {
+        if let Some(f) = topics.iter().find(|t| filter::has_wildcards(t)) {
+            return Err(Error::BadRequest(format!(
+                "topic filter {f:?}: a durable subscription takes topic names only; \
+                 subscribe to a filter without `durable=true`"
+            )));
+        }
+    }
     let recovery = u64::from(required::<Config>(&req)?.durable_recovery_interval);
     let link = Link {
         grant: grant::issue(&grant_key(platform), principal, topics)?,
@@ -210,6 +218,17 @@ mod tests {
         res.headers()
             .get(name)
             .map_or("", |v| v.to_str().expect("ascii"))
+    }
+
+    #[test]
+    fn a_filter_listens_on_its_filter_channel_and_cannot_be_durable() {
+        let (platform, ..) = platform();
+        let res = subscribe_to(&platform, "/events", &["a", "s/+/t"]).expect("held");
+        assert_eq!(header(&res, "grip-channel"), "a, r#a, f#s/+/t, k#k1");
+        let err = subscribe_to(&platform, "/events?durable=true", &["a", "s/#"])
+            .expect_err("durable filter");
+        assert_eq!(err.status(), 400);
+        assert!(err.to_string().contains("topic names only"), "{err}");
     }
 
     fn prev_id(version: Version) -> String {
