@@ -3,6 +3,7 @@
 
 use crate::{ConfigError, MAX_WILDCARD_LEVELS};
 
+/// `wildcard-max-levels`: 0 to [`MAX_WILDCARD_LEVELS`].
 pub(crate) fn wildcard_max_levels(
     lookup: &mut impl FnMut(&str) -> Option<String>,
     default: usize,
