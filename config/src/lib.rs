@@ -11,6 +11,12 @@
 
 use std::fmt;
 
+mod parse;
+
+use parse::{
+    connect_deadline, flag, number, recovery_interval, server_keep_alive, text, wildcard_max_levels,
+};
+
 /// The validated configuration of one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -175,113 +181,8 @@ impl Config {
                 0..=64,
                 "an integer from 0 to 64",
             )?,
-            durable_recovery_interval: number(
-                &mut lookup,
-                "durable-recovery-interval",
-                usize::try_from(d.durable_recovery_interval).unwrap_or(600),
-                1..=86_400,
-                "an integer from 1 to 86400 (seconds)",
-            )
-            .map(|secs| u32::try_from(secs).unwrap_or(86_400))?,
+            durable_recovery_interval: recovery_interval(&mut lookup, d.durable_recovery_interval)?,
         })
-    }
-}
-
-fn wildcard_max_levels(
-    lookup: &mut impl FnMut(&str) -> Option<String>,
-    default: usize,
-) -> Result<usize, ConfigError> {
-    number(
-        lookup,
-        "wildcard-max-levels",
-        default,
-        0..=MAX_WILDCARD_LEVELS,
-        "an integer from 0 to 8 (0: no wildcard subscriptions)",
-    )
-}
-
-/// The value of `key` when present and `valid`; a present, invalid value is an error.
-fn text(
-    lookup: &mut impl FnMut(&str) -> Option<String>,
-    key: &'static str,
-    expected: &'static str,
-    valid: impl Fn(&str) -> bool,
-) -> Result<Option<String>, ConfigError> {
-    match lookup(key) {
-        Some(value) if !valid(&value) => Err(ConfigError {
-            key,
-            value,
-            expected,
-        }),
-        found => Ok(found),
-    }
-}
-
-fn flag(
-    lookup: &mut impl FnMut(&str) -> Option<String>,
-    key: &'static str,
-    default: bool,
-) -> Result<bool, ConfigError> {
-    match lookup(key).as_deref() {
-        None => Ok(default),
-        Some("true") => Ok(true),
-        Some("false") => Ok(false),
-        Some(other) => Err(ConfigError {
-            key,
-            value: other.to_owned(),
-            expected: "`true` or `false`",
-        }),
-    }
-}
-
-/// `mqtt-server-keep-alive`: 0 to 65535 seconds.
-fn server_keep_alive(
-    lookup: &mut impl FnMut(&str) -> Option<String>,
-    default: u16,
-) -> Result<u16, ConfigError> {
-    let secs = number(
-        lookup,
-        "mqtt-server-keep-alive",
-        usize::from(default),
-        0..=usize::from(u16::MAX),
-        "an integer from 0 to 65535 (seconds; 0 keeps the client's keep alive)",
-    )?;
-    Ok(u16::try_from(secs).unwrap_or(u16::MAX))
-}
-
-/// `mqtt-connect-deadline`: 1 to 30 seconds.
-fn connect_deadline(
-    lookup: &mut impl FnMut(&str) -> Option<String>,
-    default: u16,
-) -> Result<u16, ConfigError> {
-    let expected = "an integer from 1 to 30 (seconds)";
-    let secs = number(
-        lookup,
-        "mqtt-connect-deadline",
-        usize::from(default),
-        1..=30,
-        expected,
-    )?;
-    Ok(u16::try_from(secs).unwrap_or(default))
-}
-
-fn number(
-    lookup: &mut impl FnMut(&str) -> Option<String>,
-    key: &'static str,
-    default: usize,
-    range: std::ops::RangeInclusive<usize>,
-    expected: &'static str,
-) -> Result<usize, ConfigError> {
-    let Some(value) = lookup(key) else {
-        return Ok(default);
-    };
-    match value.parse::<usize>() {
-        Ok(n) if range.contains(&n) => Ok(n),
-        _ => Err(ConfigError {
-            key,
-            value,
-            expected,
-        }),
     }
 }
 

@@ -93,7 +93,7 @@ impl Switch {
 impl CountingRelay {
     /// Listens on a free loopback port and relays to `127.0.0.1:<upstream>`.
     pub(crate) fn start(upstream: u16) -> io::Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let listener = crate::net::bind_loopback()?;
         let port = listener.local_addr()?.port();
         let log = RequestLog::default();
         let stopping = Arc::new(AtomicBool::new(false));

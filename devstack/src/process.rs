@@ -16,10 +16,8 @@
 //! Instead the Ctrl-C kills the parent, the pipe closes, and the wrapper shuts the
 //! service down in order. A SIGTERM to the wrapper (e.g. `timeout`, which signals its
 //! whole process group) is passed on to the service, and the wrapper still waits and
-//! cleans up. Optionally the wrapper removes a directory once the service has
-//! stopped on request (used for the run directory; a crashed service's logs are kept);
-//! a `keep` line on the pipe before it closes cancels that, for a service that is stopped
-//! to be started again ([`Supervised::stop_keeping_files`]).
+//! cleans up. Optionally the wrapper removes a directory once the service has stopped on
+//! request (the run directory; not for a crash, nor after a `keep` line on the pipe).
 
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};

@@ -96,7 +96,9 @@ pub fn wildcard_bodies(
 }
 
 /// Publishes `first` (the items of the messages' own channels), then the wildcard
-/// `bodies`; `Err` carries a one-line reason, saying when the message reached its topic's
+/// `bodies`, packing them into as few requests as [`REQUEST_BYTES`] allows (each request
+/// to the publish API is a backend round trip, the largest cost of a small publish);
+/// `Err` carries a one-line reason, saying when the message reached its topic's
 /// subscribers but not every wildcard subscription.
 pub fn publish_all(
     publisher: &dyn Publisher,
@@ -104,13 +106,52 @@ pub fn publish_all(
     first: Vec<u8>,
     bodies: Vec<Vec<u8>>,
 ) -> Result<(), String> {
-    publisher.publish(config, first)?;
+    let mut current = first;
+    let mut sent_first = false;
     for body in bodies {
-        publisher.publish(config, body).map_err(|why| {
-            format!("delivered to the topic's subscribers but not to every wildcard subscription: {why}")
-        })?;
+        match join(&mut current, &body) {
+            true => continue,
+            false => {
+                let full = std::mem::replace(&mut current, body);
+                send(publisher, config, full, sent_first)?;
+                sent_first = true;
+            }
+        }
     }
-    Ok(())
+    send(publisher, config, current, sent_first)
+}
+
+fn send(
+    publisher: &dyn Publisher,
+    config: &Config,
+    body: Vec<u8>,
+    after_first: bool,
+) -> Result<(), String> {
+    publisher
+        .publish(config, body)
+        .map_err(|why| match after_first {
+            false => why,
+            true => format!(
+            "delivered to the topic's subscribers but not to every wildcard subscription: {why}"
+        ),
+        })
+}
+
+/// Appends the items of publish request `more` to `body` when the result stays within
+/// [`REQUEST_BYTES`]; `false` (and `body` unchanged) otherwise.
+fn join(body: &mut Vec<u8>, more: &[u8]) -> bool {
+    const HEAD: &[u8] = b"{\"items\":[";
+    const TAIL: &[u8] = b"]}";
+    let shaped =
+        |b: &[u8]| b.starts_with(HEAD) && b.ends_with(TAIL) && b.len() > HEAD.len() + TAIL.len();
+    // The joined request: `body` without its tail, a comma, `more` without its head.
+    if !shaped(body) || !shaped(more) || body.len() + more.len() - HEAD.len() >= REQUEST_BYTES {
+        return false;
+    }
+    body.truncate(body.len() - TAIL.len());
+    body.push(b',');
+    body.extend_from_slice(&more[HEAD.len()..]);
+    true
 }
 
 fn json_string(s: &str) -> String {
@@ -213,6 +254,38 @@ mod tests {
         );
         let channels: Vec<&str> = items.iter().filter_map(|i| i["channel"].as_str()).collect();
         assert!(channels.contains(&"f#%23") && channels.contains(&"f4#+/b/%23"));
+    }
+
+    #[test]
+    fn wildcard_items_share_the_first_request_when_they_fit() {
+        let publisher = crate::ports::memory::RecordingPublisher::default();
+        let m = message("a/b", b"hi", None);
+        let first = super::super::publish_body(std::slice::from_ref(&m));
+        let bodies = wildcard_bodies(std::slice::from_ref(&m), 6).expect("fits");
+        publish_all(&publisher, &Config::default(), first, bodies).expect("published");
+        let sent = publisher.published.lock().expect("lock").clone();
+        assert_eq!(sent.len(), 1, "one request");
+        let v: serde_json::Value = serde_json::from_slice(&sent[0]).expect("json");
+        assert_eq!(v["items"].as_array().expect("items").len(), 3 + 20);
+
+        let publisher = crate::ports::memory::RecordingPublisher::default();
+        let big = vec![b'x'; 30_000];
+        let mut m = message("a/b/c", &big, None);
+        m.mqtt_v5.clone_from(&big);
+        m.mqtt_v311.clone_from(&big);
+        let first = super::super::publish_body(std::slice::from_ref(&m));
+        let bodies = wildcard_bodies(std::slice::from_ref(&m), 6).expect("fits");
+        let n = bodies.len();
+        publish_all(&publisher, &Config::default(), first, bodies).expect("published");
+        let sent = publisher.published.lock().expect("lock").clone();
+        assert!(sent.iter().all(|b| b.len() <= REQUEST_BYTES));
+        assert!(
+            sent.len() <= n + 1,
+            "{} requests for {n} wildcard bodies",
+            sent.len()
+        );
+        let items: usize = items(&sent).len();
+        assert_eq!(items, 3 + 2 * wildcard::count(3, 6));
     }
 
     #[test]

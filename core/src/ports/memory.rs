@@ -131,12 +131,17 @@ pub struct RecordingPublisher {
 }
 
 impl RecordingPublisher {
-    /// The published bodies parsed as JSON, without the wildcard deliveries (requests
-    /// made only of filter-channel items; see [`Self::filter_items`]).
+    /// The published bodies parsed as JSON, without the items of wildcard deliveries
+    /// (filter channels, see [`Self::filter_items`]); a request that held only those is
+    /// left out.
     pub fn items(&self) -> Vec<serde_json::Value> {
         self.parsed()
             .into_iter()
-            .filter(|body| !is_filter_body(body))
+            .filter_map(|mut body| {
+                let items = body["items"].as_array_mut()?;
+                items.retain(|item| !is_filter_item(item));
+                (!items.is_empty()).then_some(body)
+            })
             .collect()
     }
 
@@ -144,8 +149,8 @@ impl RecordingPublisher {
     pub fn filter_items(&self) -> Vec<serde_json::Value> {
         self.parsed()
             .into_iter()
-            .filter(is_filter_body)
             .flat_map(|body| body["items"].as_array().cloned().unwrap_or_default())
+            .filter(is_filter_item)
             .collect()
     }
 
@@ -159,8 +164,8 @@ impl RecordingPublisher {
     }
 }
 
-fn is_filter_body(body: &serde_json::Value) -> bool {
-    body["items"][0]["channel"]
+fn is_filter_item(item: &serde_json::Value) -> bool {
+    item["channel"]
         .as_str()
         .is_some_and(|c| c.starts_with("f#") || c.starts_with("f4#"))
 }
