@@ -20,8 +20,16 @@
 //! | `mqtt-server-keep-alive` | integer 0..=65535: the Server Keep Alive an MQTT 5 CONNACK asks for, in seconds (0: keep the client's) | 300 |
 //! | `allow-tokens-without-exp` | `true`/`false`: accept access tokens that carry no `exp` claim | `false` |
 //! | `mqtt-connect-deadline` | integer 1..=30: seconds an MQTT WebSocket may stay open without a CONNECT (a silent one is closed after 20 s at the soonest: Fanout calls the app no sooner) | 30 |
+//! | `rate-limits` | `;`-separated rules `<class> <n>/s [over 1s\|10s\|60s] [penalty <m>m]` ([`rate_limit`]) | off |
+//! | `request-log` | `<log endpoint> [sample <fraction>]` ([`request_log`]) | off |
 
 use std::fmt;
+
+pub mod rate_limit;
+pub mod request_log;
+
+pub use rate_limit::{RateLimit, RateLimits, Window};
+pub use request_log::RequestLog;
 
 /// The validated configuration of one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +69,11 @@ pub struct Config {
     /// still closed after 20 s; one that sends something is closed at its first request
     /// after the deadline.
     pub mqtt_connect_deadline: u16,
+    /// The request limits of each route class (`rate-limits`); every class is unlimited
+    /// by default.
+    pub rate_limits: RateLimits,
+    /// Where one JSON line per request goes (`request-log`); `None`: nowhere (default).
+    pub request_log: Option<RequestLog>,
 }
 
 /// Largest length of a topic name, in bytes.
@@ -82,6 +95,8 @@ impl Default for Config {
             mqtt_server_keep_alive: 300,
             allow_tokens_without_exp: false,
             mqtt_connect_deadline: 30,
+            rate_limits: RateLimits::default(),
+            request_log: None,
         }
     }
 }
@@ -165,7 +180,29 @@ impl Config {
                 d.allow_tokens_without_exp,
             )?,
             mqtt_connect_deadline: connect_deadline(&mut lookup, d.mqtt_connect_deadline)?,
+            rate_limits: rate_limit::load(&mut lookup)?,
+            request_log: request_log::load(&mut lookup)?,
         })
+    }
+}
+
+/// The value of `key` read by `parse` when present; a value it refuses is an error.
+fn parsed<T>(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+    key: &'static str,
+    expected: &'static str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, ConfigError> {
+    let Some(value) = lookup(key) else {
+        return Ok(None);
+    };
+    match parse(&value) {
+        Some(parsed) => Ok(Some(parsed)),
+        None => Err(ConfigError {
+            key,
+            value,
+            expected,
+        }),
     }
 }
 
@@ -176,14 +213,7 @@ fn text(
     expected: &'static str,
     valid: impl Fn(&str) -> bool,
 ) -> Result<Option<String>, ConfigError> {
-    match lookup(key) {
-        Some(value) if !valid(&value) => Err(ConfigError {
-            key,
-            value,
-            expected,
-        }),
-        found => Ok(found),
-    }
+    parsed(lookup, key, expected, |v| valid(v).then(|| v.to_owned()))
 }
 
 fn flag(
@@ -262,6 +292,8 @@ mod tests {
         let c = Config::default();
         assert!(!c.admin_fastly_key, "admin by Fastly API token is opt-in");
         assert!(!c.allow_tokens_without_exp, "tokens without exp are opt-in");
+        assert_eq!(c.rate_limits, RateLimits::default(), "no class is limited");
+        assert_eq!(c.request_log, None, "nothing is logged");
     }
 
     #[test]
@@ -276,8 +308,16 @@ mod tests {
             ("allow-tokens-without-exp", "true"),
             ("mqtt-server-keep-alive", "0"),
             ("mqtt-connect-deadline", "10"),
+            ("rate-limits", "publish 20/s over 1s penalty 5m"),
+            ("request-log", "requests sample 0.5"),
         ])
         .expect("valid config");
+        let publish = c.rate_limits.publish.expect("publish limit");
+        assert_eq!(
+            (publish.per_second, publish.window),
+            (20, Window::OneSecond)
+        );
+        assert_eq!(c.request_log.map(|l| l.sample_ppm), Some(500_000));
         assert_eq!(c.mqtt_connect_deadline, 10);
         assert_eq!(c.mqtt_server_keep_alive, 0);
         assert!(!c.sse && !c.admin && c.mqtt && c.http_publish);
@@ -303,6 +343,10 @@ mod tests {
             ("allow-tokens-without-exp", "1"),
             ("mqtt-connect-deadline", "0"),
             ("mqtt-connect-deadline", "31"),
+            ("rate-limits", "publish 10/m"),
+            ("rate-limits", "publish 10/s; publish 20/s"),
+            ("request-log", "stdout"),
+            ("request-log", "requests sample 0"),
         ];
         for (key, value) in cases {
             let err = load(&[(key, value)]).expect_err(key);
