@@ -99,19 +99,14 @@ pub fn error_response(error: Error, form: ErrorForm) -> Response {
     *res.status_mut() = status;
     res.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    match &error {
-        Error::MethodNotAllowed(allow) => {
-            if let Ok(allow) = HeaderValue::from_str(allow) {
-                res.headers_mut().insert(ALLOW, allow);
-            }
+    if let Error::MethodNotAllowed(allow) = &error {
+        if let Ok(allow) = HeaderValue::from_str(allow) {
+            res.headers_mut().insert(ALLOW, allow);
         }
-        Error::RateLimited {
-            retry_after_secs, ..
-        } => {
-            res.headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
-        }
-        _ => {}
+    }
+    if let Some(secs) = error.retry_after_secs() {
+        res.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     res.extensions_mut().insert(error);
     res

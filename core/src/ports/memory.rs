@@ -6,7 +6,11 @@ use std::sync::Mutex;
 
 use super::*;
 
+mod erl;
+mod log;
 mod rate_limit;
+pub use erl::MemoryRateLimiter;
+pub use log::RecordingLog;
 pub use rate_limit::RateLimitedKv;
 
 /// A KV store in memory, with real generation semantics.
@@ -170,6 +174,10 @@ pub struct InMemory {
     pub publisher: Arc<RecordingPublisher>,
     /// Clock and randomness.
     pub env: Arc<TestEnv>,
+    /// Edge Rate Limiting.
+    pub rate: Arc<MemoryRateLimiter>,
+    /// The real-time log.
+    pub log: Arc<RecordingLog>,
 }
 
 impl InMemory {
@@ -185,12 +193,16 @@ impl InMemory {
         let secrets = Arc::new(MemoryMap::of(pairs));
         let publisher = Arc::new(RecordingPublisher::default());
         let env = Arc::new(TestEnv::default());
+        let rate = Arc::new(MemoryRateLimiter::new(env.clone()));
+        let log = Arc::new(RecordingLog::default());
         let platform = Platform {
             kv: kv.clone(),
             config: config.clone(),
             secrets: secrets.clone(),
             publisher: publisher.clone(),
             env: env.clone(),
+            rate: rate.clone(),
+            log: log.clone(),
         };
         Self {
             platform,
@@ -199,6 +211,8 @@ impl InMemory {
             secrets,
             publisher,
             env,
+            rate,
+            log,
         }
     }
 
@@ -235,6 +249,9 @@ impl Default for InMemory {
 pub struct TestEnv {
     /// Seconds since the epoch.
     pub now: AtomicU64,
+    /// Microseconds within the second: each [`Environment::now_micros`] reading advances
+    /// them by 250, so a request takes a fixed time.
+    pub micros: AtomicU64,
     counter: AtomicU64,
     /// The accepted `Fastly-Key`, if any.
     pub fastly_key: Option<String>,
@@ -244,6 +261,7 @@ impl Default for TestEnv {
     fn default() -> Self {
         Self {
             now: AtomicU64::new(1_800_000_000),
+            micros: AtomicU64::new(0),
             counter: AtomicU64::new(0),
             fastly_key: None,
         }
@@ -253,6 +271,11 @@ impl Default for TestEnv {
 impl Environment for TestEnv {
     fn now(&self) -> u64 {
         self.now.load(Ordering::Relaxed)
+    }
+
+    fn now_micros(&self) -> u64 {
+        let within = self.micros.fetch_add(250, Ordering::Relaxed) % 1_000_000;
+        self.now() * 1_000_000 + within
     }
 
     fn random(&self, buf: &mut [u8]) -> Result<(), String> {
