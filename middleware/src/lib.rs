@@ -24,6 +24,7 @@ pub mod feature;
 pub mod guard;
 pub mod handoff;
 pub mod load_config;
+pub mod rate_limit;
 pub mod router;
 pub mod verify_grip;
 pub mod wrap;
