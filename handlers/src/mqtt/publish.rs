@@ -41,6 +41,9 @@ impl Connection<'_> {
                 return;
             }
         }
+        if self.over_publish_limit(&p) {
+            return;
+        }
         if p.properties.topic_alias.is_some() {
             return self.disconnect(
                 DisconnectReasonCode::TopicAliasInvalid,
@@ -102,7 +105,13 @@ impl Connection<'_> {
 
     /// Sends the PUBLISH's acknowledgement: PUBACK at QoS 1, PUBREC at QoS 2 (one layout,
     /// one set of reason codes); the reason string only in MQTT 5.
-    fn puback(&mut self, qos: QoS, id: NonZeroU16, code: PubAckReasonCode, text: Option<String>) {
+    pub(super) fn puback(
+        &mut self,
+        qos: QoS,
+        id: NonZeroU16,
+        code: PubAckReasonCode,
+        text: Option<String>,
+    ) {
         let mut ack = PubAck::new(id);
         ack.reason_code = code;
         if self.version() == ProtocolVersion::V5 {
