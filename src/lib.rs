@@ -13,7 +13,7 @@
 //!               RequireFeature(admin) ─> RateLimit(admin) ─> AdminAuth ─> admin::{list, create, revoke}
 //! ```
 //!
-//! `Cors` and `ErrorMap` shape responses: each is a
+//! `Cors`, `ErrorMap` and `RequestLog` see or shape responses: each is a
 //! [`Wrap`](pubsub_middleware::wrap::Wrap) served by [`WrapLayer`]. Every other arrow is a
 //! [`Guard`](pubsub_middleware::guard::Guard) served by [`GuardLayer`]. To add a layer of your own, write a `Guard` (or a full [`Layer`] over
 //! [`Router`] whose service has `Error = Error` and `Future = Ready`) and pass it to
@@ -39,6 +39,7 @@ use pubsub_middleware::guard::GuardLayer;
 use pubsub_middleware::handoff::FanoutHandoff;
 use pubsub_middleware::load_config::LoadConfig;
 use pubsub_middleware::rate_limit::RateLimit;
+use pubsub_middleware::request_log::RequestLog;
 use pubsub_middleware::router::{boxed, handler, MethodRouter, Router};
 use pubsub_middleware::verify_grip::VerifyGrip;
 use pubsub_middleware::wrap::WrapLayer;
@@ -128,9 +129,11 @@ where
 {
     let router = routes(&platform);
     let cors = WrapLayer::new(Cors::new(&router.methods()));
+    let log = RequestLog::new(platform.clone(), router.patterns(), EVENT_STREAM_PATHS);
     let routed = layer.layer(router);
     let authed = GuardLayer::new(ExtractAuth).layer(routed);
     let verified = GuardLayer::new(VerifyGrip(platform.clone())).layer(authed);
-    let configured = GuardLayer::new(LoadConfig(platform.config.clone())).layer(verified);
+    let logged = WrapLayer::new(log).layer(verified);
+    let configured = GuardLayer::new(LoadConfig(platform.config.clone())).layer(logged);
     cors.layer(WrapLayer::new(ErrorMap::new(EVENT_STREAM_PATHS)).layer(configured))
 }
