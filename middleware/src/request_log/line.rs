@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use pubsub_codec::mqtt::{frame_len, PacketType, ProtocolVersion};
 use pubsub_codec::wsevents::{self, Event, DEFAULT_MESSAGE_PREFIX};
+use pubsub_core::extensions::Handoff;
 use pubsub_core::jwt;
 
 use crate::extract_auth::{extract, Credentials};
@@ -41,6 +42,9 @@ pub(crate) struct Line {
     pub(crate) kid: Option<String>,
     /// Whether the request carried `Grip-Sig` (a forged one ends in a 403).
     pub(crate) grip: bool,
+    /// Whether the answer hands the request off to Fanout (the first pass of a subscribe).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) handoff: bool,
     /// Fanout's `Connection-Id` of a WebSocket-over-HTTP request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) connection: Option<String>,
@@ -93,8 +97,12 @@ impl Line {
         self.status = status;
         self.duration_us = micros;
         match result {
-            Ok(res) if self.mqtt_in.is_some() => self.mqtt_out = Some(outgoing(res.body())),
-            Ok(_) => {}
+            Ok(res) => {
+                self.handoff = res.extensions().get::<Handoff>().is_some();
+                if self.mqtt_in.is_some() {
+                    self.mqtt_out = Some(outgoing(res.body()));
+                }
+            }
             Err(e) => self.error = Some(e.condition()),
         }
     }

@@ -107,6 +107,9 @@ fn an_error_gives_its_condition_and_an_unknown_path_no_route() {
     assert_eq!(value["error"], "not-found");
     assert_eq!(value["status"], 404);
     assert!(value.get("topics").is_none() && value.get("mqtt_in").is_none());
+    assert!(value.get("handoff").is_none());
+    line.answer(&Ok(pubsub_core::extensions::handoff_response()), 200, 5);
+    assert!(line.to_json().contains(r#""handoff":true"#));
     assert!(!json.contains("secret"));
     let garbage = [0xff, 0xff, 0xff, 0xff, 0xff];
     let mut counts = PacketCounts::new();
