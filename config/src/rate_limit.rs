@@ -91,6 +91,24 @@ pub struct RateLimits {
     pub mqtt_publish: Option<RateLimit>,
 }
 
+impl std::fmt::Display for RateLimits {
+    /// The value of [`KEY`] that sets these limits (`off` when there are none).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let classes = [
+            ("publish", self.publish),
+            ("subscribe", self.subscribe),
+            ("admin", self.admin),
+            ("mqtt-publish", self.mqtt_publish),
+        ];
+        let mut rules = classes.iter().filter_map(|(c, l)| Some((c, (*l)?)));
+        let Some((class, limit)) = rules.next() else {
+            return f.write_str("off");
+        };
+        write!(f, "{class} {limit}")?;
+        rules.try_for_each(|(class, limit)| write!(f, "; {class} {limit}"))
+    }
+}
+
 /// Reads [`KEY`] through `lookup`: absent is no limit; a malformed value is an error.
 pub(crate) fn load(
     lookup: &mut impl FnMut(&str) -> Option<String>,
@@ -192,6 +210,13 @@ mod tests {
             Some(limit)
         );
         assert_eq!(limit.penalty_secs(), 60);
+        let all = "publish 1/s over 1s penalty 2m; subscribe 3/s over 10s penalty 1m; \
+                   admin 4/s over 60s penalty 60m; mqtt-publish 5/s over 10s penalty 1m";
+        let limits = parse(all).expect("ok");
+        assert_eq!(limits.to_string(), all);
+        assert_eq!(RateLimits::default().to_string(), "off");
+        let some = parse("admin 2/s").expect("ok");
+        assert_eq!(parse(&some.to_string()), Some(some));
     }
 
     #[test]

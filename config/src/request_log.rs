@@ -32,6 +32,17 @@ pub struct RequestLog {
     pub sample_ppm: u32,
 }
 
+impl std::fmt::Display for RequestLog {
+    /// The value of [`KEY`] that sets this log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (whole, part) = (
+            self.sample_ppm / SAMPLE_WHOLE,
+            self.sample_ppm % SAMPLE_WHOLE,
+        );
+        write!(f, "{} sample {whole}.{part:06}", self.endpoint)
+    }
+}
+
 /// Reads [`KEY`] through `lookup`: absent is off; a malformed value is an error.
 pub(crate) fn load(
     lookup: &mut impl FnMut(&str) -> Option<String>,
@@ -110,6 +121,14 @@ mod tests {
         assert_eq!(parse("requests sample .5"), log("requests", 500_000));
         assert_eq!(parse("requests sample 0.000001"), log("requests", 1));
         assert_eq!(parse("off"), Some(None));
+        for value in [
+            "requests sample 0.000001",
+            "requests sample 0.25",
+            "requests",
+        ] {
+            let log = parse(value).flatten().expect("on");
+            assert_eq!(parse(&log.to_string()), Some(Some(log)));
+        }
     }
 
     #[test]

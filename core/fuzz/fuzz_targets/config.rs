@@ -11,7 +11,7 @@
 use libfuzzer_sys::fuzz_target;
 use pubsub_config::Config;
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 15] = [
     "sse",
     "http-publish",
     "mqtt",
@@ -25,6 +25,8 @@ const KEYS: [&str; 13] = [
     "mqtt-server-keep-alive",
     "allow-tokens-without-exp",
     "mqtt-connect-deadline",
+    "rate-limits",
+    "request-log",
 ];
 
 fn load(pairs: &[(&str, String)]) -> (Result<Config, pubsub_config::ConfigError>, Vec<String>) {
@@ -59,7 +61,11 @@ fn written(c: &Config) -> Vec<(&'static str, String)> {
             c.allow_tokens_without_exp.to_string(),
         ),
         ("mqtt-connect-deadline", c.mqtt_connect_deadline.to_string()),
+        ("rate-limits", c.rate_limits.to_string()),
     ];
+    if let Some(log) = &c.request_log {
+        pairs.push(("request-log", log.to_string()));
+    }
     if let Some(path) = &c.publish_path {
         pairs.push(("publish-path", path.clone()));
     }
