@@ -16,10 +16,13 @@ use serde::Serialize;
 use pubsub_codec::mqtt::{frame_len, PacketType, ProtocolVersion};
 use pubsub_codec::wsevents::{self, Event, DEFAULT_MESSAGE_PREFIX};
 use pubsub_core::extensions::Handoff;
-use pubsub_core::jwt;
+use pubsub_core::{jwt, keys, limits};
 
 use crate::extract_auth::{extract, Credentials};
 use crate::{Error, Request, Response};
+
+/// The most of a `Connection-Id` a line keeps (Fanout's are far shorter).
+const MAX_CONNECTION_ID: usize = 64;
 
 /// How many packets of each type a WebSocket-over-HTTP body carried.
 pub(crate) type PacketCounts = BTreeMap<&'static str, u32>;
@@ -37,7 +40,8 @@ pub(crate) struct Line {
     /// How many `topic` query parameters the request had, when it had any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) topics: Option<usize>,
-    /// The key id the request's token names (verified or not).
+    /// The key id the request's token names (verified or not), when it is a well-formed
+    /// key id (1 to 64 of `A-Z a-z 0-9 - _`): a forged token cannot make lines long.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) kid: Option<String>,
     /// Whether the request carried `Grip-Sig` (a forged one ends in a 403).
@@ -81,11 +85,14 @@ impl Line {
             method: req.method().as_str().to_owned(),
             route,
             topics: (topics > 0).then_some(topics),
-            kid: token.and_then(|t| jwt::parse(&t).ok()?.kid),
+            kid: token
+                .and_then(|t| jwt::parse(&t).ok()?.kid)
+                .filter(|kid| keys::validate_id(kid).is_ok()),
             grip: headers.contains_key("grip-sig"),
             connection: websocket
-                .then(|| text("connection-id").map(str::to_owned))
-                .flatten(),
+                .then(|| text("connection-id"))
+                .flatten()
+                .map(|id| limits::cut_at_char_boundary(id, MAX_CONNECTION_ID).to_owned()),
             mqtt_in: websocket.then(|| incoming(req.body(), text("meta-mqtt-buf"))),
             ..Self::default()
         }

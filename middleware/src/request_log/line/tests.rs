@@ -95,6 +95,21 @@ fn an_mqtt_batch_gives_its_packet_types_both_ways() {
 }
 
 #[test]
+fn a_malformed_key_id_or_a_long_connection_id_cannot_make_a_line_long() {
+    let forged = mint_with("HS256", &"k".repeat(5000), "x", &serde_json::json!({}));
+    let req = request("POST", "/mqtt")
+        .header("content-type", "application/websocket-events")
+        .header("connection-id", "c".repeat(5000))
+        .header("authorization", format!("Bearer {forged}"))
+        .body(Vec::new())
+        .unwrap();
+    let line = Line::of_request(&req, Some("/mqtt".into()), 0);
+    assert_eq!(line.kid, None);
+    assert_eq!(line.connection.as_deref().map(str::len), Some(64));
+    assert!(line.to_json().len() < 300, "{}", line.to_json());
+}
+
+#[test]
 fn an_error_gives_its_condition_and_an_unknown_path_no_route() {
     let req = request("GET", "/secret/path?auth=x")
         .body(Vec::new())
