@@ -27,7 +27,6 @@ mod connection;
 mod liveness;
 mod publish;
 mod qos2;
-mod rate_limit;
 mod retained;
 mod session;
 mod subscribe;

@@ -33,6 +33,8 @@ use pubsub_core::Error;
 
 use super::connection::Connection;
 
+mod rate_limit;
+
 impl Connection<'_> {
     /// Handles a client's PUBLISH: refused, forwarded, and acknowledged at QoS 1 and 2.
     pub(super) fn publish(&mut self, p: Publish) {
@@ -105,13 +107,7 @@ impl Connection<'_> {
 
     /// Sends the PUBLISH's acknowledgement: PUBACK at QoS 1, PUBREC at QoS 2 (one layout,
     /// one set of reason codes); the reason string only in MQTT 5.
-    pub(super) fn puback(
-        &mut self,
-        qos: QoS,
-        id: NonZeroU16,
-        code: PubAckReasonCode,
-        text: Option<String>,
-    ) {
+    fn puback(&mut self, qos: QoS, id: NonZeroU16, code: PubAckReasonCode, text: Option<String>) {
         let mut ack = PubAck::new(id);
         ack.reason_code = code;
         if self.version() == ProtocolVersion::V5 {

@@ -16,7 +16,7 @@
 use pubsub_codec::mqtt::{DisconnectReasonCode, ProtocolVersion, PubAckReasonCode, Publish, QoS};
 use pubsub_core::rate_limit::{Caller, Class, Limiter};
 
-use super::connection::Connection;
+use crate::mqtt::connection::Connection;
 
 impl Connection<'_> {
     /// Whether `p` is refused for rate; a refused PUBLISH has been answered.
