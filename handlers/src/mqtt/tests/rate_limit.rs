@@ -1,4 +1,4 @@
-//! The per-connection PUBLISH limit (`rate_limit.rs`), through the simulated proxy.
+//! The per-connection PUBLISH limit (`publish/rate_limit.rs`), through the simulated proxy.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
