@@ -11,8 +11,8 @@
 use std::time::Instant;
 
 use jsonwebtoken::{encode, EncodingKey, Header};
-use pubsub_core::ports::memory::InMemory;
-use pubsub_core::ports::Environment;
+use pubsub_core::ports::memory::{InMemory, MemoryMap};
+use pubsub_core::ports::{Environment, Platform};
 use tower_service::Service;
 
 fn main() {
@@ -34,7 +34,6 @@ fn main() {
     )
     .expect("jwt");
 
-    type MakeRequest<'a> = Box<dyn Fn() -> http::Request<Vec<u8>> + 'a>;
     let cases: [(&str, MakeRequest<'_>); 3] = [
         (
             "subscribe, first pass (handoff)",
@@ -63,17 +62,36 @@ fn main() {
             }),
         ),
     ];
-    let settings: [(&str, &[(&str, &str)]); 3] = [
-        ("default settings", &[]),
-        ("rate-limits on", &[("rate-limits", LIMITS)]),
-        ("request-log on", &[("request-log", "bench")]),
-    ];
-    // Rounds interleave the settings, so that a busy moment of the machine hits all alike;
-    // the fastest round of each is the least disturbed figure.
-    let mut best = vec![f64::MAX; settings.len() * cases.len()];
+    let best = measure(&platform, &config, &cases);
+    for (c, (name, _)) in cases.iter().enumerate() {
+        let figures: Vec<String> = (0..SETTINGS.len())
+            .map(|s| format!("{:>6.1}", best[s * cases.len() + c]))
+            .collect();
+        println!("{name:<50} {} µs/request", figures.join(" "));
+    }
+    let names: Vec<&str> = SETTINGS.iter().map(|(n, _)| *n).collect();
+    println!(
+        "(columns: {}; fastest of {ROUNDS} rounds of {PER_ROUND})",
+        names.join(", ")
+    );
+}
+
+type MakeRequest<'a> = Box<dyn Fn() -> http::Request<Vec<u8>> + 'a>;
+
+/// The settings each case runs with: name and Config Store entries.
+const SETTINGS: [(&str, &[(&str, &str)]); 3] = [
+    ("default settings", &[]),
+    ("rate-limits on", &[("rate-limits", LIMITS)]),
+    ("request-log on", &[("request-log", "bench")]),
+];
+
+/// The fastest round's µs per request of each (setting, case), setting-major. Rounds
+/// interleave the settings, so that a busy moment of the machine hits all alike.
+fn measure(platform: &Platform, config: &MemoryMap, cases: &[(&str, MakeRequest<'_>)]) -> Vec<f64> {
+    let mut best = vec![f64::MAX; SETTINGS.len() * cases.len()];
     for _round in 0..ROUNDS {
-        for (s, (_, entries)) in settings.iter().enumerate() {
-            configure(&config, entries);
+        for (s, (_, entries)) in SETTINGS.iter().enumerate() {
+            configure(config, entries);
             for (c, (name, make)) in cases.iter().enumerate() {
                 let start = Instant::now();
                 for _ in 0..PER_ROUND {
@@ -86,23 +104,13 @@ fn main() {
             }
         }
     }
-    for (c, (name, _)) in cases.iter().enumerate() {
-        let figures: Vec<String> = (0..settings.len())
-            .map(|s| format!("{:>6.1}", best[s * cases.len() + c]))
-            .collect();
-        println!("{name:<50} {} µs/request", figures.join(" "));
-    }
-    let names: Vec<&str> = settings.iter().map(|(n, _)| *n).collect();
-    println!(
-        "(columns: {}; fastest of {ROUNDS} rounds of {PER_ROUND})",
-        names.join(", ")
-    );
+    best
 }
 
 const ROUNDS: usize = 40;
 const PER_ROUND: u32 = 500;
 
-fn configure(config: &pubsub_core::ports::memory::MemoryMap, entries: &[(&str, &str)]) {
+fn configure(config: &MemoryMap, entries: &[(&str, &str)]) {
     if let Ok(mut map) = config.0.lock() {
         map.clear();
         map.extend(
