@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Compute app and runs it locally (Viceroy + Pushpin) in the foreground until
-# Ctrl-C. Ports: app 7676, publish 5561, Pushpin HTTP 7999 (PUBSUB_APP_PORT,
-# PUBSUB_PUBLISH_PORT, PUBSUB_PROXY_PORT override them).
+# Ctrl-C, after printing a link to the demo page (a dev token in its fragment), the URLs
+# and example commands. Ports: app 7676, publish 5561, Pushpin HTTP 7999
+# (PUBSUB_APP_PORT, PUBSUB_PUBLISH_PORT, PUBSUB_PROXY_PORT override them).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -5,7 +5,8 @@
 #   - Pushpin 1.36 (Debian package `pushpin`; Fanout's open-source twin)
 #   - Viceroy 0.22.0 (Fastly's local Compute server, built with cargo: ~10 minutes)
 #   - the Fastly CLI (npm package @fastly/cli under tools/fastly-cli)
-#   - the npm packages of the MQTT.js end-to-end tests (tests/js)
+#   - the npm packages of the MQTT.js and browser end-to-end tests (tests/js)
+#   - Chromium (Debian package `chromium`) and curl for the browser tests
 # Runs as root, or uses sudo for apt-get when it is available.
 set -euo pipefail
 
@@ -93,9 +94,11 @@ case "$fastly_cli_have" in
 esac
 log "ok: $("$fastly_cli_bin" version | head -n1) at $fastly_cli_bin"
 
-# 5. MQTT.js end-to-end test dependencies
-#    tests/e2e_mqtt_js.rs runs `node tests/js/mqtt_scenarios.mjs`, which needs the npm
-#    packages pinned by tests/js/package-lock.json. `npm ci` runs only when
+# 5. MQTT.js and browser end-to-end test dependencies
+#    tests/e2e_mqtt_js.rs runs `node tests/js/mqtt_scenarios.mjs` and tests/e2e_browser.rs
+#    `node tests/js/browser/main.mjs` (playwright-core, which drives the system's Chromium
+#    and downloads no browser); they need the npm packages pinned by
+#    tests/js/package-lock.json. `npm ci` runs only when
 #    tests/js/node_modules is missing or the lockfile changed since the last install (the
 #    lockfile's hash is kept in node_modules after a successful install).
 js_dir=tests/js
@@ -105,8 +108,19 @@ if [ ! -d "$js_dir/node_modules" ] || [ "$(cat "$js_stamp" 2>/dev/null || true)"
   if ! command -v npm >/dev/null 2>&1; then
     apt_install npm
   fi
-  log "installing the MQTT.js test dependencies (npm ci --prefix $js_dir)"
+  log "installing the MQTT.js and browser test dependencies (npm ci --prefix $js_dir)"
   npm ci --prefix "$js_dir" --no-audit --no-fund
   printf '%s\n' "$js_lock_hash" >"$js_stamp"
 fi
 log "ok: MQTT.js $(node -p "require('./$js_dir/node_modules/mqtt/package.json').version") in $js_dir"
+
+# 6. Chromium and curl for the browser tests
+#    tests/e2e_browser.rs drives Debian's Chromium (/usr/bin/chromium, headless) and uses
+#    curl as the client outside the browser.
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi
+if ! command -v curl >/dev/null 2>&1; then
+  apt_install curl
+fi
+log "ok: $(/usr/bin/chromium --version 2>/dev/null | head -n1), $(curl --version | head -n1 | cut -d' ' -f1-2)"

@@ -171,6 +171,16 @@ impl KvStore for FastlyKv {
         }
         Ok(keys)
     }
+
+    fn list_prefix(&self, store: &str, prefix: &str, limit: u32) -> Result<Vec<String>, KvError> {
+        let page = open(store)?
+            .build_list()
+            .prefix(prefix)
+            .limit(limit)
+            .execute()
+            .map_err(kv_error)?;
+        Ok(page.into_keys())
+    }
 }
 
 struct FastlyConfig(std::sync::OnceLock<Option<ConfigStore>>);

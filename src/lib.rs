@@ -11,6 +11,7 @@
 //!               per-connection limit on PUBLISH packets, class mqtt-publish)
 //! /admin/keys GET, POST, /admin/keys/{id} DELETE
 //!               RequireFeature(admin) ─> RateLimit(admin) ─> AdminAuth ─> admin::{list, create, revoke}
+//! / /demo.css /demo.js GET   RequireFeature(demo) ─> demo::serve
 //! ```
 //!
 //! `Cors`, `ErrorMap` and `RequestLog` see or shape responses: each is a
@@ -28,7 +29,7 @@ use tower_service::Service;
 use pubsub_core::ports::Platform;
 use pubsub_core::rate_limit::Class;
 use pubsub_core::tokens::Access;
-use pubsub_handlers::{admin, mqtt, publish, sse};
+use pubsub_handlers::{admin, demo, mqtt, publish, sse};
 use pubsub_middleware::acl::Acl;
 use pubsub_middleware::admin_auth::AdminAuth;
 use pubsub_middleware::cors::Cors;
@@ -80,7 +81,11 @@ pub fn routes(platform: &Platform) -> Router {
         let authorised = limit(Class::Admin).layer(admin_auth.layer(with(f)));
         boxed(feature(Feature::Admin).layer(authorised))
     };
-    Router::new()
+    let demo_page = || boxed(feature(Feature::Demo).layer(handler(demo::serve)));
+    let router = demo::ASSETS.iter().fold(Router::new(), |router, asset| {
+        router.route(asset.path, MethodRouter::new().on(Method::GET, demo_page()))
+    });
+    router
         .route(
             "/admin/keys",
             MethodRouter::new()

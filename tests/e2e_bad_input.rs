@@ -1665,8 +1665,22 @@ fn mqtt_rows(fx: &Fixture, v5: bool) -> Table {
             "SUBACK 0x80 + silent".to_owned()
         }
     };
-    let subs: [(&str, &[u8], String); 4] = [
-        ("SUBSCRIBE to a wildcard filter", b"a/#", failure("0xa2")),
+    let subs: [(&str, &[u8], String); 6] = [
+        (
+            "SUBSCRIBE to a wildcard filter over wildcard-max-levels",
+            b"a/b/c/d/e/f/#",
+            failure("0xa2"),
+        ),
+        (
+            "SUBSCRIBE to a malformed filter a/#/b",
+            b"a/#/b",
+            failure("0x8f"),
+        ),
+        (
+            "SUBSCRIBE to a wildcard filter the claims do not cover",
+            b"a/#",
+            failure("0x87"),
+        ),
         (
             "SUBSCRIBE to a shared subscription",
             b"$share/g/a",

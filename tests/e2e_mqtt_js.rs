@@ -109,6 +109,11 @@ fn run_scenarios(protocol_version: Option<u8>) {
         .filter(|k| !matches!(**k, "theirs" | "readOnly"))
         .map(|k| topic(k))
         .collect();
+    // Wildcard subscriptions under `wild` need a claim that covers them.
+    let wild = format!("{}/#", topic("wild"));
+    let (mut readable, mut writable) = (readable, writable);
+    readable.push(wild.clone());
+    writable.push(wild);
     let good = token(&as_refs(&readable), &as_refs(&writable));
 
     let cfg = serde_json::json!({

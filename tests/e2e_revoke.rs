@@ -15,11 +15,10 @@ mod e2e;
 #[path = "support/mqtt.rs"]
 mod mqtt;
 
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use e2e::*;
-use mqtt::{options, Mqtt};
+use mqtt::{Mqtt, Mqtt311};
 use rumqttc::v5::mqttbytes::v5::{DisconnectReasonCode, Packet};
 
 const ADMIN_TOKEN: &str = "local-admin-token";
@@ -48,53 +47,6 @@ fn stream_error(sse: &Sse, wait: Duration) -> Option<String> {
     data["condition"].as_str().map(str::to_owned)
 }
 
-/// An MQTT 3.1.1 client over WebSocket; the receiver yields `Err` once it is closed.
-fn mqtt311(id: &str, token: &str) -> mpsc::Receiver<Result<rumqttc::Packet, String>> {
-    let v5 = options(id, token);
-    let (host, port) = v5.broker_address();
-    let mut opts = rumqttc::MqttOptions::new(id, host, port);
-    opts.set_transport(rumqttc::Transport::Ws);
-    // MQTT 3.1.1 allows a password only with a user name [MQTT-3.1.2-22].
-    opts.set_credentials("user", token);
-    opts.set_keep_alive(Duration::from_secs(30));
-    let (client, mut connection) = rumqttc::Client::new(opts, 16);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _client = client;
-        for event in connection.iter() {
-            let item = match event {
-                Ok(rumqttc::Event::Incoming(p)) => Ok(p),
-                Ok(rumqttc::Event::Outgoing(_)) => continue,
-                Err(e) => Err(e.to_string()),
-            };
-            let stop = item.is_err();
-            if tx.send(item).is_err() || stop {
-                break;
-            }
-        }
-    });
-    match rx.recv_timeout(Duration::from_secs(10)) {
-        Ok(Ok(rumqttc::Packet::ConnAck(ack))) => {
-            assert_eq!(ack.code, rumqttc::ConnectReturnCode::Success);
-        }
-        other => panic!("expected CONNACK, got {other:?}"),
-    }
-    rx
-}
-
-/// Waits up to `wait` for the 3.1.1 connection to end; whether it did.
-fn closed_311(rx: &mpsc::Receiver<Result<rumqttc::Packet, String>>, wait: Duration) -> bool {
-    let deadline = Instant::now() + wait;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(Ok(_)) => continue,
-            Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => return true,
-            Err(mpsc::RecvTimeoutError::Timeout) => return false,
-        }
-    }
-}
-
 /// Waits up to `wait` for the MQTT 5 connection's DISCONNECT; its reason code.
 fn disconnect_v5(client: &Mqtt, wait: Duration) -> Option<DisconnectReasonCode> {
     let deadline = Instant::now() + wait;
@@ -121,7 +73,7 @@ fn revoking_a_key_ends_every_connection_it_authorised_within_5_s() {
     let plain = Sse::subscribe(&path);
     let durable = Sse::subscribe(&format!("{path}&durable=true"));
     let v5 = Mqtt::connect(&unique("rv5"), &token).expect("MQTT 5 connects");
-    let v311 = mqtt311(&unique("rv4"), &token);
+    let v311 = Mqtt311::connect(&unique("rv4"), &token);
     // The control messages that subscribe the connections reach Pushpin with the CONNACK.
     std::thread::sleep(Duration::from_millis(500));
 
@@ -146,7 +98,10 @@ fn revoking_a_key_ends_every_connection_it_authorised_within_5_s() {
         disconnect_v5(&v5, bound),
         Some(DisconnectReasonCode::NotAuthorized)
     );
-    assert!(closed_311(&v311, bound), "the MQTT 3.1.1 connection closed");
+    assert!(
+        v311.closed_within(bound),
+        "the MQTT 3.1.1 connection closed"
+    );
     let took = start.elapsed();
     eprintln!("revocation ended 4 connections in {took:?}");
     assert!(took < bound, "{took:?}");
@@ -163,7 +118,7 @@ fn an_expired_token_ends_its_streams_and_connections() {
     let plain = Sse::subscribe(&path);
     let durable = Sse::subscribe(&format!("{path}&durable=true"));
     let v5 = Mqtt::connect(&unique("ev5"), &token).expect("MQTT 5 connects");
-    let v311 = mqtt311(&unique("ev4"), &token);
+    let v311 = Mqtt311::connect(&unique("ev4"), &token);
 
     let start = Instant::now();
     for (name, sse) in [("plain", &plain), ("durable", &durable)] {
@@ -181,6 +136,9 @@ fn an_expired_token_ends_its_streams_and_connections() {
         disconnect_v5(&v5, bound),
         Some(DisconnectReasonCode::NotAuthorized)
     );
-    assert!(closed_311(&v311, bound), "the MQTT 3.1.1 connection closed");
+    assert!(
+        v311.closed_within(bound),
+        "the MQTT 3.1.1 connection closed"
+    );
     eprintln!("expired MQTT connections ended after {:?}", start.elapsed());
 }

@@ -129,6 +129,30 @@ fn a_disabled_feature_is_404() {
 }
 
 #[test]
+fn the_demo_page_is_served_without_a_token_until_switched_off() {
+    let app = Native::new();
+    for path in ["/", "/demo.css", "/demo.js"] {
+        let res = app.send(request("GET", path).body(vec![]).expect("req"));
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(
+            res.headers().contains_key("content-security-policy"),
+            "{path}"
+        );
+    }
+    let res = app.send(request("POST", "/").body(vec![]).expect("req"));
+    assert_eq!(res.status(), 405);
+    app.config
+        .0
+        .lock()
+        .expect("lock")
+        .insert("demo".into(), "false".into());
+    for path in ["/", "/demo.css", "/demo.js"] {
+        let res = app.send(request("GET", path).body(vec![]).expect("req"));
+        assert_eq!(res.status(), 404, "{path}");
+    }
+}
+
+#[test]
 fn an_unknown_kid_is_401_and_a_key_store_failure_is_503() {
     let app = Native::new();
     let token = app.token(&[], &["a"]);
@@ -359,10 +383,15 @@ fn a_pattern_claim_authorises_the_topics_it_matches_and_a_wildcard_topic_is_400(
     let (status, text) = send("POST", "sensors/%2B/temp");
     assert_eq!(status, 400);
     assert!(text.contains("topic names cannot contain"), "{text}");
+    // A subscription may be a filter the read claims cover.
+    let (status, text) = send("GET", "sensors/%2B/temp");
+    assert_eq!(status, 200, "{text}");
     let (status, text) = send("GET", "sensors/%23");
-    assert_eq!(status, 400);
-    assert!(
-        text.contains("wildcard subscriptions are not available yet"),
-        "{text}"
+    assert_eq!(
+        status, 403,
+        "`sensors/+/temp` does not cover `sensors/#`: {text}"
     );
+    let (status, text) = send("GET", "sensors/a%23");
+    assert_eq!(status, 400);
+    assert!(text.contains("`#` must be a whole level"), "{text}");
 }

@@ -11,6 +11,7 @@
 //! | `http-publish` | `true`/`false` | `true` |
 //! | `mqtt` | `true`/`false` | `true` |
 //! | `admin` | `true`/`false` | `true` |
+//! | `demo` | `true`/`false`: serve the demo page (`GET /`, `/demo.css`, `/demo.js`) | `true` |
 //! | `max-message-bytes` | integer 1..=1048576 | 32512 |
 //! | `max-topics` | integer 1..=100 | 9 (each topic takes two of a stream's Fanout channels and its key one more: 19 of Pushpin's default 20) |
 //! | `max-packet-bytes` | integer 64..=1048576 (MQTT packet limit) | 32768 |
@@ -20,16 +21,24 @@
 //! | `mqtt-server-keep-alive` | integer 0..=65535: the Server Keep Alive an MQTT 5 CONNACK asks for, in seconds (0: keep the client's) | 300 |
 //! | `allow-tokens-without-exp` | `true`/`false`: accept access tokens that carry no `exp` claim | `false` |
 //! | `mqtt-connect-deadline` | integer 1..=30: seconds an MQTT WebSocket may stay open without a CONNECT (a silent one is closed after 20 s at the soonest: Fanout calls the app no sooner) | 30 |
+//! | `wildcard-max-levels` | integer 0..=8: the most levels a wildcard subscription's filter may have; each publish goes to every filter of up to this many levels that matches its topic (0: no wildcard subscriptions, no extra publish work) | 6 |
+//! | `wildcard-retained-max` | integer 0..=64: the most retained messages a wildcard subscription receives when it starts | 16 |
 //! | `rate-limits` | `;`-separated rules `<class> <n>/s [over 1s\|10s\|60s] [penalty <m>m]` ([`rate_limit`]) | off |
 //! | `request-log` | `<log endpoint> [sample <fraction>]` ([`request_log`]) | off |
+//! | `durable-recovery-interval` | integer 1..=86400: seconds after which Fanout asks the app again for a durable SSE stream's retained messages (one request per stream each time; the bound on how late a retained message whose live delivery failed arrives) | 600 |
 
 use std::fmt;
 
+mod parse;
 pub mod rate_limit;
 pub mod request_log;
 
 pub use rate_limit::{RateLimit, RateLimits, Window};
 pub use request_log::RequestLog;
+
+use parse::{
+    connect_deadline, flag, number, recovery_interval, server_keep_alive, text, wildcard_max_levels,
+};
 
 /// The validated configuration of one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +52,8 @@ pub struct Config {
     pub mqtt: bool,
     /// The admin API (`/admin/...`) is served.
     pub admin: bool,
+    /// The demo page (`GET /` and its two files) is served.
+    pub demo: bool,
     /// Largest message body accepted, in bytes.
     pub max_message_bytes: usize,
     /// Largest number of topics in one subscribe request.
@@ -69,6 +80,16 @@ pub struct Config {
     /// still closed after 20 s; one that sends something is closed at its first request
     /// after the deadline.
     pub mqtt_connect_deadline: u16,
+    /// The most levels a wildcard subscription's filter may have. Every publish also goes
+    /// to the channel of each filter of up to this many levels that matches its topic, so
+    /// this bounds the work of every publish; 0 turns wildcard subscriptions off.
+    pub wildcard_max_levels: usize,
+    /// The most retained messages a new wildcard subscription receives.
+    pub wildcard_retained_max: usize,
+    /// Seconds after which Fanout requests a durable SSE stream's `Grip-Link` (sooner when
+    /// the token expires first), so that a retained message stored but not delivered live
+    /// still arrives. Each time is one request to the app per durable stream.
+    pub durable_recovery_interval: u32,
     /// The request limits of each route class (`rate-limits`); every class is unlimited
     /// by default.
     pub rate_limits: RateLimits,
@@ -79,6 +100,10 @@ pub struct Config {
 /// Largest length of a topic name, in bytes.
 pub const MAX_TOPIC_BYTES: usize = 256;
 
+/// The highest `wildcard-max-levels`: a publish to a topic of 8 levels then goes to 510
+/// filter channels.
+pub const MAX_WILDCARD_LEVELS: usize = 8;
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -86,6 +111,7 @@ impl Default for Config {
             http_publish: true,
             mqtt: true,
             admin: true,
+            demo: true,
             max_message_bytes: 32_512,
             max_topics: 9,
             max_packet_bytes: 32_768,
@@ -95,6 +121,9 @@ impl Default for Config {
             mqtt_server_keep_alive: 300,
             allow_tokens_without_exp: false,
             mqtt_connect_deadline: 30,
+            wildcard_max_levels: 6,
+            wildcard_retained_max: 16,
+            durable_recovery_interval: 600,
             rate_limits: RateLimits::default(),
             request_log: None,
         }
@@ -134,6 +163,7 @@ impl Config {
             http_publish: flag(&mut lookup, "http-publish", d.http_publish)?,
             mqtt: flag(&mut lookup, "mqtt", d.mqtt)?,
             admin: flag(&mut lookup, "admin", d.admin)?,
+            demo: flag(&mut lookup, "demo", d.demo)?,
             max_message_bytes: number(
                 &mut lookup,
                 "max-message-bytes",
@@ -166,106 +196,25 @@ impl Config {
             })?
             .unwrap_or(d.grip_sig_iss),
             admin_fastly_key: flag(&mut lookup, "admin-fastly-key", d.admin_fastly_key)?,
-            mqtt_server_keep_alive: number(
-                &mut lookup,
-                "mqtt-server-keep-alive",
-                usize::from(d.mqtt_server_keep_alive),
-                0..=usize::from(u16::MAX),
-                "an integer from 0 to 65535 (seconds; 0 keeps the client's keep alive)",
-            )
-            .map(|secs| u16::try_from(secs).unwrap_or(u16::MAX))?,
+            mqtt_server_keep_alive: server_keep_alive(&mut lookup, d.mqtt_server_keep_alive)?,
             allow_tokens_without_exp: flag(
                 &mut lookup,
                 "allow-tokens-without-exp",
                 d.allow_tokens_without_exp,
             )?,
             mqtt_connect_deadline: connect_deadline(&mut lookup, d.mqtt_connect_deadline)?,
+            wildcard_max_levels: wildcard_max_levels(&mut lookup, d.wildcard_max_levels)?,
+            wildcard_retained_max: number(
+                &mut lookup,
+                "wildcard-retained-max",
+                d.wildcard_retained_max,
+                0..=64,
+                "an integer from 0 to 64",
+            )?,
+            durable_recovery_interval: recovery_interval(&mut lookup, d.durable_recovery_interval)?,
             rate_limits: rate_limit::load(&mut lookup)?,
             request_log: request_log::load(&mut lookup)?,
         })
-    }
-}
-
-/// The value of `key` read by `parse` when present; a value it refuses is an error.
-fn parsed<T>(
-    lookup: &mut impl FnMut(&str) -> Option<String>,
-    key: &'static str,
-    expected: &'static str,
-    parse: impl Fn(&str) -> Option<T>,
-) -> Result<Option<T>, ConfigError> {
-    let Some(value) = lookup(key) else {
-        return Ok(None);
-    };
-    match parse(&value) {
-        Some(parsed) => Ok(Some(parsed)),
-        None => Err(ConfigError {
-            key,
-            value,
-            expected,
-        }),
-    }
-}
-
-/// The value of `key` when present and `valid`; a present, invalid value is an error.
-fn text(
-    lookup: &mut impl FnMut(&str) -> Option<String>,
-    key: &'static str,
-    expected: &'static str,
-    valid: impl Fn(&str) -> bool,
-) -> Result<Option<String>, ConfigError> {
-    parsed(lookup, key, expected, |v| valid(v).then(|| v.to_owned()))
-}
-
-fn flag(
-    lookup: &mut impl FnMut(&str) -> Option<String>,
-    key: &'static str,
-    default: bool,
-) -> Result<bool, ConfigError> {
-    match lookup(key).as_deref() {
-        None => Ok(default),
-        Some("true") => Ok(true),
-        Some("false") => Ok(false),
-        Some(other) => Err(ConfigError {
-            key,
-            value: other.to_owned(),
-            expected: "`true` or `false`",
-        }),
-    }
-}
-
-/// `mqtt-connect-deadline`: 1 to 30 seconds.
-fn connect_deadline(
-    lookup: &mut impl FnMut(&str) -> Option<String>,
-    default: u16,
-) -> Result<u16, ConfigError> {
-    let expected = "an integer from 1 to 30 (seconds)";
-    let secs = number(
-        lookup,
-        "mqtt-connect-deadline",
-        usize::from(default),
-        1..=30,
-        expected,
-    )?;
-    Ok(u16::try_from(secs).unwrap_or(default))
-}
-
-fn number(
-    lookup: &mut impl FnMut(&str) -> Option<String>,
-    key: &'static str,
-    default: usize,
-    range: std::ops::RangeInclusive<usize>,
-    expected: &'static str,
-) -> Result<usize, ConfigError> {
-    let Some(value) = lookup(key) else {
-        return Ok(default);
-    };
-    match value.parse::<usize>() {
-        Ok(n) if range.contains(&n) => Ok(n),
-        _ => Err(ConfigError {
-            key,
-            value,
-            expected,
-        }),
     }
 }
 
@@ -301,6 +250,7 @@ mod tests {
         let c = load(&[
             ("sse", "false"),
             ("admin", "false"),
+            ("demo", "false"),
             ("max-message-bytes", "100"),
             ("max-topics", "3"),
             ("publish-path", "/publish/"),
@@ -308,6 +258,9 @@ mod tests {
             ("allow-tokens-without-exp", "true"),
             ("mqtt-server-keep-alive", "0"),
             ("mqtt-connect-deadline", "10"),
+            ("wildcard-max-levels", "0"),
+            ("wildcard-retained-max", "64"),
+            ("durable-recovery-interval", "2"),
             ("rate-limits", "publish 20/s over 1s penalty 5m"),
             ("request-log", "requests sample 0.5"),
         ])
@@ -318,9 +271,11 @@ mod tests {
             (20, Window::OneSecond)
         );
         assert_eq!(c.request_log.map(|l| l.sample_ppm), Some(500_000));
+        assert_eq!((c.wildcard_max_levels, c.wildcard_retained_max), (0, 64));
+        assert_eq!(c.durable_recovery_interval, 2);
         assert_eq!(c.mqtt_connect_deadline, 10);
         assert_eq!(c.mqtt_server_keep_alive, 0);
-        assert!(!c.sse && !c.admin && c.mqtt && c.http_publish);
+        assert!(!c.sse && !c.admin && !c.demo && c.mqtt && c.http_publish);
         assert!(c.admin_fastly_key && c.allow_tokens_without_exp);
         assert_eq!(c.max_message_bytes, 100);
         assert_eq!(c.max_topics, 3);
@@ -332,7 +287,10 @@ mod tests {
         let cases = [
             ("sse", "yes"),
             ("mqtt", "TRUE"),
+            ("demo", "no"),
             ("max-message-bytes", "0"),
+            ("wildcard-max-levels", "9"),
+            ("wildcard-retained-max", "65"),
             ("mqtt-server-keep-alive", "65536"),
             ("max-message-bytes", "lots"),
             ("max-topics", "101"),
@@ -343,6 +301,9 @@ mod tests {
             ("allow-tokens-without-exp", "1"),
             ("mqtt-connect-deadline", "0"),
             ("mqtt-connect-deadline", "31"),
+            ("durable-recovery-interval", "0"),
+            ("durable-recovery-interval", "86401"),
+            ("durable-recovery-interval", "5s"),
             ("rate-limits", "publish 10/m"),
             ("rate-limits", "publish 10/s; publish 20/s"),
             ("request-log", "stdout"),

@@ -113,7 +113,7 @@ impl std::fmt::Display for RateLimits {
 pub(crate) fn load(
     lookup: &mut impl FnMut(&str) -> Option<String>,
 ) -> Result<RateLimits, crate::ConfigError> {
-    Ok(crate::parsed(lookup, KEY, EXPECTED, parse)?.unwrap_or_default())
+    Ok(crate::parse::parsed(lookup, KEY, EXPECTED, parse)?.unwrap_or_default())
 }
 
 /// Parses the value of [`KEY`]; `None` when it is malformed.

@@ -47,7 +47,7 @@ impl std::fmt::Display for RequestLog {
 pub(crate) fn load(
     lookup: &mut impl FnMut(&str) -> Option<String>,
 ) -> Result<Option<RequestLog>, crate::ConfigError> {
-    Ok(crate::parsed(lookup, KEY, EXPECTED, parse)?.flatten())
+    Ok(crate::parse::parsed(lookup, KEY, EXPECTED, parse)?.flatten())
 }
 
 /// Parses the value of [`KEY`]: `Some(None)` is off; `None` when it is malformed.

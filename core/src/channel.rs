@@ -11,6 +11,8 @@
 //! | [`Kind::AsPublished`] | `a#a%20b` | MQTT 5 PUBLISH with RETAIN as published |
 //! | [`Kind::Key`] | `k#k1` (of key id `k1`) | the end of every SSE stream and MQTT 5 connection the key authorised, when it is revoked |
 //! | [`Kind::Key311`] | `k4#k1` | the end of every MQTT 3.1.1 connection the key authorised |
+//! | [`Kind::Filter`] | `f#a/+` (of filter `a/+`), `f#a/%23` (of `a/#`) | every message whose topic the filter matches: SSE event with its topic, and MQTT 5 PUBLISH (see [`crate::wildcard`]) |
+//! | [`Kind::Filter311`] | `f4#a/+` | the same as MQTT 3.1.1 PUBLISH packets |
 //!
 //! The live channel is the topic itself when it only holds bytes that are safe in a
 //! `Grip-Channel` header; every other byte is percent-encoded (`%` itself always is), so
@@ -36,16 +38,23 @@ pub enum Kind {
     Key,
     /// The revocation of a signing key, for MQTT 3.1.1 connections.
     Key311,
+    /// Every message a wildcard filter matches, for SSE and MQTT 5 subscribers of the
+    /// filter; named after the filter.
+    Filter,
+    /// Every message a wildcard filter matches, for MQTT 3.1.1 subscribers.
+    Filter311,
 }
 
 impl Kind {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 8] = [
         Self::Live,
         Self::Retained,
         Self::Mqtt311,
         Self::AsPublished,
         Self::Key,
         Self::Key311,
+        Self::Filter,
+        Self::Filter311,
     ];
 
     const fn prefix(self) -> &'static str {
@@ -56,6 +65,8 @@ impl Kind {
             Self::AsPublished => "a#",
             Self::Key => "k#",
             Self::Key311 => "k4#",
+            Self::Filter => "f#",
+            Self::Filter311 => "f4#",
         }
     }
 
@@ -140,6 +151,9 @@ mod tests {
             (Kind::AsPublished, "x", "a#x"),
             (Kind::Key, "k1", "k#k1"),
             (Kind::Key311, "k_1-2", "k4#k_1-2"),
+            (Kind::Filter, "a/+", "f#a/+"),
+            (Kind::Filter, "#", "f#%23"),
+            (Kind::Filter311, "$x/+/#", "f4#$x/+/%23"),
             (Kind::Live, "r#x", "r%23x"),
             (Kind::Live, "100%", "100%25"),
         ];

@@ -21,6 +21,16 @@ pub enum Error {
     BadRequest(String),
     /// The body is larger than the limit (in bytes).
     PayloadTooLarge(usize),
+    /// Delivering the message to the wildcard subscriptions that could match its topic
+    /// would take more than the publish budget (see [`crate::message::wildcard_bodies`]).
+    FanoutTooLarge {
+        /// The topic.
+        topic: String,
+        /// How many filter channels its messages go to.
+        filters: usize,
+        /// The bytes it would have taken, at least.
+        bytes: usize,
+    },
     /// No token in `Authorization` nor in `auth`.
     MissingCredentials,
     /// The token or its header could not be used; the text says why.
@@ -76,7 +86,7 @@ impl Error {
             Self::NotFound | Self::Disabled(_) | Self::NoSuchResource(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge(_) | Self::FanoutTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MissingCredentials
             | Self::InvalidToken(_)
             | Self::UnknownKey(_)
@@ -97,7 +107,7 @@ impl Error {
             Self::NotFound | Self::Disabled(_) | Self::NoSuchResource(_) => "not-found",
             Self::MethodNotAllowed(_) => "method-not-allowed",
             Self::BadRequest(_) => "bad-request",
-            Self::PayloadTooLarge(_) => "payload-too-large",
+            Self::PayloadTooLarge(_) | Self::FanoutTooLarge { .. } => "payload-too-large",
             Self::MissingCredentials
             | Self::InvalidToken(_)
             | Self::UnknownKey(_)
@@ -133,6 +143,18 @@ impl fmt::Display for Error {
             Self::Disabled(feature) => write!(f, "{feature} is disabled on this service"),
             Self::BadRequest(why) => f.write_str(why),
             Self::PayloadTooLarge(limit) => write!(f, "message is larger than {limit} bytes"),
+            Self::FanoutTooLarge {
+                topic,
+                filters,
+                bytes,
+            } => write!(
+                f,
+                "message too large for the wildcard subscriptions of topic {topic:?}: it goes \
+                 to {filters} filter channels, over {bytes} bytes, and one publish may send \
+                 {} bytes to them; send a smaller message, use a topic with fewer levels, or \
+                 lower the Config Store's `wildcard-max-levels`",
+                crate::message::BUDGET_BYTES
+            ),
             Self::MissingCredentials => f.write_str(
                 "missing token: send `Authorization: Bearer <token>` or the `auth` query parameter",
             ),

@@ -32,6 +32,7 @@ pub mod rate_limit;
 pub mod retained;
 pub mod tokens;
 pub mod topics;
+pub mod wildcard;
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;

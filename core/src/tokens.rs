@@ -96,6 +96,23 @@ impl Principal {
         }
     }
 
+    /// `Ok` when the token may subscribe to `topic`, a topic name or (with a wildcard) a
+    /// filter some read claim covers; else [`Error::Forbidden`].
+    pub fn check_subscription(&self, topic: &str) -> Result<(), Error> {
+        if !filter::has_wildcards(topic) {
+            return self.check(Access::Read, topic);
+        }
+        let allowed = Filter::parse(topic).is_ok_and(|f| self.allows_filter(Access::Read, &f));
+        if allowed {
+            Ok(())
+        } else {
+            Err(Error::Forbidden {
+                access: "read",
+                topic: topic.to_owned(),
+            })
+        }
+    }
+
     /// Whether the token has expired at `now` (leeway included).
     pub fn expired_at(&self, now: u64) -> bool {
         self.exp

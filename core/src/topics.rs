@@ -3,12 +3,12 @@
 //!
 //! A topic is non-empty UTF-8 of at most [`MAX_TOPIC_BYTES`] bytes without control
 //! characters and without the MQTT wildcards `+` and `#` [MQTT-4.7.0-1] (the original app
-//! accepted them in topic names). A subscription names topics the same way for now:
-//! [`validate_subscription`] says that wildcard subscriptions are not available yet.
+//! accepted them in topic names). A subscription names topics or, with a wildcard, topic
+//! filters ([`validate_subscription`], see [`crate::wildcard`]).
 
 pub use pubsub_config::MAX_TOPIC_BYTES;
 
-use crate::{channel, filter, Error};
+use crate::{channel, filter, wildcard, Error};
 
 /// Checks one topic name.
 pub fn validate(topic: &str) -> Result<(), Error> {
@@ -35,13 +35,12 @@ pub fn validate(topic: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks one topic a client subscribes to: a topic name; a filter with wildcards is
-/// refused because wildcard subscriptions are not available yet.
-pub fn validate_subscription(topic: &str) -> Result<(), Error> {
+/// Checks one topic a client subscribes to: a topic name, or a topic filter with a
+/// wildcard of at most `max_levels` levels (`wildcard-max-levels`).
+pub fn validate_subscription(topic: &str, max_levels: usize) -> Result<(), Error> {
     if filter::has_wildcards(topic) {
-        return Err(Error::BadRequest(format!(
-            "topic {topic:?} holds `+` or `#`: wildcard subscriptions are not available yet"
-        )));
+        return wildcard::check_subscription(topic, max_levels)
+            .map_err(|why| Error::BadRequest(format!("topic filter {topic:?}: {why}")));
     }
     validate(topic)
 }
@@ -53,14 +52,18 @@ pub fn from_query(query: Option<&str>, max: usize) -> Result<Vec<String>, Error>
 }
 
 /// [`from_query`] for a subscription: each topic checked by [`validate_subscription`].
-pub fn subscriptions_from_query(query: Option<&str>, max: usize) -> Result<Vec<String>, Error> {
-    read_query(query, max, validate_subscription)
+pub fn subscriptions_from_query(
+    query: Option<&str>,
+    max: usize,
+    max_levels: usize,
+) -> Result<Vec<String>, Error> {
+    read_query(query, max, |t| validate_subscription(t, max_levels))
 }
 
 fn read_query(
     query: Option<&str>,
     max: usize,
-    validate: fn(&str) -> Result<(), Error>,
+    validate: impl Fn(&str) -> Result<(), Error>,
 ) -> Result<Vec<String>, Error> {
     let mut topics: Vec<String> = Vec::new();
     for value in query_values(query, "topic") {
@@ -166,25 +169,36 @@ mod tests {
     }
 
     #[test]
-    fn a_wildcard_is_refused_in_a_topic_name_and_not_yet_available_in_a_subscription() {
+    fn a_wildcard_is_refused_in_a_topic_name_and_makes_a_subscription_a_filter() {
         for topic in ["a/+", "#", "a/#", "a+b", "x#"] {
             let err = validate(topic).expect_err(topic);
             assert_eq!(err.status().as_u16(), 400);
             assert!(err.to_string().contains("cannot contain"), "{err}");
-            let err = validate_subscription(topic).expect_err(topic);
-            assert_eq!(err.status().as_u16(), 400);
-            assert!(err.to_string().contains("not available yet"), "{err}");
+        }
+        for (topic, max_levels, outcome) in [
+            ("a/+", 6, Ok(())),
+            ("#", 1, Ok(())),
+            ("a/b/#", 3, Ok(())),
+            ("a/b/#", 2, Err("at most 2 levels; this one has 3")),
+            ("a+b", 6, Err("`+` must be a whole level")),
+            ("x#", 6, Err("`#` must be a whole level")),
+            ("a/+", 0, Err("turned off")),
+        ] {
+            let got = validate_subscription(topic, max_levels).map_err(|e| e.to_string());
+            match (got, outcome) {
+                (Ok(()), Ok(())) => {}
+                (Err(err), Err(needle)) => assert!(err.contains(needle), "{topic}: {err}"),
+                (got, want) => panic!("{topic} at {max_levels}: {got:?}, want {want:?}"),
+            }
         }
         let query = Some("topic=a&topic=b%2F%23");
         let err = from_query(query, 9).expect_err("wildcard");
         assert!(err.to_string().contains("cannot contain"), "{err}");
-        let err = subscriptions_from_query(query, 9).expect_err("wildcard");
-        assert!(err.to_string().contains("not available yet"), "{err}");
         assert_eq!(
-            subscriptions_from_query(Some("topic=a"), 9).ok(),
-            Some(vec!["a".into()])
+            subscriptions_from_query(query, 9, 6).ok(),
+            Some(vec!["a".into(), "b/#".into()])
         );
-        assert!(validate_subscription("").is_err());
+        assert!(validate_subscription("", 6).is_err());
     }
 
     #[test]

@@ -12,9 +12,15 @@
 //! it reads the requests out of the stream (`counting/sniff.rs`) and appends them to a
 //! [`RequestLog`]. Requests clients send to Viceroy directly (the first, unsigned pass of
 //! a subscribe, publishes) do not pass the relay and are not counted.
+//!
+//! The same relay can stand between the app and Pushpin's publish endpoint
+//! ([`crate::StackOptions::publish_relay`]): there it records the app's publish requests,
+//! and it can be switched off ([`CountingRelay::set_open`]) to take the publish API down
+//! while Pushpin keeps holding its connections.
 
 mod sniff;
 
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -66,26 +72,55 @@ pub(crate) struct CountingRelay {
     port: u16,
     log: RequestLog,
     stopping: Arc<AtomicBool>,
+    switch: Switch,
     acceptor: Option<JoinHandle<()>>,
+}
+
+/// Whether the relay passes connections on, and the ones it is relaying (to cut them
+/// when it is switched off).
+#[derive(Debug, Clone, Default)]
+struct Switch {
+    closed: Arc<AtomicBool>,
+    live: Arc<Mutex<HashMap<u64, TcpStream>>>,
+}
+
+impl Switch {
+    fn live(&self) -> std::sync::MutexGuard<'_, HashMap<u64, TcpStream>> {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl CountingRelay {
     /// Listens on a free loopback port and relays to `127.0.0.1:<upstream>`.
     pub(crate) fn start(upstream: u16) -> io::Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let listener = crate::net::bind_loopback()?;
         let port = listener.local_addr()?.port();
         let log = RequestLog::default();
         let stopping = Arc::new(AtomicBool::new(false));
-        let (log2, stop2) = (log.clone(), Arc::clone(&stopping));
+        let switch = Switch::default();
+        let (log2, stop2, switch2) = (log.clone(), Arc::clone(&stopping), switch.clone());
         let acceptor = std::thread::Builder::new()
             .name("counting relay".into())
-            .spawn(move || accept_loop(&listener, upstream, &log2, &stop2))?;
+            .spawn(move || accept_loop(&listener, upstream, &log2, &stop2, &switch2))?;
         Ok(Self {
             port,
             log,
             stopping,
+            switch,
             acceptor: Some(acceptor),
         })
+    }
+
+    /// Switches the relay on (the default) or off. Switched off, it cuts every connection
+    /// it is relaying and closes each new one at once, without an answer (to its client the
+    /// upstream looks down); switched on again, it relays new connections as before.
+    pub(crate) fn set_open(&self, open: bool) {
+        self.switch.closed.store(!open, Ordering::SeqCst);
+        if !open {
+            for (_, conn) in self.switch.live().drain() {
+                let _ = conn.shutdown(Shutdown::Both);
+            }
+        }
     }
 
     /// The port Pushpin should send the app's requests to.
@@ -115,7 +150,13 @@ impl Drop for CountingRelay {
     }
 }
 
-fn accept_loop(listener: &TcpListener, upstream: u16, log: &RequestLog, stopping: &AtomicBool) {
+fn accept_loop(
+    listener: &TcpListener,
+    upstream: u16,
+    log: &RequestLog,
+    stopping: &AtomicBool,
+    switch: &Switch,
+) {
     let ids = AtomicU64::new(0);
     for client in listener.incoming() {
         if stopping.load(Ordering::SeqCst) {
@@ -123,10 +164,23 @@ fn accept_loop(listener: &TcpListener, upstream: u16, log: &RequestLog, stopping
         }
         let Ok(client) = client else { continue };
         let id = ids.fetch_add(1, Ordering::SeqCst);
-        let log = log.clone();
+        if let Ok(clone) = client.try_clone() {
+            switch.live().insert(id, clone);
+        }
+        // Checked after the insert: a concurrent `set_open(false)` either sees the
+        // connection in `live` or is seen here.
+        if switch.closed.load(Ordering::SeqCst) {
+            switch.live().remove(&id);
+            let _ = client.shutdown(Shutdown::Both);
+            continue;
+        }
+        let (log, switch) = (log.clone(), switch.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("relay {id}"))
-            .spawn(move || relay(client, upstream, id, &log));
+            .spawn(move || {
+                relay(client, upstream, id, &log);
+                switch.live().remove(&id);
+            });
         if let Err(e) = spawned {
             eprintln!("pubsub-devstack: counting relay cannot start a thread: {e}");
         }
@@ -184,14 +238,20 @@ mod tests {
         let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind");
         let port = listener.local_addr().expect("addr").port();
         std::thread::spawn(move || {
-            let (conn, _) = listener.accept().expect("accept");
-            let mut w = conn.try_clone().expect("clone");
-            for line in io::BufReader::new(conn).lines() {
-                let line = line.expect("line");
-                if line.starts_with("GET ") {
-                    w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-                        .expect("write");
-                }
+            for conn in listener.incoming() {
+                let conn = conn.expect("accept");
+                std::thread::spawn(move || {
+                    let mut w = conn.try_clone().expect("clone");
+                    for line in io::BufReader::new(conn).lines() {
+                        let Ok(line) = line else { return };
+                        if line.starts_with("GET ") {
+                            let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                            if w.write_all(ok).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
             }
         });
         port
@@ -220,5 +280,42 @@ mod tests {
         assert_eq!(relay.log().len(), 2);
         relay.stop();
         relay.stop();
+    }
+
+    #[test]
+    fn a_relay_switched_off_cuts_and_refuses_connections_until_switched_on() {
+        let relay = CountingRelay::start(upstream()).expect("start");
+        let response = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+        let connect = || {
+            let c = TcpStream::connect(("127.0.0.1", relay.port())).expect("connect");
+            c.set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            c
+        };
+        let mut live = connect();
+        live.write_all(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n")
+            .expect("send");
+        let mut got = vec![0u8; response.len()];
+        live.read_exact(&mut got).expect("response");
+        relay.set_open(false);
+        let mut rest = Vec::new();
+        assert_eq!(live.read_to_end(&mut rest).expect("cut, not timed out"), 0);
+        let mut refused = connect();
+        let _ = refused.write_all(b"GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(refused.read_to_end(&mut rest).unwrap_or(0), 0, "no answer");
+        relay.set_open(true);
+        let mut again = connect();
+        again
+            .write_all(b"GET /c HTTP/1.1\r\nHost: h\r\n\r\n")
+            .expect("send");
+        again.read_exact(&mut got).expect("response");
+        assert_eq!(got, response);
+        let targets: Vec<String> = relay
+            .log()
+            .snapshot()
+            .into_iter()
+            .map(|r| r.target)
+            .collect();
+        assert_eq!(targets, ["/a", "/c"]);
     }
 }

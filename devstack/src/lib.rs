@@ -17,6 +17,10 @@
 //!   [`StackOptions::count_app_requests`], `counting.rs`),
 //! - the `pubsub-bench` binary (`scripts/bench.sh`), which measures the CPU time per
 //!   request of two builds of the app side by side ([`Stack::viceroy_pid`]), and
+//! - the fault tests (`tests/e2e_faults.rs`), which stop and start Pushpin and Viceroy
+//!   under live subscribers ([`Stack::restart_pushpin`], [`Stack::restart_viceroy`], or
+//!   stop and start separately) and take the publish API down
+//!   ([`StackOptions::publish_relay`], [`Stack::set_publish_api`]), and
 //! - the workspace's end-to-end tests under `tests/` (`scripts/test.sh`), which start
 //!   stacks on free ports. A test binary typically shares one stack between its tests:
 //!

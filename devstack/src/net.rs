@@ -37,6 +37,25 @@ pub(crate) fn free_ports(n: usize) -> io::Result<Vec<u16>> {
     Ok(ports)
 }
 
+/// A listener on a free loopback port that no other part of this process was handed (see
+/// [`free_ports`]: a port picked there is free only until its service binds it, and a
+/// plain `bind(0)` elsewhere could take it first).
+pub(crate) fn bind_loopback() -> io::Result<TcpListener> {
+    let mut handed = HANDED_OUT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Rejected listeners stay open until the end so the kernel cannot offer them again.
+    let mut rejected = Vec::new();
+    for _ in 0..1000 {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        if handed.insert(listener.local_addr()?.port()) {
+            return Ok(listener);
+        }
+        rejected.push(listener);
+    }
+    Err(io::Error::other("cannot find a free loopback port"))
+}
+
 /// Fails with a clear message when a fixed port is taken.
 pub(crate) fn check_port_free(port: u16, what: &str) -> io::Result<()> {
     TcpListener::bind((Ipv4Addr::LOCALHOST, port))
@@ -137,6 +156,22 @@ mod tests {
         let all: BTreeSet<u16> = a.iter().chain(&b).copied().collect();
         assert_eq!(all.len(), 6);
         assert!(check_port_free(a[0], "test").is_ok());
+    }
+
+    #[test]
+    fn a_bound_listener_never_gets_a_port_handed_out() {
+        let handed = free_ports(3).expect("ports");
+        let listeners: Vec<TcpListener> = (0..20).map(|_| bind_loopback().expect("bind")).collect();
+        let bound: BTreeSet<u16> = listeners
+            .iter()
+            .map(|l| l.local_addr().expect("addr").port())
+            .collect();
+        assert_eq!(bound.len(), 20);
+        assert!(handed.iter().all(|p| !bound.contains(p)));
+        assert!(free_ports(3)
+            .expect("ports")
+            .iter()
+            .all(|p| !bound.contains(p)));
     }
 
     #[test]

@@ -16,8 +16,8 @@
 //! Instead the Ctrl-C kills the parent, the pipe closes, and the wrapper shuts the
 //! service down in order. A SIGTERM to the wrapper (e.g. `timeout`, which signals its
 //! whole process group) is passed on to the service, and the wrapper still waits and
-//! cleans up. Optionally the wrapper removes a directory once the service has
-//! stopped on request (used for the run directory; a crashed service's logs are kept).
+//! cleans up. Optionally the wrapper removes a directory once the service has stopped on
+//! request (the run directory; not for a crash, nor after a `keep` line on the pipe).
 
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 /// The wrapper. Arguments: `$1` log file, `$2` directory to remove after a requested stop
 /// (or empty), then the command line. The directory is kept when the service exits on its
-/// own, so that its logs can still be read.
+/// own, so that its logs can still be read, and when a `keep` line came on the pipe.
 const WRAPPER: &str = r#"
 log=$1; cleanup=$2; shift 2
 trap '' INT HUP
@@ -43,7 +43,7 @@ trap 'stopping=1; kill -TERM "$child" 2>/dev/null' TERM
 echo "$child"
 {
   trap - TERM
-  while read -r line 0<&3; do :; done
+  while read -r line 0<&3; do [ "$line" = keep ] && cleanup=; done
   if [ -n "$cleanup" ]; then : >"$cleanup/.stopping" 2>/dev/null; fi
   kill -TERM "$child" 2>/dev/null
 } 0</dev/null 1>/dev/null &
@@ -152,6 +152,15 @@ impl Supervised {
             self.exited = self.wrapper.try_wait().ok().flatten();
         }
         self.exited
+    }
+
+    /// Like [`Supervised::stop`], but the wrapper leaves its cleanup directory in place
+    /// (the service is to be started again in it).
+    pub(crate) fn stop_keeping_files(&mut self, grace: Duration) {
+        if let Some(stdin) = self.stdin.as_mut() {
+            let _ = stdin.write_all(b"keep\n").and_then(|()| stdin.flush());
+        }
+        self.stop(grace);
     }
 
     /// Closes the pipe (the wrapper sends SIGTERM and waits for the service) and waits
@@ -380,6 +389,16 @@ mod tests {
         );
         assert!(!alive(pid), "service survived");
         assert!(!doomed.exists(), "cleanup dir left behind");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_stop_that_keeps_the_files_leaves_the_cleanup_dir() {
+        let (dir, doomed, mut p) = supervised_sleep("keep");
+        let pid = p.pid();
+        p.stop_keeping_files(Duration::from_secs(5));
+        assert!(!alive(pid), "service survived");
+        assert!(doomed.exists(), "the cleanup dir was removed");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -12,7 +12,11 @@
 //! 3. Pushpin -> Viceroy: `GET /` straight to Pushpin with `pushpin-route: self` reaches the
 //!    app (with a `Grip-Sig`) and gets an answer that is not a gateway error;
 //! 4. Viceroy -> Pushpin -> Viceroy: `GET /events?topic=devstack-ready` to Viceroy gets an
-//!    answer that is not a gateway error (if the app hands it off, this covers the handoff).
+//!    answer that is not a gateway error (if the app hands it off, this covers the handoff);
+//! 5. the same with a dev token, which the app answers with a stream hold, is not
+//!    Pushpin's 500 "Accept service unavailable": its handler, which takes over held
+//!    streams, is connected (it may not be yet when its ports are open, e.g. right after
+//!    [`Stack::restart_pushpin`]).
 //!
 //! Only the status line of each probe is read, so a held stream does not block. The whole
 //! wait is bounded (30 s, or `PUBSUB_STACK_TIMEOUT_SECS`); on failure the error names the
@@ -20,10 +24,16 @@
 //! stops Viceroy, then Pushpin (SIGTERM to the runner, which stops its children), then
 //! removes the run directory.
 //!
-//! `stack/launch.rs` finds the programs, chooses the ports, writes the configuration
-//! files and spawns the services; `stack/ready.rs` waits for the four stages above.
+//! `stack/programs.rs` finds the programs; `stack/launch.rs` chooses the ports, writes
+//! the configuration files and spawns the services; `stack/ready.rs` waits for the five
+//! stages above; `stack/logs.rs` reads the logs and notices a service that exited;
+//! `stack/faults.rs` stops and starts Pushpin and Viceroy under a running stack (same
+//! ports, files and logs) and switches the publish API off and on, for fault tests.
 
+mod faults;
 mod launch;
+mod logs;
+mod programs;
 mod ready;
 
 use std::io;
@@ -32,8 +42,9 @@ use std::time::Duration;
 
 use crate::conf;
 use crate::counting::{CountingRelay, RequestLog};
-use crate::process::{tail, LogForwarder, Supervised};
-use launch::{make_run_dir, Ports, Programs};
+use crate::process::{LogForwarder, Supervised};
+use launch::{make_run_dir, Launch, Ports};
+use programs::Programs;
 use ready::ready_timeout;
 
 /// How to start a [`Stack`]. `Default` gives free ports, no overrides, the release wasm
@@ -68,6 +79,15 @@ pub struct StackOptions {
     /// (`pubsub-soak`) raises it so that fanning out to thousands of subscribers is not
     /// throttled.
     pub message_rate: Option<u32>,
+    /// When true, the app's publish backend (`api`) reaches Pushpin's publish port
+    /// through a relay that records each publish request ([`Stack::publish_requests`])
+    /// and can be switched off ([`Stack::set_publish_api`]) to take the publish API down
+    /// while Pushpin keeps running. Default false.
+    pub publish_relay: bool,
+    /// KV stores (`keys`, `messages`) left out of the run's `fastly.toml`: Viceroy then
+    /// fails the app's calls to open them (`KV Store "<name>" not found`), which is how
+    /// the fault tests make the store fail. Default: none.
+    pub missing_kv_stores: Vec<String>,
 }
 
 impl Default for StackOptions {
@@ -82,6 +102,8 @@ impl Default for StackOptions {
             quiet: false,
             count_app_requests: false,
             message_rate: None,
+            publish_relay: false,
+            missing_kv_stores: Vec::new(),
         }
     }
 }
@@ -111,16 +133,9 @@ pub struct Stack {
     pushpin: Option<Supervised>,
     forwarders: Vec<LogForwarder>,
     counter: Option<CountingRelay>,
+    publish_relay: Option<CountingRelay>,
+    launch: Option<Launch>,
 }
-
-/// Log files of Pushpin's services, relative to the run directory.
-const PUSHPIN_LOGS: [&str; 5] = [
-    "pushpin.log",
-    "log/condure.log",
-    "log/zurl.log",
-    "log/pushpin-proxy.log",
-    "log/pushpin-handler.log",
-];
 
 impl Stack {
     /// Starts Pushpin and Viceroy and waits until a request makes it through the whole
@@ -134,8 +149,16 @@ impl Stack {
         if opts.count_app_requests {
             stack.counter = Some(CountingRelay::start(stack.app_port)?);
         }
+        if opts.publish_relay {
+            stack.publish_relay = Some(CountingRelay::start(stack.publish_port)?);
+        }
         let configs = stack.write_configs(&workspace, &opts)?;
-        stack.spawn(&programs, &configs, &workspace, opts.quiet)?;
+        let launch = Launch {
+            programs,
+            configs,
+            workspace,
+        };
+        stack.spawn(launch, opts.quiet)?;
         stack.wait_ready(ready_timeout())?;
         Ok(stack)
     }
@@ -164,6 +187,14 @@ impl Stack {
     /// [`StackOptions::count_app_requests`]; `None` otherwise.
     pub fn app_requests(&self) -> Option<RequestLog> {
         self.counter.as_ref().map(CountingRelay::log)
+    }
+
+    /// Where the app's backend `api` points: the publish relay if there is one, else
+    /// Pushpin's publish port.
+    fn publish_api_port(&self) -> u16 {
+        self.publish_relay
+            .as_ref()
+            .map_or(self.publish_port, CountingRelay::port)
     }
 
     /// Where Pushpin's route `self` points: the counting relay if there is one, else
@@ -208,33 +239,6 @@ impl Stack {
         &self.run_dir
     }
 
-    /// The last lines of every log, for diagnosing a failed test.
-    pub fn logs(&self) -> String {
-        let mut names = vec!["viceroy.log"];
-        names.extend(PUSHPIN_LOGS);
-        self.log_tails(&names, 30)
-    }
-
-    /// `Ok` while both Viceroy and Pushpin run; otherwise an error naming the one that
-    /// exited, with the tail of its log.
-    pub fn check_running(&mut self) -> io::Result<()> {
-        for (slot, logs) in [
-            (&mut self.viceroy, &["viceroy.log"][..]),
-            (&mut self.pushpin, &PUSHPIN_LOGS[..]),
-        ] {
-            if let Some(p) = slot.as_mut() {
-                if let Some(status) = p.exit_status() {
-                    let (name, pid) = (p.name().to_string(), p.pid());
-                    return Err(io::Error::other(format!(
-                        "{name} (pid {pid}) exited unexpectedly ({status})\n{}",
-                        log_tails(&self.run_dir, logs, 30)
-                    )));
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Stops Viceroy, then Pushpin (SIGTERM to its runner, which stops condure, zurl,
     /// pushpin-proxy and pushpin-handler), waits for them and removes the run directory.
     /// Idempotent; also runs on drop.
@@ -245,8 +249,11 @@ impl Stack {
         if let Some(mut pushpin) = self.pushpin.take() {
             pushpin.stop(Duration::from_secs(15));
         }
-        if let Some(mut counter) = self.counter.take() {
-            counter.stop();
+        for mut relay in [self.counter.take(), self.publish_relay.take()]
+            .into_iter()
+            .flatten()
+        {
+            relay.stop();
         }
         for mut f in self.forwarders.drain(..) {
             f.stop();
@@ -260,27 +267,12 @@ impl Stack {
             }
         }
     }
-
-    fn log_tails(&self, names: &[&str], lines: usize) -> String {
-        log_tails(&self.run_dir, names, lines)
-    }
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// Tails of the named logs that exist (a service that never started has none).
-fn log_tails(run_dir: &Path, names: &[&str], lines: usize) -> String {
-    names
-        .iter()
-        .map(|name| run_dir.join(name))
-        .filter(|path| path.exists())
-        .map(|path| format!("--- {} ---\n{}", path.display(), tail(&path, lines)))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[cfg(test)]

@@ -6,8 +6,10 @@
 //! - [`publish`]: `POST /events`, publish a message to SSE and MQTT subscribers.
 //! - [`admin`]: `/admin/keys`, create, register, list and revoke signing keys.
 //! - [`mqtt`]: `/mqtt`, MQTT 5 and 3.1.1 over WebSocket-over-HTTP.
+//! - [`demo`]: `GET /`, the demo page (and its style sheet and script).
 
 pub mod admin;
+pub mod demo;
 pub mod mqtt;
 pub mod publish;
 pub mod sse;

@@ -32,7 +32,8 @@ use pubsub_core::{Config, Error, Request, Response, Result};
 use pubsub_codec::mqtt::ProtocolVersion;
 
 use pubsub_core::message::{
-    mqtt_publish, publish_body, retained_publish_body, Outgoing, RetainedOutgoing,
+    mqtt_publish, publish_all, publish_body, retained_publish_body, wildcard_bodies, Outgoing,
+    RetainedOutgoing,
 };
 use pubsub_core::retained::{self, NewRetained};
 
@@ -107,43 +108,38 @@ pub fn publish(platform: &Platform, req: Request) -> Result {
     }
     let Topics(topics) = required::<Topics>(&req)?;
     let options = PublishOptions::from_query(req.uri().query())?;
+    let live: Vec<Outgoing<'_>> = topics.iter().map(|t| outgoing(t, payload)).collect();
+    // Refused for its wildcard fan-out before anything is stored or published.
+    let wildcard = wildcard_bodies(&live, config.wildcard_max_levels)?;
     if !options.retain {
-        let messages: Vec<Outgoing<'_>> = topics.iter().map(|t| outgoing(t, payload)).collect();
-        platform
-            .publisher
-            .publish(config, publish_body(&messages))
+        publish_all(&*platform.publisher, config, publish_body(&live), wildcard)
             .map_err(Error::PublishFailed)?;
         return Ok(published());
     }
 
     let now = platform.env.now();
     let mut messages = Vec::with_capacity(topics.len());
-    for topic in topics {
+    for message in live {
         let new = NewRetained {
             payload,
             ttl_secs: options.ttl_secs,
             mqtt: None,
         };
-        let stored = retained::store(&*platform.kv, now, topic, new)?;
-        messages.push(RetainedOutgoing {
-            message: outgoing(topic, payload),
-            stored,
-        });
+        let stored = retained::store(&*platform.kv, now, message.topic, new)?;
+        messages.push(RetainedOutgoing { message, stored });
     }
     let versions = messages
         .iter()
         .map(|m| m.stored.version.to_string())
         .collect::<Vec<_>>()
         .join(",");
-    platform
-        .publisher
-        .publish(config, retained_publish_body(&messages))
-        .map_err(|why| {
-            Error::PublishFailed(format!(
-                "the message was stored as the retained message (version {versions}) \
+    let body = retained_publish_body(&messages);
+    publish_all(&*platform.publisher, config, body, wildcard).map_err(|why| {
+        Error::PublishFailed(format!(
+            "the message was stored as the retained message (version {versions}) \
                  but not delivered live: {why}"
-            ))
-        })?;
+        ))
+    })?;
     let mut res = published();
     res.headers_mut().insert(
         VERSION_HEADER,
@@ -302,6 +298,30 @@ mod tests {
             .as_str()
             .expect("content");
         assert!(content.ends_with("event: message\ndata: \n\n"), "{content}");
+    }
+
+    #[test]
+    fn a_publish_also_reaches_every_matching_filter_and_an_oversized_fan_out_stores_nothing() {
+        let (platform, publisher) = platform();
+        let req = with_topics(post("/events?topic=a/b", b"hi"), &["a/b"]);
+        publish(&platform, req).expect("published");
+        let channels: Vec<String> = publisher
+            .filter_items()
+            .iter()
+            .filter_map(|i| i["channel"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(channels.len(), 2 * pubsub_core::wildcard::count(2, 6));
+        assert!(channels.iter().any(|c| c == "f#a/+"), "{channels:?}");
+
+        let (platform, publisher) = crate::test_helpers::platform();
+        let deep = "a/b/c/d/e/f";
+        let uri = format!("/events?topic={deep}&retain=true");
+        let req = with_topics(post(&uri, &[b'x'; 32_000]), &[deep]);
+        let err = publish(&platform, req).expect_err("over the budget");
+        assert_eq!(err.status(), 413);
+        assert!(publisher.items().is_empty() && publisher.filter_items().is_empty());
+        let slot = retained::read(&*platform.kv, 0, deep).expect("read");
+        assert!(slot.message.is_none(), "nothing stored");
     }
 
     #[test]

@@ -42,7 +42,11 @@ impl Acl {
         let config = required::<Config>(req)?;
         let query = req.uri().query();
         let topics = match self.access {
-            Access::Read => topics::subscriptions_from_query(query, config.max_topics)?,
+            Access::Read => topics::subscriptions_from_query(
+                query,
+                config.max_topics,
+                config.wildcard_max_levels,
+            )?,
             Access::Write => topics::from_query(query, config.max_topics)?,
         };
         let now = self.platform.env.now();
@@ -71,7 +75,10 @@ impl Acl {
             },
         };
         for topic in &topics {
-            principal.check(self.access, topic)?;
+            match self.access {
+                Access::Read => principal.check_subscription(topic)?,
+                Access::Write => principal.check(self.access, topic)?,
+            }
         }
         Ok((principal, Topics(topics)))
     }

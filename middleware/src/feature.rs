@@ -21,6 +21,8 @@ pub enum Feature {
     Mqtt,
     /// `admin`: the admin API.
     Admin,
+    /// `demo`: the demo page.
+    Demo,
 }
 
 impl Feature {
@@ -31,6 +33,7 @@ impl Feature {
             Self::HttpPublish => config.http_publish,
             Self::Mqtt => config.mqtt,
             Self::Admin => config.admin,
+            Self::Demo => config.demo,
         }
     }
 
@@ -41,6 +44,7 @@ impl Feature {
             Self::HttpPublish => "http-publish",
             Self::Mqtt => "mqtt",
             Self::Admin => "admin",
+            Self::Demo => "demo",
         }
     }
 }

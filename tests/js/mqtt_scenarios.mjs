@@ -236,8 +236,8 @@ function eventsUrl(topics, extra = '') {
 }
 
 /** HTTP publish (the original app's contract): POST /events?topic=T with a bearer token. */
-async function httpPublish(topicName, body) {
-  const res = await fetch(eventsUrl([topicName]), {
+async function httpPublish(topicName, body, extra = '') {
+  const res = await fetch(eventsUrl([topicName], extra), {
     method: 'POST',
     headers: { authorization: `Bearer ${cfg.token}` },
     body,
@@ -320,7 +320,7 @@ scenario('a good token in the password connects (any user name)', async () => {
     eq(p.maximumQoS, undefined, 'Maximum QoS (absent: QoS 2 is accepted)');
     eq(p.receiveMaximum, 64, 'Receive Maximum');
     // Retain Available is left to the durability tests: it turns true with retained messages.
-    eq(p.wildcardSubscriptionAvailable, false, 'Wildcard Subscription Available');
+    eq(p.wildcardSubscriptionAvailable, undefined, 'Wildcard Subscription Available (absent: available)');
     eq(p.sharedSubscriptionAvailable, false, 'Shared Subscription Available');
     eq(p.topicAliasMaximum ?? 0, 0, 'Topic Alias Maximum');
     if (!(p.maximumPacketSize > 0)) fail(`Maximum Packet Size missing: ${JSON.stringify(p)}`);
@@ -647,12 +647,55 @@ scenario(
   { v5Only: true },
 );
 
-scenario('wildcard filters are refused (wildcards not supported)', async () => {
+// A malformed filter (`a+`) is refused by MQTT.js itself before it is sent; the raw-packet
+// corpus (tests/e2e_bad_input.rs) covers the broker's 0x8F / 0x80 for it.
+scenario('wildcard filters get a reason code each: granted, too deep, not covered', async () => {
   const base = topic('wild');
   const rx = await connect();
-  const { codes } = await subscribe(rx.client, { [`${base}/+`]: { qos: 0 }, [`${base}/#`]: { qos: 0 } });
-  eq(codes, [SUBACK_WILDCARDS_NOT_SUPPORTED, SUBACK_WILDCARDS_NOT_SUPPORTED], 'SUBACK');
+  const { codes } = await subscribe(rx.client, {
+    [`${base}/+`]: { qos: 0 },
+    [`${base}/1/2/3/4/5/#`]: { qos: 0 },
+    ['#']: { qos: 0 },
+  });
+  eq(codes, [0, SUBACK_WILDCARDS_NOT_SUPPORTED, SUBACK_NOT_AUTHORIZED], 'SUBACK');
   if (!rx.client.connected) fail('the connection closed');
+});
+
+scenario('a wildcard subscription receives HTTP and MQTT publishes, one copy per matching filter', async () => {
+  const base = `${topic('wild')}/live`;
+  const rx = await connect();
+  const { codes } = await subscribe(rx.client, { [`${base}/+/temp`]: { qos: 0 }, [`${base}/#`]: { qos: 0 } });
+  eq(codes, [0, 0], 'SUBACK');
+  const tx = await connect();
+  const sent = await publish(tx.client, `${base}/1/temp`, 'mqtt 21.5', 1);
+  if (sent.err) fail(`publish: ${sent.err.message}`);
+  eq(describe(await rx.inbox.take(2)), describe([
+    { topic: `${base}/1/temp`, payload: Buffer.from('mqtt 21.5') },
+    { topic: `${base}/1/temp`, payload: Buffer.from('mqtt 21.5') },
+  ]), 'two copies: a/+/temp and a/#');
+  await httpPublish(`${base}/2/hum`, 'http 40');
+  eq(describe(await rx.inbox.take(1)), describe([{ topic: `${base}/2/hum`, payload: Buffer.from('http 40') }]), 'only a/#');
+  await httpPublish(`${base}/3/temp`, 'retained 19', '&retain=true');
+  const retained = await rx.inbox.take(2);
+  eq(retained.map((m) => m.payload.toString()), ['retained 19', 'retained 19'], 'a retained publish, live');
+  await rx.inbox.none('nothing else');
+});
+
+scenario('a wildcard subscribe receives the retained messages of the topics it matches', async () => {
+  const base = `${topic('wild')}/kept`;
+  await httpPublish(`${base}/a`, 'kept a', '&retain=true');
+  await httpPublish(`${base}/b`, 'kept b', '&retain=true');
+  await httpPublish(`${base}/b/deeper`, 'not matched', '&retain=true');
+  const rx = await connect();
+  const { codes } = await subscribe(rx.client, { [`${base}/+`]: { qos: 0 } });
+  eq(codes, [0], 'SUBACK');
+  const got = await rx.inbox.take(2);
+  eq(describe(got), describe([
+    { topic: `${base}/a`, payload: Buffer.from('kept a') },
+    { topic: `${base}/b`, payload: Buffer.from('kept b') },
+  ]), 'retained messages');
+  eq(got.map((m) => m.packet.retain), [true, true], 'RETAIN flags');
+  await rx.inbox.none('no other retained message');
 });
 
 scenario(

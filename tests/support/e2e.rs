@@ -131,7 +131,18 @@ pub fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
 
 /// Sends `method path` to the app with `headers` and `body`.
 pub fn send(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let mut req = agent().request(method, &format!("{}{path}", stack().app_url()));
+    send_to(&stack().app_url(), method, path, headers, body)
+}
+
+/// Sends `method path` to the app at `app_url` with `headers` and `body`.
+pub fn send_to(
+    app_url: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut req = agent().request(method, &format!("{app_url}{path}"));
     for (n, v) in headers {
         req = req.set(n, v);
     }
@@ -166,17 +177,48 @@ pub struct Sse {
 impl Sse {
     /// Opens `GET path` on the app.
     pub fn open(path: &str, headers: &[(&str, &str)]) -> Sse {
+        Self::open_at(&stack().app_url(), path, headers)
+    }
+
+    /// Opens `GET path` on the app at `app_url`.
+    pub fn open_at(app_url: &str, path: &str, headers: &[(&str, &str)]) -> Sse {
+        let res = Self::request(app_url, path, headers)
+            .unwrap_or_else(|e| panic!("subscribe failed: {e}"));
+        Self::read(res)
+    }
+
+    /// Opens `GET path` on the app at `app_url`; `Err` when no HTTP answer came, or an
+    /// answer that is not an event stream (e.g. a proxy's error page), with its text.
+    pub fn try_open_at(app_url: &str, path: &str, headers: &[(&str, &str)]) -> Result<Sse, String> {
+        let res = Self::request(app_url, path, headers)?;
+        let (status, content_type) = (res.status(), res.content_type().to_owned());
+        if status != 200 && content_type != "text/event-stream" {
+            let text = res.into_string().unwrap_or_default();
+            return Err(format!("HTTP {status} {content_type}: {}", text.trim()));
+        }
+        Ok(Self::read(res))
+    }
+
+    fn request(
+        app_url: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<ureq::Response, String> {
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(5))
             .build();
-        let mut req = agent.get(&format!("{}{path}", stack().app_url()));
+        let mut req = agent.get(&format!("{app_url}{path}"));
         for (n, v) in headers {
             req = req.set(n, v);
         }
-        let res = match req.call() {
-            Ok(res) | Err(ureq::Error::Status(_, res)) => res,
-            Err(e) => panic!("subscribe failed: {e}"),
-        };
+        match req.call() {
+            Ok(res) | Err(ureq::Error::Status(_, res)) => Ok(res),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Reads the events of `res` on a thread.
+    fn read(res: ureq::Response) -> Sse {
         let status = res.status();
         let content_type = res.content_type().to_owned();
         let (tx, events) = mpsc::channel();
@@ -213,7 +255,12 @@ impl Sse {
 
     /// Opens a subscription and waits for its `stream-open` event.
     pub fn subscribe(path: &str) -> Sse {
-        let sse = Sse::open(path, &[]);
+        Self::subscribe_at(&stack().app_url(), path, &[])
+    }
+
+    /// Opens a subscription on the app at `app_url` and waits for its `stream-open` event.
+    pub fn subscribe_at(app_url: &str, path: &str, headers: &[(&str, &str)]) -> Sse {
+        let sse = Sse::open_at(app_url, path, headers);
         assert_eq!(sse.status, 200, "subscribe {path}");
         let first = sse.next().expect("stream-open");
         assert_eq!(first.event, "stream-open");
@@ -230,6 +277,21 @@ impl Sse {
             let ev = self.events.recv_timeout(wait).ok()?;
             if ev.event != "keep-alive" {
                 return Some(ev);
+            }
+        }
+    }
+
+    /// Whether the stream ends within `wait`, after at most `keep-alive` events (any other
+    /// event is a failure).
+    pub fn ends_within(&self, wait: Duration) -> bool {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(ev) if ev.event == "keep-alive" => continue,
+                Ok(ev) => panic!("expected the end of the stream, got {ev:?}"),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return true,
+                Err(mpsc::RecvTimeoutError::Timeout) => return false,
             }
         }
     }

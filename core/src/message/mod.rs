@@ -23,8 +23,10 @@ mod mqtt;
 mod publish;
 mod revoke;
 mod sse;
+mod wildcard;
 
 pub use mqtt::{mqtt_props, mqtt_publish};
 pub use publish::{publish_body, retained_publish_body, Outgoing, RetainedOutgoing};
 pub use revoke::{revocation_body, REVOKED_CLOSE_CODE};
 pub use sse::sse_event;
+pub use wildcard::{filter_sse_event, publish_all, wildcard_bodies, BUDGET_BYTES, REQUEST_BYTES};

@@ -6,9 +6,11 @@ use std::sync::Mutex;
 
 use super::*;
 
+mod env;
 mod erl;
 mod log;
 mod rate_limit;
+pub use env::TestEnv;
 pub use erl::MemoryRateLimiter;
 pub use log::RecordingLog;
 pub use rate_limit::RateLimitedKv;
@@ -135,8 +137,30 @@ pub struct RecordingPublisher {
 }
 
 impl RecordingPublisher {
-    /// The published bodies parsed as JSON.
+    /// The published bodies parsed as JSON, without the items of wildcard deliveries
+    /// (filter channels, see [`Self::filter_items`]); a request that held only those is
+    /// left out.
     pub fn items(&self) -> Vec<serde_json::Value> {
+        self.parsed()
+            .into_iter()
+            .filter_map(|mut body| {
+                let items = body["items"].as_array_mut()?;
+                items.retain(|item| !is_filter_item(item));
+                (!items.is_empty()).then_some(body)
+            })
+            .collect()
+    }
+
+    /// Every item published on a filter channel (`f#…`, `f4#…`), in order.
+    pub fn filter_items(&self) -> Vec<serde_json::Value> {
+        self.parsed()
+            .into_iter()
+            .flat_map(|body| body["items"].as_array().cloned().unwrap_or_default())
+            .filter(is_filter_item)
+            .collect()
+    }
+
+    fn parsed(&self) -> Vec<serde_json::Value> {
         self.published
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -144,6 +168,12 @@ impl RecordingPublisher {
             .map(|b| serde_json::from_slice(b).unwrap_or(serde_json::Value::Null))
             .collect()
     }
+}
+
+fn is_filter_item(item: &serde_json::Value) -> bool {
+    item["channel"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("f#") || c.starts_with("f4#"))
 }
 
 impl Publisher for RecordingPublisher {
@@ -242,54 +272,5 @@ impl InMemory {
 impl Default for InMemory {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// A fixed clock and a counter-based (not secure) random source.
-pub struct TestEnv {
-    /// Seconds since the epoch.
-    pub now: AtomicU64,
-    /// Microseconds within the second: each [`Environment::now_micros`] reading advances
-    /// them by 250, so a request takes a fixed time.
-    pub micros: AtomicU64,
-    counter: AtomicU64,
-    /// The accepted `Fastly-Key`, if any.
-    pub fastly_key: Option<String>,
-}
-
-impl Default for TestEnv {
-    fn default() -> Self {
-        Self {
-            now: AtomicU64::new(1_800_000_000),
-            micros: AtomicU64::new(0),
-            counter: AtomicU64::new(0),
-            fastly_key: None,
-        }
-    }
-}
-
-impl Environment for TestEnv {
-    fn now(&self) -> u64 {
-        self.now.load(Ordering::Relaxed)
-    }
-
-    fn now_micros(&self) -> u64 {
-        let within = self.micros.fetch_add(250, Ordering::Relaxed) % 1_000_000;
-        self.now() * 1_000_000 + within
-    }
-
-    fn random(&self, buf: &mut [u8]) -> Result<(), String> {
-        for b in buf {
-            *b = (self.counter.fetch_add(1, Ordering::Relaxed) % 251) as u8;
-        }
-        Ok(())
-    }
-
-    fn service_id(&self) -> Option<String> {
-        Some("test-service".into())
-    }
-
-    fn fastly_key_is_valid(&self, key: &str) -> bool {
-        self.fastly_key.as_deref() == Some(key)
     }
 }

@@ -68,6 +68,18 @@ pub trait KvStore: Send + Sync {
     fn delete(&self, store: &str, key: &str) -> Result<(), KvError>;
     /// Lists every key in `store`.
     fn list(&self, store: &str) -> Result<Vec<String>, KvError>;
+    /// Lists the keys of `store` that start with `prefix`, in key order, at most `limit`
+    /// of them (one page of a Fastly KV listing).
+    fn list_prefix(&self, store: &str, prefix: &str, limit: u32) -> Result<Vec<String>, KvError> {
+        let mut keys: Vec<String> = self
+            .list(store)?
+            .into_iter()
+            .filter(|k| k.starts_with(prefix))
+            .collect();
+        keys.sort_unstable();
+        keys.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(keys)
+    }
 }
 
 /// Read access to the Config Store `config`.

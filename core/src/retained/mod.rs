@@ -69,11 +69,13 @@
 //! events a durable subscribe answers with name every topic of the request they cover.
 
 mod event_id;
+mod listing;
 mod mqtt_props;
 mod slot;
 mod version;
 
 pub use event_id::{topic_tag, EventId, EVENT_ID_MAX_ENTRIES};
+pub use listing::{topics_matching, LIST_PAGE};
 pub use mqtt_props::MqttProps;
 pub use slot::{
     key, load, read, store, NewRetained, Retained, Slot, Stored, MAX_ATTEMPTS, RETRY_AFTER_SECS,

@@ -2,8 +2,9 @@
 //!
 //! Ports: app 7676, Pushpin publish 5561, Pushpin HTTP 7999; override with
 //! `PUBSUB_APP_PORT`, `PUBSUB_PUBLISH_PORT`, `PUBSUB_PROXY_PORT`. `PUBSUB_WASM` selects
-//! another wasm file. Prints the URLs, the dev signing key, a token for topic `demo` and
-//! example commands, then runs until Ctrl-C.
+//! another wasm file. Prints a link to the demo page with a token for topic `demo` in its
+//! fragment, the URLs, the dev signing key, the token and example commands, then runs
+//! until Ctrl-C.
 //!
 //! Ctrl-C kills this process (no signal handler: that would need `unsafe` or another
 //! crate). Viceroy and Pushpin still stop cleanly: each runs under a wrapper that ignores
@@ -67,6 +68,9 @@ fn run() -> io::Result<()> {
     println!(
         "\n\
          Edge Pub/Sub is running.\n\
+         \n\
+         \x20 Demo page:             {app}/#token={token}\n\
+         \x20                        (open it in a browser; the token is for topic demo)\n\
          \n\
          \x20 App (Viceroy):         {app}\n\
          \x20 Publish API (Pushpin): {publish}\n\

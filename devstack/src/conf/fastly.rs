@@ -22,6 +22,8 @@ pub(crate) struct FastlySettings<'a> {
     pub(crate) config: &'a [(String, String)],
     /// Secret Store `secrets` overrides and additions, applied last.
     pub(crate) secrets: &'a [(String, String)],
+    /// KV stores left out, whatever the manifest says.
+    pub(crate) missing_kv_stores: &'a [String],
 }
 
 /// The generated manifest plus the Grip signing key it hands to the app.
@@ -50,6 +52,9 @@ pub(crate) fn derive_fastly_toml(
     set_backends(local, s)?;
     set_config_store(local, s)?;
     ensure_kv_stores(local, s.base_dir)?;
+    for name in s.missing_kv_stores {
+        table_entry(local, "kv_stores")?.remove(name);
+    }
     let grip_key = set_secret_store(local, s)?;
 
     let body = toml::to_string(&doc)
@@ -239,9 +244,30 @@ mod tests {
                 app_port: APP_PORT,
                 config,
                 secrets,
+                missing_kv_stores: &[],
             },
         )
         .expect("derive")
+    }
+
+    #[test]
+    fn a_missing_kv_store_is_left_out() {
+        let missing = ["messages".to_string()];
+        let derived = derive_fastly_toml(
+            &repo_manifest(),
+            &FastlySettings {
+                base_dir: &workspace(),
+                publish_port: PUBLISH_PORT,
+                app_port: APP_PORT,
+                config: &[],
+                secrets: &[],
+                missing_kv_stores: &missing,
+            },
+        )
+        .expect("derive");
+        let doc: Table = derived.toml.parse().expect("parses");
+        let kv = doc["local_server"]["kv_stores"].as_table().expect("kv");
+        assert!(kv.contains_key("keys") && !kv.contains_key("messages"));
     }
 
     #[test]

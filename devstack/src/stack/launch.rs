@@ -1,11 +1,12 @@
-//! Starting a stack: finding the programs, choosing ports, writing the configuration
-//! files into a fresh run directory and spawning Pushpin and Viceroy.
+//! Starting a stack: choosing ports, writing the configuration files into a fresh run
+//! directory and spawning Pushpin and Viceroy (found by `programs.rs`).
 
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::programs::Programs;
 use super::{Stack, StackOptions};
 use crate::conf::{self, FastlySettings, PushpinSettings};
 use crate::net;
@@ -13,37 +14,6 @@ use crate::process::{LogForwarder, Supervised};
 
 /// Distinguishes run directories of stacks started by one process.
 static RUN_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// What a stack runs: the wasm app, Viceroy and Pushpin.
-#[derive(Debug)]
-pub(super) struct Programs {
-    wasm: PathBuf,
-    viceroy: PathBuf,
-    pushpin: PathBuf,
-}
-
-impl Programs {
-    /// Checks that the wasm app (`wasm`, relative to `workspace`) exists, then finds
-    /// Viceroy and Pushpin.
-    pub(super) fn find(workspace: &Path, wasm: &Path) -> io::Result<Self> {
-        let wasm = conf::absolute(workspace, wasm);
-        if !wasm.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!(
-                    "wasm app {} not found; build it with `cargo build --bin edge-pubsub \
-                     --release --target wasm32-wasip1`",
-                    wasm.display()
-                ),
-            ));
-        }
-        Ok(Self {
-            wasm,
-            viceroy: find_program("viceroy", "PUBSUB_VICEROY_BIN")?,
-            pushpin: find_program("pushpin", "PUBSUB_PUSHPIN_BIN")?,
-        })
-    }
-}
 
 /// A stack's ports: Viceroy's, and Pushpin's proxy and publish ports.
 #[derive(Debug, Clone, Copy)]
@@ -86,6 +56,14 @@ pub(super) struct Configs {
     pushpin_conf: PathBuf,
 }
 
+/// What a stack needs to start (and start again) Pushpin and Viceroy.
+#[derive(Debug)]
+pub(super) struct Launch {
+    pub(super) programs: Programs,
+    pub(super) configs: Configs,
+    pub(super) workspace: PathBuf,
+}
+
 impl Stack {
     /// A stack on `ports` with nothing running yet; dropping it removes `run_dir`.
     pub(super) fn new(ports: Ports, run_dir: PathBuf) -> Self {
@@ -99,6 +77,8 @@ impl Stack {
             pushpin: None,
             forwarders: Vec::new(),
             counter: None,
+            publish_relay: None,
+            launch: None,
         }
     }
 
@@ -129,10 +109,11 @@ impl Stack {
             &manifest,
             &FastlySettings {
                 base_dir: workspace,
-                publish_port: self.publish_port,
+                publish_port: self.publish_api_port(),
                 app_port: self.app_port,
                 config: &opts.config,
                 secrets: &opts.secrets,
+                missing_kv_stores: &opts.missing_kv_stores,
             },
         )?;
         self.grip_key = derived.grip_key;
@@ -169,48 +150,67 @@ impl Stack {
     /// Starts Pushpin's runner and then Viceroy, each under the stdin-pipe wrapper, with
     /// their output in `pushpin.log` / `viceroy.log` (also copied to stderr unless
     /// `quiet`).
-    pub(super) fn spawn(
-        &mut self,
-        programs: &Programs,
-        configs: &Configs,
-        workspace: &Path,
-        quiet: bool,
-    ) -> io::Result<()> {
-        let pushpin_log = self.run_dir.join("pushpin.log");
-        let viceroy_log = self.run_dir.join("viceroy.log");
+    pub(super) fn spawn(&mut self, launch: Launch, quiet: bool) -> io::Result<()> {
         if !quiet {
-            for (log, prefix) in [(&pushpin_log, "pushpin"), (&viceroy_log, "viceroy")] {
-                std::fs::write(log, "")?;
-                self.forwarders.push(LogForwarder::start(log, prefix));
+            for (log, prefix) in [("pushpin.log", "pushpin"), ("viceroy.log", "viceroy")] {
+                let log = self.run_dir.join(log);
+                std::fs::write(&log, "")?;
+                self.forwarders.push(LogForwarder::start(&log, prefix));
             }
         }
-        self.pushpin = Some(Supervised::spawn(
+        self.launch = Some(launch);
+        self.spawn_pushpin()?;
+        self.spawn_viceroy()
+    }
+
+    /// Starts Pushpin's runner (which removes the run directory once it is stopped for
+    /// good, see `process.rs`).
+    pub(super) fn spawn_pushpin(&mut self) -> io::Result<()> {
+        let launch = self.launched()?;
+        let pushpin = Supervised::spawn(
             "pushpin",
-            &programs.pushpin,
-            &["--config".into(), configs.pushpin_conf.clone().into()],
+            &launch.programs.pushpin,
+            &[
+                "--config".into(),
+                launch.configs.pushpin_conf.clone().into(),
+            ],
             &self.run_dir,
-            &pushpin_log,
+            &self.run_dir.join("pushpin.log"),
             Some(&self.run_dir),
-        )?);
-        let viceroy_args: Vec<OsString> = vec![
+        )?;
+        self.pushpin = Some(pushpin);
+        Ok(())
+    }
+
+    /// Starts Viceroy serving the app.
+    pub(super) fn spawn_viceroy(&mut self) -> io::Result<()> {
+        let launch = self.launched()?;
+        let args: Vec<OsString> = vec![
             "serve".into(),
             "-C".into(),
-            configs.fastly_toml.clone().into(),
+            launch.configs.fastly_toml.clone().into(),
             "--addr".into(),
             format!("127.0.0.1:{}", self.app_port).into(),
             "--local-pushpin-proxy-port".into(),
             self.proxy_port.to_string().into(),
-            programs.wasm.clone().into(),
+            launch.programs.wasm.clone().into(),
         ];
-        self.viceroy = Some(Supervised::spawn(
+        let viceroy = Supervised::spawn(
             "viceroy",
-            &programs.viceroy,
-            &viceroy_args,
-            workspace,
-            &viceroy_log,
+            &launch.programs.viceroy,
+            &args,
+            &launch.workspace,
+            &self.run_dir.join("viceroy.log"),
             None,
-        )?);
+        )?;
+        self.viceroy = Some(viceroy);
         Ok(())
+    }
+
+    fn launched(&self) -> io::Result<&Launch> {
+        self.launch
+            .as_ref()
+            .ok_or_else(|| io::Error::other("the stack was never started"))
     }
 }
 
@@ -235,41 +235,6 @@ pub(super) fn make_run_dir() -> io::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Finds an executable: `$<env_var>`, then `PATH`, then Cargo's bin directory (where
-/// `cargo install viceroy` puts it).
-fn find_program(name: &str, env_var: &str) -> io::Result<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    if let Some(path) = std::env::var_os(env_var) {
-        return Ok(PathBuf::from(path));
-    }
-    let is_exec = |p: &Path| {
-        p.metadata()
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
-    };
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    if let Some(cargo_home) = std::env::var_os("CARGO_HOME") {
-        dirs.push(PathBuf::from(cargo_home).join("bin"));
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        dirs.push(PathBuf::from(home).join(".cargo").join("bin"));
-    }
-    dirs.into_iter()
-        .map(|d| d.join(name))
-        .find(|p| is_exec(p))
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                format!(
-                    "`{name}` not found on PATH or in ~/.cargo/bin; run scripts/setup.sh (or \
-                     set {env_var})"
-                ),
-            )
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,13 +247,5 @@ mod tests {
         assert!(a.join("pushpin").as_os_str().len() <= conf::MAX_RUN_DIR_LEN);
         let _ = std::fs::remove_dir_all(a);
         let _ = std::fs::remove_dir_all(b);
-    }
-
-    #[test]
-    fn programs_are_found_on_path() {
-        assert!(find_program("sh", "PUBSUB_TEST_UNSET_VARIABLE").is_ok());
-        let err =
-            find_program("no-such-program-xyz", "PUBSUB_TEST_UNSET_VARIABLE").expect_err("missing");
-        assert!(err.to_string().contains("scripts/setup.sh"));
     }
 }

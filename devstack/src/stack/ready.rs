@@ -1,10 +1,11 @@
-//! Waiting until a started stack answers through the whole chain (the four stages in the
+//! Waiting until a started stack answers through the whole chain (the stages in the
 //! module documentation of [`super`]).
 
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::{Stack, PUSHPIN_LOGS};
+use super::logs::PUSHPIN_LOGS;
+use super::Stack;
 use crate::net;
 
 /// What [`Stack::wait_ready`] is waiting for, in order.
@@ -14,6 +15,7 @@ enum Stage {
     ViceroyPort,
     PushpinToApp,
     Chain,
+    Accept,
 }
 
 impl Stage {
@@ -23,7 +25,8 @@ impl Stage {
             Stage::PushpinPorts => Some(Stage::ViceroyPort),
             Stage::ViceroyPort => Some(Stage::PushpinToApp),
             Stage::PushpinToApp => Some(Stage::Chain),
-            Stage::Chain => None,
+            Stage::Chain => Some(Stage::Accept),
+            Stage::Accept => None,
         }
     }
 }
@@ -47,7 +50,7 @@ impl Stack {
         loop {
             self.check_running()
                 .map_err(|e| io::Error::other(format!("stack failed to start: {e}")))?;
-            if self.passes(stage, &mut last_answer) {
+            if !self.applies(stage) || self.passes(stage, &mut last_answer) {
                 last_answer.clear();
                 match stage.next() {
                     Some(next) => stage = next,
@@ -59,6 +62,17 @@ impl Stack {
                 return Err(self.timeout_error(stage, timeout, &last_answer));
             }
             std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Whether `stage` concerns only services that run (one that is stopped, see
+    /// `faults.rs`, skips the stages that need it).
+    fn applies(&self, stage: Stage) -> bool {
+        let (pushpin, viceroy) = (self.pushpin.is_some(), self.viceroy.is_some());
+        match stage {
+            Stage::PushpinPorts => pushpin,
+            Stage::ViceroyPort => viceroy,
+            Stage::PushpinToApp | Stage::Chain | Stage::Accept => pushpin && viceroy,
         }
     }
 
@@ -74,13 +88,20 @@ impl Stack {
                 "/",
                 &[("pushpin-route", "self")],
                 last_answer,
+                is_ready_answer,
             ),
             Stage::Chain => self.probe(
                 self.app_port,
                 "/events?topic=devstack-ready",
                 &[],
                 last_answer,
+                is_ready_answer,
             ),
+            Stage::Accept => {
+                let token = crate::dev_token(&["devstack-ready"], &[]);
+                let path = format!("/events?topic=devstack-ready&auth={token}");
+                self.probe(self.app_port, &path, &[], last_answer, is_held_answer)
+            }
         }
     }
 
@@ -133,15 +154,24 @@ impl Stack {
                 ),
                 vec!["viceroy.log", "log/pushpin-proxy.log"],
             ),
+            Stage::Accept => (
+                "Pushpin's handler to take over a stream the app holds".to_string(),
+                vec!["log/pushpin-proxy.log", "log/pushpin-handler.log"],
+            ),
         }
     }
 
-    /// One readiness probe: any answer counts except a gateway error (502-504) and
-    /// Viceroy's own 500 for a failed Fanout handoff ("Could not connect to handoff
-    /// target"), which means Pushpin is not reachable yet.
-    fn probe(&self, port: u16, path: &str, headers: &[(&str, &str)], last: &mut String) -> bool {
+    /// One readiness probe, passed when `ready` accepts the answer.
+    fn probe(
+        &self,
+        port: u16,
+        path: &str,
+        headers: &[(&str, &str)],
+        last: &mut String,
+        ready: fn(&net::Answer) -> bool,
+    ) -> bool {
         match net::http_get(port, path, headers) {
-            Ok(answer) if is_ready_answer(&answer) => true,
+            Ok(answer) if ready(&answer) => true,
             Ok(answer) => {
                 *last = format!("HTTP {} {}", answer.status, answer.error_body);
                 false
@@ -154,12 +184,29 @@ impl Stack {
     }
 }
 
-/// Whether a probe's answer shows that the chain works (see [`Stack::probe`]).
+/// Whether a probe's answer shows that the chain works: any answer counts except a
+/// gateway error (502-504) and Viceroy's own 500 for a failed Fanout handoff ("Could not
+/// connect to handoff target"), which means Pushpin is not reachable yet.
 fn is_ready_answer(answer: &net::Answer) -> bool {
     let gateway_error = (502..=504).contains(&answer.status);
-    let handoff_error =
-        answer.status == 500 && answer.error_body.to_ascii_lowercase().contains("handoff");
-    !gateway_error && !handoff_error
+    !gateway_error && !is_handoff_error(answer)
+}
+
+/// Whether a subscribe's answer shows that Pushpin can hold streams: anything but its
+/// 500 "Accept service unavailable" (its handler is not connected yet, which Pushpin's
+/// ports do not show) or a failed handoff. The app's own refusals count (e.g. a 503 when
+/// a stack runs without KV store `keys`): they need no handler.
+fn is_held_answer(answer: &net::Answer) -> bool {
+    let unavailable = answer.status == 500
+        && answer
+            .error_body
+            .to_ascii_lowercase()
+            .contains("accept service unavailable");
+    !unavailable && !is_handoff_error(answer)
+}
+
+fn is_handoff_error(answer: &net::Answer) -> bool {
+    answer.status == 500 && answer.error_body.to_ascii_lowercase().contains("handoff")
 }
 
 #[cfg(test)]
@@ -182,6 +229,24 @@ mod tests {
         )));
         assert!(!is_ready_answer(&answer(503, "")));
         assert!(!is_ready_answer(&answer(
+            500,
+            "Error: Could not connect to handoff target: Connection refused (os error 111)."
+        )));
+    }
+
+    #[test]
+    fn a_stream_is_held_unless_pushpin_has_no_handler_yet() {
+        let answer = |status, body: &str| net::Answer {
+            status,
+            error_body: body.to_string(),
+        };
+        assert!(is_held_answer(&answer(200, "")));
+        assert!(is_held_answer(&answer(503, "storage unavailable")));
+        assert!(!is_held_answer(&answer(
+            500,
+            "Accept service unavailable.\n"
+        )));
+        assert!(!is_held_answer(&answer(
             500,
             "Error: Could not connect to handoff target: Connection refused (os error 111)."
         )));

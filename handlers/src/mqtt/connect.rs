@@ -141,7 +141,8 @@ impl Connection<'_> {
         p.maximum_packet_size =
             NonZeroU32::new(u32::try_from(self.max_packet_bytes()).unwrap_or(u32::MAX));
         p.topic_alias_maximum = Some(0);
-        p.wildcard_subscription_available = Some(false);
+        // Absent means available [MQTT-3.2.2.3.14]; said only when turned off.
+        p.wildcard_subscription_available = (self.config.wildcard_max_levels == 0).then_some(false);
         p.shared_subscription_available = Some(false);
         p.subscription_identifiers_available = Some(false);
         ack

@@ -97,6 +97,7 @@ impl Connection<'_> {
             Err(Forward::RateLimited(why)) => (PubAckReasonCode::QuotaExceeded, why),
             Err(Forward::NotStored(why)) => (PubAckReasonCode::ImplementationSpecificError, why),
             Err(Forward::NotDelivered(why)) => (PubAckReasonCode::UnspecifiedError, why),
+            Err(Forward::TooLarge(why)) => (PubAckReasonCode::QuotaExceeded, why),
         };
         if self.version() == ProtocolVersion::V5 {
             self.puback(qos, id, code, Some(why));
@@ -139,6 +140,12 @@ impl Connection<'_> {
             mqtt_v311: render(ProtocolVersion::V311),
             sender: Some(self.connection_id),
         };
+        // Refused for its wildcard fan-out before anything is stored or published.
+        let wildcard = message::wildcard_bodies(
+            std::slice::from_ref(&outgoing),
+            self.config.wildcard_max_levels,
+        )
+        .map_err(|e| Forward::TooLarge(e.to_string()))?;
         let body = if p.retain {
             let new = NewRetained {
                 payload: &p.payload,
@@ -158,15 +165,14 @@ impl Connection<'_> {
         } else {
             message::publish_body(&[outgoing])
         };
-        self.platform
-            .publisher
-            .publish(self.config, body)
-            .map_err(|why| match p.retain {
+        message::publish_all(&*self.platform.publisher, self.config, body, wildcard).map_err(
+            |why| match p.retain {
                 true => Forward::NotDelivered(format!(
                     "stored as the retained message but not delivered live: {why}"
                 )),
                 false => Forward::NotDelivered(why),
-            })
+            },
+        )
     }
 }
 
@@ -185,4 +191,6 @@ pub(super) enum Forward {
     RateLimited(String),
     /// The publish API refused it.
     NotDelivered(String),
+    /// Its wildcard fan-out is over the publish budget; nothing was stored or published.
+    TooLarge(String),
 }

@@ -17,6 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use pubsub_core::filter::Filter;
 use pubsub_core::message;
 use pubsub_core::retained::{self, Slot, Version};
 use pubsub_core::tokens::Access;
@@ -93,6 +94,23 @@ impl Connection<'_> {
         self.send_raw(&packet);
         self.retained.sent.insert(topic.to_owned());
         Ok(Some(version))
+    }
+
+    /// Sends the retained messages of the topics wildcard `filter` matches, at most the
+    /// Config Store's `wildcard-retained-max` (see `pubsub_core::retained::topics_matching`).
+    /// A message held back by a bound of the request, or a store failure, is not sent
+    /// later: a wildcard subscription keeps no per-topic check.
+    pub(super) fn send_filter_retained(&mut self, filter: &str) {
+        let Ok(parsed) = Filter::parse(filter) else {
+            return;
+        };
+        let limit = self.config.wildcard_retained_max;
+        let Ok(topics) = retained::topics_matching(&*self.platform.kv, &parsed, limit) else {
+            return;
+        };
+        for topic in topics {
+            let _ = self.send_retained(&topic, Version::ZERO);
+        }
     }
 
     /// Reads `topic`'s slot unless this request did already; `false` when the request's

@@ -1,9 +1,10 @@
 //! SUBSCRIBE and UNSUBSCRIBE: Fanout subscriptions to the topics' channels, and the
 //! retained messages delivered when a subscription starts.
 //!
-//! Every SUBSCRIBE filter gets its own reason code; SUBACK grants QoS 0. Wildcards and
-//! shared subscriptions are not supported (CONNACK says so), and a connection holds at most
-//! [`MAX_SUBSCRIPTIONS`] subscriptions. The retained messages sent after a SUBACK, and the
+//! Every SUBSCRIBE filter gets its own reason code; SUBACK grants QoS 0. A filter with a
+//! wildcard listens on its filter channel (see `pubsub_core::wildcard`); one deeper than
+//! `wildcard-max-levels` gets 0xA2 (3.1.1: 0x80). Shared subscriptions are not supported
+//! (CONNACK says so), and a connection holds at most [`MAX_SUBSCRIPTIONS`] subscriptions. The retained messages sent after a SUBACK, and the
 //! bounds on them, are in `retained.rs`.
 
 use std::collections::HashMap;
@@ -13,8 +14,10 @@ use pubsub_codec::mqtt::{
     Subscribe, Subscription, UnsubAck, UnsubAckReasonCode, Unsubscribe,
 };
 use pubsub_core::channel::Kind;
+use pubsub_core::filter;
 use pubsub_core::retained::Version;
-use pubsub_core::tokens::{Access, Principal};
+use pubsub_core::tokens::Principal;
+use pubsub_core::wildcard::{self, Refusal};
 use pubsub_core::{topics, Error};
 
 use super::connection::Connection;
@@ -26,6 +29,12 @@ pub const MAX_SUBSCRIPTIONS: usize = 32;
 impl Connection<'_> {
     /// The channel a subscription to `topic` listens on.
     fn channel(&self, topic: &str, retain_as_published: bool) -> String {
+        if filter::has_wildcards(topic) {
+            return match self.version() {
+                ProtocolVersion::V5 => Kind::Filter.of(topic),
+                ProtocolVersion::V311 => Kind::Filter311.of(topic),
+            };
+        }
         match self.version() {
             ProtocolVersion::V5 if retain_as_published => Kind::AsPublished.of(topic),
             ProtocolVersion::V5 => Kind::Live.of(topic),
@@ -71,6 +80,10 @@ impl Connection<'_> {
         self.send(&Packet::SubAck(SubAck::new(s.packet_id, codes)));
         // [MQTT-3.3.1-9]: retained messages follow the SUBACK, with RETAIN set.
         for filter in retained_wanted {
+            if filter::has_wildcards(filter) {
+                self.send_filter_retained(filter);
+                continue;
+            }
             // Held back by a bound of the request, or a store failure: the check on the
             // next request delivers the message.
             let seen = self.send_retained(filter, Version::ZERO);
@@ -90,14 +103,12 @@ impl Connection<'_> {
         // a wildcard (`$share/group/topic` too).
         let code = if mqtt::shared_subscription(filter).is_some() {
             SubAckReasonCode::SharedSubscriptionsNotSupported
-        } else if filter.contains(['+', '#']) {
-            SubAckReasonCode::WildcardSubscriptionsNotSupported
-        } else if topics::validate(filter).is_err() || filter.starts_with("$share/") {
-            SubAckReasonCode::TopicFilterInvalid
+        } else if let Some(code) = self.refusal(filter) {
+            code
         } else {
             match principal {
                 Err(_) => SubAckReasonCode::ImplementationSpecificError,
-                Ok(p) if !p.allows(Access::Read, filter) => SubAckReasonCode::NotAuthorized,
+                Ok(p) if p.check_subscription(filter).is_err() => SubAckReasonCode::NotAuthorized,
                 Ok(_) => match self.add_subscription(filter, options) {
                     Ok(wanted) => return (SubAckReasonCode::GrantedQoS0, wanted),
                     Err(code) => code,
@@ -105,6 +116,26 @@ impl Connection<'_> {
             }
         };
         (code, false)
+    }
+
+    /// The code refusing a SUBSCRIBE's filter; `None` for a topic name, or a filter with a
+    /// wildcard within `wildcard-max-levels` (see `pubsub_core::wildcard`).
+    fn refusal(&self, filter: &str) -> Option<SubAckReasonCode> {
+        if filter.starts_with("$share/") {
+            return Some(SubAckReasonCode::TopicFilterInvalid);
+        }
+        if !filter::has_wildcards(filter) {
+            return topics::validate(filter)
+                .err()
+                .map(|_| SubAckReasonCode::TopicFilterInvalid);
+        }
+        match wildcard::check_subscription(filter, self.config.wildcard_max_levels) {
+            Ok(()) => None,
+            Err(Refusal::Invalid(_)) => Some(SubAckReasonCode::TopicFilterInvalid),
+            Err(Refusal::Off | Refusal::TooDeep(..)) => {
+                Some(SubAckReasonCode::WildcardSubscriptionsNotSupported)
+            }
+        }
     }
 
     /// Subscribes to `filter`; `Err` is the failure code. `Ok(true)` when the retained

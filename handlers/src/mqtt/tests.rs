@@ -200,14 +200,21 @@ fn a_good_token_connects_and_a_bad_one_gets_not_authorized_and_a_close() {
 #[test]
 fn every_filter_of_a_subscribe_gets_its_own_reason_code_and_a_control_message() {
     let mut p = Proxy::new(ProtocolVersion::V5);
-    let t = p.token(&["a", "b"], &[], 3600);
+    let t = p.token(&["a", "b", "x/#"], &[], 3600);
     p.connect(&t);
-    let events = p.send(&[subscribe(&["a", "b", "c", "x/+", "$share/g/a"])]);
+    let events = p.send(&[subscribe(&[
+        "a",
+        "b",
+        "c",
+        "x/+",
+        "x/1/2/3/4/5/#",
+        "$share/g/a",
+    ])]);
     let controls: Vec<_> = events
         .iter()
         .filter(|e| e.starts_with(b"TEXT:c:"))
         .collect();
-    assert_eq!(controls.len(), 2);
+    assert_eq!(controls.len(), 3);
     match p.packets(&events).as_slice() {
         [Packet::SubAck(ack)] => assert_eq!(
             ack.reason_codes,
@@ -215,6 +222,8 @@ fn every_filter_of_a_subscribe_gets_its_own_reason_code_and_a_control_message() 
                 SubAckReasonCode::GrantedQoS0,
                 SubAckReasonCode::GrantedQoS0,
                 SubAckReasonCode::NotAuthorized,
+                SubAckReasonCode::GrantedQoS0,
+                // 7 levels: over `wildcard-max-levels` (6).
                 SubAckReasonCode::WildcardSubscriptionsNotSupported,
                 SubAckReasonCode::SharedSubscriptionsNotSupported,
             ]
@@ -1065,8 +1074,8 @@ fn a_pattern_claim_authorises_the_topics_it_matches() {
             [
                 SubAckReasonCode::GrantedQoS0,
                 SubAckReasonCode::NotAuthorized,
-                // Still refused as such, though the claim covers it.
-                SubAckReasonCode::WildcardSubscriptionsNotSupported,
+                // The claim covers the filter.
+                SubAckReasonCode::GrantedQoS0,
                 // A malformed claim (`a/#/b`) matches nothing.
                 SubAckReasonCode::NotAuthorized,
             ]
@@ -1085,3 +1094,5 @@ fn a_pattern_claim_authorises_the_topics_it_matches() {
     }
     assert_eq!(p.publisher.items().len(), 1);
 }
+
+mod wildcard;

@@ -5,13 +5,13 @@
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 
 use pubsub_core::channel::{self, Kind};
-use pubsub_core::grant;
 use pubsub_core::ports::Platform;
 use pubsub_core::retained::Version;
 use pubsub_core::tokens::LEEWAY_SECS;
+use pubsub_core::{filter, grant};
 use pubsub_core::{Error, Response, Result};
 
-use super::{KEEP_ALIVE, LINK_PREFIX, MAX_LINK_TIMEOUT_SECS, RECOVERY_INTERVAL_SECS};
+use super::{KEEP_ALIVE, LINK_PREFIX, MAX_LINK_TIMEOUT_SECS};
 
 /// The key that signs link grants (empty when the Secret Store has none: issuing then
 /// fails, naming the entry).
@@ -22,16 +22,16 @@ pub(super) fn grant_key(platform: &Platform) -> Vec<u8> {
 /// The `timeout` of a stream's `Grip-Link`, in seconds: Fanout requests the link once it
 /// has passed (Pushpin 1.36 and later: once, unless every channel of the stream carried a
 /// message in the meantime, which the key channel never does, so traffic cannot delay
-/// it). A plain stream is asked again only when its token has expired (`exp` plus the
-/// leeway), so an idle one costs nothing before then; a durable one at least every
-/// [`RECOVERY_INTERVAL_SECS`]. `None`: no link (a plain stream whose token never expires).
-pub(super) fn link_timeout(exp: Option<u64>, now: u64, durable: bool) -> Option<u64> {
+/// it). A plain stream (`recovery` is `None`) is asked again only when its token has
+/// expired (`exp` plus the leeway), so an idle one costs nothing before then; a durable
+/// one at least every `recovery` seconds (Config Store `durable-recovery-interval`).
+/// `None`: no link (a plain stream whose token never expires).
+pub(super) fn link_timeout(exp: Option<u64>, now: u64, recovery: Option<u64>) -> Option<u64> {
     let until_expiry = exp.map(|exp| exp.saturating_add(LEEWAY_SECS).saturating_sub(now).max(1));
-    match (until_expiry, durable) {
-        (Some(secs), false) => Some(secs.min(MAX_LINK_TIMEOUT_SECS)),
-        (Some(secs), true) => Some(secs.min(RECOVERY_INTERVAL_SECS)),
-        (None, true) => Some(RECOVERY_INTERVAL_SECS),
-        (None, false) => None,
+    match (until_expiry, recovery) {
+        (Some(secs), None) => Some(secs.min(MAX_LINK_TIMEOUT_SECS)),
+        (Some(secs), Some(recovery)) => Some(secs.min(recovery)),
+        (None, recovery) => recovery,
     }
 }
 
@@ -74,6 +74,12 @@ impl Hold<'_> {
     fn channels(&self, versions: Option<&[Version]>) -> String {
         let mut channels = String::new();
         for (i, topic) in self.topics.iter().enumerate() {
+            // A filter (see `pubsub_core::wildcard`) has one channel and no retained one.
+            if filter::has_wildcards(topic) {
+                channels.push_str(&Kind::Filter.of(topic));
+                channels.push_str(", ");
+                continue;
+            }
             channels.push_str(&channel::live(topic));
             channels.push_str(", ");
             channels.push_str(&Kind::Retained.of(topic));

@@ -25,12 +25,13 @@
 //! (if any, and not expired), each event with an `id:` (a [`retained::EventId`]). Then:
 //!
 //! - Each retained channel is held with `prev-id` = the slot version the answer reflects,
-//!   and the link fires after at most [`RECOVERY_INTERVAL_SECS`]. When a
+//!   and the link fires after at most the recovery interval (Config Store
+//!   `durable-recovery-interval`, default 600 s). When a
 //!   retained message is published between the KV read and the moment the proxy attaches
 //!   the subscription, or later arrives with a `prev-id` the subscription has not seen, the
 //!   proxy drops it and *recovers*: it requests the link again with one
 //!   `Grip-Last: <channel>; last-id=<version>` header per retained channel. The proxy also
-//!   does so after [`RECOVERY_INTERVAL_SECS`] without traffic, so a message stored but not
+//!   does so after the recovery interval without traffic, so a message stored but not
 //!   delivered live (publish API failure) still arrives.
 //! - A recovery request (verified `Grip-Sig` and `Grip-Last` present) is answered with the
 //!   messages newer than the `last-id`s only, no `stream-open`, and fresh `prev-id`s and
@@ -54,24 +55,19 @@ mod hold;
 mod resume;
 
 use pubsub_core::extensions::{required, GripVerified, Topics};
-use pubsub_core::grant;
 use pubsub_core::message::sse_event;
 use pubsub_core::ports::Platform;
 use pubsub_core::retained::{self, EventId, Slot, Version};
 use pubsub_core::tokens::Principal;
 use pubsub_core::topics::query_value;
-use pubsub_core::{Error, Request, Result};
+use pubsub_core::{filter, grant};
+use pubsub_core::{Config, Error, Request, Result};
 
 use hold::{grant_key, link_timeout, Hold, Link};
 use resume::{seen_by_client, seen_by_proxy};
 
 /// Seconds of silence after which Fanout sends a `keep-alive` event.
 pub const KEEP_ALIVE_SECS: u32 = 55;
-
-/// The longest time after which Fanout re-requests a durable stream's link (the `timeout`
-/// of its `Grip-Link`), so that a retained message stored but not delivered live (the
-/// publish API failed) still arrives.
-pub const RECOVERY_INTERVAL_SECS: u64 = 600;
 
 /// The longest `Grip-Link` timeout: Pushpin counts it in milliseconds in a 32-bit integer
 /// (24.8 days).
@@ -93,9 +89,18 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
     let principal = required::<Principal>(&req)?;
     let now = platform.env.now();
     let durable = durable(&req)?;
+    if durable {
+        if let Some(f) = topics.iter().find(|t| filter::has_wildcards(t)) {
+            return Err(Error::BadRequest(format!(
+                "topic filter {f:?}: a durable subscription takes topic names only; \
+                 subscribe to a filter without `durable=true`"
+            )));
+        }
+    }
+    let recovery = u64::from(required::<Config>(&req)?.durable_recovery_interval);
     let link = Link {
         grant: grant::issue(&grant_key(platform), principal, topics)?,
-        timeout: link_timeout(principal.exp, now, durable),
+        timeout: link_timeout(principal.exp, now, durable.then_some(recovery)),
     };
     // A link Fanout requests on its own carries the grant; its answer goes on with the
     // stream, so it starts no new one.
@@ -215,6 +220,17 @@ mod tests {
             .map_or("", |v| v.to_str().expect("ascii"))
     }
 
+    #[test]
+    fn a_filter_listens_on_its_filter_channel_and_cannot_be_durable() {
+        let (platform, ..) = platform();
+        let res = subscribe_to(&platform, "/events", &["a", "s/+/t"]).expect("held");
+        assert_eq!(header(&res, "grip-channel"), "a, r#a, f#s/+/t, k#k1");
+        let err = subscribe_to(&platform, "/events?durable=true", &["a", "s/#"])
+            .expect_err("durable filter");
+        assert_eq!(err.status(), 400);
+        assert!(err.to_string().contains("topic names only"), "{err}");
+    }
+
     fn prev_id(version: Version) -> String {
         format!("; prev-id={version}")
     }
@@ -277,9 +293,7 @@ mod tests {
         let link = header(&res, "grip-link");
         assert!(
             link.starts_with("</events/link/0.k1.")
-                && link.ends_with(&format!(
-                    "?topic=a&topic=c&topic=b&durable=true>; rel=next; timeout={RECOVERY_INTERVAL_SECS}"
-                ))
+                && link.ends_with("?topic=a&topic=c&topic=b&durable=true>; rel=next; timeout=600")
                 && !link.contains("auth"),
             "{link}"
         );
@@ -445,24 +459,41 @@ mod tests {
     }
 
     #[test]
-    fn the_link_fires_when_the_token_expires_and_durable_streams_recover_at_least_every_600_s() {
+    fn the_link_fires_when_the_token_expires_and_durable_streams_recover_at_least_every_interval() {
         let hour = Some(10_000 + 3_600);
         let cases = [
-            (None, false, None),
-            (None, true, Some(600)),
-            (hour, false, Some(3_660)),
-            (hour, true, Some(600)),
-            (Some(10_100), true, Some(160)),
-            (Some(9_950), false, Some(10)),
-            (Some(9_900), false, Some(1)),
-            (Some(u64::MAX), false, Some(MAX_LINK_TIMEOUT_SECS)),
+            (None, None, None),
+            (None, Some(600), Some(600)),
+            (hour, None, Some(3_660)),
+            (hour, Some(600), Some(600)),
+            (hour, Some(2), Some(2)),
+            (Some(10_100), Some(600), Some(160)),
+            (Some(9_950), None, Some(10)),
+            (Some(9_900), None, Some(1)),
+            (Some(u64::MAX), None, Some(MAX_LINK_TIMEOUT_SECS)),
         ];
-        for (exp, durable, want) in cases {
+        for (exp, recovery, want) in cases {
             assert_eq!(
-                link_timeout(exp, 10_000, durable),
+                link_timeout(exp, 10_000, recovery),
                 want,
-                "{exp:?} {durable}"
+                "{exp:?} {recovery:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_durable_stream_is_recovered_at_the_configured_interval() {
+        let (platform, _) = platform();
+        for (interval, want) in [(None, "timeout=600"), (Some(2), "timeout=2")] {
+            let mut req = with_topics(get("/events?topic=a&durable=true"), &["a"]);
+            principal_mut(&mut req).exp = Some(platform.env.now() + 3_600);
+            if let (Some(secs), Some(config)) = (interval, req.extensions_mut().get_mut::<Config>())
+            {
+                config.durable_recovery_interval = secs;
+            }
+            let res = subscribe(&platform, req).expect("held");
+            let link = header(&res, "grip-link");
+            assert!(link.ends_with(want), "{link}");
         }
     }
 
