@@ -10,7 +10,8 @@
 #
 # Options (passed on to pubsub-bench): --baseline REV (125a015), --current REV (the
 # working tree), --requests N per batch (500), --rounds R (5), --warmup N (20), --quick
-# (100 requests, 3 rounds), --max-minutes M (10), --out CSV, --show.
+# (100 requests, 3 rounds), --max-minutes M (10), --out CSV, --show, --current-config
+# KEY=VALUE (a Config Store entry for the current module only, e.g. to switch a layer on).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -2,7 +2,10 @@
 //! types. Compiled only for wasm32: nothing else in the workspace imports `fastly`.
 //!
 //! Stores are opened lazily, on first use, so a request pays only for the stores it
-//! touches.
+//! touches. Edge Rate Limiting and the real-time log: `erl.rs`, `log.rs`.
+
+mod erl;
+mod log;
 
 use std::io::Read as _;
 use std::sync::Arc;
@@ -12,6 +15,7 @@ use fastly::config_store::ConfigStore;
 use fastly::kv_store::{InsertMode, KVStore, KVStoreError};
 use fastly::secret_store::SecretStore;
 
+use pubsub_core::extensions::ClientIp;
 use pubsub_core::limits;
 use pubsub_core::ports::{
     ConfigSource, Environment, InsertOptions, KvError, KvItem, KvStore, Platform, Publisher,
@@ -34,6 +38,8 @@ pub fn platform(client: &fastly::Request) -> Platform {
         secrets: Arc::new(FastlySecrets(std::sync::OnceLock::new())),
         publisher: Arc::new(FastlyPublisher),
         env: Arc::new(FastlyEnv { fastly_key_valid }),
+        rate: Arc::new(erl::FastlyRateLimiter),
+        log: Arc::new(log::FastlyLog),
     }
 }
 
@@ -69,6 +75,9 @@ pub fn to_http(client: &mut fastly::Request) -> Result<Request, Response> {
     *request.uri_mut() = uri
         .parse()
         .unwrap_or_else(|_| http::Uri::from_static("/-invalid-request-"));
+    if let Some(ip) = client.get_client_ip_addr() {
+        request.extensions_mut().insert(ClientIp(ip));
+    }
     Ok(request)
 }
 
@@ -245,6 +254,12 @@ impl Environment for FastlyEnv {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
+    }
+
+    fn now_micros(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
     }
 
     fn random(&self, buf: &mut [u8]) -> Result<(), String> {

@@ -2,18 +2,19 @@
 //! [`Platform`]; the Compute entry point (`main.rs`) feeds it one request.
 //!
 //! ```text
-//! Cors ─> ErrorMap ─> LoadConfig ─> VerifyGrip ─> ExtractAuth ─> [your layer] ─> Router
-//! /events GET   RequireFeature(sse) ─> FanoutHandoff ─> Acl(read) ─> sse::subscribe
-//! /events POST  RequireFeature(http-publish) ─> Acl(write) ─> publish::publish
+//! Cors ─> ErrorMap ─> LoadConfig ─> RequestLog ─> VerifyGrip ─> ExtractAuth ─> [your layer] ─> Router
+//! /events GET   RequireFeature(sse) ─> RateLimit(subscribe) ─> FanoutHandoff ─> Acl(read) ─> sse::subscribe
+//! /events POST  RequireFeature(http-publish) ─> RateLimit(publish) ─> Acl(write) ─> publish::publish
 //! /events/link/{grant} GET   as /events GET: the links Fanout requests on its own
-//! /mqtt GET     RequireFeature(mqtt) ─> FanoutHandoff ─> mqtt::get
-//! /mqtt POST    RequireFeature(mqtt) ─> mqtt::websocket (Grip-Sig required)
+//! /mqtt GET     RequireFeature(mqtt) ─> RateLimit(subscribe) ─> FanoutHandoff ─> mqtt::get
+//! /mqtt POST    RequireFeature(mqtt) ─> mqtt::websocket (Grip-Sig required; its own
+//!               per-connection limit on PUBLISH packets, class mqtt-publish)
 //! /admin/keys GET, POST, /admin/keys/{id} DELETE
-//!               RequireFeature(admin) ─> AdminAuth ─> admin::{list, create, revoke}
+//!               RequireFeature(admin) ─> RateLimit(admin) ─> AdminAuth ─> admin::{list, create, revoke}
 //! / /demo.css /demo.js GET   RequireFeature(demo) ─> demo::serve
 //! ```
 //!
-//! `Cors` and `ErrorMap` shape responses: each is a
+//! `Cors`, `ErrorMap` and `RequestLog` see or shape responses: each is a
 //! [`Wrap`](pubsub_middleware::wrap::Wrap) served by [`WrapLayer`]. Every other arrow is a
 //! [`Guard`](pubsub_middleware::guard::Guard) served by [`GuardLayer`]. To add a layer of your own, write a `Guard` (or a full [`Layer`] over
 //! [`Router`] whose service has `Error = Error` and `Future = Ready`) and pass it to
@@ -26,6 +27,7 @@ use http::Method;
 use tower_service::Service;
 
 use pubsub_core::ports::Platform;
+use pubsub_core::rate_limit::Class;
 use pubsub_core::tokens::Access;
 use pubsub_handlers::{admin, demo, mqtt, publish, sse};
 use pubsub_middleware::acl::Acl;
@@ -37,6 +39,8 @@ use pubsub_middleware::feature::{Feature, RequireFeature};
 use pubsub_middleware::guard::GuardLayer;
 use pubsub_middleware::handoff::FanoutHandoff;
 use pubsub_middleware::load_config::LoadConfig;
+use pubsub_middleware::rate_limit::RateLimit;
+use pubsub_middleware::request_log::RequestLog;
 use pubsub_middleware::router::{boxed, handler, MethodRouter, Router};
 use pubsub_middleware::verify_grip::VerifyGrip;
 use pubsub_middleware::wrap::WrapLayer;
@@ -54,6 +58,7 @@ pub const EVENT_STREAM_PATHS: &[&str] = &["/events"];
 /// The route table.
 pub fn routes(platform: &Platform) -> Router {
     let feature = |f| GuardLayer::new(RequireFeature(f));
+    let limit = |class| GuardLayer::new(RateLimit::new(class, platform.clone()));
     let handoff = GuardLayer::new(FanoutHandoff);
     let acl = |access| GuardLayer::new(Acl::new(access, platform.clone()));
     let admin_auth = GuardLayer::new(AdminAuth(platform.clone()));
@@ -62,15 +67,20 @@ pub fn routes(platform: &Platform) -> Router {
         handler(move |req| f(&platform, req))
     };
     let subscribe = || {
-        feature(Feature::Sse).layer(handoff.layer(acl(Access::Read).layer(with(sse::subscribe))))
+        let held = handoff.layer(acl(Access::Read).layer(with(sse::subscribe)));
+        feature(Feature::Sse).layer(limit(Class::Subscribe).layer(held))
     };
-    let publish =
-        feature(Feature::HttpPublish).layer(acl(Access::Write).layer(with(publish::publish)));
-    let mqtt_get = feature(Feature::Mqtt).layer(handoff.layer(handler(mqtt::get)));
+    let publish = acl(Access::Write).layer(with(publish::publish));
+    let publish = feature(Feature::HttpPublish).layer(limit(Class::Publish).layer(publish));
+    let mqtt_get = handoff.layer(handler(mqtt::get));
+    let mqtt_get = feature(Feature::Mqtt).layer(limit(Class::Subscribe).layer(mqtt_get));
     // Fanout speaks WebSocket-over-HTTP in POSTs it signs; an unsigned POST is refused
     // by the handler, never handed off.
     let mqtt_post = feature(Feature::Mqtt).layer(with(mqtt::websocket));
-    let admin_route = |f| boxed(feature(Feature::Admin).layer(admin_auth.layer(with(f))));
+    let admin_route = |f| {
+        let authorised = limit(Class::Admin).layer(admin_auth.layer(with(f)));
+        boxed(feature(Feature::Admin).layer(authorised))
+    };
     let demo_page = || boxed(feature(Feature::Demo).layer(handler(demo::serve)));
     let router = demo::ASSETS.iter().fold(Router::new(), |router, asset| {
         router.route(asset.path, MethodRouter::new().on(Method::GET, demo_page()))
@@ -124,10 +134,12 @@ where
 {
     let router = routes(&platform);
     let cors = WrapLayer::new(Cors::new(&router.methods()));
+    let log = RequestLog::new(platform.clone(), router.patterns(), EVENT_STREAM_PATHS);
     let routed = layer.layer(router);
     let authed = GuardLayer::new(ExtractAuth).layer(routed);
     let verified = GuardLayer::new(VerifyGrip(platform.clone())).layer(authed);
-    let configured = GuardLayer::new(LoadConfig(platform.config.clone())).layer(verified);
+    let logged = WrapLayer::new(log).layer(verified);
+    let configured = GuardLayer::new(LoadConfig(platform.config.clone())).layer(logged);
     cors.layer(WrapLayer::new(ErrorMap::new(EVENT_STREAM_PATHS)).layer(configured))
 }
 

@@ -1,11 +1,12 @@
 //! The whole pipeline on in-memory ports: routing, CORS, configuration, Grip-Sig,
-//! tokens, and a user's own layer. The same behaviour through Pushpin + Viceroy is in
+//! tokens, and a user's own layer (the rate limit and request log layers:
+//! `tests/layers.rs`). The same behaviour through Pushpin + Viceroy is in
 //! `tests/e2e_*.rs`.
 
 #[path = "support/native.rs"]
 mod native;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use native::*;
@@ -263,14 +264,15 @@ fn an_empty_grip_sig_key_is_a_500_naming_the_setting() {
     assert!(body(&res).contains("grip-sig-key"), "{}", body(&res));
 }
 
-/// The README's example of a user's own layer: counts requests, refuses after a limit.
+/// The README's example of a user's own layer: publishes must be JSON.
 #[derive(Clone)]
-struct Count(Arc<AtomicUsize>, usize);
+struct JsonOnly;
 
-impl Guard for Count {
-    fn admit(&self, _req: &mut Request) -> Result<Admit, Error> {
-        if self.0.fetch_add(1, Ordering::Relaxed) >= self.1 {
-            return Err(Error::BadRequest("request limit reached".into()));
+impl Guard for JsonOnly {
+    fn admit(&self, req: &mut Request) -> Result<Admit, Error> {
+        let publish = req.method() == http::Method::POST && req.uri().path() == "/events";
+        if publish && serde_json::from_slice::<serde_json::Value>(req.body()).is_err() {
+            return Err(Error::BadRequest("messages must be JSON".into()));
         }
         Ok(Admit::Continue)
     }
@@ -279,17 +281,25 @@ impl Guard for Count {
 #[test]
 fn a_users_own_layer_runs_without_touching_the_handlers() {
     let app = Native::new();
-    let seen = Arc::new(AtomicUsize::new(0));
-    let mut svc = edge_pubsub::app_with(
-        app.platform.clone(),
-        GuardLayer::new(Count(seen.clone(), 1)),
+    let mut svc = edge_pubsub::app_with(app.platform.clone(), GuardLayer::new(JsonOnly));
+    let token = app.token(&[], &["a"]);
+    let publish = |body: &[u8]| {
+        request("POST", "/events?topic=a")
+            .header("authorization", format!("Bearer {token}"))
+            .body(body.to_vec())
+            .expect("req")
+    };
+    let Ok(json) = svc.call(publish(br#"{"t":21.5}"#)).into_inner();
+    assert_eq!(json.status(), 200);
+    let Ok(text) = svc.call(publish(b"21.5 degrees")).into_inner();
+    assert_eq!(
+        (text.status().as_u16(), body(&text).as_str()),
+        (400, "messages must be JSON\n")
     );
-    let req = || request("GET", "/events?topic=a").body(vec![]).expect("req");
-    let Ok(first) = svc.call(req()).into_inner();
-    assert!(first.extensions().get::<Handoff>().is_some());
-    let Ok(second) = svc.call(req()).into_inner();
-    assert_eq!(second.status(), 400);
-    assert_eq!(seen.load(Ordering::Relaxed), 2);
+    let subscribe = request("GET", "/events?topic=a").body(vec![]).expect("req");
+    let Ok(handoff) = svc.call(subscribe).into_inner();
+    assert!(handoff.extensions().get::<Handoff>().is_some());
+    assert_eq!(app.publisher.items().len(), 1);
 }
 
 #[test]

@@ -7,11 +7,17 @@
 //!
 //! Every key, its values, default and meaning are documented once, in
 //! `docs/configuration.md`, whose table `tests/docs_facts.rs` checks against [`Config::load`]
-//! and [`Config::default`].
+//! and [`Config::default`]. The syntax of the two keys with rules is in [`rate_limit`] and
+//! [`request_log`].
 
 use std::fmt;
 
 mod parse;
+pub mod rate_limit;
+pub mod request_log;
+
+pub use rate_limit::{RateLimit, RateLimits, Window};
+pub use request_log::RequestLog;
 
 use parse::{
     connect_deadline, flag, number, recovery_interval, server_keep_alive, text, wildcard_max_levels,
@@ -67,6 +73,11 @@ pub struct Config {
     /// the token expires first), so that a retained message stored but not delivered live
     /// still arrives. Each time is one request to the app per durable stream.
     pub durable_recovery_interval: u32,
+    /// The request limits of each route class (`rate-limits`); every class is unlimited
+    /// by default.
+    pub rate_limits: RateLimits,
+    /// Where one JSON line per request goes (`request-log`); `None`: nowhere (default).
+    pub request_log: Option<RequestLog>,
 }
 
 /// Largest length of a topic name, in bytes.
@@ -96,6 +107,8 @@ impl Default for Config {
             wildcard_max_levels: 6,
             wildcard_retained_max: 16,
             durable_recovery_interval: 600,
+            rate_limits: RateLimits::default(),
+            request_log: None,
         }
     }
 }
@@ -182,6 +195,8 @@ impl Config {
                 "an integer from 0 to 64",
             )?,
             durable_recovery_interval: recovery_interval(&mut lookup, d.durable_recovery_interval)?,
+            rate_limits: rate_limit::load(&mut lookup)?,
+            request_log: request_log::load(&mut lookup)?,
         })
     }
 }
@@ -209,6 +224,8 @@ mod tests {
         let c = Config::default();
         assert!(!c.admin_fastly_key, "admin by Fastly API token is opt-in");
         assert!(!c.allow_tokens_without_exp, "tokens without exp are opt-in");
+        assert_eq!(c.rate_limits, RateLimits::default(), "no class is limited");
+        assert_eq!(c.request_log, None, "nothing is logged");
     }
 
     #[test]
@@ -227,8 +244,16 @@ mod tests {
             ("wildcard-max-levels", "0"),
             ("wildcard-retained-max", "64"),
             ("durable-recovery-interval", "2"),
+            ("rate-limits", "publish 20/s over 1s penalty 5m"),
+            ("request-log", "requests sample 0.5"),
         ])
         .expect("valid config");
+        let publish = c.rate_limits.publish.expect("publish limit");
+        assert_eq!(
+            (publish.per_second, publish.window),
+            (20, Window::OneSecond)
+        );
+        assert_eq!(c.request_log.map(|l| l.sample_ppm), Some(500_000));
         assert_eq!((c.wildcard_max_levels, c.wildcard_retained_max), (0, 64));
         assert_eq!(c.durable_recovery_interval, 2);
         assert_eq!(c.mqtt_connect_deadline, 10);
@@ -262,6 +287,10 @@ mod tests {
             ("durable-recovery-interval", "0"),
             ("durable-recovery-interval", "86401"),
             ("durable-recovery-interval", "5s"),
+            ("rate-limits", "publish 10/m"),
+            ("rate-limits", "publish 10/s; publish 20/s"),
+            ("request-log", "stdout"),
+            ("request-log", "requests sample 0"),
         ];
         for (key, value) in cases {
             let err = load(&[(key, value)]).expect_err(key);

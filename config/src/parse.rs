@@ -24,13 +24,26 @@ pub(crate) fn text(
     expected: &'static str,
     valid: impl Fn(&str) -> bool,
 ) -> Result<Option<String>, ConfigError> {
-    match lookup(key) {
-        Some(value) if !valid(&value) => Err(ConfigError {
+    parsed(lookup, key, expected, |v| valid(v).then(|| v.to_owned()))
+}
+
+/// The value of `key` read by `parse` when present; a value it refuses is an error.
+pub(crate) fn parsed<T>(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+    key: &'static str,
+    expected: &'static str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, ConfigError> {
+    let Some(value) = lookup(key) else {
+        return Ok(None);
+    };
+    match parse(&value) {
+        Some(parsed) => Ok(Some(parsed)),
+        None => Err(ConfigError {
             key,
             value,
             expected,
         }),
-        found => Ok(found),
     }
 }
 

@@ -62,6 +62,14 @@ pub enum Error {
         /// Seconds to wait before retrying.
         retry_after_secs: u32,
     },
+    /// The caller went over a rate limit of the service (Config Store `rate-limits`), or
+    /// is still in its penalty box; answered with `Retry-After`.
+    OverLimit {
+        /// The class and its limit, e.g. `publish allows 20/s over 10s per caller`.
+        limit: String,
+        /// Seconds to wait before retrying: the penalty.
+        retry_after_secs: u32,
+    },
     /// A resource named in the path does not exist.
     NoSuchResource(String),
     /// A setting of the service (Config Store or Secret Store) cannot be used; the text
@@ -89,7 +97,7 @@ impl Error {
             }
             Self::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::PublishFailed(_) => StatusCode::BAD_GATEWAY,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::OverLimit { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -108,7 +116,21 @@ impl Error {
             Self::Config(_) | Self::Misconfigured(_) | Self::Internal(_) => "internal-error",
             Self::StoreUnavailable(_) => "service-unavailable",
             Self::PublishFailed(_) => "bad-gateway",
-            Self::RateLimited { .. } => "too-many-requests",
+            Self::RateLimited { .. } | Self::OverLimit { .. } => "too-many-requests",
+        }
+    }
+
+    /// Seconds the client should wait before retrying (`Retry-After`), for a refusal for
+    /// rate.
+    pub fn retry_after_secs(&self) -> Option<u32> {
+        match self {
+            Self::RateLimited {
+                retry_after_secs, ..
+            }
+            | Self::OverLimit {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 }
@@ -153,6 +175,13 @@ impl fmt::Display for Error {
                 f,
                 "too many writes to {what}: the store takes one per second; \
                  retry after {retry_after_secs} s"
+            ),
+            Self::OverLimit {
+                limit,
+                retry_after_secs,
+            } => write!(
+                f,
+                "too many requests: {limit}; retry after {retry_after_secs} s"
             ),
             Self::NoSuchResource(what) => write!(f, "{what} not found"),
             Self::Misconfigured(why) => write!(f, "service misconfigured: {why}"),

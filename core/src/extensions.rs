@@ -44,6 +44,17 @@ impl Extension for crate::Config {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credentials(pub String);
 
+/// The address the request came from, as the platform saw it (inserted by the Compute
+/// adapter; absent in tests that do not set it). Never taken from a header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+/// The request's token ([`Credentials`]), already verified by an earlier layer
+/// (`RateLimit`, which needs to know who the caller is), so that `Acl` does not verify it
+/// a second time. Absent when no layer verified it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedToken(pub crate::tokens::Principal);
+
 /// Proof that the request came through the GRIP proxy: its `Grip-Sig` verified
 /// (inserted by `VerifyGrip`; absent on a first, unsigned request).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

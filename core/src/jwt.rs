@@ -155,6 +155,17 @@ impl Token<'_> {
         }
         decode_json(self.payload, "payload")
     }
+
+    /// The payload's `sub` as the token states it, nothing verified: only for naming the
+    /// caller before the token is checked (a rate limit's penalty box), never for a
+    /// decision about access. `None` when absent or unreadable.
+    pub fn unverified_subject(&self) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Subject {
+            sub: Option<String>,
+        }
+        decode_json::<Subject>(self.payload, "payload").ok()?.sub
+    }
 }
 
 /// The most members [`wrong_member`] looks at: naming the culprit costs a decode per

@@ -10,6 +10,7 @@
 //!   them, and the verification itself.
 //! - [`grip`]: `Grip-Sig` verification.
 //! - [`limits`]: the request-body cap the Compute adapter applies before reading.
+//! - [`rate_limit`]: rate limits by caller, on Edge Rate Limiting.
 //! - [`grant`]: the credential of the links Fanout requests on its own.
 //! - [`topics`], [`channel`]: topic names and the one scheme that names their Fanout
 //!   channels.
@@ -27,6 +28,7 @@ pub mod keys;
 pub mod limits;
 pub mod message;
 pub mod ports;
+pub mod rate_limit;
 pub mod retained;
 pub mod tokens;
 pub mod topics;
@@ -36,7 +38,7 @@ pub mod wildcard;
 pub mod test_util;
 
 pub use error::Error;
-pub use pubsub_config::Config;
+pub use pubsub_config::{self as config, Config};
 
 /// A request as the pipeline sees it: the whole body is read up front (messages are small).
 pub type Request = http::Request<Vec<u8>>;

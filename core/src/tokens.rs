@@ -38,6 +38,9 @@ pub struct Principal {
     /// Not-before, seconds since the epoch.
     #[serde(default)]
     pub nbf: Option<u64>,
+    /// The subject (`sub`), if the token names one: who the bearer is, for rate limits.
+    #[serde(default)]
+    pub sub: Option<String>,
     /// The id of the signing key that verified the token (its `kid`): revoking that key
     /// ends every connection it authorised (see `message::revocation_body`).
     #[serde(skip)]

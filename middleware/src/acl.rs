@@ -1,6 +1,8 @@
 //! `Acl`: per-route access control by topic.
 //!
-//! Reads: [`Credentials`] (from [`ExtractAuth`](crate::extract_auth)), [`Config`] (from
+//! Reads: [`Credentials`] (from [`ExtractAuth`](crate::extract_auth)), or the
+//! [`VerifiedToken`] an earlier layer ([`RateLimit`](crate::rate_limit)) made of them,
+//! [`Config`] (from
 //! [`LoadConfig`](crate::load_config); without it, 500), the `topic` query parameters, KV
 //! store `keys`. For read access, a `{grant}` path parameter (route
 //! `/events/link/{grant}`) instead of a token: the credential of a link Fanout requests on
@@ -12,7 +14,7 @@
 //! or names an unknown key with 401; a token that lacks the access for any topic with 403; a key
 //! store failure with 503.
 
-use pubsub_core::extensions::{required, Credentials, PathParams};
+use pubsub_core::extensions::{required, Credentials, PathParams, VerifiedToken};
 use pubsub_core::grant;
 use pubsub_core::ports::Platform;
 use pubsub_core::tokens::{self, Access, Principal};
@@ -61,13 +63,16 @@ impl Acl {
                 let key = self.platform.secrets.get(grant::SECRET).unwrap_or_default();
                 grant::verify(&key, &grant, &topics, now)?
             }
-            None => {
-                let Credentials(token) = req
-                    .extensions()
-                    .get::<Credentials>()
-                    .ok_or(Error::MissingCredentials)?;
-                tokens::verify_with(token, &*self.platform.kv, now, config)?
-            }
+            None => match req.extensions().get::<VerifiedToken>() {
+                Some(VerifiedToken(principal)) => principal.clone(),
+                None => {
+                    let Credentials(token) = req
+                        .extensions()
+                        .get::<Credentials>()
+                        .ok_or(Error::MissingCredentials)?;
+                    tokens::verify_with(token, &*self.platform.kv, now, config)?
+                }
+            },
         };
         for topic in &topics {
             match self.access {

@@ -74,44 +74,43 @@ impl ErrorForm {
     }
 }
 
+/// The status `error` is answered with in `form`.
+pub fn status_of(error: &Error, form: ErrorForm) -> StatusCode {
+    match form {
+        ErrorForm::EventStream { ok_status: true } => StatusCode::OK,
+        _ => error.status(),
+    }
+}
+
 /// Renders `error` in `form`.
 pub fn error_response(error: Error, form: ErrorForm) -> Response {
     let text = match error {
         Error::Internal(_) => "internal error".to_owned(),
         ref e => e.to_string(),
     };
-    let (status, content_type, body) = match form {
-        ErrorForm::Plain => (error.status(), "text/plain; charset=utf-8", text + "\n"),
-        ErrorForm::EventStream { ok_status } => {
+    let (content_type, body) = match form {
+        ErrorForm::Plain => ("text/plain; charset=utf-8", text + "\n"),
+        ErrorForm::EventStream { .. } => {
             let data = serde_json::json!({ "condition": error.condition(), "text": text });
             (
-                if ok_status {
-                    StatusCode::OK
-                } else {
-                    error.status()
-                },
                 "text/event-stream",
                 format!("event: stream-error\ndata: {data}\n\n"),
             )
         }
     };
+    let status = status_of(&error, form);
     let mut res = Response::new(body.into_bytes());
     *res.status_mut() = status;
     res.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    match &error {
-        Error::MethodNotAllowed(allow) => {
-            if let Ok(allow) = HeaderValue::from_str(allow) {
-                res.headers_mut().insert(ALLOW, allow);
-            }
+    if let Error::MethodNotAllowed(allow) = &error {
+        if let Ok(allow) = HeaderValue::from_str(allow) {
+            res.headers_mut().insert(ALLOW, allow);
         }
-        Error::RateLimited {
-            retry_after_secs, ..
-        } => {
-            res.headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
-        }
-        _ => {}
+    }
+    if let Some(secs) = error.retry_after_secs() {
+        res.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     res.extensions_mut().insert(error);
     res

@@ -3,13 +3,14 @@
 //! is `pubsub_core`.
 //!
 //! ```text
-//! Cors ─> ErrorMap ─> LoadConfig ─> VerifyGrip ─> ExtractAuth ─> Router ─> [per route:
-//!     RequireFeature ─> FanoutHandoff ─> Acl] ─> handler
+//! Cors ─> ErrorMap ─> LoadConfig ─> RequestLog ─> VerifyGrip ─> ExtractAuth ─> Router
+//!     ─> [per route: RequireFeature ─> RateLimit ─> FanoutHandoff ─> Acl] ─> handler
 //! ```
 //!
 //! Most layers only admit a request (continue, answer early, or fail): each is a short
-//! [`guard::Guard`] served by the one [`guard::GuardLayer`]. [`cors`] and [`error_map`]
-//! also shape responses: each is a [`wrap::Wrap`] served by the one [`wrap::WrapLayer`].
+//! [`guard::Guard`] served by the one [`guard::GuardLayer`]. [`cors`], [`error_map`] and
+//! [`request_log`] also see or shape responses: each is a [`wrap::Wrap`] served by the
+//! one [`wrap::WrapLayer`].
 //!
 //! Every service here is synchronous (the Compute platform blocks on I/O), so every
 //! future is a [`std::future::Ready`]: the caller takes the result with
@@ -24,6 +25,8 @@ pub mod feature;
 pub mod guard;
 pub mod handoff;
 pub mod load_config;
+pub mod rate_limit;
+pub mod request_log;
 pub mod router;
 pub mod verify_grip;
 pub mod wrap;

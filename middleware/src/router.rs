@@ -99,6 +99,7 @@ fn allow_list<'a>(methods: impl Iterator<Item = &'a Method>) -> String {
 pub struct Router {
     routes: matchit::Router<MethodRouter>,
     methods: Vec<Method>,
+    patterns: Vec<String>,
 }
 
 impl Router {
@@ -121,7 +122,14 @@ impl Router {
         if let Err(e) = self.routes.insert(path, methods) {
             panic!("route {path:?} cannot be added: {e}");
         }
+        self.patterns.push(path.to_owned());
         self
+    }
+
+    /// Every route's path pattern, in the order added (`/admin/keys/{id}`): how a request
+    /// log names a route without its parameters.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
     }
 
     /// Every method some route serves, in the order first added, then `OPTIONS`.

@@ -11,14 +11,40 @@ use pubsub_devstack::{dev_token, Stack, StackOptions};
 
 /// The stack shared by the tests of one binary; its processes stop when the binary exits.
 pub fn stack() -> &'static Stack {
-    static STACK: OnceLock<Stack> = OnceLock::new();
+    &shared(&[]).1
+}
+
+/// The shared stack, started with the Config Store entries `config` if this call starts
+/// it. A binary whose tests need settings calls this first in every test, always with the
+/// same entries: a stack already started with others is a panic, not a silent mix-up.
+pub fn stack_with(config: &[(&str, &str)]) -> &'static Stack {
+    let (started_with, stack) = shared(config);
+    let wanted: Vec<(String, String)> = owned(config);
+    assert_eq!(
+        started_with, &wanted,
+        "the shared stack runs with other settings"
+    );
+    stack
+}
+
+fn owned(config: &[(&str, &str)]) -> Vec<(String, String)> {
+    config
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn shared(config: &[(&str, &str)]) -> &'static (Vec<(String, String)>, Stack) {
+    static STACK: OnceLock<(Vec<(String, String)>, Stack)> = OnceLock::new();
     STACK.get_or_init(|| {
-        Stack::start(StackOptions {
+        let stack = Stack::start(StackOptions {
             // PUBSUB_STACK_LOGS=1 copies Viceroy's and Pushpin's output to stderr.
             quiet: std::env::var_os("PUBSUB_STACK_LOGS").is_none(),
+            config: owned(config),
             ..StackOptions::default()
         })
-        .unwrap_or_else(|e| panic!("cannot start the local stack: {e}"))
+        .unwrap_or_else(|e| panic!("cannot start the local stack: {e}"));
+        (owned(config), stack)
     })
 }
 

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use jsonwebtoken::{encode, EncodingKey, Header};
-use pubsub_core::ports::memory::{InMemory, MemoryKv, MemoryMap, RecordingPublisher};
+use pubsub_core::ports::memory::{
+    InMemory, MemoryKv, MemoryMap, MemoryRateLimiter, RecordingLog, RecordingPublisher, TestEnv,
+};
 use pubsub_core::ports::Platform;
 use pubsub_core::{Request, Response};
 use tower_service::Service;
@@ -20,6 +22,9 @@ pub struct Native {
     pub kv: Arc<MemoryKv>,
     pub publisher: Arc<RecordingPublisher>,
     pub config: Arc<MemoryMap>,
+    pub env: Arc<TestEnv>,
+    pub rate: Arc<MemoryRateLimiter>,
+    pub log: Arc<RecordingLog>,
 }
 
 impl Native {
@@ -34,7 +39,16 @@ impl Native {
             kv: ports.kv,
             publisher: ports.publisher,
             config: ports.config,
+            env: ports.env,
+            rate: ports.rate,
+            log: ports.log,
         }
+    }
+
+    /// Sets Config Store `key` to `value`.
+    pub fn set(&self, key: &str, value: &str) {
+        let mut map = self.config.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(key.into(), value.into());
     }
 
     pub fn now(&self) -> u64 {

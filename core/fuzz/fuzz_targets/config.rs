@@ -11,11 +11,12 @@
 use libfuzzer_sys::fuzz_target;
 use pubsub_config::Config;
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 19] = [
     "sse",
     "http-publish",
     "mqtt",
     "admin",
+    "demo",
     "max-message-bytes",
     "max-topics",
     "max-packet-bytes",
@@ -25,6 +26,11 @@ const KEYS: [&str; 13] = [
     "mqtt-server-keep-alive",
     "allow-tokens-without-exp",
     "mqtt-connect-deadline",
+    "wildcard-max-levels",
+    "wildcard-retained-max",
+    "durable-recovery-interval",
+    "rate-limits",
+    "request-log",
 ];
 
 fn load(pairs: &[(&str, String)]) -> (Result<Config, pubsub_config::ConfigError>, Vec<String>) {
@@ -45,6 +51,7 @@ fn written(c: &Config) -> Vec<(&'static str, String)> {
         ("http-publish", c.http_publish.to_string()),
         ("mqtt", c.mqtt.to_string()),
         ("admin", c.admin.to_string()),
+        ("demo", c.demo.to_string()),
         ("max-message-bytes", c.max_message_bytes.to_string()),
         ("max-topics", c.max_topics.to_string()),
         ("max-packet-bytes", c.max_packet_bytes.to_string()),
@@ -59,7 +66,17 @@ fn written(c: &Config) -> Vec<(&'static str, String)> {
             c.allow_tokens_without_exp.to_string(),
         ),
         ("mqtt-connect-deadline", c.mqtt_connect_deadline.to_string()),
+        ("wildcard-max-levels", c.wildcard_max_levels.to_string()),
+        ("wildcard-retained-max", c.wildcard_retained_max.to_string()),
+        (
+            "durable-recovery-interval",
+            c.durable_recovery_interval.to_string(),
+        ),
+        ("rate-limits", c.rate_limits.to_string()),
     ];
+    if let Some(log) = &c.request_log {
+        pairs.push(("request-log", log.to_string()));
+    }
     if let Some(path) = &c.publish_path {
         pairs.push(("publish-path", path.clone()));
     }

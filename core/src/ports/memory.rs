@@ -6,7 +6,13 @@ use std::sync::Mutex;
 
 use super::*;
 
+mod env;
+mod erl;
+mod log;
 mod rate_limit;
+pub use env::TestEnv;
+pub use erl::MemoryRateLimiter;
+pub use log::RecordingLog;
 pub use rate_limit::RateLimitedKv;
 
 /// A KV store in memory, with real generation semantics.
@@ -198,6 +204,10 @@ pub struct InMemory {
     pub publisher: Arc<RecordingPublisher>,
     /// Clock and randomness.
     pub env: Arc<TestEnv>,
+    /// Edge Rate Limiting.
+    pub rate: Arc<MemoryRateLimiter>,
+    /// The real-time log.
+    pub log: Arc<RecordingLog>,
 }
 
 impl InMemory {
@@ -213,12 +223,16 @@ impl InMemory {
         let secrets = Arc::new(MemoryMap::of(pairs));
         let publisher = Arc::new(RecordingPublisher::default());
         let env = Arc::new(TestEnv::default());
+        let rate = Arc::new(MemoryRateLimiter::new(env.clone()));
+        let log = Arc::new(RecordingLog::default());
         let platform = Platform {
             kv: kv.clone(),
             config: config.clone(),
             secrets: secrets.clone(),
             publisher: publisher.clone(),
             env: env.clone(),
+            rate: rate.clone(),
+            log: log.clone(),
         };
         Self {
             platform,
@@ -227,6 +241,8 @@ impl InMemory {
             secrets,
             publisher,
             env,
+            rate,
+            log,
         }
     }
 
@@ -256,45 +272,5 @@ impl InMemory {
 impl Default for InMemory {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// A fixed clock and a counter-based (not secure) random source.
-pub struct TestEnv {
-    /// Seconds since the epoch.
-    pub now: AtomicU64,
-    counter: AtomicU64,
-    /// The accepted `Fastly-Key`, if any.
-    pub fastly_key: Option<String>,
-}
-
-impl Default for TestEnv {
-    fn default() -> Self {
-        Self {
-            now: AtomicU64::new(1_800_000_000),
-            counter: AtomicU64::new(0),
-            fastly_key: None,
-        }
-    }
-}
-
-impl Environment for TestEnv {
-    fn now(&self) -> u64 {
-        self.now.load(Ordering::Relaxed)
-    }
-
-    fn random(&self, buf: &mut [u8]) -> Result<(), String> {
-        for b in buf {
-            *b = (self.counter.fetch_add(1, Ordering::Relaxed) % 251) as u8;
-        }
-        Ok(())
-    }
-
-    fn service_id(&self) -> Option<String> {
-        Some("test-service".into())
-    }
-
-    fn fastly_key_is_valid(&self, key: &str) -> bool {
-        self.fastly_key.as_deref() == Some(key)
     }
 }

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use pubsub_config::Config;
+use pubsub_config::{Config, Window};
 
 /// An item read from a KV store.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,10 +100,40 @@ pub trait Publisher: Send + Sync {
     fn publish(&self, config: &Config, body: Vec<u8>) -> Result<(), String>;
 }
 
+/// Counts callers and keeps the ones over a limit out for a while: Fastly's Edge Rate
+/// Limiting (a rate counter and a penalty box) in production.
+///
+/// Counts are approximate on the platform (they may run about 10 % low) and kept per POP.
+/// A failure (`Err`, a one-line reason) is the caller's to handle; the rate limit layers
+/// let the request through.
+pub trait RateLimiter: Send + Sync {
+    /// Whether `entry` is in the penalty box.
+    fn penalised(&self, entry: &str) -> Result<bool, String>;
+    /// Counts one request of `entry` and tells whether its rate, averaged over `window`,
+    /// is now above `per_second`; if it is, `entry` goes into the penalty box for
+    /// `penalty_minutes`.
+    fn check_rate(
+        &self,
+        entry: &str,
+        window: Window,
+        per_second: u32,
+        penalty_minutes: u32,
+    ) -> Result<bool, String>;
+}
+
+/// Writes lines to a real-time log endpoint (printed to stdout by Viceroy).
+pub trait LogSink: Send + Sync {
+    /// Writes `line` (one line, no newline) to `endpoint`; a failure is dropped, since a
+    /// log line must never fail a request.
+    fn write(&self, endpoint: &str, line: &str);
+}
+
 /// Facts about the running service and its environment.
 pub trait Environment: Send + Sync {
     /// Seconds since the Unix epoch.
     fn now(&self) -> u64;
+    /// Microseconds since the Unix epoch (request logs: their time and duration).
+    fn now_micros(&self) -> u64;
     /// Fills `buf` from a cryptographically secure source.
     fn random(&self, buf: &mut [u8]) -> Result<(), String>;
     /// The Fastly service id (`FASTLY_SERVICE_ID`), if known.
@@ -125,6 +155,10 @@ pub struct Platform {
     pub publisher: Arc<dyn Publisher>,
     /// Clock, randomness and service facts.
     pub env: Arc<dyn Environment>,
+    /// Edge Rate Limiting.
+    pub rate: Arc<dyn RateLimiter>,
+    /// Real-time log endpoints.
+    pub log: Arc<dyn LogSink>,
 }
 
 #[cfg(any(test, feature = "test-util"))]

@@ -33,6 +33,8 @@ use pubsub_core::Error;
 
 use super::connection::Connection;
 
+mod rate_limit;
+
 impl Connection<'_> {
     /// Handles a client's PUBLISH: refused, forwarded, and acknowledged at QoS 1 and 2.
     pub(super) fn publish(&mut self, p: Publish) {
@@ -40,6 +42,9 @@ impl Connection<'_> {
             if !self.admit_qos2(id) {
                 return;
             }
+        }
+        if self.over_publish_limit(&p) {
+            return;
         }
         if p.properties.topic_alias.is_some() {
             return self.disconnect(

@@ -18,6 +18,8 @@ use pubsub_core::ports::memory::{InMemory, RecordingPublisher, TestEnv};
 use pubsub_core::ports::{Environment, Platform};
 use pubsub_core::Config;
 
+mod rate_limit;
+
 const SECRET: &str = "mqtt-test-secret";
 
 /// One WebSocket connection as the proxy sees it.

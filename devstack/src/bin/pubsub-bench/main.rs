@@ -6,7 +6,8 @@
 //!    `git worktree` with its own `CARGO_TARGET_DIR` and cached by commit hash
 //!    (`wasm.rs`).
 //! 2. Starts each module on its own Pushpin + Viceroy (`measure.rs`), both with
-//!    `max-topics = 10`.
+//!    `max-topics = 10`, the current one also with the `--current-config` entries (to
+//!    measure a layer that configuration switches on against the baseline).
 //! 3. Warms every path up, then runs `--rounds` rounds; in each round every path
 //!    (`paths.rs`) gets a batch of `--requests` sequential requests on each module,
 //!    alternating which module goes first. A batch's cost is the `utime + stime` of
@@ -36,7 +37,8 @@ use paths::Path;
 const USAGE: &str = "usage: pubsub-bench [--baseline REV (125a015)] [--current REV (the working \
                      tree)] [--requests N per batch (500)] [--rounds R (5)] [--warmup N (20)] \
                      [--quick (100 requests, 3 rounds)] [--max-minutes M (10)] [--out CSV \
-                     (<target dir>/bench/bench.csv)] [--show (print one answer of each path, then measure)]";
+                     (<target dir>/bench/bench.csv)] [--show (print one answer of each path, then measure)] \
+                     [--current-config KEY=VALUE (a Config Store entry of the current module; repeatable)]";
 
 /// The start of the performance work, the default baseline.
 const DEFAULT_BASELINE: &str = "125a015";
@@ -50,6 +52,7 @@ struct Args {
     max_time: Duration,
     out: PathBuf,
     show: bool,
+    current_config: Vec<(String, String)>,
 }
 
 fn main() -> ExitCode {
@@ -72,6 +75,7 @@ fn parse_args() -> io::Result<Args> {
         max_time: Duration::from_secs(600),
         out: wasm::bench_dir().join("bench.csv"),
         show: false,
+        current_config: Vec::new(),
     };
     let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidInput, format!("{what}\n{USAGE}"));
     let number = |v: String, what: &str| v.parse::<usize>().map_err(|_| bad(what));
@@ -94,6 +98,13 @@ fn parse_args() -> io::Result<Args> {
             "--quick" => (args.requests, args.rounds) = (100, 3),
             "--out" => args.out = PathBuf::from(value()?),
             "--show" => args.show = true,
+            "--current-config" => {
+                let entry = value()?;
+                let (key, value) = entry
+                    .split_once('=')
+                    .ok_or_else(|| bad("--current-config needs KEY=VALUE"))?;
+                args.current_config.push((key.into(), value.into()));
+            }
             "-h" | "--help" => return Err(bad("")),
             other => return Err(bad(&format!("unknown argument {other}"))),
         }
@@ -117,9 +128,12 @@ fn run(args: &Args) -> io::Result<()> {
         "pubsub-bench: baseline {} ({} B), current {} ({} B); starting two stacks",
         baseline.label, baseline.bytes, current.label, current.bytes
     );
+    for (key, value) in &args.current_config {
+        eprintln!("pubsub-bench: current module with Config Store {key} = {value:?}");
+    }
     let mut modules = [
-        Module::start('b', baseline, clk_tck)?,
-        Module::start('c', current, clk_tck)?,
+        Module::start('b', baseline, clk_tck, &[])?,
+        Module::start('c', current, clk_tck, &args.current_config)?,
     ];
     if args.show {
         for m in &mut modules {

@@ -38,12 +38,20 @@ pub(crate) struct Module {
 
 impl Module {
     /// Starts `built` on a fresh stack with `max-topics = 10` (the current default is 9,
-    /// the baseline's 10) and leaves a retained message on the durable path's topic.
-    pub(crate) fn start(tag: char, built: Built, clk_tck: f64) -> io::Result<Self> {
+    /// the baseline's 10) and the Config Store entries `extra`, and leaves a retained
+    /// message on the durable path's topic.
+    pub(crate) fn start(
+        tag: char,
+        built: Built,
+        clk_tck: f64,
+        extra: &[(String, String)],
+    ) -> io::Result<Self> {
+        let mut config = vec![("max-topics".into(), paths::MANY.to_string())];
+        config.extend_from_slice(extra);
         let stack = Stack::start(StackOptions {
             quiet: true,
             wasm: built.wasm.clone(),
-            config: vec![("max-topics".into(), paths::MANY.to_string())],
+            config,
             ..StackOptions::default()
         })?;
         let pid = stack
