@@ -4,7 +4,6 @@
 //! Stores are opened lazily, on first use, so a request pays only for the stores it
 //! touches.
 
-use std::io::Read as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,17 +16,17 @@ use pubsub_core::ports::{
     ConfigSource, Environment, InsertOptions, KvError, KvItem, KvStore, Platform, Publisher,
     Secrets,
 };
-use pubsub_core::{Config, Error, Request, Response};
-use pubsub_middleware::error_map::{error_response, ErrorForm};
+use pubsub_core::{Config, Request};
 
 /// The backend that reaches the publish API.
 const PUBLISH_BACKEND: &str = "api";
 
-/// The ports for this request. `client` is only read for `Fastly-Key` validity, and
-/// only when it carries that header (the check costs a host call; most requests don't
-/// present a key, and only `AdminAuth` ever asks).
-pub fn platform(client: &fastly::Request) -> Platform {
-    let fastly_key_valid = client.contains_header("fastly-key") && client.fastly_key_is_valid();
+/// The ports for this request. `client` is only asked for `Fastly-Key` validity, and
+/// only when `request` carries that header (the check costs a host call; most requests
+/// don't present a key, and only `AdminAuth` ever asks).
+pub fn platform(client: &fastly::handle::RequestHandle, request: &Request) -> Platform {
+    let fastly_key_valid =
+        request.headers().contains_key("fastly-key") && client.fastly_key_is_valid();
     Platform {
         kv: Arc::new(FastlyKv),
         config: Arc::new(FastlyConfig(std::sync::OnceLock::new())),
@@ -35,64 +34,6 @@ pub fn platform(client: &fastly::Request) -> Platform {
         publisher: Arc::new(FastlyPublisher),
         env: Arc::new(FastlyEnv { fastly_key_valid }),
     }
-}
-
-/// Moves the client request into an `http::Request` (the body is read; `client` keeps
-/// everything else, so it can still be handed off).
-///
-/// A body larger than [`limits::MAX_REQUEST_BODY_BYTES`] is refused with 413: by its
-/// `Content-Length` before any of it is read, or, without that header, after reading one
-/// byte past the cap. The answer is the response to send.
-pub fn to_http(client: &mut fastly::Request) -> Result<Request, Response> {
-    let cap = limits::MAX_REQUEST_BODY_BYTES;
-    let mut headers = http::HeaderMap::new();
-    for (name, value) in client.get_headers() {
-        headers.append(name.clone(), value.clone());
-    }
-    limits::check_declared_length(&headers, cap).map_err(refusal)?;
-    let mut body = Vec::new();
-    // `cap + 1` bytes at most: enough to tell that the body goes on past the cap.
-    let limit = u64::try_from(cap).map_or(u64::MAX, |c| c.saturating_add(1));
-    client
-        .take_body()
-        .take(limit)
-        .read_to_end(&mut body)
-        .map_err(|e| refusal(Error::BadRequest(format!("cannot read the body: {e}"))))?;
-    limits::check_read_length(body.len(), cap).map_err(refusal)?;
-    let mut request = http::Request::new(body);
-    *request.method_mut() = client.get_method().clone();
-    *request.headers_mut() = headers;
-    let uri = match client.get_query_str() {
-        Some(q) => format!("{}?{q}", client.get_path()),
-        None => client.get_path().to_owned(),
-    };
-    *request.uri_mut() = uri
-        .parse()
-        .unwrap_or_else(|_| http::Uri::from_static("/-invalid-request-"));
-    Ok(request)
-}
-
-/// The answer to a request the adapter refuses before the pipeline sees it: rendered
-/// like every other error (plain text), and readable by browsers on other origins, as the
-/// `Cors` layer would make it.
-fn refusal(error: Error) -> Response {
-    let mut response = error_response(error, ErrorForm::Plain);
-    response.headers_mut().insert(
-        http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        http::HeaderValue::from_static("*"),
-    );
-    response
-}
-
-/// Converts the app's response for `send_to_client`.
-pub fn from_http(response: Response) -> fastly::Response {
-    let (parts, body) = response.into_parts();
-    let mut out = fastly::Response::from_status(parts.status);
-    for (name, value) in &parts.headers {
-        out.append_header(name, value);
-    }
-    out.set_body(body);
-    out
 }
 
 struct FastlyKv;
