@@ -1,0 +1,185 @@
+//! MQTT 5 codec throughput: ours (`pubsub-codec`) against the codec inside rumqttc 0.24
+//! (`rumqttc::v5::mqttbytes`), on the same bytes: the mix of `support/mqtt_mix.rs` (99
+//! packets, QoS 0 and 1 PUBLISHes of 100 B to 16 KB, acks, pings, SUBSCRIBE, CONNECT with a
+//! token and a will, ...), encoded by rumqttc.
+//!
+//! `cargo bench --bench codec [-- --samples N]`; not part of `scripts/test.sh` (its sanity
+//! check, that both codecs read the mix alike, is `tests/codec_vs_rumqttc.rs`).
+//!
+//! - decode: the whole stream, packet by packet. Ours frames with `frame_len` and decodes
+//!   each frame from a borrowed slice into owned values; rumqttc reads from a `BytesMut`
+//!   (each pass gets a fresh copy of the stream, made before the clock starts) into
+//!   `Bytes` that share the buffer.
+//! - encode: every packet of the mix, decoded once by the codec itself, into one reused
+//!   output buffer.
+//!
+//! Each sample times enough passes for about 20 ms; ours and rumqttc's samples alternate.
+//! Printed: median ns per packet and MB/s of MQTT bytes, with the samples' min–max.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use pubsub_codec::mqtt::{self, ProtocolVersion};
+use rumqttc::v5::mqttbytes::v5::Packet as RPacket;
+
+#[path = "support/mqtt_mix.rs"]
+mod mqtt_mix;
+
+/// Larger than any packet of the mix, for both codecs' size checks.
+const MAX_PACKET: usize = 1 << 20;
+
+fn main() {
+    let samples = std::env::args()
+        .skip_while(|a| a != "--samples")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(25);
+    let stream = mqtt_mix::stream();
+    let ours = decode_ours(&stream);
+    let theirs = decode_theirs(BytesMut::from(&stream[..]));
+    assert_eq!(ours.len(), theirs.len(), "both codecs see every packet");
+    let count = ours.len();
+    println!(
+        "MQTT 5 codec: {count} packets, {} bytes per pass; {samples} samples per codec\n",
+        stream.len()
+    );
+    println!("| operation | ours: ns/packet | rumqttc: ns/packet | ours: MB/s | rumqttc: MB/s | rumqttc ÷ ours (time) |");
+    println!("|---|---|---|---|---|---|");
+
+    let passes = passes_for(|| drop(black_box(decode_ours(black_box(&stream)))));
+    let (a, b) = alternate(
+        samples,
+        passes,
+        |n| {
+            let start = Instant::now();
+            for _ in 0..n {
+                black_box(decode_ours(black_box(&stream)));
+            }
+            start.elapsed()
+        },
+        |n| {
+            let copies: Vec<BytesMut> = (0..n).map(|_| BytesMut::from(&stream[..])).collect();
+            let start = Instant::now();
+            for copy in copies {
+                black_box(decode_theirs(black_box(copy)));
+            }
+            start.elapsed()
+        },
+    );
+    row("decode", &a, &b, passes, count, stream.len());
+
+    let mut out = Vec::with_capacity(stream.len());
+    let mut out_theirs = BytesMut::with_capacity(stream.len());
+    let passes = passes_for(|| encode_ours(&ours, &mut out));
+    let (a, b) = alternate(
+        samples,
+        passes,
+        |n| {
+            let start = Instant::now();
+            for _ in 0..n {
+                encode_ours(black_box(&ours), &mut out);
+                black_box(&out);
+            }
+            start.elapsed()
+        },
+        |n| {
+            let start = Instant::now();
+            for _ in 0..n {
+                encode_theirs(black_box(&theirs), &mut out_theirs);
+                black_box(&out_theirs);
+            }
+            start.elapsed()
+        },
+    );
+    row("encode", &a, &b, passes, count, stream.len());
+}
+
+fn decode_ours(stream: &[u8]) -> Vec<mqtt::Packet> {
+    let mut packets = Vec::with_capacity(128);
+    let mut rest = stream;
+    while !rest.is_empty() {
+        let len = mqtt::frame_len(rest, MAX_PACKET as u32)
+            .expect("valid frame")
+            .expect("complete frame");
+        packets.push(mqtt::decode(&rest[..len], ProtocolVersion::V5).expect("decodes"));
+        rest = &rest[len..];
+    }
+    packets
+}
+
+fn decode_theirs(mut stream: BytesMut) -> Vec<RPacket> {
+    let mut packets = Vec::with_capacity(128);
+    while !stream.is_empty() {
+        packets.push(RPacket::read(&mut stream, Some(MAX_PACKET)).expect("decodes"));
+    }
+    packets
+}
+
+fn encode_ours(packets: &[mqtt::Packet], out: &mut Vec<u8>) {
+    out.clear();
+    for p in packets {
+        p.encode(ProtocolVersion::V5, out).expect("encodes");
+    }
+}
+
+fn encode_theirs(packets: &[RPacket], out: &mut BytesMut) {
+    out.clear();
+    for p in packets {
+        p.write(out).expect("encodes");
+    }
+}
+
+/// How many passes make a sample of about 20 ms (after a short warm-up).
+fn passes_for(mut pass: impl FnMut()) -> u32 {
+    let start = Instant::now();
+    let mut n = 0u32;
+    while start.elapsed() < Duration::from_millis(100) {
+        pass();
+        n += 1;
+    }
+    (n / 5).max(1)
+}
+
+/// `samples` timings of `passes` passes each, of `a` and `b` in turn (which goes first
+/// alternates).
+fn alternate(
+    samples: usize,
+    passes: u32,
+    mut a: impl FnMut(u32) -> Duration,
+    mut b: impl FnMut(u32) -> Duration,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for i in 0..samples {
+        if i % 2 == 0 {
+            ta.push(a(passes));
+            tb.push(b(passes));
+        } else {
+            tb.push(b(passes));
+            ta.push(a(passes));
+        }
+    }
+    (ta, tb)
+}
+
+/// Median, min and max of `times`, per packet in ns.
+fn per_packet(times: &[Duration], passes: u32, count: usize) -> (f64, f64, f64) {
+    let mut ns: Vec<f64> = times
+        .iter()
+        .map(|t| t.as_nanos() as f64 / f64::from(passes) / count as f64)
+        .collect();
+    ns.sort_by(f64::total_cmp);
+    (ns[ns.len() / 2], ns[0], ns[ns.len() - 1])
+}
+
+fn row(op: &str, a: &[Duration], b: &[Duration], passes: u32, count: usize, bytes: usize) {
+    let (ma, mina, maxa) = per_packet(a, passes, count);
+    let (mb, minb, maxb) = per_packet(b, passes, count);
+    let mbps = |ns_per_packet: f64| bytes as f64 / (ns_per_packet * count as f64) * 1e3;
+    println!(
+        "| {op} | {ma:.0} ({mina:.0}–{maxa:.0}) | {mb:.0} ({minb:.0}–{maxb:.0}) | {:.0} | {:.0} | {:.2} |",
+        mbps(ma),
+        mbps(mb),
+        mb / ma
+    );
+}
