@@ -210,4 +210,21 @@ impl Environment for FastlyEnv {
     fn fastly_key_is_valid(&self, _key: &str) -> bool {
         self.fastly_key_valid
     }
+
+    fn cached(&self, key: &str) -> bool {
+        let key = key.as_bytes().to_vec().into();
+        matches!(fastly::cache::core::lookup(key).execute(), Ok(Some(_)))
+    }
+
+    fn cache(&self, key: &str, ttl_secs: u32) {
+        let key = key.as_bytes().to_vec().into();
+        let ttl = Duration::from_secs(u64::from(ttl_secs));
+        // An empty entry: being there is the fact.
+        if let Ok(body) = fastly::cache::core::insert(key, ttl)
+            .known_length(0)
+            .execute()
+        {
+            let _ = body.finish();
+        }
+    }
 }
