@@ -14,7 +14,6 @@ use fastly::config_store::ConfigStore;
 use fastly::kv_store::{InsertMode, KVStore, KVStoreError};
 use fastly::secret_store::SecretStore;
 
-use pubsub_core::extensions::ClientIp;
 use pubsub_core::limits;
 use pubsub_core::ports::{
     ConfigSource, Environment, InsertOptions, KvError, KvItem, KvStore, Platform, Publisher,
