@@ -3,6 +3,7 @@
 # Idempotent: every step checks first and does nothing when the tool is already there.
 #   - Rust target wasm32-wasip1 (the Compute app)
 #   - Pushpin 1.36 (Debian package `pushpin`; Fanout's open-source twin)
+#   - wasm-opt (Debian package `binaryen`): scripts/wasm-link.sh runs it over the release wasm
 #   - Viceroy 0.22.0 (Fastly's local Compute server, built with cargo: ~10 minutes)
 #   - the Fastly CLI (npm package @fastly/cli under tools/fastly-cli)
 #   - the npm packages of the MQTT.js and browser end-to-end tests (tests/js)
@@ -56,6 +57,12 @@ if ! command -v pushpin >/dev/null 2>&1; then
   apt_install pushpin
 fi
 
+# 2b. wasm-opt, which the wasm32-wasip1 linker (scripts/wasm-link.sh, set in
+#     .cargo/config.toml) runs over every release module
+if ! command -v wasm-opt >/dev/null 2>&1; then
+  apt_install binaryen
+fi
+
 # 3. Viceroy
 installed_viceroy="$(viceroy --version 2>/dev/null || true)"
 case "$installed_viceroy" in
@@ -67,7 +74,7 @@ case "$installed_viceroy" in
     ;;
 esac
 
-log "ok: $(pushpin --version 2>/dev/null | head -n1), $(viceroy --version), wasm32-wasip1"
+log "ok: $(pushpin --version 2>/dev/null | head -n1), $(viceroy --version), $(wasm-opt --version), wasm32-wasip1"
 
 # 4. Fastly CLI
 #    The npm package @fastly/cli, pinned by tools/fastly-cli/package.json and its lockfile,

@@ -7,7 +7,6 @@
 mod erl;
 mod log;
 
-use std::io::Read as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -15,23 +14,22 @@ use fastly::config_store::ConfigStore;
 use fastly::kv_store::{InsertMode, KVStore, KVStoreError};
 use fastly::secret_store::SecretStore;
 
-use pubsub_core::extensions::ClientIp;
 use pubsub_core::limits;
 use pubsub_core::ports::{
     ConfigSource, Environment, InsertOptions, KvError, KvItem, KvStore, Platform, Publisher,
     Secrets,
 };
-use pubsub_core::{Config, Error, Request, Response};
-use pubsub_middleware::error_map::{error_response, ErrorForm};
+use pubsub_core::{Config, Request};
 
 /// The backend that reaches the publish API.
 const PUBLISH_BACKEND: &str = "api";
 
-/// The ports for this request. `client` is only read for `Fastly-Key` validity, and
-/// only when it carries that header (the check costs a host call; most requests don't
-/// present a key, and only `AdminAuth` ever asks).
-pub fn platform(client: &fastly::Request) -> Platform {
-    let fastly_key_valid = client.contains_header("fastly-key") && client.fastly_key_is_valid();
+/// The ports for this request. `client` is only asked for `Fastly-Key` validity, and
+/// only when `request` carries that header (the check costs a host call; most requests
+/// don't present a key, and only `AdminAuth` ever asks).
+pub fn platform(client: &fastly::handle::RequestHandle, request: &Request) -> Platform {
+    let fastly_key_valid =
+        request.headers().contains_key("fastly-key") && client.fastly_key_is_valid();
     Platform {
         kv: Arc::new(FastlyKv),
         config: Arc::new(FastlyConfig(std::sync::OnceLock::new())),
@@ -41,67 +39,6 @@ pub fn platform(client: &fastly::Request) -> Platform {
         rate: Arc::new(erl::FastlyRateLimiter),
         log: Arc::new(log::FastlyLog),
     }
-}
-
-/// Moves the client request into an `http::Request` (the body is read; `client` keeps
-/// everything else, so it can still be handed off).
-///
-/// A body larger than [`limits::MAX_REQUEST_BODY_BYTES`] is refused with 413: by its
-/// `Content-Length` before any of it is read, or, without that header, after reading one
-/// byte past the cap. The answer is the response to send.
-pub fn to_http(client: &mut fastly::Request) -> Result<Request, Response> {
-    let cap = limits::MAX_REQUEST_BODY_BYTES;
-    let mut headers = http::HeaderMap::new();
-    for (name, value) in client.get_headers() {
-        headers.append(name.clone(), value.clone());
-    }
-    limits::check_declared_length(&headers, cap).map_err(refusal)?;
-    let mut body = Vec::new();
-    // `cap + 1` bytes at most: enough to tell that the body goes on past the cap.
-    let limit = u64::try_from(cap).map_or(u64::MAX, |c| c.saturating_add(1));
-    client
-        .take_body()
-        .take(limit)
-        .read_to_end(&mut body)
-        .map_err(|e| refusal(Error::BadRequest(format!("cannot read the body: {e}"))))?;
-    limits::check_read_length(body.len(), cap).map_err(refusal)?;
-    let mut request = http::Request::new(body);
-    *request.method_mut() = client.get_method().clone();
-    *request.headers_mut() = headers;
-    let uri = match client.get_query_str() {
-        Some(q) => format!("{}?{q}", client.get_path()),
-        None => client.get_path().to_owned(),
-    };
-    *request.uri_mut() = uri
-        .parse()
-        .unwrap_or_else(|_| http::Uri::from_static("/-invalid-request-"));
-    if let Some(ip) = client.get_client_ip_addr() {
-        request.extensions_mut().insert(ClientIp(ip));
-    }
-    Ok(request)
-}
-
-/// The answer to a request the adapter refuses before the pipeline sees it: rendered
-/// like every other error (plain text), and readable by browsers on other origins, as the
-/// `Cors` layer would make it.
-fn refusal(error: Error) -> Response {
-    let mut response = error_response(error, ErrorForm::Plain);
-    response.headers_mut().insert(
-        http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        http::HeaderValue::from_static("*"),
-    );
-    response
-}
-
-/// Converts the app's response for `send_to_client`.
-pub fn from_http(response: Response) -> fastly::Response {
-    let (parts, body) = response.into_parts();
-    let mut out = fastly::Response::from_status(parts.status);
-    for (name, value) in &parts.headers {
-        out.append_header(name, value);
-    }
-    out.set_body(body);
-    out
 }
 
 struct FastlyKv;
@@ -228,21 +165,41 @@ impl Publisher for FastlyPublisher {
             .get("publish-token")
             .ok_or("Secret Store `secrets` has no `publish-token`")?;
         let token = String::from_utf8(token).map_err(|_| "publish-token is not UTF-8")?;
-        let response = fastly::Request::post(format!("https://api.fastly.com{path}"))
-            .with_header("authorization", format!("Bearer {token}"))
-            .with_header("content-type", "application/json")
-            .with_body(body)
-            .send(PUBLISH_BACKEND)
-            .map_err(|e| format!("publish API unreachable: {e}"))?;
-        let status = response.get_status();
+        let (status, answer) = post(&format!("https://api.fastly.com{path}"), &token, body)?;
         if status.is_success() {
             Ok(())
         } else {
-            let text = response.into_body_str_lossy();
+            let text = String::from_utf8_lossy(&answer.into_bytes()).into_owned();
             let text = limits::cut_at_char_boundary(&text, 200);
             Err(format!("publish API answered {status}: {}", text.trim()))
         }
     }
+}
+
+/// POSTs `body` as JSON with `token` to `url` through the publish backend; the answer's
+/// status and (unread) body. Through the handle API, not `fastly::Request`: a publish is
+/// never cached, and `Request::send` links (and runs) the HTTP cache's machinery, 100 KB
+/// of the module.
+fn post(
+    url: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> Result<(http::StatusCode, fastly::handle::BodyHandle), String> {
+    use fastly::handle::{BodyHandle, RequestHandle};
+    use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+
+    let url = fastly::http::Url::parse(url).map_err(|e| format!("publish URL {url:?}: {e}"))?;
+    let bearer = HeaderValue::try_from(format!("Bearer {token}"))
+        .map_err(|_| "publish-token is not a valid header value")?;
+    let mut request = RequestHandle::new();
+    request.set_method(&http::Method::POST);
+    request.set_url(&url);
+    request.insert_header(&AUTHORIZATION, &bearer);
+    request.insert_header(&CONTENT_TYPE, &HeaderValue::from_static("application/json"));
+    let (response, answer) = request
+        .send(BodyHandle::from(body), PUBLISH_BACKEND)
+        .map_err(|e| format!("publish API unreachable: {e} (backend {PUBLISH_BACKEND})"))?;
+    Ok((response.get_status(), answer))
 }
 
 struct FastlyEnv {
@@ -273,5 +230,22 @@ impl Environment for FastlyEnv {
 
     fn fastly_key_is_valid(&self, _key: &str) -> bool {
         self.fastly_key_valid
+    }
+
+    fn cached(&self, key: &str) -> bool {
+        let key = key.as_bytes().to_vec().into();
+        matches!(fastly::cache::core::lookup(key).execute(), Ok(Some(_)))
+    }
+
+    fn cache(&self, key: &str, ttl_secs: u32) {
+        let key = key.as_bytes().to_vec().into();
+        let ttl = Duration::from_secs(u64::from(ttl_secs));
+        // An empty entry: being there is the fact.
+        if let Ok(body) = fastly::cache::core::insert(key, ttl)
+            .known_length(0)
+            .execute()
+        {
+            let _ = body.finish();
+        }
     }
 }

@@ -50,6 +50,8 @@ pub use pubsub_core as core;
 pub use pubsub_middleware as middleware;
 
 #[cfg(target_arch = "wasm32")]
+pub mod fastly_http;
+#[cfg(target_arch = "wasm32")]
 pub mod fastly_platform;
 
 /// Paths whose `GET` errors are answered as an SSE `stream-error` event.

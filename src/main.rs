@@ -6,28 +6,31 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    use edge_pubsub::{fastly_http, fastly_platform};
     use pubsub_core::extensions::Handoff;
     use tower_service::Service as _;
 
-    let mut client = fastly::Request::from_client();
-    let request = match edge_pubsub::fastly_platform::to_http(&mut client) {
+    let (mut client, body) = fastly::handle::client_request_and_body();
+    let request = match fastly_http::to_http(&client, body) {
         Ok(request) => request,
-        Err(refusal) => {
-            edge_pubsub::fastly_platform::from_http(refusal).send_to_client();
-            return;
-        }
+        Err(refusal) => return fastly_http::send(refusal),
     };
-    let platform = edge_pubsub::fastly_platform::platform(&client);
+    let platform = fastly_platform::platform(&client, &request);
     let Ok(response) = edge_pubsub::app(platform).call(request).into_inner();
     if let Some(Handoff(backend)) = response.extensions().get::<Handoff>() {
         if let Err(e) = client.handoff_fanout(backend) {
-            fastly::Response::from_status(502)
-                .with_body_text_plain(&format!("Fanout handoff failed: {e}\n"))
-                .send_to_client();
+            let mut failed =
+                http::Response::new(format!("Fanout handoff failed: {e}\n").into_bytes());
+            *failed.status_mut() = http::StatusCode::BAD_GATEWAY;
+            failed.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            fastly_http::send(failed);
         }
         return;
     }
-    edge_pubsub::fastly_platform::from_http(response).send_to_client();
+    fastly_http::send(response);
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -140,6 +140,19 @@ pub trait Environment: Send + Sync {
     fn service_id(&self) -> Option<String>;
     /// Whether `Fastly-Key` is a valid API token for this service.
     fn fastly_key_is_valid(&self, key: &str) -> bool;
+    /// Whether `key` is in this POP's cache (Fastly's cache API), put there by [`cache`]
+    /// and not yet expired. The default cache keeps nothing.
+    ///
+    /// [`cache`]: Environment::cache
+    fn cached(&self, key: &str) -> bool {
+        let _ = key;
+        false
+    }
+    /// Puts `key` into this POP's cache for `ttl_secs` seconds; a failure is ignored
+    /// (the next request redoes what the entry spares it). The default does nothing.
+    fn cache(&self, key: &str, ttl_secs: u32) {
+        let _ = (key, ttl_secs);
+    }
 }
 
 /// One implementation of every port.

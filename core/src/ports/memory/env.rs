@@ -1,10 +1,13 @@
-//! The clock and random source of native tests.
+//! The clock, random source and POP cache of native tests.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use crate::ports::Environment;
 
-/// A fixed clock and a counter-based (not secure) random source.
+/// A fixed clock, a counter-based (not secure) random source, and a POP cache whose
+/// entries expire by that clock.
 pub struct TestEnv {
     /// Seconds since the epoch.
     pub now: AtomicU64,
@@ -14,6 +17,8 @@ pub struct TestEnv {
     counter: AtomicU64,
     /// The accepted `Fastly-Key`, if any.
     pub fastly_key: Option<String>,
+    /// The cache: key -> second it expires at.
+    pub cache: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Default for TestEnv {
@@ -23,6 +28,7 @@ impl Default for TestEnv {
             micros: AtomicU64::new(0),
             counter: AtomicU64::new(0),
             fastly_key: None,
+            cache: Mutex::new(BTreeMap::new()),
         }
     }
 }
@@ -50,5 +56,22 @@ impl Environment for TestEnv {
 
     fn fastly_key_is_valid(&self, key: &str) -> bool {
         self.fastly_key.as_deref() == Some(key)
+    }
+
+    fn cached(&self, key: &str) -> bool {
+        let now = self.now();
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .is_some_and(|&expires| expires > now)
+    }
+
+    fn cache(&self, key: &str, ttl_secs: u32) {
+        let expires = self.now() + u64::from(ttl_secs);
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_owned(), expires);
     }
 }

@@ -10,9 +10,11 @@
 //!    measure a layer that configuration switches on against the baseline).
 //! 3. Warms every path up, then runs `--rounds` rounds; in each round every path
 //!    (`paths.rs`) gets a batch of `--requests` sequential requests on each module,
-//!    alternating which module goes first. A batch's cost is the `utime + stime` of
-//!    Viceroy's process (`/proc/<pid>/stat`, every thread) over the batch, divided by the
-//!    requests; the wall time gives requests per second. Every answer is checked.
+//!    alternating which module goes first. A batch's cost is the CPU time of Viceroy's
+//!    threads over the batch (`/proc/<pid>/task/*/schedstat`, ns; when a thread came or
+//!    went during the batch, the process's `utime + stime` in clock ticks from
+//!    `/proc/<pid>/stat`), divided by the requests; the wall time gives requests per
+//!    second. Every answer is checked.
 //! 4. Prints one table (median per path with min–max over the rounds, the ratio
 //!    current / baseline, the app work = path − no-op of the same round, req/s, module
 //!    sizes) and writes it as CSV (`report.rs`; `<target dir>/bench/bench.csv`).
@@ -147,13 +149,17 @@ fn run(args: &Args) -> io::Result<()> {
     let samples = samples?;
     let builds = modules.map(|m| m.built.clone());
     let rows = report::rows(&samples);
+    let all: Vec<&Sample> = samples.iter().flatten().flatten().collect();
+    let ticked = all.iter().filter(|s| !s.precise).count();
     println!(
         "\nbaseline {} · current {} · {} requests × {} rounds per path and module · Viceroy \
-         CPU from /proc/<pid>/stat ({clk_tck} ticks/s) · median (min–max)\n",
+         CPU time of its threads (/proc/<pid>/task/*/schedstat; {ticked} of {} batches from \
+         /proc/<pid>/stat's {clk_tck} ticks/s, a thread came or went) · median (min–max)\n",
         builds[0].label,
         builds[1].label,
         args.requests,
-        samples[0][0].len()
+        samples[0][0].len(),
+        all.len()
     );
     print!("{}", report::table(&rows, &builds));
     report::write_csv(&args.out, &rows, &builds)?;

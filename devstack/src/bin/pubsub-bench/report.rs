@@ -199,6 +199,7 @@ mod tests {
             cpu_us,
             rps: 100.0,
             status: 200,
+            precise: true,
         };
         let mut samples: Vec<[Vec<Sample>; 2]> = Path::ALL
             .iter()
