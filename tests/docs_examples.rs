@@ -23,20 +23,19 @@
 mod e2e;
 #[path = "support/examples.rs"]
 mod examples;
+#[path = "support/js_example.rs"]
+mod js_example;
 #[path = "support/markdown.rs"]
 mod markdown;
 
-use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use examples::{commands, js_expect, missing, Command};
+use examples::{commands, indent, js_expect, missing, Command};
+use js_example::js_dir;
 use markdown::{blocks, Block};
-use pubsub_devstack::NodeScript;
-use serde_json::json;
 
 /// The documents whose examples run, with the topics of the token they get.
 const RUN: &[(&str, &[&str])] = &[("README.md", &["demo"]), ("docs/api.md", &["#"])];
@@ -262,14 +261,7 @@ fn stop_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("    | {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Runs one `js` block until it printed what the document shows (or `OUTPUT_WAIT` passed).
+/// Runs one `js` block until it printed what the document shows (or the wait passed).
 fn run_js(doc: &str, block: &Block, dir: &Path, token: &str) -> Option<String> {
     let expect = js_expect(block);
     let here = format!("{doc}:{}", block.line);
@@ -279,144 +271,12 @@ fn run_js(doc: &str, block: &Block, dir: &Path, token: &str) -> Option<String> {
         ));
     }
     let code = format!("const token = {token:?};\n{}", rewrite(&block.text));
-    let output = Arc::new(Mutex::new(String::new()));
-    let collect = {
-        let output = Arc::clone(&output);
-        move |line: String| {
-            if let Ok(mut out) = output.lock() {
-                out.push_str(&line);
-                out.push('\n');
-            }
-        }
+    let example = js_example::Example {
+        here: &here,
+        code: &code,
+        expect: &expect,
+        dir,
+        app_url: &e2e::stack().app_url(),
     };
-    let in_node = code.contains("import ");
-    let running = if in_node {
-        node_example(&code, dir, block.line, collect)
-    } else {
-        browser_example(&code, collect)
-    };
-    let mut running = match running {
-        Ok(r) => r,
-        Err(e) => return Some(format!("{here}: cannot run it: {e}")),
-    };
-    let deadline = Instant::now() + OUTPUT_WAIT + Duration::from_secs(10);
-    let text = || output.lock().map(|o| o.clone()).unwrap_or_default();
-    while missing(&expect, &text()).is_some() && Instant::now() < deadline && running.alive() {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    running.stop();
-    let printed = text();
-    let errors = printed.lines().any(|l| l.starts_with("pageerror:"));
-    match missing(&expect, &printed) {
-        None if !errors => None,
-        lacking => Some(format!(
-            "{here} ({}): {}; it printed:\n{}",
-            if in_node { "Node" } else { "Chromium" },
-            lacking.map_or("an uncaught error".to_owned(), |l| format!(
-                "lacks the documented line {l:?}"
-            )),
-            indent(&printed)
-        )),
-    }
-}
-
-/// A running JavaScript example.
-enum Running {
-    Node(Child),
-    Browser(Option<NodeScript>),
-}
-
-impl Running {
-    fn alive(&mut self) -> bool {
-        match self {
-            Running::Node(child) => matches!(child.try_wait(), Ok(None)),
-            Running::Browser(Some(script)) => matches!(script.exited(), Ok(None)),
-            Running::Browser(None) => false,
-        }
-    }
-
-    fn stop(&mut self) {
-        match self {
-            Running::Node(child) => {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-            Running::Browser(script) => drop(script.take()),
-        }
-    }
-}
-
-fn js_dir() -> PathBuf {
-    markdown::root().join("tests").join("js")
-}
-
-/// `node` on the block written to a module next to a link to `tests/js/node_modules`.
-fn node_example(
-    code: &str,
-    dir: &Path,
-    line: usize,
-    on_line: impl FnMut(String) + Send + 'static,
-) -> std::io::Result<Running> {
-    let modules = dir.join("node_modules");
-    if !modules.exists() {
-        std::os::unix::fs::symlink(js_dir().join("node_modules"), &modules)?;
-    }
-    let file = dir.join(format!("example-{line}.mjs"));
-    std::fs::write(&file, code)?;
-    let mut child = std::process::Command::new("node")
-        .arg(&file)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let on_line = Arc::new(Mutex::new(on_line));
-    for pipe in [
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let on_line = Arc::clone(&on_line);
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
-                if let Ok(mut f) = on_line.lock() {
-                    f(line);
-                }
-            }
-        });
-    }
-    Ok(Running::Node(child))
-}
-
-/// `tests/js/docs_example.mjs`: the block in a Chromium page on the stack's origin.
-fn browser_example(
-    code: &str,
-    on_line: impl FnMut(String) + Send + 'static,
-) -> std::io::Result<Running> {
-    let chromium =
-        std::env::var("PUBSUB_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-    let cfg = json!({
-        "chromium": chromium,
-        "appUrl": e2e::stack().app_url(),
-        "mqttJsUrl": pubsub_handlers::demo::MQTT_JS_URL,
-        "code": code,
-        "limitMs": 60_000,
-    });
-    NodeScript::start(
-        &js_dir(),
-        "docs_example.mjs",
-        "PUBSUB_DOCS_JS",
-        &cfg,
-        on_line,
-    )
-    .map(|script| Running::Browser(Some(script)))
+    example.run(OUTPUT_WAIT + Duration::from_secs(10))
 }

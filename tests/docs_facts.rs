@@ -11,22 +11,19 @@
 //! - `docs/mqtt.md`, reason codes: each row's code and name are the codec's for every packet
 //!   it names, and every reason code the broker's code sends (handlers, core, the codec's
 //!   decode errors) has a row for its packet.
-//! - Every relative link and image resolves, with its `#anchor`; every code fence names its
-//!   language (rustdoc would compile an unnamed one as Rust); every document with Rust
-//!   examples is compiled as doctests (`src/lib.rs`); the README stays a front door (at most
-//!   250 lines) and links every guide.
+//!
+//! Links, code fences, doctests and the README's shape: `tests/docs_links.rs`.
 
 #[path = "support/markdown.rs"]
 mod markdown;
+#[path = "support/reason_codes.rs"]
+mod reason_codes;
 
 use std::collections::BTreeSet;
 
 use markdown::{read, Table};
-use pubsub_codec::mqtt::{
-    AuthReasonCode, ConnectReasonCode, DisconnectReasonCode, PubAckReasonCode, PubRelReasonCode,
-    SubAckReasonCode, UnsubAckReasonCode,
-};
 use pubsub_core::Config;
+use reason_codes::{codec_name, decode_error_codes, packets_of, sent_reason_codes, squash};
 
 /// The table of `doc` under the heading `heading` whose first column is `first`.
 fn table(doc: &str, heading: &str, first: &str) -> Table {
@@ -209,42 +206,6 @@ fn the_fixed_limits_table_is_the_code_constants() {
     }
 }
 
-/// The codec's name of `code` in `packet`'s reason-code enum, if it has one.
-fn codec_name(packet: &str, code: u8) -> Option<String> {
-    let name = |r: Result<String, u8>| r.ok();
-    match packet {
-        "CONNACK" => name(ConnectReasonCode::try_from(code).map(|c| format!("{c:?}"))),
-        "SUBACK" => name(SubAckReasonCode::try_from(code).map(|c| format!("{c:?}"))),
-        "UNSUBACK" => name(UnsubAckReasonCode::try_from(code).map(|c| format!("{c:?}"))),
-        "PUBACK" | "PUBREC" => name(PubAckReasonCode::try_from(code).map(|c| format!("{c:?}"))),
-        "PUBREL" | "PUBCOMP" => name(PubRelReasonCode::try_from(code).map(|c| format!("{c:?}"))),
-        "DISCONNECT" => name(DisconnectReasonCode::try_from(code).map(|c| format!("{c:?}"))),
-        "AUTH" => name(AuthReasonCode::try_from(code).map(|c| format!("{c:?}"))),
-        _ => panic!("unknown packet {packet:?}"),
-    }
-}
-
-/// The packets whose reason codes live in the enum `prefix` + `ReasonCode`.
-fn packets_of(prefix: &str) -> &'static [&'static str] {
-    match prefix {
-        "Connect" => &["CONNACK"],
-        "SubAck" => &["SUBACK"],
-        "UnsubAck" => &["UNSUBACK"],
-        "PubAck" => &["PUBACK", "PUBREC"],
-        "PubRel" => &["PUBREL", "PUBCOMP"],
-        "Disconnect" => &["DISCONNECT"],
-        "Auth" => &["AUTH"],
-        _ => &[],
-    }
-}
-
-fn squash(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .flat_map(|c| c.to_lowercase())
-        .collect()
-}
-
 #[test]
 fn the_reason_code_table_is_the_codec_and_covers_what_the_broker_sends() {
     let t = table("docs/mqtt.md", "Reason codes", "Code");
@@ -293,152 +254,6 @@ fn the_reason_code_table_is_the_codec_and_covers_what_the_broker_sends() {
         assert!(
             has(code, "CONNACK") && disconnect,
             "a decode error is answered with 0x{code:02X}: docs/mqtt.md's table lacks it"
-        );
-    }
-}
-
-/// Every `<Packet>ReasonCode::<Variant>` in the product code of handlers and core.
-fn sent_reason_codes() -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    for dir in ["handlers/src", "core/src"] {
-        for text in product_sources(&markdown::root().join(dir)) {
-            for (at, _) in text.match_indices("ReasonCode::") {
-                let before = &text[..at];
-                let start = before
-                    .rfind(|c: char| !c.is_ascii_alphanumeric())
-                    .map_or(0, |i| i + 1);
-                let after = &text[at + "ReasonCode::".len()..];
-                let end = after
-                    .find(|c: char| !c.is_ascii_alphanumeric())
-                    .unwrap_or(after.len());
-                let (prefix, variant) = (&before[start..], &after[..end]);
-                let is_variant = variant.chars().next().is_some_and(char::is_uppercase);
-                if !packets_of(prefix).is_empty() && is_variant {
-                    out.insert((prefix.to_owned(), variant.to_owned()));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The reason codes of `DecodeError::reason_code` (the codec's one mapping).
-fn decode_error_codes() -> Vec<u8> {
-    let text = read("codec/src/mqtt/error/decode.rs");
-    let start = text
-        .find("pub fn reason_code")
-        .expect("DecodeError::reason_code");
-    let body = &text[start..];
-    let body = &body[..body.find("\n    }\n").unwrap_or(body.len())];
-    body.match_indices("=> 0x")
-        .filter_map(|(i, _)| u8::from_str_radix(&body[i + 5..i + 7], 16).ok())
-        .collect()
-}
-
-/// The text of every `.rs` file under `dir`, without test files and `#[cfg(test)]` modules.
-fn product_sources(dir: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if path.is_dir() && !name.contains("test") {
-            out.extend(product_sources(&path));
-        } else if name.ends_with(".rs") && !name.contains("test") {
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let cut = text.find("#[cfg(test)]").unwrap_or(text.len());
-            out.push(text[..cut].to_owned());
-        }
-    }
-    out
-}
-
-#[test]
-fn every_relative_link_resolves() {
-    let mut broken = Vec::new();
-    for doc in markdown::documents() {
-        let md = read(&doc);
-        for link in markdown::links(&md) {
-            let target = link.target.as_str();
-            if target.contains("://") || target.starts_with("mailto:") {
-                continue;
-            }
-            let (path, anchor) = target.split_once('#').unwrap_or((target, ""));
-            let file = if path.is_empty() {
-                std::path::PathBuf::from(&doc)
-            } else {
-                markdown::resolve(&doc, path)
-            };
-            let full = markdown::root().join(&file);
-            if !full.exists() {
-                broken.push(format!(
-                    "{doc}:{}: {target} (no {})",
-                    link.line,
-                    file.display()
-                ));
-                continue;
-            }
-            let is_md = file.extension().is_some_and(|e| e == "md");
-            if !anchor.is_empty() && is_md {
-                let text = std::fs::read_to_string(&full).unwrap_or_default();
-                if !markdown::anchors(&text).iter().any(|a| a == anchor) {
-                    broken.push(format!(
-                        "{doc}:{}: {target} (no heading #{anchor})",
-                        link.line
-                    ));
-                }
-            }
-        }
-    }
-    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
-}
-
-#[test]
-fn every_code_fence_names_its_language() {
-    for doc in markdown::documents() {
-        for block in markdown::blocks(&read(&doc)) {
-            assert!(
-                !block.lang.is_empty(),
-                "{doc}:{}: name the block's language (`text` for diagrams and output): \
-                 rustdoc compiles an unnamed block as Rust",
-                block.line
-            );
-        }
-    }
-}
-
-#[test]
-fn every_document_with_rust_examples_is_a_doctest() {
-    let lib = read("src/lib.rs");
-    for doc in markdown::documents() {
-        let rust = markdown::blocks(&read(&doc))
-            .iter()
-            .any(|b| b.lang == "rust");
-        let included = lib.contains(&format!("include_str!(\"../{doc}\")"));
-        assert!(
-            !rust || included,
-            "{doc} has Rust examples: include it in src/lib.rs's doctests so they compile"
-        );
-    }
-}
-
-#[test]
-fn the_readme_is_a_front_door_to_every_guide() {
-    let readme = read("README.md");
-    let lines = readme.lines().count();
-    assert!(
-        lines <= 250,
-        "README.md has {lines} lines: move detail into a guide under docs/"
-    );
-    for doc in markdown::documents()
-        .iter()
-        .filter(|d| d.starts_with("docs/"))
-    {
-        assert!(
-            readme.contains(&format!("]({doc}")),
-            "README.md does not link {doc}: add it to the map of the guides"
         );
     }
 }

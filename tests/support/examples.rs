@@ -126,6 +126,14 @@ pub fn missing(expected: &[String], output: &str) -> Option<String> {
     None
 }
 
+/// `text` indented and marked as program output, for failure messages.
+pub fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    | {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
