@@ -51,6 +51,7 @@
 
 mod conf;
 mod counting;
+pub mod cpu;
 mod net;
 mod node;
 mod process;

@@ -4,7 +4,7 @@
 //! wildcard fan-out: the baseline), 6 (the default) and 8 (the most). For each topic depth
 //! 1–8 the runner publishes 100-byte messages over HTTP to each stack in turn (rounds
 //! alternate which stack goes first) and reports, per publish: Viceroy's CPU time (from
-//! `/proc`), the request's wall time, and the items and bytes the app sends to the publish
+//! `/proc`, see `pubsub_devstack::cpu`), the request's wall time, and the items and bytes the app sends to the publish
 //! API (computed with the app's own code, `pubsub_core::message`). Then, on the default
 //! stack, the same publish at depth 3 with 0, 10 and 1,000 wildcard subscriptions open
 //! (SSE streams, each on its own filter), to show that the app's cost does not depend on
@@ -19,6 +19,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use pubsub_core::message::{mqtt_publish, publish_body, wildcard_bodies, Outgoing};
+use pubsub_devstack::cpu::{clk_tck, CpuMeter};
 use pubsub_devstack::{dev_token, Stack, StackOptions};
 
 const LEVELS: [usize; 3] = [0, 6, 8];
@@ -122,7 +123,7 @@ fn publish_batch(
         .timeout(Duration::from_secs(10))
         .build();
     let url = format!("{}/events?topic={}", stack.app_url(), topic);
-    let before = cpu_ticks(pid)?;
+    let meter = CpuMeter::start(pid)?;
     let started = Instant::now();
     for _ in 0..n {
         let res = agent
@@ -134,8 +135,8 @@ fn publish_batch(
         res.into_reader().read_to_end(&mut sink)?;
     }
     let wall = started.elapsed().as_secs_f64() * 1000.0 / f64::from(n);
-    let ticks = cpu_ticks(pid)?.saturating_sub(before);
-    Ok((ticks as f64 / clk * 1e6 / f64::from(n), wall))
+    let (cpu_s, _) = meter.elapsed(clk)?;
+    Ok((cpu_s * 1e6 / f64::from(n), wall))
 }
 
 /// An SSE stream on `filter`, left open (its events are not read).
@@ -156,27 +157,4 @@ fn open_stream(stack: &Stack, filter: &str, token: &str) -> io::Result<TcpStream
         )));
     }
     Ok(s)
-}
-
-fn cpu_ticks(pid: u32) -> io::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let after = &stat[stat.rfind(')').unwrap_or(0) + 1..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let field = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    Ok(field(11) + field(12))
-}
-
-fn clk_tck() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
 }
