@@ -167,11 +167,13 @@ struct Bodies {
 }
 
 impl Bodies {
-    /// Appends the item `{"channel":<channel><rest>` (`rest` closes it); `Err` with the
-    /// bytes it would have taken when that goes over [`BUDGET_BYTES`].
+    /// Appends the item `{"channel":"<channel>"<rest>` (`rest` closes it); `Err` with the
+    /// bytes it would have taken when that goes over [`BUDGET_BYTES`]. A channel name holds
+    /// only bytes that need no JSON escaping (see `crate::channel`: quotes, backslashes and
+    /// control characters are percent-encoded), so it is copied as it is.
     fn push(&mut self, channel: &str, rest: &str) -> Result<(), usize> {
-        let channel = json_string(channel);
-        let len = "{\"channel\":".len() + channel.len() + rest.len() + 1;
+        const HEAD: &[u8] = b"{\"channel\":\"";
+        let len = HEAD.len() + channel.len() + 1 + rest.len() + 1;
         if self.total + len > BUDGET_BYTES {
             return Err(self.total + len);
         }
@@ -183,8 +185,9 @@ impl Bodies {
         } else {
             b","
         });
-        self.current.extend_from_slice(b"{\"channel\":");
+        self.current.extend_from_slice(HEAD);
         self.current.extend_from_slice(channel.as_bytes());
+        self.current.push(b'"');
         self.current.extend_from_slice(rest.as_bytes());
         self.total += len;
         Ok(())
@@ -286,6 +289,19 @@ mod tests {
         );
         let items: usize = items(&sent).len();
         assert_eq!(items, 3 + 2 * wildcard::count(3, 6));
+    }
+
+    #[test]
+    fn channels_of_topics_with_json_specials_stay_valid_json() {
+        let bodies = wildcard_bodies(&[message("a\"b\\c/d", b"x", None)], 6).expect("fits");
+        let channels: Vec<String> = items(&bodies)
+            .iter()
+            .filter_map(|i| i["channel"].as_str().map(str::to_owned))
+            .collect();
+        assert!(
+            channels.contains(&"f#a%22b%5Cc/+".to_owned()),
+            "{channels:?}"
+        );
     }
 
     #[test]
