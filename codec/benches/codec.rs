@@ -3,7 +3,7 @@
 //! packets, QoS 0 and 1 PUBLISHes of 100 B to 16 KB, acks, pings, SUBSCRIBE, CONNECT with a
 //! token and a will, ...), encoded by rumqttc.
 //!
-//! `cargo bench --bench codec [-- --samples N]`; not part of `scripts/test.sh` (its sanity
+//! `cargo bench -p pubsub-codec [-- --samples N]`; not part of `scripts/test.sh` (its sanity
 //! check, that both codecs read the mix alike, is `tests/codec_vs_rumqttc.rs`).
 //!
 //! - decode: the whole stream, packet by packet, each pass from a fresh copy of it (the
