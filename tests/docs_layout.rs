@@ -38,7 +38,11 @@ fn crate_dirs() -> Vec<String> {
         .as_array()
         .expect("[workspace] members")
         .iter()
-        .map(|m| m.as_str().expect("a member is a path").trim_matches(['.', '/']))
+        .map(|m| {
+            m.as_str()
+                .expect("a member is a path")
+                .trim_matches(['.', '/'])
+        })
         .map(str::to_owned)
         .collect()
 }
@@ -84,7 +88,9 @@ fn the_code_layout_names_every_crate_and_its_top_level_modules() {
         for (root, module) in crate_modules(&dir) {
             let file = join(&dir, &format!("src/{module}.rs"));
             if !named.contains(&file) && !named.contains(file.trim_end_matches(".rs")) {
-                unnamed.push(format!("module `{module}` of {root} (`{file}` or its directory)"));
+                unnamed.push(format!(
+                    "module `{module}` of {root} (`{file}` or its directory)"
+                ));
             }
         }
     }
@@ -170,8 +176,14 @@ scripts/          run.sh
     assert_eq!(named, want);
     let problems = layout.problems.join("\n");
     assert_eq!(layout.problems.len(), 2, "{problems}");
-    assert!(problems.contains("line 5 of the block: `gone.rs`"), "{problems}");
-    assert!(problems.contains("line 6 of the block: `topics.rs`"), "{problems}");
+    assert!(
+        problems.contains("line 5 of the block: `gone.rs`"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("line 6 of the block: `topics.rs`"),
+        "{problems}"
+    );
 }
 
 #[test]
@@ -241,6 +253,9 @@ mod retained;
     let problems = index_problems("lib.rs", &declared, &index);
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems[0].contains("lacks `message`"), "{problems:?}");
-    assert!(problems[1].contains("names `keys`, not a module"), "{problems:?}");
+    assert!(
+        problems[1].contains("names `keys`, not a module"),
+        "{problems:?}"
+    );
     assert_eq!(index_problems("lib.rs", &modules, &index).len(), 1);
 }

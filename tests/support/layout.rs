@@ -140,7 +140,13 @@ fn resolve(name: &str, bases: &[String], exists: &dyn Fn(&str) -> bool) -> Optio
 fn missing(line: usize, name: &str, bases: &[String]) -> String {
     let places: Vec<String> = bases
         .iter()
-        .map(|b| if b.is_empty() { "the root".to_owned() } else { format!("`{b}/`") })
+        .map(|b| {
+            if b.is_empty() {
+                "the root".to_owned()
+            } else {
+                format!("`{b}/`")
+            }
+        })
         .collect();
     format!(
         "line {line} of the block: `{name}` does not exist (looked under {})",
@@ -209,6 +215,8 @@ pub fn module_index(root_rs: &str) -> Vec<String> {
 }
 
 fn is_ident(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+    s.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -19,8 +19,8 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use pubsub_core::message::{mqtt_publish, publish_body, wildcard_bodies, Outgoing};
-use pubsub_measure::cpu::{clk_tck, CpuMeter};
 use pubsub_devstack::{dev_token, Stack, StackOptions};
+use pubsub_measure::cpu::{clk_tck, CpuMeter};
 
 const LEVELS: [usize; 3] = [0, 6, 8];
 const PAYLOAD: &[u8] = &[b'x'; 100];

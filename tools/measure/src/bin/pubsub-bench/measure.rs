@@ -5,8 +5,8 @@
 use std::io;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use pubsub_measure::cpu::CpuMeter;
 use pubsub_devstack::{Stack, StackOptions};
+use pubsub_measure::cpu::CpuMeter;
 
 use crate::client::Client;
 use crate::mqtt::Meta;
