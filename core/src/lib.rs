@@ -6,7 +6,7 @@
 //!   accessors.
 //! - [`ports`]: the platform effects (KV, Config Store, Secret Store, publish, clock) as
 //!   traits; in-memory implementations behind the `test-util` feature.
-//! - [`test_util`]: fixtures for native tests (feature `test-util`).
+//! - `test_util`: fixtures for native tests (feature `test-util`).
 //! - [`tokens`], [`keys`], [`jwt`]: access tokens (JWTs), the signing keys that verify
 //!   them, and the verification itself.
 //! - [`grip`]: `Grip-Sig` verification.
