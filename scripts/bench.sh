@@ -19,4 +19,4 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 scripts/setup.sh
 echo "bench: $(date -u +%Y-%m-%d), $(nproc) CPUs" >&2
-exec cargo run -q --release -p pubsub-devstack --bin pubsub-bench -- "$@"
+exec cargo run -q --release -p pubsub-measure --bin pubsub-bench -- "$@"

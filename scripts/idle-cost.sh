@@ -17,4 +17,4 @@ cargo build --bin edge-pubsub --release --target wasm32-wasip1
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if ! git diff --quiet HEAD 2>/dev/null; then commit="$commit (plus uncommitted changes)"; fi
 echo "idle-cost: measuring commit $commit on $(date -u +%Y-%m-%d)" >&2
-exec cargo run -q --release -p pubsub-devstack --bin pubsub-idle-cost -- "$@"
+exec cargo run -q --release -p pubsub-measure --bin pubsub-idle-cost -- "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Edge Pub/Sub needs to build, run and test locally on a Debian machine.
 # Idempotent: every step checks first and does nothing when the tool is already there.
-#   - Rust target wasm32-wasip1 (the Compute app)
+#   - Rust target wasm32-wasip1 (the Compute app), and rustfmt and clippy (scripts/test.sh
+#     checks formatting and lints before the tests)
 #   - Pushpin 1.36 (Debian package `pushpin`; Fanout's open-source twin)
 #   - wasm-opt (Debian package `binaryen`): scripts/wasm-link.sh runs it over the release wasm
 #   - Viceroy 0.22.0 (Fastly's local Compute server, built with cargo: ~10 minutes)
@@ -52,6 +53,19 @@ else
   log "rustup not found; make sure the wasm32-wasip1 target is installed"
 fi
 
+# 1b. rustfmt and clippy (`cargo fmt`, `cargo clippy`)
+for component in rustfmt clippy; do
+  subcommand="${component#rust}"
+  if ! cargo "$subcommand" --version >/dev/null 2>&1; then
+    if ! command -v rustup >/dev/null 2>&1; then
+      log "cargo $subcommand is missing and rustup is not found: install the $component component"
+      exit 1
+    fi
+    log "adding Rust component $component"
+    rustup component add "$component"
+  fi
+done
+
 # 2. Pushpin
 if ! command -v pushpin >/dev/null 2>&1; then
   apt_install pushpin
@@ -74,7 +88,7 @@ case "$installed_viceroy" in
     ;;
 esac
 
-log "ok: $(pushpin --version 2>/dev/null | head -n1), $(viceroy --version), $(wasm-opt --version), wasm32-wasip1"
+log "ok: $(pushpin --version 2>/dev/null | head -n1), $(viceroy --version), $(wasm-opt --version), wasm32-wasip1, $(cargo fmt --version), $(cargo clippy --version)"
 
 # 4. Fastly CLI
 #    The npm package @fastly/cli, pinned by tools/fastly-cli/package.json and its lockfile,

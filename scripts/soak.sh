@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak and fan-out runner on the real local stack (devstack's `pubsub-soak`):
+# Soak and fan-out runner on the real local stack (`pubsub-soak` in tools/measure):
 #  1. soak: 2,000 SSE + 200 MQTT subscribers opened gradually on 5 topics, 1,000 messages
 #     published through the app over HTTP and MQTT (mixed); checks every delivery
 #     (exit 1 if one is missing), p50/p99 publish->deliver latency, peak RSS and CPU
@@ -30,4 +30,4 @@ cargo build --bin edge-pubsub --release --target wasm32-wasip1
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if ! git diff --quiet HEAD 2>/dev/null; then commit="$commit (plus uncommitted changes)"; fi
 echo "soak: commit $commit, $(date -u +%Y-%m-%d), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), ulimit -n $(ulimit -n)" >&2
-exec cargo run -q --release -p pubsub-devstack --bin pubsub-soak -- "$@"
+exec cargo run -q --release -p pubsub-measure --bin pubsub-soak -- "$@"

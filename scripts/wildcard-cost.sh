@@ -8,4 +8,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 scripts/setup.sh
 cargo build --bin edge-pubsub --release --target wasm32-wasip1
-cargo run --release -p pubsub-devstack --bin pubsub-wildcard-cost -- "$@"
+cargo run --release -p pubsub-measure --bin pubsub-wildcard-cost -- "$@"

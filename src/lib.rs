@@ -20,6 +20,11 @@
 //! [`Router`] whose service has `Error = Error` and `Future = Ready`) and pass it to
 //! [`app_with`] in `main.rs`. It runs after configuration, `Grip-Sig` and credentials are
 //! known (see the README for an example).
+//!
+//! The Fastly side, compiled only for wasm32 (nothing else imports `fastly`):
+//!
+//! - `fastly_platform`: the Fastly implementations of the ports.
+//! - `fastly_http`: the client request and response through the `fastly` handle API.
 
 use std::convert::Infallible;
 

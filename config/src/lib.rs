@@ -7,8 +7,10 @@
 //!
 //! Every key, its values, default and meaning are documented once, in
 //! `docs/configuration.md`, whose table `tests/docs_facts.rs` checks against [`Config::load`]
-//! and [`Config::default`]. The syntax of the two keys with rules is in [`rate_limit`] and
-//! [`request_log`].
+//! and [`Config::default`].
+//!
+//! - [`rate_limit`], [`request_log`]: the syntax of the two keys with rules.
+//! - `parse`: reading one key as its type and in range, or its default.
 
 use std::fmt;
 

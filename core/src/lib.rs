@@ -6,6 +6,7 @@
 //!   accessors.
 //! - [`ports`]: the platform effects (KV, Config Store, Secret Store, publish, clock) as
 //!   traits; in-memory implementations behind the `test-util` feature.
+//! - `test_util`: fixtures for native tests (feature `test-util`).
 //! - [`tokens`], [`keys`], [`jwt`]: access tokens (JWTs), the signing keys that verify
 //!   them, and the verification itself.
 //! - [`grip`]: `Grip-Sig` verification.
@@ -14,6 +15,8 @@
 //! - [`grant`]: the credential of the links Fanout requests on its own.
 //! - [`topics`], [`channel`]: topic names and the one scheme that names their Fanout
 //!   channels.
+//! - [`filter`], [`wildcard`]: MQTT topic filters, and the filter channels a publish also
+//!   goes to.
 //! - [`retained`]: the last retained message of each topic, in KV store `messages`.
 //! - [`message`]: one message rendered for every kind of subscriber.
 

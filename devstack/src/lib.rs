@@ -8,21 +8,32 @@
 //! app ──POST /publish/ (backend `api`)──> Pushpin :publish ──> held connections
 //! ```
 //!
-//! Native dev tooling only (never compiled to wasm). It is used by
+//! A test fixture, native only (never compiled to wasm). It is used by
 //!
-//! - the `pubsub-dev` binary (`scripts/run.sh`), which runs a stack in the foreground on
-//!   fixed ports,
-//! - the `pubsub-idle-cost` binary (`scripts/idle-cost.sh`), which counts the requests
-//!   Pushpin makes to the app for idle connections (through the counting relay of
-//!   [`StackOptions::count_app_requests`], `counting.rs`),
-//! - the `pubsub-bench` binary (`scripts/bench.sh`), which measures the CPU time per
-//!   request of two builds of the app side by side ([`Stack::viceroy_pid`]), and
-//! - the fault tests (`tests/e2e_faults.rs`), which stop and start Pushpin and Viceroy
-//!   under live subscribers ([`Stack::restart_pushpin`], [`Stack::restart_viceroy`], or
-//!   stop and start separately) and take the publish API down
-//!   ([`StackOptions::publish_relay`], [`Stack::set_publish_api`]), and
 //! - the workspace's end-to-end tests under `tests/` (`scripts/test.sh`), which start
-//!   stacks on free ports. A test binary typically shares one stack between its tests:
+//!   stacks on free ports, among them the fault tests (`tests/e2e_faults.rs`), which stop
+//!   and start Pushpin and Viceroy under live subscribers ([`Stack::restart_pushpin`],
+//!   [`Stack::restart_viceroy`], or stop and start separately) and take the publish API
+//!   down ([`StackOptions::publish_relay`], [`Stack::set_publish_api`]);
+//! - the `pubsub-dev` binary (`scripts/run.sh`), which runs a stack in the foreground on
+//!   fixed ports; and
+//! - the measuring programs of `tools/measure` (`pubsub-bench`, `pubsub-soak`,
+//!   `pubsub-idle-cost`, `pubsub-wildcard-cost`), which read what a stack costs through
+//!   [`Stack::viceroy_pid`] and the counting relay of
+//!   [`StackOptions::count_app_requests`].
+//!
+//! Modules:
+//!
+//! - `stack`: [`Stack`] and [`StackOptions`], start-up, readiness, restarts and faults;
+//! - `conf`: the run directory's Pushpin, routes and `fastly.toml` files;
+//! - `process`: child processes that never outlive this one;
+//! - `net`: free loopback ports and readiness probes;
+//! - `counting`: the relay that records the requests Pushpin makes to the app
+//!   ([`RequestLog`]);
+//! - `node`: a `tests/js` script driven from Rust ([`NodeScript`]);
+//! - `token`: dev tokens ([`dev_token`], [`mint_token`]).
+//!
+//! A test binary typically shares one stack between its tests:
 //!
 //! ```no_run
 //! use std::sync::OnceLock;
@@ -51,7 +62,6 @@
 
 mod conf;
 mod counting;
-pub mod cpu;
 mod net;
 mod node;
 mod process;

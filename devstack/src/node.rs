@@ -1,5 +1,5 @@
-//! A `tests/js` node script driven by a measurement runner (`pubsub-idle-cost`,
-//! `pubsub-soak`): started with its configuration as JSON in an environment variable,
+//! A `tests/js` node script driven from Rust (the browser and docs-example tests, and the
+//! measuring programs `pubsub-idle-cost` and `pubsub-soak` in `tools/measure`): started with its configuration as JSON in an environment variable,
 //! every stdout line handed to a callback on a reader thread, commands written to its
 //! stdin. Dropping it closes stdin (the script then ends its clients and exits) and, after
 //! 5 s, kills it.

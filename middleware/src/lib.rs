@@ -12,6 +12,18 @@
 //! [`request_log`] also see or shape responses: each is a [`wrap::Wrap`] served by the
 //! one [`wrap::WrapLayer`].
 //!
+//! - [`guard`], [`wrap`]: the two generic layers.
+//! - [`load_config`]: reads and validates the Config Store once per request.
+//! - [`request_log`]: one JSON line per request to the real-time log.
+//! - [`verify_grip`]: whether the request came through the GRIP proxy (`Grip-Sig`).
+//! - [`extract_auth`]: finds the bearer token, without verifying it.
+//! - [`router`]: dispatches on the path, then on the method (404, 405 with `Allow`).
+//! - [`feature`], [`rate_limit`], [`handoff`], [`acl`]: per route, the feature switch,
+//!   the caller's rate limit, the handoff to Fanout, and access by topic.
+//! - [`admin_auth`]: admin credentials for the admin API.
+//! - [`cors`], [`error_map`]: cross-origin access; the one mapping of an error to a
+//!   response.
+//!
 //! Every service here is synchronous (the Compute platform blocks on I/O), so every
 //! future is a [`std::future::Ready`]: the caller takes the result with
 //! [`Ready::into_inner`](std::future::Ready::into_inner), no executor needed.

@@ -1,4 +1,4 @@
-// Idle MQTT.js connections for the idle-cost measurement (devstack's `pubsub-idle-cost`,
+// Idle MQTT.js connections for the idle-cost measurement (`pubsub-idle-cost` in tools/measure,
 // scripts/idle-cost.sh). Not a test: it opens the connections, subscribes each to its
 // topic, then leaves them idle with MQTT.js's defaults (keepalive 60 s, automatic
 // reconnect) and reports what happens.

@@ -1,4 +1,4 @@
-// MQTT.js side of the soak / fan-out runner (devstack's `pubsub-soak`, scripts/soak.sh).
+// MQTT.js side of the soak / fan-out runner (`pubsub-soak` in tools/measure, scripts/soak.sh).
 // Not a test: it opens MQTT 5 subscribers (gradually, in batches) and one publisher,
 // reports every delivery with its latency, and publishes on request.
 //

@@ -3,8 +3,9 @@
 //! packets, QoS 0 and 1 PUBLISHes of 100 B to 16 KB, acks, pings, SUBSCRIBE, CONNECT with a
 //! token and a will, ...), encoded by rumqttc.
 //!
-//! `cargo bench --bench codec [-- --samples N]`; not part of `scripts/test.sh` (its sanity
-//! check, that both codecs read the mix alike, is `tests/codec_vs_rumqttc.rs`).
+//! `cargo bench -p pubsub-codec --bench codec [-- --samples N]`; not part of
+//! `scripts/test.sh` (its sanity check, that both codecs read the mix alike, is
+//! `tests/codec_vs_rumqttc.rs`).
 //!
 //! - decode: the whole stream, packet by packet, each pass from a fresh copy of it (the
 //!   same copy for both: rumqttc consumes its `BytesMut`). Ours frames with `frame_len`

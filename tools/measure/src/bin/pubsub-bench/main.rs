@@ -125,7 +125,7 @@ fn run(args: &Args) -> io::Result<()> {
         Some(rev) => wasm::revision(rev)?,
         None => wasm::working_tree()?,
     };
-    let clk_tck = pubsub_devstack::cpu::clk_tck();
+    let clk_tck = pubsub_measure::cpu::clk_tck();
     eprintln!(
         "pubsub-bench: baseline {} ({} B), current {} ({} B); starting two stacks",
         baseline.label, baseline.bytes, current.label, current.bytes

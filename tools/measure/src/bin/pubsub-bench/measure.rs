@@ -1,12 +1,12 @@
 //! Running the batches: one [`Module`] per build, each on its own stack (Pushpin +
 //! Viceroy; the publish paths need Pushpin's publish API and the handoff its proxy), and
-//! the CPU time Viceroy spends on a batch (`pubsub_devstack::cpu`).
+//! the CPU time Viceroy spends on a batch (`pubsub_measure::cpu`).
 
 use std::io;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use pubsub_devstack::cpu::CpuMeter;
 use pubsub_devstack::{Stack, StackOptions};
+use pubsub_measure::cpu::CpuMeter;
 
 use crate::client::Client;
 use crate::mqtt::Meta;

@@ -4,13 +4,13 @@
 //! wildcard fan-out: the baseline), 6 (the default) and 8 (the most). For each topic depth
 //! 1–8 the runner publishes 100-byte messages over HTTP to each stack in turn (rounds
 //! alternate which stack goes first) and reports, per publish: Viceroy's CPU time (from
-//! `/proc`, see `pubsub_devstack::cpu`), the request's wall time, and the items and bytes the app sends to the publish
+//! `/proc`, see `pubsub_measure::cpu`), the request's wall time, and the items and bytes the app sends to the publish
 //! API (computed with the app's own code, `pubsub_core::message`). Then, on the default
 //! stack, the same publish at depth 3 with 0, 10 and 1,000 wildcard subscriptions open
 //! (SSE streams, each on its own filter), to show that the app's cost does not depend on
 //! them.
 //!
-//! Usage: `cargo run --release -p pubsub-devstack --bin pubsub-wildcard-cost [-- --quick]`
+//! Usage: `cargo run --release -p pubsub-measure --bin pubsub-wildcard-cost [-- --quick]`
 //! after building the release wasm (`scripts/wildcard-cost.sh` does both). Loopback only;
 //! bounded by its counts.
 
@@ -19,8 +19,8 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use pubsub_core::message::{mqtt_publish, publish_body, wildcard_bodies, Outgoing};
-use pubsub_devstack::cpu::{clk_tck, CpuMeter};
 use pubsub_devstack::{dev_token, Stack, StackOptions};
+use pubsub_measure::cpu::{clk_tck, CpuMeter};
 
 const LEVELS: [usize; 3] = [0, 6, 8];
 const PAYLOAD: &[u8] = &[b'x'; 100];
