@@ -16,6 +16,8 @@
 //!   channels.
 //! - [`retained`]: the last retained message of each topic, in KV store `messages`.
 //! - [`message`]: one message rendered for every kind of subscriber.
+//! - [`mqtt_session`]: an MQTT connection's state in connection metadata, and its header
+//!   names.
 
 pub mod channel;
 pub mod error;
@@ -27,6 +29,7 @@ pub mod jwt;
 pub mod keys;
 pub mod limits;
 pub mod message;
+pub mod mqtt_session;
 pub mod ports;
 pub mod rate_limit;
 pub mod retained;
