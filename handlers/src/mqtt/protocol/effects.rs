@@ -17,6 +17,9 @@ use pubsub_core::retained::{MqttProps, Version};
 pub(crate) type Effects = Vec<Effect>;
 
 /// One thing for the driver to do.
+// A packet is large (its properties) but an effect lives only until the driver executes
+// it, a few per packet: boxing would allocate for every packet sent.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Effect {
     /// Send `packet` to the client, encoded for `version`.

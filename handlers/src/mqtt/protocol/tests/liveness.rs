@@ -13,8 +13,10 @@ fn each_deadline_ends_the_session_with_its_reason() {
     expired.exp = Some(NOW - 61);
     let mut silent = session(V5);
     silent.seen = NOW - 92;
-    let mut unconnected = Session::default();
-    unconnected.seen = NOW - 30;
+    let unconnected = Session {
+        seen: NOW - 30,
+        ..Session::default()
+    };
     let cases = vec![
         ("a healthy session", session(V5), vec![]),
         (
@@ -62,8 +64,10 @@ fn fanout_is_asked_to_call_when_the_next_deadline_passes() {
     let mut no_keep_alive = session(V5);
     no_keep_alive.keep_alive = 0;
     no_keep_alive.exp = None;
-    let mut opened = Session::default();
-    opened.seen = NOW;
+    let opened = Session {
+        seen: NOW,
+        ..Session::default()
+    };
     let cases = vec![
         // Seen a second ago with keep alive 60: due 1 + 90 s after it.
         ("keep alive", session(V5), Some(90)),

@@ -7,8 +7,12 @@ use pubsub_codec::mqtt::{
 use pubsub_core::Config;
 
 use super::*;
-use crate::mqtt::protocol::effects::{Ack, NotPublished, Publication};
+use crate::mqtt::protocol::effects::{Ack, NotPublished, Publication, Published};
 use crate::mqtt::protocol::on_published;
+
+/// A case of an outcome: its name, the version, the acknowledgement asked for, the
+/// outcome, the effects expected.
+type OutcomeCase = (&'static str, ProtocolVersion, Ack, Published, Vec<Effect>);
 
 fn publish(topic: &str, qos: QoS) -> Publish {
     let mut p = Publish::new(topic, b"hi".to_vec());
@@ -189,13 +193,7 @@ fn the_acknowledgement_follows_the_outcome_per_version() {
         id: id(7),
     };
     let failed = |why: &str| NotPublished::NotDelivered(why.into());
-    let cases: Vec<(
-        &str,
-        ProtocolVersion,
-        Ack,
-        Result<(), NotPublished>,
-        Vec<Effect>,
-    )> = vec![
+    let cases: Vec<OutcomeCase> = vec![
         (
             "published at QoS 1",
             V5,
