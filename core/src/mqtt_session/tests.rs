@@ -1,5 +1,7 @@
 //! The session schema: a trip through metadata, the computed changes, corrupt values.
 
+use pubsub_codec::mqtt::RetainHandling;
+
 use super::*;
 
 fn full() -> Session {

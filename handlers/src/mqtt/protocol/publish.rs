@@ -37,45 +37,8 @@ pub(super) fn publish(state: &mut State, ctx: &Context, fx: &mut Effects, p: Pub
             return;
         }
     }
-    if let Err(text) = ctx.ports.admit_publish() {
-        return match (state.version(), acknowledged(&p)) {
-            (ProtocolVersion::V5, Ack::Publish { qos, id }) => {
-                puback(
-                    state,
-                    fx,
-                    qos,
-                    id,
-                    PubAckReasonCode::QuotaExceeded,
-                    Some(text),
-                );
-            }
-            _ => disconnect(
-                state,
-                ctx,
-                fx,
-                DisconnectReasonCode::MessageRateTooHigh,
-                &text,
-            ),
-        };
-    }
-    if p.properties.topic_alias.is_some() {
-        let text = "topic aliases are not supported (Topic Alias Maximum is 0)";
-        return disconnect(
-            state,
-            ctx,
-            fx,
-            DisconnectReasonCode::TopicAliasInvalid,
-            text,
-        );
-    }
-    if let Err(e) = topics::validate(&p.topic) {
-        let reason = DisconnectReasonCode::TopicNameInvalid;
-        return disconnect(state, ctx, fx, reason, &e.to_string());
-    }
-    let max = ctx.config.max_message_bytes;
-    if p.payload.len() > max {
-        let text = format!("message is larger than {max} bytes");
-        return disconnect(state, ctx, fx, DisconnectReasonCode::PacketTooLarge, &text);
+    if refused(state, ctx, fx, &p) {
+        return;
     }
     let allowed = match state.principal(ctx) {
         Ok(principal) => principal.allows(Access::Write, &p.topic),
@@ -100,6 +63,47 @@ pub(super) fn publish(state: &mut State, ctx: &Context, fx: &mut Effects, p: Pub
     }
     let publication = Publication::of(p, ctx.connection_id);
     fx.push(Effect::Publish { publication, ack });
+}
+
+/// Whether `p` is refused before its token is looked at (rate limit, topic alias, topic
+/// name, size); a refused PUBLISH has been answered.
+fn refused(state: &mut State, ctx: &Context, fx: &mut Effects, p: &Publish) -> bool {
+    if let Err(text) = ctx.ports.admit_publish() {
+        match (state.version(), acknowledged(p)) {
+            (ProtocolVersion::V5, Ack::Publish { qos, id }) => {
+                puback(
+                    state,
+                    fx,
+                    qos,
+                    id,
+                    PubAckReasonCode::QuotaExceeded,
+                    Some(text),
+                );
+            }
+            _ => disconnect(
+                state,
+                ctx,
+                fx,
+                DisconnectReasonCode::MessageRateTooHigh,
+                &text,
+            ),
+        }
+        return true;
+    }
+    let max = ctx.config.max_message_bytes;
+    let (reason, text) = if p.properties.topic_alias.is_some() {
+        let text = "topic aliases are not supported (Topic Alias Maximum is 0)";
+        (DisconnectReasonCode::TopicAliasInvalid, text.to_owned())
+    } else if let Err(e) = topics::validate(&p.topic) {
+        (DisconnectReasonCode::TopicNameInvalid, e.to_string())
+    } else if p.payload.len() > max {
+        let text = format!("message is larger than {max} bytes");
+        (DisconnectReasonCode::PacketTooLarge, text)
+    } else {
+        return false;
+    };
+    disconnect(state, ctx, fx, reason, &text);
+    true
 }
 
 /// Answers a published PUBLISH: a PUBACK at QoS 1, a PUBREC at QoS 2 (whose identifier
