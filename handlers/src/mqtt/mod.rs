@@ -2,17 +2,18 @@
 //!
 //! Fanout holds the WebSocket and turns each batch of client frames into a POST with
 //! `Content-Type: application/websocket-events` (events `OPEN`, `BINARY`, `CLOSE`, …),
-//! carrying the connection's metadata as `Meta-*` headers (its schema:
-//! `pubsub_core::mqtt_session`). The answer
-//! is events too: the MQTT packets for the client as `BINARY` events, Fanout control
-//! messages (`c:{"type":"subscribe",…}` `TEXT` events, understood because the OPEN answer
-//! negotiates the `grip` extension), and `CLOSE` to end the connection.
+//! carrying the connection's metadata as `Meta-*` headers (schema and diff:
+//! `pubsub_core::mqtt_session`). The answer is events too: the MQTT packets for the
+//! client as `BINARY` events, Fanout control messages (`c:{"type":"subscribe",…}` `TEXT`
+//! events, understood because the OPEN answer negotiates the `grip` extension), and
+//! `CLOSE` to end the connection; its `Set-Meta-*` headers are the fields that differ
+//! from the session read.
 //!
 //! - The OPEN answer selects the `mqtt` subprotocol (a client that does not offer it is
 //!   refused with 400). Every answer sets `Keep-Alive-Interval` to when the connection's
-//!   next deadline passes (see `protocol/liveness.rs`), so the CONNECT deadline, the keep alive
-//!   and token expiry are enforced on an idle connection with one request each, not a
-//!   request every few seconds.
+//!   next deadline passes (see `protocol/liveness.rs`), so the CONNECT deadline, the keep
+//!   alive and token expiry are enforced on an idle connection with one request each, not
+//!   a request every few seconds.
 //! - MQTT packets may be split across WebSocket messages and requests, and one message may
 //!   hold several packets. Fanout (Pushpin 1.36) does not implement
 //!   `Content-Bytes-Accepted`, so the bytes of an incomplete packet are kept in connection

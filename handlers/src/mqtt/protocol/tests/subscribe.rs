@@ -2,28 +2,15 @@
 //! tables.
 
 use pubsub_codec::mqtt::{
-    Disconnect, DisconnectReasonCode, Publish, QoS, SubAck, SubAckReasonCode, Subscribe,
-    Subscription, SubscriptionOptions, UnsubAck, UnsubAckReasonCode, Unsubscribe,
+    Disconnect, DisconnectReasonCode, Publish, SubAck, SubAckReasonCode, UnsubAck,
+    UnsubAckReasonCode, Unsubscribe,
 };
 use pubsub_core::retained::Version;
 
 use super::*;
 use crate::mqtt::protocol::effects::Follow;
 use crate::mqtt::protocol::{on_retained, retained};
-
-fn subscribe(filters: &[&str]) -> Packet {
-    Packet::Subscribe(Subscribe {
-        packet_id: id(1),
-        subscriptions: filters
-            .iter()
-            .map(|f| Subscription {
-                filter: (*f).into(),
-                options: SubscriptionOptions::qos(QoS::AtMostOnce),
-            })
-            .collect(),
-        properties: Default::default(),
-    })
-}
+use crate::mqtt::tests::subscribe;
 
 fn suback(version: ProtocolVersion, codes: &[SubAckReasonCode]) -> Effect {
     send(version, Packet::SubAck(SubAck::new(id(1), codes.to_vec())))
