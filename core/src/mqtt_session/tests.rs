@@ -118,3 +118,29 @@ fn qos2_identifiers_survive_a_trip_through_metadata_and_fit_their_bound() {
     assert_eq!(decode_ids("1,0"), None);
     assert_eq!(decode_ids("1,x"), None);
 }
+
+#[test]
+fn each_field_keeps_its_wire_text_so_open_connections_still_parse() {
+    let s = full();
+    let text: Vec<(&str, String)> = Field::ALL
+        .iter()
+        .map(|&f| (f.meta(), s.encode(f)))
+        .collect();
+    assert_eq!(
+        text,
+        [
+            ("meta-mqtt-v", "5".to_owned()),
+            ("meta-mqtt-token", "tok".to_owned()),
+            ("meta-mqtt-exp", "99".to_owned()),
+            ("meta-mqtt-ka", "30".to_owned()),
+            ("meta-mqtt-seen", "12".to_owned()),
+            (
+                "meta-mqtt-subs",
+                "9a%2Cb|0000691c2a5e-000000000002,2c".to_owned()
+            ),
+            ("meta-mqtt-buf", "EP8=".to_owned()),
+            ("meta-mqtt-will", "MAMAAXc=".to_owned()),
+            ("meta-mqtt-qos2", "1,65535".to_owned()),
+        ]
+    );
+}
