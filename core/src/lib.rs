@@ -19,6 +19,8 @@
 //!   goes to.
 //! - [`retained`]: the last retained message of each topic, in KV store `messages`.
 //! - [`message`]: one message rendered for every kind of subscriber.
+//! - [`mqtt_session`]: an MQTT connection's state in connection metadata, and its header
+//!   names.
 
 pub mod channel;
 pub mod error;
@@ -30,6 +32,7 @@ pub mod jwt;
 pub mod keys;
 pub mod limits;
 pub mod message;
+pub mod mqtt_session;
 pub mod ports;
 pub mod rate_limit;
 pub mod retained;

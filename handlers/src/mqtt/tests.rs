@@ -153,7 +153,8 @@ fn id(n: u16) -> NonZeroU16 {
     NonZeroU16::new(n).unwrap()
 }
 
-fn subscribe(filters: &[&str]) -> Packet {
+/// A SUBSCRIBE (identifier 1) of `filters` at QoS 0; the core's tables use it too.
+pub(crate) fn subscribe(filters: &[&str]) -> Packet {
     Packet::Subscribe(Subscribe {
         packet_id: id(1),
         subscriptions: filters

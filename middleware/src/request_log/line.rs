@@ -16,6 +16,7 @@ use serde::Serialize;
 use pubsub_codec::mqtt::{frame_len, PacketType, ProtocolVersion};
 use pubsub_codec::wsevents::{self, Event, DEFAULT_MESSAGE_PREFIX};
 use pubsub_core::extensions::Handoff;
+use pubsub_core::mqtt_session::Field;
 use pubsub_core::{jwt, keys, limits};
 
 use crate::extract_auth::{extract, Credentials};
@@ -74,7 +75,7 @@ impl Line {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let token = match extract(req) {
             Ok(Some(Credentials(token))) => Some(token),
-            _ => text("meta-mqtt-token").map(str::to_owned),
+            _ => text(Field::Token.meta()).map(str::to_owned),
         };
         let topics = req.uri().query().map_or(0, |q| {
             let is_topic = |pair: &&str| pair.split('=').next() == Some("topic");
@@ -93,7 +94,7 @@ impl Line {
                 .then(|| text("connection-id"))
                 .flatten()
                 .map(|id| limits::cut_at_char_boundary(id, MAX_CONNECTION_ID).to_owned()),
-            mqtt_in: websocket.then(|| incoming(req.body(), text("meta-mqtt-buf"))),
+            mqtt_in: websocket.then(|| incoming(req.body(), text(Field::Buffer.meta()))),
             ..Self::default()
         }
     }

@@ -1,4 +1,5 @@
-//! The per-connection PUBLISH limit (`publish/rate_limit.rs`), through the simulated proxy.
+//! The per-connection PUBLISH limit (`protocol/publish.rs`, counted by `driver/ports.rs`),
+//! through the simulated proxy.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

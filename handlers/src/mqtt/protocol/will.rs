@@ -6,45 +6,44 @@
 //! connection, so the Will Delay Interval is over. The token must allow publishing to the
 //! Will Topic (else CONNACK 0x87) and the Will as stored (an MQTT 5 PUBLISH: topic,
 //! properties and payload) is at most [`MAX_WILL_BYTES`] (else 0x97), because it waits in
-//! connection metadata. A Will is not published once the token has expired.
+//! connection metadata. A Will is not published once the token's key is revoked or the
+//! token no longer verifies; nobody is left to tell when its publish fails.
 
 use pubsub_codec::mqtt::{self, ConnectReasonCode, ProtocolVersion, Publish};
 use pubsub_core::message;
 use pubsub_core::tokens::{Access, Principal};
 use pubsub_core::{topics, Config};
 
-use super::connection::Connection;
+use super::effects::{Ack, Effect, Effects, Publication};
+use super::state::{Context, State};
 
 /// The largest Will a connection may register, counted as the stored MQTT 5 PUBLISH
 /// (topic, properties and payload): it travels in connection metadata (a header, as
 /// base64) until the connection ends.
 pub const MAX_WILL_BYTES: usize = 4096;
 
-impl Connection<'_> {
-    /// The session ends without a normal DISCONNECT: publish the Will Message, if any
-    /// [MQTT-3.1.2-8]. Sessions are not kept after the connection, so the Will Delay
-    /// Interval is over at once [MQTT-3.1.3-9].
-    pub(super) fn publish_will(&mut self) {
-        let Some(bytes) = self.session.will.take() else {
-            return;
-        };
-        self.session.touch("mqtt-will");
-        // The token is checked again (its key may have been revoked since CONNECT).
-        if self.principal().is_err() {
-            return;
-        }
-        if let Ok(will) = Publish::decode(&bytes, ProtocolVersion::V5) {
-            // Nobody is left to tell if this fails; the Will is lost like any QoS 0 message.
-            let _ = self.forward(&will);
-        }
+/// The session ends without a normal DISCONNECT: publish the Will Message, if any
+/// [MQTT-3.1.2-8]. Sessions are not kept after the connection, so the Will Delay
+/// Interval is over at once [MQTT-3.1.3-9].
+pub(super) fn publish_will(state: &mut State, ctx: &Context, fx: &mut Effects) {
+    let Some(bytes) = state.session.will.take() else {
+        return;
+    };
+    // The token is checked again (its key may have been revoked since CONNECT).
+    if state.principal(ctx).is_err() {
+        return;
     }
+    if let Ok(will) = Publish::decode(&bytes, ProtocolVersion::V5) {
+        fx.push(Effect::Publish {
+            publication: Publication::of(will, ctx.connection_id),
+            ack: Ack::Nothing,
+        });
+    }
+}
 
-    /// [MQTT-3.14.4-3]: a normal DISCONNECT discards the Will.
-    pub(super) fn discard_will(&mut self) {
-        if self.session.will.take().is_some() {
-            self.session.touch("mqtt-will");
-        }
-    }
+/// [MQTT-3.14.4-3]: a normal DISCONNECT discards the Will.
+pub(super) fn discard_will(state: &mut State) {
+    state.session.will = None;
 }
 
 /// The Will of a CONNECT as the MQTT 5 PUBLISH to send when the session ends, or the

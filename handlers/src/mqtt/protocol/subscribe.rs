@@ -1,0 +1,231 @@
+//! SUBSCRIBE and UNSUBSCRIBE: Fanout subscriptions to the topics' channels, and the
+//! retained messages asked for when a subscription starts.
+//!
+//! Every SUBSCRIBE filter gets its own reason code; SUBACK grants QoS 0. A filter with a
+//! wildcard listens on its filter channel (see `pubsub_core::wildcard`); one deeper than
+//! `wildcard-max-levels` gets 0xA2 (3.1.1: 0x80). Shared subscriptions are not supported
+//! (CONNACK says so), and a connection holds at most [`MAX_SUBSCRIPTIONS`] subscriptions.
+//! The retained messages follow the SUBACK as [`Effect::DeliverRetained`] (a topic) or
+//! [`Effect::DeliverFilterRetained`] (a wildcard filter); their bounds are the driver's.
+
+use std::collections::HashMap;
+
+use pubsub_codec::mqtt::{
+    self, DisconnectReasonCode, Packet, ProtocolVersion, RetainHandling, SubAck, SubAckReasonCode,
+    Subscribe, Subscription, UnsubAck, UnsubAckReasonCode, Unsubscribe,
+};
+use pubsub_core::channel::Kind;
+use pubsub_core::filter;
+use pubsub_core::mqtt_session::Sub;
+use pubsub_core::retained::Version;
+use pubsub_core::tokens::Principal;
+use pubsub_core::wildcard::{self, Refusal};
+use pubsub_core::{topics, Error};
+
+use super::effects::{Effect, Effects, Follow};
+use super::ending::disconnect;
+use super::state::{Context, State};
+
+/// The most subscriptions one connection may hold.
+pub const MAX_SUBSCRIPTIONS: usize = 32;
+
+/// The channel a subscription to `topic` listens on.
+fn channel(version: ProtocolVersion, topic: &str, retain_as_published: bool) -> String {
+    if filter::has_wildcards(topic) {
+        return match version {
+            ProtocolVersion::V5 => Kind::Filter.of(topic),
+            ProtocolVersion::V311 => Kind::Filter311.of(topic),
+        };
+    }
+    match version {
+        ProtocolVersion::V5 if retain_as_published => Kind::AsPublished.of(topic),
+        ProtocolVersion::V5 => Kind::Live.of(topic),
+        ProtocolVersion::V311 => Kind::Mqtt311.of(topic),
+    }
+}
+
+/// Handles a SUBSCRIBE: a reason code per filter in the SUBACK, then the retained
+/// messages of the new subscriptions.
+///
+/// A filter repeated within the packet replaces its earlier occurrence [MQTT-3.8.4-3],
+/// so each distinct filter is handled once, with the options of its last occurrence,
+/// and every occurrence gets its reason code. Distinct filters beyond the first
+/// [`MAX_SUBSCRIPTIONS`] get "quota exceeded" without being looked at: a connection
+/// cannot hold more.
+pub(super) fn subscribe(state: &mut State, ctx: &Context, fx: &mut Effects, s: Subscribe) {
+    let principal = state.principal(ctx).cloned();
+    if let Err(Error::InvalidToken(_) | Error::UnknownKey(_)) = principal {
+        let reason = DisconnectReasonCode::NotAuthorized;
+        return disconnect(state, ctx, fx, reason, "the token is no longer valid");
+    }
+    let version = state.version();
+    let (distinct, occurrences) = distinct_filters(&s.subscriptions);
+    let mut outcomes = Vec::with_capacity(distinct.len());
+    let mut retained_wanted: Vec<&str> = Vec::new();
+    for (i, (filter, options)) in distinct.into_iter().enumerate() {
+        let code = if i < MAX_SUBSCRIPTIONS {
+            let (code, wanted) = subscribe_filter(state, ctx, fx, filter, options, &principal);
+            if wanted {
+                retained_wanted.push(filter);
+            }
+            code
+        } else {
+            SubAckReasonCode::QuotaExceeded
+        };
+        outcomes.push(match version {
+            ProtocolVersion::V5 => code,
+            ProtocolVersion::V311 => code.to_v311(),
+        });
+    }
+    let codes = occurrences.into_iter().map(|i| outcomes[i]).collect();
+    let packet = Packet::SubAck(SubAck::new(s.packet_id, codes));
+    fx.push(Effect::Send { packet, version });
+    // [MQTT-3.3.1-9]: retained messages follow the SUBACK, with RETAIN set.
+    for filter in retained_wanted {
+        fx.push(if filter::has_wildcards(filter) {
+            Effect::DeliverFilterRetained(filter.to_owned())
+        } else {
+            Effect::DeliverRetained {
+                topic: filter.to_owned(),
+                after: Version::ZERO,
+                then: Follow::Check,
+            }
+        });
+    }
+}
+
+/// One distinct filter of a SUBSCRIBE: its reason code, and whether its retained
+/// message is to be sent.
+fn subscribe_filter(
+    state: &mut State,
+    ctx: &Context,
+    fx: &mut Effects,
+    filter: &str,
+    options: &mqtt::SubscriptionOptions,
+    principal: &Result<Principal, Error>,
+) -> (SubAckReasonCode, bool) {
+    // A shared subscription is refused as such whether or not its inner filter holds
+    // a wildcard (`$share/group/topic` too).
+    let code = if mqtt::shared_subscription(filter).is_some() {
+        SubAckReasonCode::SharedSubscriptionsNotSupported
+    } else if let Some(code) = refusal(ctx, filter) {
+        code
+    } else {
+        match principal {
+            Err(_) => SubAckReasonCode::ImplementationSpecificError,
+            Ok(p) if p.check_subscription(filter).is_err() => SubAckReasonCode::NotAuthorized,
+            Ok(_) => match add_subscription(state, fx, filter, options) {
+                Ok(wanted) => return (SubAckReasonCode::GrantedQoS0, wanted),
+                Err(code) => code,
+            },
+        }
+    };
+    (code, false)
+}
+
+/// The code refusing a SUBSCRIBE's filter; `None` for a topic name, or a filter with a
+/// wildcard within `wildcard-max-levels` (see `pubsub_core::wildcard`).
+fn refusal(ctx: &Context, filter: &str) -> Option<SubAckReasonCode> {
+    if filter.starts_with("$share/") {
+        return Some(SubAckReasonCode::TopicFilterInvalid);
+    }
+    if !filter::has_wildcards(filter) {
+        return topics::validate(filter)
+            .err()
+            .map(|_| SubAckReasonCode::TopicFilterInvalid);
+    }
+    match wildcard::check_subscription(filter, ctx.config.wildcard_max_levels) {
+        Ok(()) => None,
+        Err(Refusal::Invalid(_)) => Some(SubAckReasonCode::TopicFilterInvalid),
+        Err(Refusal::Off | Refusal::TooDeep(..)) => {
+            Some(SubAckReasonCode::WildcardSubscriptionsNotSupported)
+        }
+    }
+}
+
+/// Subscribes to `filter`; `Err` is the failure code. `Ok(true)` when the retained
+/// message is to be sent (Retain Handling 0, or 1 for a new subscription).
+fn add_subscription(
+    state: &mut State,
+    fx: &mut Effects,
+    filter: &str,
+    options: &mqtt::SubscriptionOptions,
+) -> Result<bool, SubAckReasonCode> {
+    let channel = channel(state.version(), filter, options.retain_as_published);
+    let session = &mut state.session;
+    let existing = session.position(filter);
+    let exists = existing.is_some();
+    if !exists && session.subs.len() >= MAX_SUBSCRIPTIONS {
+        return Err(SubAckReasonCode::QuotaExceeded);
+    }
+    // Fanout already listens as asked when the subscription being replaced had the
+    // same channel and No Local.
+    let mut listening = false;
+    if let Some(i) = existing {
+        // [MQTT-3.8.4-3]: the new subscription replaces the old one (whose channel
+        // differs when Retain As Published changed).
+        let old = session.subs.remove(i);
+        if old.channel != channel {
+            fx.push(Effect::Unlisten(old.channel.clone()));
+        }
+        listening = old.channel == channel && old.no_local == options.no_local;
+    }
+    let wanted = match options.retain_handling {
+        RetainHandling::SendAtSubscribe => true,
+        RetainHandling::SendIfNew => !exists,
+        RetainHandling::DoNotSend => false,
+    };
+    session.subs.push(Sub::new(channel.clone(), options));
+    if !listening {
+        let skip_self = options.no_local;
+        fx.push(Effect::Listen { channel, skip_self });
+    }
+    Ok(wanted)
+}
+
+/// Handles an UNSUBSCRIBE: a reason code per filter in the UNSUBACK.
+pub(super) fn unsubscribe(state: &mut State, fx: &mut Effects, u: Unsubscribe) {
+    let mut codes = Vec::with_capacity(u.filters.len());
+    for filter in &u.filters {
+        let code = if let Some(i) = state.session.position(filter) {
+            let old = state.session.subs.remove(i);
+            fx.push(Effect::Unlisten(old.channel));
+            UnsubAckReasonCode::Success
+        } else {
+            UnsubAckReasonCode::NoSubscriptionExisted
+        };
+        codes.push(code);
+    }
+    let packet = Packet::UnsubAck(UnsubAck::new(u.packet_id, codes));
+    let version = state.version();
+    fx.push(Effect::Send { packet, version });
+}
+
+/// Ends every subscription of the connection.
+pub(super) fn unsubscribe_all(state: &mut State, fx: &mut Effects) {
+    for sub in std::mem::take(&mut state.session.subs) {
+        fx.push(Effect::Unlisten(sub.channel));
+    }
+}
+
+/// The distinct filters of a SUBSCRIBE in the order of their first occurrence, each with
+/// the options of its last, and for each occurrence the index of its filter.
+fn distinct_filters(
+    subscriptions: &[Subscription],
+) -> (Vec<(&str, &mqtt::SubscriptionOptions)>, Vec<usize>) {
+    let mut distinct: Vec<(&str, &mqtt::SubscriptionOptions)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let occurrences = subscriptions
+        .iter()
+        .map(|sub| {
+            let filter = sub.filter.as_str();
+            let i = *index.entry(filter).or_insert(distinct.len());
+            match distinct.get_mut(i) {
+                Some(entry) => entry.1 = &sub.options,
+                None => distinct.push((filter, &sub.options)),
+            }
+            i
+        })
+        .collect();
+    (distinct, occurrences)
+}
