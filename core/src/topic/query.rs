@@ -1,75 +1,37 @@
-//! Topic names: validation and reading them from a query string. Their Fanout channels
-//! are named in [`crate::channel`].
-//!
-//! A topic is non-empty UTF-8 of at most [`MAX_TOPIC_BYTES`] bytes without control
-//! characters and without the MQTT wildcards `+` and `#` [MQTT-4.7.0-1] (the original app
-//! accepted them in topic names). A subscription names topics or, with a wildcard, topic
-//! filters ([`validate_subscription`], see [`crate::wildcard`]).
+//! Reading `topic` parameters (and other values) from a query string, each percent-decoded
+//! (`+` is a space) as UTF-8 and parsed once: topic names for a publish ([`topics`]),
+//! selectors for a subscribe ([`selectors`]). At least one topic, at most `max` distinct
+//! ones (a repeated topic is kept once, in first-seen order); each refusal is a 400 that
+//! says why, with the same text whichever parameter is at fault.
 
-pub use pubsub_config::MAX_TOPIC_BYTES;
+use super::name::TopicName;
+use super::selector::Selector;
+use crate::Error;
 
-use crate::{channel, filter, wildcard, Error};
-
-/// Checks one topic name.
-pub fn validate(topic: &str) -> Result<(), Error> {
-    if topic.is_empty() {
-        return Err(Error::BadRequest("topic must not be empty".into()));
-    }
-    if topic.len() > MAX_TOPIC_BYTES {
-        return Err(Error::BadRequest(format!(
-            "topic is {} bytes long; the limit is {MAX_TOPIC_BYTES}",
-            topic.len()
-        )));
-    }
-    if topic.chars().any(char::is_control) {
-        return Err(Error::BadRequest(
-            "topic must not contain control characters".into(),
-        ));
-    }
-    if filter::has_wildcards(topic) {
-        return Err(Error::BadRequest(format!(
-            "topic {topic:?} contains `+` or `#`: topic names cannot contain the MQTT \
-             wildcards"
-        )));
-    }
-    Ok(())
+/// The `topic` parameters of a query string as topic names, in order.
+pub fn topics(query: Option<&str>, max: usize) -> Result<Vec<TopicName>, Error> {
+    read_topics(query, max, |t| Ok(TopicName::from_string(t)?))
 }
 
-/// Checks one topic a client subscribes to: a topic name, or a topic filter with a
-/// wildcard of at most `max_levels` levels (`wildcard-max-levels`).
-pub fn validate_subscription(topic: &str, max_levels: usize) -> Result<(), Error> {
-    if filter::has_wildcards(topic) {
-        return wildcard::check_subscription(topic, max_levels)
-            .map_err(|why| Error::BadRequest(format!("topic filter {topic:?}: {why}")));
-    }
-    validate(topic)
-}
-
-/// Decodes the `topic` parameters of a query string, in order, each validated, at least
-/// one and at most `max`; repeated topics are kept once.
-pub fn from_query(query: Option<&str>, max: usize) -> Result<Vec<String>, Error> {
-    read_query(query, max, validate)
-}
-
-/// [`from_query`] for a subscription: each topic checked by [`validate_subscription`].
-pub fn subscriptions_from_query(
+/// The `topic` parameters of a query string as subscriptions ([`Selector::subscription`],
+/// filters of at most `max_levels` levels), in order.
+pub fn selectors(
     query: Option<&str>,
     max: usize,
     max_levels: usize,
-) -> Result<Vec<String>, Error> {
-    read_query(query, max, |t| validate_subscription(t, max_levels))
+) -> Result<Vec<Selector>, Error> {
+    read_topics(query, max, |t| Ok(Selector::subscription(t, max_levels)?))
 }
 
-fn read_query(
+fn read_topics<T: AsRef<str>>(
     query: Option<&str>,
     max: usize,
-    validate: impl Fn(&str) -> Result<(), Error>,
-) -> Result<Vec<String>, Error> {
-    let mut topics: Vec<String> = Vec::new();
+    parse: impl Fn(String) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    let mut topics: Vec<T> = Vec::new();
     for value in query_values(query, "topic") {
-        let topic = value?;
-        validate(&topic)?;
-        if !topics.contains(&topic) {
+        let topic = parse(value?)?;
+        if !topics.iter().any(|t| t.as_ref() == topic.as_ref()) {
             if topics.len() == max {
                 return Err(Error::BadRequest(format!(
                     "too many topics; at most {max} per request"
@@ -125,7 +87,7 @@ fn unescape(s: &str) -> Option<String> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match (channel::hex(bytes[i + 1]), channel::hex(bytes[i + 2])) {
+                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
                     (Some(h), Some(l)) => {
                         out.push(h << 4 | l);
                         i += 2;
@@ -140,13 +102,20 @@ fn unescape(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// The value of ASCII hex digit `b`.
+pub(crate) fn hex(b: u8) -> Option<u8> {
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn topics_are_read_decoded_and_deduplicated() {
-        let t = from_query(Some("topic=a&x=1&topic=b%20c&topic=a&topic=d+e"), 10)
+        let t = topics(Some("topic=a&x=1&topic=b%20c&topic=a&topic=d+e"), 10)
             .expect("valid topics");
         assert_eq!(t, ["a", "b c", "d e"]);
     }
@@ -163,47 +132,28 @@ mod tests {
             (&long, 10, "257 bytes"),
         ];
         for (query, max, needle) in cases {
-            let err = from_query(Some(query), max).expect_err(query);
+            let err = topics(Some(query), max).expect_err(query);
+            assert!(err.to_string().contains(needle), "{query}: {err}");
+            let err = selectors(Some(query), max, 6).expect_err(query);
             assert!(err.to_string().contains(needle), "{query}: {err}");
         }
     }
 
     #[test]
-    fn a_wildcard_is_refused_in_a_topic_name_and_makes_a_subscription_a_filter() {
-        for topic in ["a/+", "#", "a/#", "a+b", "x#"] {
-            let err = validate(topic).expect_err(topic);
-            assert_eq!(err.status().as_u16(), 400);
-            assert!(err.to_string().contains("cannot contain"), "{err}");
-        }
-        for (topic, max_levels, outcome) in [
-            ("a/+", 6, Ok(())),
-            ("#", 1, Ok(())),
-            ("a/b/#", 3, Ok(())),
-            ("a/b/#", 2, Err("at most 2 levels; this one has 3")),
-            ("a+b", 6, Err("`+` must be a whole level")),
-            ("x#", 6, Err("`#` must be a whole level")),
-            ("a/+", 0, Err("turned off")),
-        ] {
-            let got = validate_subscription(topic, max_levels).map_err(|e| e.to_string());
-            match (got, outcome) {
-                (Ok(()), Ok(())) => {}
-                (Err(err), Err(needle)) => assert!(err.contains(needle), "{topic}: {err}"),
-                (got, want) => panic!("{topic} at {max_levels}: {got:?}, want {want:?}"),
-            }
-        }
+    fn a_wildcard_is_refused_in_a_published_topic_and_read_as_a_filter_when_subscribing() {
         let query = Some("topic=a&topic=b%2F%23");
-        let err = from_query(query, 9).expect_err("wildcard");
+        let err = topics(query, 9).expect_err("wildcard");
         assert!(err.to_string().contains("cannot contain"), "{err}");
-        assert_eq!(
-            subscriptions_from_query(query, 9, 6).ok(),
-            Some(vec!["a".into(), "b/#".into()])
+        assert_eq!(err.status().as_u16(), 400);
+        let got = selectors(query, 9, 6).expect("a name and a filter");
+        assert!(matches!(&got[..], [Selector::Name(a), Selector::Filter(f)]
+            if a == "a" && f.as_str() == "b/#"));
+        let err = selectors(Some("topic=a/b/%23"), 9, 2).expect_err("too deep");
+        assert!(
+            err.to_string().contains("topic filter \"a/b/#\": a wildcard topic filter may \
+             have at most 2 levels; this one has 3"),
+            "{err}"
         );
-        assert!(validate_subscription("", 6).is_err());
-    }
-
-    #[test]
-    fn a_topic_of_256_bytes_is_accepted() {
-        assert!(validate(&"é".repeat(128)).is_ok());
     }
 
     #[test]

@@ -14,16 +14,17 @@
 //! request to the app, so a longer keep alive is a cheaper idle connection. An MQTT 3.1.1
 //! client keeps its own keep alive.
 //!
-//! An accepted connection also listens on its key's channel ([`Kind::Key`], or
-//! [`Kind::Key311`]), where revoking the key publishes its end.
+//! An accepted connection also listens on its key's channel (the key channel of its
+//! [`Audience`]), where revoking the key publishes its end.
 
 use std::num::{NonZeroU16, NonZeroU32};
 
 use pubsub_codec::mqtt::ProtocolVersion;
 use pubsub_codec::mqtt::{self, ConnAck, Connect, ConnectReasonCode, Packet, PacketType};
 use pubsub_codec::wsevents;
-use pubsub_core::channel::Kind;
-use pubsub_core::tokens::{self, Principal};
+use pubsub_core::audience::Audience;
+use pubsub_core::principal::Principal;
+use pubsub_core::tokens;
 use pubsub_core::Error;
 
 use super::connection::Connection;
@@ -163,10 +164,7 @@ impl Connection<'_> {
         self.session.token = Some(token.to_owned());
         self.session.exp = principal.exp;
         self.session.keep_alive = keep_alive;
-        let key_channel = match self.version() {
-            ProtocolVersion::V5 => Kind::Key.of(&principal.kid),
-            ProtocolVersion::V311 => Kind::Key311.of(&principal.kid),
-        };
+        let key_channel = Audience::mqtt(self.version(), false).key_channel(&principal.kid);
         self.control("subscribe", &key_channel, false);
         self.principal = Some(Ok(principal));
         for name in ["mqtt-v", "mqtt-token", "mqtt-exp", "mqtt-ka"] {

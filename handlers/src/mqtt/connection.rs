@@ -13,7 +13,8 @@
 use pubsub_codec::mqtt::{self, DisconnectReasonCode, Packet, ProtocolVersion};
 use pubsub_codec::wsevents;
 use pubsub_core::ports::Platform;
-use pubsub_core::tokens::{self, Principal};
+use pubsub_core::principal::Principal;
+use pubsub_core::tokens;
 use pubsub_core::{Config, Error};
 
 use super::retained::Delivery;

@@ -18,7 +18,7 @@
 
 use pubsub_codec::mqtt::{Disconnect, DisconnectReasonCode, Packet, ProtocolVersion};
 use pubsub_codec::wsevents;
-use pubsub_core::tokens::{Principal, LEEWAY_SECS};
+use pubsub_core::principal::{Principal, LEEWAY_SECS};
 
 use super::connection::Connection;
 

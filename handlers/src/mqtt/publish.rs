@@ -27,8 +27,8 @@ use pubsub_codec::mqtt::{
 };
 use pubsub_core::message::{self, Outgoing, RetainedOutgoing};
 use pubsub_core::retained::{self, NewRetained};
-use pubsub_core::tokens::Access;
-use pubsub_core::topics;
+use pubsub_core::principal::Access;
+use pubsub_core::topic::name;
 use pubsub_core::Error;
 
 use super::connection::Connection;
@@ -52,7 +52,7 @@ impl Connection<'_> {
                 "topic aliases are not supported (Topic Alias Maximum is 0)",
             );
         }
-        if let Err(e) = topics::validate(&p.topic) {
+        if let Err(e) = name::check(&p.topic) {
             return self.disconnect(DisconnectReasonCode::TopicNameInvalid, &e.to_string());
         }
         if p.payload.len() > self.config.max_message_bytes {

@@ -30,7 +30,8 @@ use http::HeaderMap;
 
 use pubsub_codec::mqtt::{ProtocolVersion, RetainHandling, SubscriptionOptions};
 
-use pubsub_core::{channel, Error};
+use pubsub_core::audience::feed;
+use pubsub_core::Error;
 
 use pubsub_core::retained::Version;
 
@@ -39,7 +40,7 @@ use super::qos2;
 /// One subscription of the connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Sub {
-    /// The channel it listens on: the topic's channel (see `pubsub_core::channel`), or its
+    /// The channel it listens on: the topic's channel (see `pubsub_core::audience`), or its
     /// MQTT 3.1.1 (`v4#`) or Retain As Published (`a#`) variant.
     pub(crate) channel: String,
     /// No Local.
@@ -67,7 +68,7 @@ impl Sub {
     /// The topic of the subscription (its channel, unescaped).
     pub(crate) fn topic(&self) -> String {
         // Channels are made from valid topics, so the inverse always exists.
-        channel::parse(&self.channel)
+        feed::parse(&self.channel)
             .map(|(_, topic)| topic)
             .unwrap_or_default()
     }

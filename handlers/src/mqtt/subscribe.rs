@@ -2,7 +2,7 @@
 //! retained messages delivered when a subscription starts.
 //!
 //! Every SUBSCRIBE filter gets its own reason code; SUBACK grants QoS 0. A filter with a
-//! wildcard listens on its filter channel (see `pubsub_core::wildcard`); one deeper than
+//! wildcard listens on its filter channel (see `pubsub_core::audience`); one deeper than
 //! `wildcard-max-levels` gets 0xA2 (3.1.1: 0x80). Shared subscriptions are not supported
 //! (CONNACK says so), and a connection holds at most [`MAX_SUBSCRIPTIONS`] subscriptions. The retained messages sent after a SUBACK, and the
 //! bounds on them, are in `retained.rs`.
@@ -13,12 +13,12 @@ use pubsub_codec::mqtt::{
     self, DisconnectReasonCode, Packet, ProtocolVersion, RetainHandling, SubAck, SubAckReasonCode,
     Subscribe, Subscription, UnsubAck, UnsubAckReasonCode, Unsubscribe,
 };
-use pubsub_core::channel::Kind;
-use pubsub_core::filter;
+use pubsub_core::audience::Audience;
+use pubsub_core::principal::{Access, Principal};
 use pubsub_core::retained::Version;
-use pubsub_core::tokens::Principal;
-use pubsub_core::wildcard::{self, Refusal};
-use pubsub_core::{topics, Error};
+use pubsub_core::topic::wildcard::Refusal;
+use pubsub_core::topic::{Selector, SelectorError};
+use pubsub_core::Error;
 
 use super::connection::Connection;
 use super::session::Sub;
@@ -27,19 +27,12 @@ use super::session::Sub;
 pub const MAX_SUBSCRIPTIONS: usize = 32;
 
 impl Connection<'_> {
-    /// The channel a subscription to `topic` listens on.
-    fn channel(&self, topic: &str, retain_as_published: bool) -> String {
-        if filter::has_wildcards(topic) {
-            return match self.version() {
-                ProtocolVersion::V5 => Kind::Filter.of(topic),
-                ProtocolVersion::V311 => Kind::Filter311.of(topic),
-            };
-        }
-        match self.version() {
-            ProtocolVersion::V5 if retain_as_published => Kind::AsPublished.of(topic),
-            ProtocolVersion::V5 => Kind::Live.of(topic),
-            ProtocolVersion::V311 => Kind::Mqtt311.of(topic),
-        }
+    /// The channel a subscription to `selector` listens on: an MQTT audience listens on
+    /// one channel per selector.
+    fn channel(&self, selector: &Selector, retain_as_published: bool) -> String {
+        let audience = Audience::mqtt(self.version(), retain_as_published);
+        let mut channels = audience.channels(selector).map(|(_, channel)| channel);
+        channels.next().unwrap_or_default()
     }
 
     /// Handles a SUBSCRIBE: a reason code per filter in the SUBACK, then the retained
@@ -60,13 +53,11 @@ impl Connection<'_> {
         }
         let (distinct, occurrences) = distinct_filters(&s.subscriptions);
         let mut outcomes = Vec::with_capacity(distinct.len());
-        let mut retained_wanted: Vec<&str> = Vec::new();
+        let mut retained_wanted: Vec<Selector> = Vec::new();
         for (i, (filter, options)) in distinct.into_iter().enumerate() {
             let code = if i < MAX_SUBSCRIPTIONS {
                 let (code, wanted) = self.subscribe_filter(filter, options, &principal);
-                if wanted {
-                    retained_wanted.push(filter);
-                }
+                retained_wanted.extend(wanted);
                 code
             } else {
                 SubAckReasonCode::QuotaExceeded
@@ -79,74 +70,78 @@ impl Connection<'_> {
         let codes = occurrences.into_iter().map(|i| outcomes[i]).collect();
         self.send(&Packet::SubAck(SubAck::new(s.packet_id, codes)));
         // [MQTT-3.3.1-9]: retained messages follow the SUBACK, with RETAIN set.
-        for filter in retained_wanted {
-            if filter::has_wildcards(filter) {
-                self.send_filter_retained(filter);
-                continue;
-            }
+        for selector in retained_wanted {
+            let topic = match &selector {
+                Selector::Filter(filter) => {
+                    self.send_filter_retained(filter.as_str());
+                    continue;
+                }
+                Selector::Name(topic) => topic,
+            };
             // Held back by a bound of the request, or a store failure: the check on the
             // next request delivers the message.
-            let seen = self.send_retained(filter, Version::ZERO);
-            self.set_check(filter, seen.ok().flatten().unwrap_or(Version::ZERO));
+            let seen = self.send_retained(topic, Version::ZERO);
+            self.set_check(topic, seen.ok().flatten().unwrap_or(Version::ZERO));
         }
     }
 
-    /// One distinct filter of a SUBSCRIBE: its reason code, and whether its retained
-    /// message is to be sent.
+    /// One distinct filter of a SUBSCRIBE: its reason code, and its selector when its
+    /// retained messages are to be sent.
     fn subscribe_filter(
         &mut self,
         filter: &str,
         options: &mqtt::SubscriptionOptions,
         principal: &Result<Principal, Error>,
-    ) -> (SubAckReasonCode, bool) {
+    ) -> (SubAckReasonCode, Option<Selector>) {
         // A shared subscription is refused as such whether or not its inner filter holds
         // a wildcard (`$share/group/topic` too).
-        let code = if mqtt::shared_subscription(filter).is_some() {
-            SubAckReasonCode::SharedSubscriptionsNotSupported
-        } else if let Some(code) = self.refusal(filter) {
-            code
-        } else {
-            match principal {
-                Err(_) => SubAckReasonCode::ImplementationSpecificError,
-                Ok(p) if p.check_subscription(filter).is_err() => SubAckReasonCode::NotAuthorized,
-                Ok(_) => match self.add_subscription(filter, options) {
-                    Ok(wanted) => return (SubAckReasonCode::GrantedQoS0, wanted),
-                    Err(code) => code,
-                },
-            }
+        if mqtt::shared_subscription(filter).is_some() {
+            return (SubAckReasonCode::SharedSubscriptionsNotSupported, None);
+        }
+        let selector = match self.selector(filter) {
+            Ok(selector) => selector,
+            Err(code) => return (code, None),
         };
-        (code, false)
+        let code = match principal {
+            Err(_) => SubAckReasonCode::ImplementationSpecificError,
+            Ok(p) if p.check(Access::Read, &selector).is_err() => SubAckReasonCode::NotAuthorized,
+            Ok(_) => match self.add_subscription(&selector, options) {
+                Ok(wanted) => return (SubAckReasonCode::GrantedQoS0, wanted.then_some(selector)),
+                Err(code) => code,
+            },
+        };
+        (code, None)
     }
 
-    /// The code refusing a SUBSCRIBE's filter; `None` for a topic name, or a filter with a
-    /// wildcard within `wildcard-max-levels` (see `pubsub_core::wildcard`).
-    fn refusal(&self, filter: &str) -> Option<SubAckReasonCode> {
+    /// A SUBSCRIBE's filter as a selector: a topic name, or a filter with a wildcard
+    /// within `wildcard-max-levels`; else the code refusing it.
+    fn selector(&self, filter: &str) -> Result<Selector, SubAckReasonCode> {
         if filter.starts_with("$share/") {
-            return Some(SubAckReasonCode::TopicFilterInvalid);
+            return Err(SubAckReasonCode::TopicFilterInvalid);
         }
-        if !filter::has_wildcards(filter) {
-            return topics::validate(filter)
-                .err()
-                .map(|_| SubAckReasonCode::TopicFilterInvalid);
-        }
-        match wildcard::check_subscription(filter, self.config.wildcard_max_levels) {
-            Ok(()) => None,
-            Err(Refusal::Invalid(_)) => Some(SubAckReasonCode::TopicFilterInvalid),
-            Err(Refusal::Off | Refusal::TooDeep(..)) => {
-                Some(SubAckReasonCode::WildcardSubscriptionsNotSupported)
-            }
-        }
+        let max_levels = self.config.wildcard_max_levels;
+        Selector::subscription(filter.to_owned(), max_levels).map_err(|e| match e {
+            SelectorError::Name(_)
+            | SelectorError::Filter {
+                why: Refusal::Invalid(_),
+                ..
+            } => SubAckReasonCode::TopicFilterInvalid,
+            SelectorError::Filter {
+                why: Refusal::Off | Refusal::TooDeep(..),
+                ..
+            } => SubAckReasonCode::WildcardSubscriptionsNotSupported,
+        })
     }
 
-    /// Subscribes to `filter`; `Err` is the failure code. `Ok(true)` when the retained
+    /// Subscribes to `selector`; `Err` is the failure code. `Ok(true)` when the retained
     /// message is to be sent (Retain Handling 0, or 1 for a new subscription).
     fn add_subscription(
         &mut self,
-        filter: &str,
+        selector: &Selector,
         options: &mqtt::SubscriptionOptions,
     ) -> Result<bool, SubAckReasonCode> {
-        let channel = self.channel(filter, options.retain_as_published);
-        let existing = self.session.position(filter);
+        let channel = self.channel(selector, options.retain_as_published);
+        let existing = self.session.position(selector.as_str());
         let exists = existing.is_some();
         if !exists && self.session.subs.len() >= MAX_SUBSCRIPTIONS {
             return Err(SubAckReasonCode::QuotaExceeded);
