@@ -170,15 +170,17 @@ fn deliver(slot: &Slot, seen: Option<Version>) -> Option<(Version, &[u8])> {
 
 /// The topic names of a durable subscription, which takes no filter.
 fn names_only(selectors: &[Selector]) -> Result<Vec<&TopicName>, Error> {
-    let name = |selector| match selector {
-        Selector::Name(name) => Ok(name),
-        Selector::Filter(f) => Err(Error::BadRequest(format!(
-            "topic filter {:?}: a durable subscription takes topic names only; \
-             subscribe to a filter without `durable=true`",
-            f.as_str()
-        ))),
-    };
-    selectors.iter().map(name).collect()
+    selectors
+        .iter()
+        .map(|selector| match selector {
+            Selector::Name(name) => Ok(name),
+            Selector::Filter(f) => Err(Error::BadRequest(format!(
+                "topic filter {:?}: a durable subscription takes topic names only; \
+                 subscribe to a filter without `durable=true`",
+                f.as_str()
+            ))),
+        })
+        .collect()
 }
 
 /// The `durable` query parameter.
