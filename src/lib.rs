@@ -27,8 +27,8 @@ use http::Method;
 use tower_service::Service;
 
 use pubsub_core::ports::Platform;
-use pubsub_core::rate_limit::Class;
 use pubsub_core::principal::Access;
+use pubsub_core::rate_limit::Class;
 use pubsub_handlers::{admin, demo, mqtt, publish, sse};
 use pubsub_middleware::acl::{Acl, SelectorSource};
 use pubsub_middleware::admin_auth::AdminAuth;
@@ -102,7 +102,10 @@ pub fn routes(platform: &Platform) -> Router {
         .route(
             "/events",
             MethodRouter::new()
-                .on(Method::GET, boxed(subscribe(SelectorSource::Query(Access::Read))))
+                .on(
+                    Method::GET,
+                    boxed(subscribe(SelectorSource::Query(Access::Read))),
+                )
                 .on(Method::POST, boxed(publish)),
         )
         // The links Fanout requests on its own to end or recover a stream (see `sse`).

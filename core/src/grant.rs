@@ -65,12 +65,7 @@ pub fn issue(key: &[u8], principal: &Principal, topics: &[Selector]) -> Result<S
 
 /// The principal `grant` stands for, if it was issued with `key` for exactly `topics` and
 /// has not expired at `now`: read access to those topics.
-pub fn verify(
-    key: &[u8],
-    grant: &str,
-    topics: &[Selector],
-    now: u64,
-) -> Result<Principal, Error> {
+pub fn verify(key: &[u8], grant: &str, topics: &[Selector], now: u64) -> Result<Principal, Error> {
     let invalid = || Error::InvalidToken("the link's grant does not verify".into());
     let mut parts = grant.splitn(3, '.');
     let (Some(exp), Some(kid), Some(tag)) = (parts.next(), parts.next(), parts.next()) else {

@@ -166,7 +166,9 @@ mod tests {
                 topic: "a/#".into()
             })
         );
-        let err = p.check(Access::Write, &s("a/b")).expect_err("no write claim");
+        let err = p
+            .check(Access::Write, &s("a/b"))
+            .expect_err("no write claim");
         assert_eq!(err.status().as_u16(), 403);
         let name = TopicName::parse("a/b").expect("a name");
         assert_eq!(p.check_topic(Access::Read, &name), Ok(()));

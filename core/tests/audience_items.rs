@@ -5,8 +5,8 @@
 use pubsub_codec::mqtt::ProtocolVersion;
 use pubsub_core::audience::{publication, Rendering, FILTER_PUBLICATION, REVOCATION};
 use pubsub_core::message::{
-    mqtt_publish, publish_body, retained_publish_body, revocation_body, wildcard_bodies,
-    Outgoing, RetainedOutgoing,
+    mqtt_publish, publish_body, retained_publish_body, revocation_body, wildcard_bodies, Outgoing,
+    RetainedOutgoing,
 };
 use pubsub_core::retained::Stored;
 use pubsub_core::topic::wildcard::filters_matching;
@@ -36,7 +36,13 @@ fn items(bodies: &[Vec<u8>]) -> Vec<(String, (bool, bool))> {
         for item in v["items"].as_array().expect("items") {
             let f = &item["formats"];
             let channel = item["channel"].as_str().expect("channel").to_owned();
-            out.push((channel, (f.get("http-stream").is_some(), f.get("ws-message").is_some())));
+            out.push((
+                channel,
+                (
+                    f.get("http-stream").is_some(),
+                    f.get("ws-message").is_some(),
+                ),
+            ));
         }
     }
     out

@@ -310,7 +310,10 @@ mod tests {
             .iter()
             .filter_map(|i| i["channel"].as_str().map(str::to_owned))
             .collect();
-        assert_eq!(channels.len(), 2 * pubsub_core::topic::wildcard::count(2, 6));
+        assert_eq!(
+            channels.len(),
+            2 * pubsub_core::topic::wildcard::count(2, 6)
+        );
         assert!(channels.iter().any(|c| c == "f#a/+"), "{channels:?}");
 
         let (platform, publisher) = crate::test_helpers::platform();

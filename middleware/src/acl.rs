@@ -183,8 +183,14 @@ mod tests {
         };
         assert_eq!(run(SelectorSource::LinkGrant, "/e?topic=a", &g), 200);
         assert_eq!(run(SelectorSource::LinkGrant, "/e?topic=b", &g), 401);
-        assert_eq!(run(SelectorSource::Query(Access::Read), "/e?topic=a", &g), 401);
-        assert_eq!(run(SelectorSource::Query(Access::Write), "/e?topic=a", &g), 401);
+        assert_eq!(
+            run(SelectorSource::Query(Access::Read), "/e?topic=a", &g),
+            401
+        );
+        assert_eq!(
+            run(SelectorSource::Query(Access::Write), "/e?topic=a", &g),
+            401
+        );
         // A grant in the query is no credential.
         let acl = Acl::new(SelectorSource::Query(Access::Read), platform.clone());
         let mut svc = GuardLayer::new(acl).layer(Echo);

@@ -119,9 +119,8 @@ fn an_mqtt_subscription_has_one_channel_and_every_feed_has_a_reader_and_a_writer
 #[test]
 fn the_channels_of_a_stream_are_named_after_its_selectors_and_key() {
     let s = |t: &str| Selector::subscription(t.to_owned(), MAX_LEVELS).expect(t);
-    let names = |a: Audience, sel: &Selector| -> Vec<String> {
-        a.channels(sel).map(|(_, c)| c).collect()
-    };
+    let names =
+        |a: Audience, sel: &Selector| -> Vec<String> { a.channels(sel).map(|(_, c)| c).collect() };
     assert_eq!(names(Audience::Sse, &s("a b")), ["a%20b", "r#a%20b"]);
     assert_eq!(names(Audience::Sse, &s("a/#")), ["f#a/%23"]);
     assert_eq!(names(Audience::Mqtt5AsPublished, &s("x")), ["a#x"]);

@@ -68,6 +68,9 @@ mod tests {
         assert_eq!(read, ["a", "s/+/t"]);
         assert!(p.allows(Access::Write, "b") && !p.allows(Access::Read, "b"));
         assert!(p.allows(Access::Read, "s/x/t"));
-        assert_eq!((p.exp, p.sub.as_deref(), p.kid.as_str()), (Some(10), Some("me"), "k1"));
+        assert_eq!(
+            (p.exp, p.sub.as_deref(), p.kid.as_str()),
+            (Some(10), Some("me"), "k1")
+        );
     }
 }

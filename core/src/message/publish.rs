@@ -169,7 +169,10 @@ pub fn retained_publish_body(messages: &[RetainedOutgoing<'_>]) -> Vec<u8> {
         }
         for (channel, packet) in [
             (feed::live(m.topic), &m.mqtt_v5),
-            (Cow::Owned(Rendering::Mqtt311.channel(m.topic)), &m.mqtt_v311),
+            (
+                Cow::Owned(Rendering::Mqtt311.channel(m.topic)),
+                &m.mqtt_v311,
+            ),
             (
                 Cow::Owned(Rendering::Mqtt5AsPublished.channel(m.topic)),
                 &as_published,

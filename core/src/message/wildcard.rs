@@ -22,8 +22,8 @@ use serde::Serialize;
 use super::publish::Outgoing;
 use crate::audience::Rendering;
 use crate::ports::Publisher;
-use crate::Config;
 use crate::topic::wildcard;
+use crate::Config;
 use crate::Error;
 
 /// The largest publish request body: Fanout refuses a bigger one.

@@ -9,9 +9,9 @@
 //! caller's limit. A filter that begins with a wildcard lists from the first topic.
 
 use super::slot::{key, STORE};
+use crate::ports::{KvError, KvStore};
 use crate::topic::query;
 use crate::topic::Filter;
-use crate::ports::{KvError, KvStore};
 use crate::Error;
 
 /// The most slot keys one listing reads.

@@ -32,10 +32,9 @@ impl fmt::Display for NameError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => f.write_str("topic must not be empty"),
-            Self::TooLong(n) => write!(
-                f,
-                "topic is {n} bytes long; the limit is {MAX_TOPIC_BYTES}"
-            ),
+            Self::TooLong(n) => {
+                write!(f, "topic is {n} bytes long; the limit is {MAX_TOPIC_BYTES}")
+            }
             Self::ControlCharacter => f.write_str("topic must not contain control characters"),
             Self::Wildcard(topic) => write!(
                 f,

@@ -86,15 +86,13 @@ fn unescape(s: &str) -> Option<String> {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -115,8 +113,8 @@ mod tests {
 
     #[test]
     fn topics_are_read_decoded_and_deduplicated() {
-        let t = topics(Some("topic=a&x=1&topic=b%20c&topic=a&topic=d+e"), 10)
-            .expect("valid topics");
+        let t =
+            topics(Some("topic=a&x=1&topic=b%20c&topic=a&topic=d+e"), 10).expect("valid topics");
         assert_eq!(t, ["a", "b c", "d e"]);
     }
 
@@ -150,8 +148,10 @@ mod tests {
             if a == "a" && f.as_str() == "b/#"));
         let err = selectors(Some("topic=a/b/%23"), 9, 2).expect_err("too deep");
         assert!(
-            err.to_string().contains("topic filter \"a/b/#\": a wildcard topic filter may \
-             have at most 2 levels; this one has 3"),
+            err.to_string().contains(
+                "topic filter \"a/b/#\": a wildcard topic filter may \
+             have at most 2 levels; this one has 3"
+            ),
             "{err}"
         );
     }

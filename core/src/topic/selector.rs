@@ -201,7 +201,11 @@ mod tests {
             ("#", "$SYS/a", false),
         ];
         for (claim, selector, want) in cases {
-            assert_eq!(s(claim).covers(&s(selector)), want, "{claim} covers {selector}");
+            assert_eq!(
+                s(claim).covers(&s(selector)),
+                want,
+                "{claim} covers {selector}"
+            );
         }
         assert!(s("a/+").matches("a/b") && !s("a").matches("a/b") && s("a").matches("a"));
     }

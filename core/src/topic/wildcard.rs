@@ -131,8 +131,8 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::topic::name::has_wildcards;
     use crate::topic::filter::Filter;
+    use crate::topic::name::has_wildcards;
 
     fn expand(topic: &str, max: usize) -> Vec<String> {
         let mut out = Vec::new();

@@ -26,8 +26,8 @@ use pubsub_codec::mqtt::{
     DisconnectReasonCode, Packet, ProtocolVersion, PubAck, PubAckReasonCode, PubRec, Publish, QoS,
 };
 use pubsub_core::message::{self, Outgoing, RetainedOutgoing};
-use pubsub_core::retained::{self, NewRetained};
 use pubsub_core::principal::Access;
+use pubsub_core::retained::{self, NewRetained};
 use pubsub_core::topic::name;
 use pubsub_core::Error;
 

@@ -17,10 +17,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use pubsub_core::topic::Filter;
 use pubsub_core::message;
-use pubsub_core::retained::{self, Slot, Version};
 use pubsub_core::principal::Access;
+use pubsub_core::retained::{self, Slot, Version};
+use pubsub_core::topic::Filter;
 use pubsub_core::Error;
 
 use super::connection::Connection;
