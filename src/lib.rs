@@ -71,7 +71,7 @@ pub fn routes(platform: &Platform) -> Router {
     // Each route says where its selectors come from and what credential covers them.
     let subscribe = |source| {
         let held = handoff.layer(acl(source).layer(with(sse::subscribe)));
-        feature(Feature::Sse).layer(limit(Class::Subscribe).layer(held))
+        boxed(feature(Feature::Sse).layer(limit(Class::Subscribe).layer(held)))
     };
     let publish = acl(SelectorSource::Query(Access::Write)).layer(with(publish::publish));
     let publish = feature(Feature::HttpPublish).layer(limit(Class::Publish).layer(publish));
@@ -102,16 +102,13 @@ pub fn routes(platform: &Platform) -> Router {
         .route(
             "/events",
             MethodRouter::new()
-                .on(
-                    Method::GET,
-                    boxed(subscribe(SelectorSource::Query(Access::Read))),
-                )
+                .on(Method::GET, subscribe(SelectorSource::Query(Access::Read)))
                 .on(Method::POST, boxed(publish)),
         )
         // The links Fanout requests on its own to end or recover a stream (see `sse`).
         .route(
             "/events/link/{grant}",
-            MethodRouter::new().on(Method::GET, boxed(subscribe(SelectorSource::LinkGrant))),
+            MethodRouter::new().on(Method::GET, subscribe(SelectorSource::LinkGrant)),
         )
         .route(
             "/mqtt",
