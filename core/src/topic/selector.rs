@@ -17,7 +17,7 @@
 
 use std::fmt;
 
-use super::filter::{check, Filter, FilterError};
+use super::filter::{check, Filter};
 use super::name::{has_wildcards, NameError, TopicName};
 use super::wildcard::{check_subscription, Refusal};
 use crate::Error;
@@ -65,27 +65,28 @@ impl From<SelectorError> for Error {
 impl Selector {
     /// Reads a subscription: a topic name, or a filter of at most `max_levels` levels.
     pub fn subscription(s: String, max_levels: usize) -> Result<Self, SelectorError> {
-        if !has_wildcards(&s) {
-            return TopicName::from_string(s)
-                .map(Self::Name)
-                .map_err(SelectorError::Name);
-        }
-        match check_subscription(&s, max_levels) {
-            Ok(()) => Ok(Self::Filter(Filter::from_checked(s))),
-            Err(why) => Err(SelectorError::Filter { filter: s, why }),
-        }
+        Self::read(s, |filter| check_subscription(filter, max_levels))
     }
 
     /// Reads a token claim: a topic name, or a filter of any depth.
     pub fn claim(s: String) -> Result<Self, SelectorError> {
+        Self::read(s, |filter| check(filter).map_err(Refusal::Invalid))
+    }
+
+    /// The one place that tells a filter from a name: a filter is what holds a wildcard,
+    /// and must pass `check_filter`.
+    fn read(
+        s: String,
+        check_filter: impl FnOnce(&str) -> Result<(), Refusal>,
+    ) -> Result<Self, SelectorError> {
         if !has_wildcards(&s) {
             return TopicName::from_string(s)
                 .map(Self::Name)
                 .map_err(SelectorError::Name);
         }
-        match check(&s) {
+        match check_filter(&s) {
             Ok(()) => Ok(Self::Filter(Filter::from_checked(s))),
-            Err(e) => Err(invalid(s, e)),
+            Err(why) => Err(SelectorError::Filter { filter: s, why }),
         }
     }
 
@@ -115,13 +116,6 @@ impl Selector {
             (Self::Name(_), Self::Filter(_)) => false,
             (Self::Filter(claim), Self::Filter(filter)) => claim.covers(filter),
         }
-    }
-}
-
-fn invalid(filter: String, e: FilterError) -> SelectorError {
-    SelectorError::Filter {
-        filter,
-        why: Refusal::Invalid(e),
     }
 }
 
