@@ -3,9 +3,9 @@
 //!
 //! ```text
 //! Cors ─> ErrorMap ─> LoadConfig ─> RequestLog ─> VerifyGrip ─> ExtractAuth ─> [your layer] ─> Router
-//! /events GET   RequireFeature(sse) ─> RateLimit(subscribe) ─> FanoutHandoff ─> Acl(read) ─> sse::subscribe
-//! /events POST  RequireFeature(http-publish) ─> RateLimit(publish) ─> Acl(write) ─> publish::publish
-//! /events/link/{grant} GET   as /events GET: the links Fanout requests on its own
+//! /events GET   RequireFeature(sse) ─> RateLimit(subscribe) ─> FanoutHandoff ─> Acl(query, read) ─> sse::subscribe
+//! /events POST  RequireFeature(http-publish) ─> RateLimit(publish) ─> Acl(query, write) ─> publish::publish
+//! /events/link/{grant} GET   as /events GET with Acl(link grant): the links Fanout requests on its own
 //! /mqtt GET     RequireFeature(mqtt) ─> RateLimit(subscribe) ─> FanoutHandoff ─> mqtt::get
 //! /mqtt POST    RequireFeature(mqtt) ─> mqtt::websocket (Grip-Sig required; its own
 //!               per-connection limit on PUBLISH packets, class mqtt-publish)
@@ -32,10 +32,10 @@ use http::Method;
 use tower_service::Service;
 
 use pubsub_core::ports::Platform;
+use pubsub_core::principal::Access;
 use pubsub_core::rate_limit::Class;
-use pubsub_core::tokens::Access;
 use pubsub_handlers::{admin, demo, mqtt, publish, sse};
-use pubsub_middleware::acl::Acl;
+use pubsub_middleware::acl::{Acl, SelectorSource};
 use pubsub_middleware::admin_auth::AdminAuth;
 use pubsub_middleware::cors::Cors;
 use pubsub_middleware::error_map::ErrorMap;
@@ -67,17 +67,18 @@ pub fn routes(platform: &Platform) -> Router {
     let feature = |f| GuardLayer::new(RequireFeature(f));
     let limit = |class| GuardLayer::new(RateLimit::new(class, platform.clone()));
     let handoff = GuardLayer::new(FanoutHandoff);
-    let acl = |access| GuardLayer::new(Acl::new(access, platform.clone()));
+    let acl = |source| GuardLayer::new(Acl::new(source, platform.clone()));
     let admin_auth = GuardLayer::new(AdminAuth(platform.clone()));
     let with = |f: fn(&Platform, Request) -> Result<Response, Error>| {
         let platform = platform.clone();
         handler(move |req| f(&platform, req))
     };
-    let subscribe = || {
-        let held = handoff.layer(acl(Access::Read).layer(with(sse::subscribe)));
-        feature(Feature::Sse).layer(limit(Class::Subscribe).layer(held))
+    // Each route says where its selectors come from and what credential covers them.
+    let subscribe = |source| {
+        let held = handoff.layer(acl(source).layer(with(sse::subscribe)));
+        boxed(feature(Feature::Sse).layer(limit(Class::Subscribe).layer(held)))
     };
-    let publish = acl(Access::Write).layer(with(publish::publish));
+    let publish = acl(SelectorSource::Query(Access::Write)).layer(with(publish::publish));
     let publish = feature(Feature::HttpPublish).layer(limit(Class::Publish).layer(publish));
     let mqtt_get = handoff.layer(handler(mqtt::get));
     let mqtt_get = feature(Feature::Mqtt).layer(limit(Class::Subscribe).layer(mqtt_get));
@@ -106,13 +107,13 @@ pub fn routes(platform: &Platform) -> Router {
         .route(
             "/events",
             MethodRouter::new()
-                .on(Method::GET, boxed(subscribe()))
+                .on(Method::GET, subscribe(SelectorSource::Query(Access::Read)))
                 .on(Method::POST, boxed(publish)),
         )
         // The links Fanout requests on its own to end or recover a stream (see `sse`).
         .route(
             "/events/link/{grant}",
-            MethodRouter::new().on(Method::GET, boxed(subscribe())),
+            MethodRouter::new().on(Method::GET, subscribe(SelectorSource::LinkGrant)),
         )
         .route(
             "/mqtt",

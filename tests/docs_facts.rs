@@ -133,7 +133,10 @@ fn constants() -> Vec<(&'static str, u64)> {
         ("admin::MAX_BODY_BYTES", n(admin::MAX_BODY_BYTES)),
         ("admin::SECRET_BYTES", n(admin::SECRET_BYTES)),
         ("sse::KEEP_ALIVE_SECS", u64::from(sse::KEEP_ALIVE_SECS)),
-        ("tokens::LEEWAY_SECS", pubsub_core::tokens::LEEWAY_SECS),
+        (
+            "principal::LEEWAY_SECS",
+            pubsub_core::principal::LEEWAY_SECS,
+        ),
         ("mqtt::MAX_SUBSCRIPTIONS", n(mqtt::MAX_SUBSCRIPTIONS)),
         ("mqtt::RECEIVE_MAXIMUM", u64::from(mqtt::RECEIVE_MAXIMUM)),
         ("mqtt::MAX_WILL_BYTES", n(mqtt::MAX_WILL_BYTES)),

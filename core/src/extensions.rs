@@ -53,23 +53,34 @@ pub struct ClientIp(pub std::net::IpAddr);
 /// (`RateLimit`, which needs to know who the caller is), so that `Acl` does not verify it
 /// a second time. Absent when no layer verified it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VerifiedToken(pub crate::tokens::Principal);
+pub struct VerifiedToken(pub crate::principal::Principal);
 
 /// Proof that the request came through the GRIP proxy: its `Grip-Sig` verified
 /// (inserted by `VerifyGrip`; absent on a first, unsigned request).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GripVerified;
 
-/// The topics of the request, validated, in request order.
+/// The topic names a publish goes to, validated, in request order (inserted by `Acl` on
+/// a route that writes).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Topics(pub Vec<String>);
+pub struct Topics(pub Vec<crate::topic::TopicName>);
 
 impl Extension for Topics {
     const NAME: &'static str = "the topic list";
     const LAYER: &'static str = "Acl";
 }
 
-impl Extension for crate::tokens::Principal {
+/// The selectors a subscribe asks for, parsed once, in request order (inserted by `Acl`
+/// on a route that reads).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selectors(pub Vec<crate::topic::Selector>);
+
+impl Extension for Selectors {
+    const NAME: &'static str = "the selector list";
+    const LAYER: &'static str = "Acl";
+}
+
+impl Extension for crate::principal::Principal {
     const NAME: &'static str = "the verified token";
     const LAYER: &'static str = "Acl";
 }
@@ -132,7 +143,8 @@ mod tests {
         assert_eq!(err.status(), 500);
         assert!(err.to_string().contains("the Acl layer"), "{err}");
         let mut req = req;
-        req.extensions_mut().insert(Topics(vec!["a".into()]));
-        assert_eq!(take::<Topics>(&mut req), Ok(Topics(vec!["a".into()])));
+        let topics = Topics(vec![crate::topic::TopicName::parse("a").expect("a topic")]);
+        req.extensions_mut().insert(topics.clone());
+        assert_eq!(take::<Topics>(&mut req), Ok(topics));
     }
 }

@@ -23,13 +23,14 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::tokens::Principal;
+use crate::principal::Principal;
+use crate::topic::Selector;
 use crate::Error;
 
 /// The Secret Store entry holding the key grants are signed with.
 pub const SECRET: &str = "grant-key";
 
-fn mac(key: &[u8], exp: u64, kid: &str, topics: &[String]) -> Result<Hmac<Sha256>, Error> {
+fn mac(key: &[u8], exp: u64, kid: &str, topics: &[Selector]) -> Result<Hmac<Sha256>, Error> {
     if key.is_empty() {
         return Err(Error::Misconfigured(format!(
             "Secret Store entry `{SECRET}` is missing or empty"
@@ -43,13 +44,14 @@ fn mac(key: &[u8], exp: u64, kid: &str, topics: &[String]) -> Result<Hmac<Sha256
     mac.update(kid.as_bytes());
     for topic in topics {
         mac.update(b"\0");
-        mac.update(topic.as_bytes());
+        mac.update(topic.as_str().as_bytes());
     }
     Ok(mac)
 }
 
-/// A grant for `principal`'s token to read `topics`, signed with `key`.
-pub fn issue(key: &[u8], principal: &Principal, topics: &[String]) -> Result<String, Error> {
+/// A grant for `principal`'s token to read `topics` (a subscription's selectors), signed
+/// with `key`.
+pub fn issue(key: &[u8], principal: &Principal, topics: &[Selector]) -> Result<String, Error> {
     let exp = principal.exp.unwrap_or(0);
     let tag = mac(key, exp, &principal.kid, topics)?
         .finalize()
@@ -63,7 +65,7 @@ pub fn issue(key: &[u8], principal: &Principal, topics: &[String]) -> Result<Str
 
 /// The principal `grant` stands for, if it was issued with `key` for exactly `topics` and
 /// has not expired at `now`: read access to those topics.
-pub fn verify(key: &[u8], grant: &str, topics: &[String], now: u64) -> Result<Principal, Error> {
+pub fn verify(key: &[u8], grant: &str, topics: &[Selector], now: u64) -> Result<Principal, Error> {
     let invalid = || Error::InvalidToken("the link's grant does not verify".into());
     let mut parts = grant.splitn(3, '.');
     let (Some(exp), Some(kid), Some(tag)) = (parts.next(), parts.next(), parts.next()) else {
@@ -92,9 +94,14 @@ mod tests {
 
     const KEY: &[u8] = b"grant-test-key";
 
+    fn selectors<const N: usize>(topics: [&str; N]) -> Vec<Selector> {
+        let parse = |t: &str| Selector::subscription(t.to_owned(), 6).expect(t);
+        topics.into_iter().map(parse).collect()
+    }
+
     fn principal(exp: Option<u64>) -> Principal {
         Principal {
-            read: vec!["a".into(), "b".into()],
+            read: selectors(["a", "b"]),
             exp,
             kid: "k1".into(),
             ..Principal::default()
@@ -103,7 +110,7 @@ mod tests {
 
     #[test]
     fn a_grant_reads_exactly_its_topics_until_the_token_expires() {
-        let topics = ["a".to_owned(), "b".to_owned()];
+        let topics = selectors(["a", "b/+"]);
         let scope = &topics[..];
         let grant = issue(KEY, &principal(Some(1_000)), scope).expect("issued");
         assert!(grant.starts_with("1000.k1."), "{grant}");
@@ -115,8 +122,8 @@ mod tests {
         // Expired (past the leeway).
         assert!(verify(KEY, &grant, scope, 1_000 + 61).is_err());
         // Other topics, another key, or a tampered grant.
-        let narrower = ["a".to_owned()];
-        let reordered = ["b".to_owned(), "a".to_owned()];
+        let narrower = selectors(["a"]);
+        let reordered = selectors(["b/+", "a"]);
         assert!(verify(KEY, &grant, &narrower, 1_000).is_err());
         assert!(verify(KEY, &grant, &reordered, 1_000).is_err());
         assert!(verify(b"other", &grant, scope, 1_000).is_err());
@@ -129,7 +136,7 @@ mod tests {
 
     #[test]
     fn a_token_without_exp_gives_a_grant_without_exp_and_an_empty_key_is_refused() {
-        let topics = ["a".to_owned()];
+        let topics = selectors(["a"]);
         let scope = &topics[..];
         let grant = issue(KEY, &principal(None), scope).expect("issued");
         assert!(grant.starts_with("0.k1."));

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::jwt::{self, Alg, VerifyingKey};
 use crate::ports::Environment;
 
-use crate::tokens::LEEWAY_SECS;
+use crate::principal::LEEWAY_SECS;
 
 /// Fastly Fanout's public key for `Grip-Sig` (ES256), as Fastly publishes it.
 pub const FASTLY_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----

@@ -7,25 +7,26 @@
 //! - [`ports`]: the platform effects (KV, Config Store, Secret Store, publish, clock) as
 //!   traits; in-memory implementations behind the `test-util` feature.
 //! - `test_util`: fixtures for native tests (feature `test-util`).
-//! - [`tokens`], [`keys`], [`jwt`]: access tokens (JWTs), the signing keys that verify
-//!   them, and the verification itself.
+//! - [`principal`]: who is asking and what they may read and write, as selectors.
+//! - [`tokens`], [`claims`], [`keys`], [`jwt`]: access tokens (JWTs) and their
+//!   verification, their claims read per dialect, the signing keys that verify them.
 //! - [`grip`]: `Grip-Sig` verification.
 //! - [`limits`]: the request-body cap the Compute adapter applies before reading.
 //! - [`rate_limit`]: rate limits by caller, on Edge Rate Limiting.
 //! - [`grant`]: the credential of the links Fanout requests on its own.
-//! - [`topics`], [`channel`]: topic names and the one scheme that names their Fanout
-//!   channels.
-//! - [`filter`], [`wildcard`]: MQTT topic filters, and the filter channels a publish also
-//!   goes to.
+//! - [`topic`]: topic names, filters and selectors, parsed once; the publish-side
+//!   expansion of wildcards.
+//! - [`audience`]: who listens on which Fanout channel and which rendering each channel
+//!   is sent, with the one scheme that names channels.
 //! - [`retained`]: the last retained message of each topic, in KV store `messages`.
 //! - [`message`]: one message rendered for every kind of subscriber.
 //! - [`mqtt_session`]: an MQTT connection's state in connection metadata, and its header
 //!   names.
 
-pub mod channel;
+pub mod audience;
+pub mod claims;
 pub mod error;
 pub mod extensions;
-pub mod filter;
 pub mod grant;
 pub mod grip;
 pub mod jwt;
@@ -34,11 +35,11 @@ pub mod limits;
 pub mod message;
 pub mod mqtt_session;
 pub mod ports;
+pub mod principal;
 pub mod rate_limit;
 pub mod retained;
 pub mod tokens;
-pub mod topics;
-pub mod wildcard;
+pub mod topic;
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;

@@ -1,124 +1,23 @@
-//! Token verification: a JWT whose header `kid` names a key in KV store `keys`.
+//! Token verification: a JWT whose header `kid` names a key in KV store `keys`, read into
+//! a [`Principal`].
 //!
 //! The accepted algorithm is the one bound to the stored key ([`KeyRecord::algorithm`]);
 //! the token's own `alg` must equal it, so `none`, and an HS256 token presented with an
 //! ES256 key id, are refused. `exp` is required (a token without it would never expire)
 //! unless Config Store key `allow-tokens-without-exp` is `true`; `exp` and `nbf` are
-//! honoured with [`LEEWAY_SECS`] of clock skew. Claims `x-fastly-read` and
-//! `x-fastly-write` list the topics the bearer may subscribe to and publish to, as topic
-//! names or MQTT topic filters ([`filter`]): see [`Principal::allows`].
+//! honoured with [`LEEWAY_SECS`] of clock skew. The claims that name topics are read per
+//! dialect ([`claims`]): today `x-fastly-read` and `x-fastly-write`.
 //!
 //! A key whose stored value is not a usable key ([`KeyRecord::parse`],
 //! [`KeyRecord::verifying_key`]) refuses every token with 401 `signing key "<id>" is
 //! unusable`; the reason is shown to admins by `GET /admin/keys`, not to token bearers.
 
-use serde::Deserialize;
-
-use crate::filter::{self, Filter};
+use crate::claims;
 use crate::jwt;
 use crate::keys::{self, KeyRecord};
 use crate::ports::KvStore;
+use crate::principal::{Principal, LEEWAY_SECS};
 use crate::{Config, Error};
-
-/// Clock skew tolerated on `exp` and `nbf`, in seconds.
-pub const LEEWAY_SECS: u64 = 60;
-
-/// Who is making the request, as proven by a verified token.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct Principal {
-    /// Topics (names or filters) the bearer may subscribe to.
-    #[serde(rename = "x-fastly-read", default)]
-    pub read: Vec<String>,
-    /// Topics (names or filters) the bearer may publish to.
-    #[serde(rename = "x-fastly-write", default)]
-    pub write: Vec<String>,
-    /// Expiry, seconds since the epoch.
-    #[serde(default)]
-    pub exp: Option<u64>,
-    /// Not-before, seconds since the epoch.
-    #[serde(default)]
-    pub nbf: Option<u64>,
-    /// The subject (`sub`), if the token names one: who the bearer is, for rate limits.
-    #[serde(default)]
-    pub sub: Option<String>,
-    /// The id of the signing key that verified the token (its `kid`): revoking that key
-    /// ends every connection it authorised (see `message::revocation_body`).
-    #[serde(skip)]
-    pub kid: String,
-}
-
-/// The kind of access a route needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// Subscribe.
-    Read,
-    /// Publish.
-    Write,
-}
-
-impl Principal {
-    /// Whether the token grants `access` to topic name `topic`: some claim of that access
-    /// matches it. A claim without wildcards is exactly that topic (compared without
-    /// allocating); a malformed filter matches nothing and leaves the other claims in force.
-    pub fn allows(&self, access: Access, topic: &str) -> bool {
-        self.claims(access)
-            .iter()
-            .any(|claim| filter::claim_matches(claim, topic))
-    }
-
-    /// Whether the token grants `access` to every topic `filter` can match: some claim of
-    /// that access covers it ([`Filter::covers`]). What a wildcard subscription needs.
-    pub fn allows_filter(&self, access: Access, filter: &Filter) -> bool {
-        self.claims(access)
-            .iter()
-            .any(|claim| filter::claim_covers(claim, filter))
-    }
-
-    fn claims(&self, access: Access) -> &[String] {
-        match access {
-            Access::Read => &self.read,
-            Access::Write => &self.write,
-        }
-    }
-
-    /// `Ok` when the token grants `access` to `topic`, else [`Error::Forbidden`].
-    pub fn check(&self, access: Access, topic: &str) -> Result<(), Error> {
-        if self.allows(access, topic) {
-            Ok(())
-        } else {
-            Err(Error::Forbidden {
-                access: match access {
-                    Access::Read => "read",
-                    Access::Write => "write",
-                },
-                topic: topic.to_owned(),
-            })
-        }
-    }
-
-    /// `Ok` when the token may subscribe to `topic`, a topic name or (with a wildcard) a
-    /// filter some read claim covers; else [`Error::Forbidden`].
-    pub fn check_subscription(&self, topic: &str) -> Result<(), Error> {
-        if !filter::has_wildcards(topic) {
-            return self.check(Access::Read, topic);
-        }
-        let allowed = Filter::parse(topic).is_ok_and(|f| self.allows_filter(Access::Read, &f));
-        if allowed {
-            Ok(())
-        } else {
-            Err(Error::Forbidden {
-                access: "read",
-                topic: topic.to_owned(),
-            })
-        }
-    }
-
-    /// Whether the token has expired at `now` (leeway included).
-    pub fn expired_at(&self, now: u64) -> bool {
-        self.exp
-            .is_some_and(|exp| now > exp.saturating_add(LEEWAY_SECS))
-    }
-}
 
 /// The refusal of a token without `exp` (when `allow-tokens-without-exp` is off).
 pub const NO_EXP: &str = "token has no exp claim";
@@ -155,13 +54,12 @@ pub fn verify_with(
     let record = KeyRecord::parse(&item.value).map_err(|_| unusable())?;
     // A stored key that cannot verify (a point off the curve) is broken, not the token.
     let key = record.verifying_key().map_err(|_| unusable())?;
-    let mut principal: Principal = parsed.claims(&key).map_err(|why| {
+    let principal = claims::read(&parsed, &key, kid.clone()).map_err(|why| {
         Error::InvalidToken(match why.strip_prefix("the key only verifies") {
             Some(rest) => format!("key {kid:?} only verifies{rest}"),
             None => why,
         })
     })?;
-    principal.kid = kid;
     if principal.exp.is_none() && !config.allow_tokens_without_exp {
         return Err(Error::InvalidToken(NO_EXP.into()));
     }
@@ -182,6 +80,7 @@ pub fn verify_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::principal::Access;
     use crate::test_util::*;
 
     #[test]

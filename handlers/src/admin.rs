@@ -301,6 +301,7 @@ mod tests {
     use p256::elliptic_curve::sec1::ToEncodedPoint as _;
     use p256::pkcs8::LineEnding;
     use pubsub_core::ports::memory::MemoryKv;
+    use pubsub_core::principal::Principal;
     use pubsub_core::tokens;
 
     use super::*;
@@ -345,7 +346,7 @@ mod tests {
         encode(&header, &claims, key).expect("signed")
     }
 
-    fn verify(platform: &Platform, token: &str) -> Result<tokens::Principal, Error> {
+    fn verify(platform: &Platform, token: &str) -> Result<Principal, Error> {
         tokens::verify(token, &*platform.kv, platform.env.now())
     }
 

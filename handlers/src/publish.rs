@@ -26,7 +26,7 @@ use http::header::{HeaderValue, CONTENT_TYPE};
 
 use pubsub_core::extensions::{required, Topics};
 use pubsub_core::ports::Platform;
-use pubsub_core::topics::query_value;
+use pubsub_core::topic::query::query_value;
 use pubsub_core::{Config, Error, Request, Response, Result};
 
 use pubsub_codec::mqtt::ProtocolVersion;
@@ -310,7 +310,10 @@ mod tests {
             .iter()
             .filter_map(|i| i["channel"].as_str().map(str::to_owned))
             .collect();
-        assert_eq!(channels.len(), 2 * pubsub_core::wildcard::count(2, 6));
+        assert_eq!(
+            channels.len(),
+            2 * pubsub_core::topic::wildcard::count(2, 6)
+        );
         assert!(channels.iter().any(|c| c == "f#a/+"), "{channels:?}");
 
         let (platform, publisher) = crate::test_helpers::platform();

@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use pubsub_core::extensions::Topics;
+use pubsub_core::extensions::{Selectors, Topics};
 use pubsub_core::ports::memory::*;
 use pubsub_core::ports::Platform;
-use pubsub_core::tokens::Principal;
+use pubsub_core::principal::Principal;
+use pubsub_core::topic::Selector;
 use pubsub_core::{Config, Request};
 
 /// The Secret Store's `grant-key` in these tests.
@@ -35,16 +36,22 @@ pub fn post(uri: &str, body: &[u8]) -> Request {
     build("POST", uri, body)
 }
 
-/// `req` as `Acl` leaves it: with its topics, and a token of key `k1` (no `exp`) that
-/// may read them.
+/// `req` as `Acl` leaves it: with its selectors (and, as topic names, those that are
+/// names), and a token of key `k1` (no `exp`) that may read them.
 pub fn with_topics(mut req: Request, topics: &[&str]) -> Request {
-    let topics: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
+    let parse = |t: &&str| Selector::subscription((*t).to_owned(), 6).expect(t);
+    let selectors: Vec<Selector> = topics.iter().map(parse).collect();
+    let names = selectors.iter().filter_map(|s| match s {
+        Selector::Name(name) => Some(name.clone()),
+        Selector::Filter(_) => None,
+    });
+    req.extensions_mut().insert(Topics(names.collect()));
     req.extensions_mut().insert(Principal {
-        read: topics.clone(),
+        read: selectors.clone(),
         kid: "k1".into(),
         ..Principal::default()
     });
-    req.extensions_mut().insert(Topics(topics));
+    req.extensions_mut().insert(Selectors(selectors));
     req
 }
 

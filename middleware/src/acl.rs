@@ -1,94 +1,122 @@
 //! `Acl`: per-route access control by topic.
 //!
-//! Reads: [`Credentials`] (from [`ExtractAuth`](crate::extract_auth)), or the
-//! [`VerifiedToken`] an earlier layer ([`RateLimit`](crate::rate_limit)) made of them,
-//! [`Config`] (from
-//! [`LoadConfig`](crate::load_config); without it, 500), the `topic` query parameters, KV
-//! store `keys`. For read access, a `{grant}` path parameter (route
-//! `/events/link/{grant}`) instead of a token: the credential of a link Fanout requests on
-//! its own ([`grant`]), checked with Secret Store entry `grant-key` and no store round
-//! trip.
-//! Writes: [`Principal`] and [`Topics`] (validated, in request order) into request
-//! extensions.
+//! Each route says where its selectors come from and which credential must cover them
+//! ([`SelectorSource`]); the layer knows no path or parameter of its own.
+//!
+//! Reads: [`Config`] (from [`LoadConfig`](crate::load_config); without it, 500), the
+//! `topic` query parameters (topic names to write, or selectors to read: names or
+//! filters within `wildcard-max-levels`), and the credential: [`Credentials`] (from
+//! [`ExtractAuth`](crate::extract_auth)) or the [`VerifiedToken`] an earlier layer
+//! ([`RateLimit`](crate::rate_limit)) made of them, checked against KV store `keys`; or,
+//! for [`SelectorSource::LinkGrant`], path parameter `{grant}`: the credential of a link
+//! Fanout requests on its own ([`grant`]), checked with Secret Store entry `grant-key`
+//! and no store round trip, which only ever grants reading.
+//! Writes: [`Principal`], and [`Topics`] (writing) or [`Selectors`] (reading), parsed
+//! once, in request order, into request extensions.
 //! Rejects: bad topics with 400; no token with 401; a token or grant that does not verify
-//! or names an unknown key with 401; a token that lacks the access for any topic with 403; a key
-//! store failure with 503.
+//! or names an unknown key with 401; a credential that lacks the access for any topic
+//! with 403; a key store failure with 503.
 
 use pubsub_core::extensions::{required, Credentials, PathParams, VerifiedToken};
 use pubsub_core::grant;
 use pubsub_core::ports::Platform;
-use pubsub_core::tokens::{self, Access, Principal};
-use pubsub_core::topics;
+use pubsub_core::principal::{Access, Principal};
+use pubsub_core::tokens;
+use pubsub_core::topic::query;
 
 use crate::guard::{Admit, Guard};
 use crate::{Config, Error, Request};
 
-pub use pubsub_core::extensions::Topics;
+pub use pubsub_core::extensions::{Selectors, Topics};
+
+/// Where a route's selectors come from, and which credential must cover them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectorSource {
+    /// The `topic` query parameters, covered by the request's token: topic names for
+    /// [`Access::Write`], selectors for [`Access::Read`].
+    Query(Access),
+    /// The `topic` query parameters as selectors, covered by the grant in path parameter
+    /// `{grant}` (read access only).
+    LinkGrant,
+}
 
 /// See the module documentation.
 #[derive(Clone)]
 pub struct Acl {
-    access: Access,
+    source: SelectorSource,
     platform: Platform,
 }
 
+/// What the route may go on with.
+enum Admitted {
+    Write(Principal, Topics),
+    Read(Principal, Selectors),
+}
+
 impl Acl {
-    /// A guard requiring `access` to every requested topic.
-    pub fn new(access: Access, platform: Platform) -> Self {
-        Self { access, platform }
+    /// A guard requiring the credential of `source` to cover every requested topic.
+    pub fn new(source: SelectorSource, platform: Platform) -> Self {
+        Self { source, platform }
     }
 
-    fn authorize(&self, req: &Request) -> Result<(Principal, Topics), Error> {
+    fn authorize(&self, req: &Request) -> Result<Admitted, Error> {
         let config = required::<Config>(req)?;
-        let query = req.uri().query();
-        let topics = match self.access {
-            Access::Read => topics::subscriptions_from_query(
-                query,
-                config.max_topics,
-                config.wildcard_max_levels,
-            )?,
-            Access::Write => topics::from_query(query, config.max_topics)?,
-        };
+        let q = req.uri().query();
         let now = self.platform.env.now();
-        let grant = match self.access {
-            Access::Read => req
-                .extensions()
-                .get::<PathParams>()
-                .and_then(|p| p.get("grant"))
-                .map(str::to_owned),
-            Access::Write => None,
-        };
-        let principal = match grant {
-            Some(grant) => {
-                let key = self.platform.secrets.get(grant::SECRET).unwrap_or_default();
-                grant::verify(&key, &grant, &topics, now)?
+        if self.source == SelectorSource::Query(Access::Write) {
+            let topics = query::topics(q, config.max_topics)?;
+            let principal = self.token(req, config, now)?;
+            for topic in &topics {
+                principal.check_topic(Access::Write, topic)?;
             }
-            None => match req.extensions().get::<VerifiedToken>() {
-                Some(VerifiedToken(principal)) => principal.clone(),
-                None => {
-                    let Credentials(token) = req
-                        .extensions()
-                        .get::<Credentials>()
-                        .ok_or(Error::MissingCredentials)?;
-                    tokens::verify_with(token, &*self.platform.kv, now, config)?
-                }
-            },
-        };
-        for topic in &topics {
-            match self.access {
-                Access::Read => principal.check_subscription(topic)?,
-                Access::Write => principal.check(self.access, topic)?,
-            }
+            return Ok(Admitted::Write(principal, Topics(topics)));
         }
-        Ok((principal, Topics(topics)))
+        let selectors = query::selectors(q, config.max_topics, config.wildcard_max_levels)?;
+        let principal = match self.source {
+            SelectorSource::LinkGrant => {
+                let grant = req
+                    .extensions()
+                    .get::<PathParams>()
+                    .and_then(|p| p.get("grant"))
+                    .ok_or(Error::MissingCredentials)?;
+                let key = self.platform.secrets.get(grant::SECRET).unwrap_or_default();
+                grant::verify(&key, grant, &selectors, now)?
+            }
+            SelectorSource::Query(_) => self.token(req, config, now)?,
+        };
+        for selector in &selectors {
+            principal.check(Access::Read, selector)?;
+        }
+        Ok(Admitted::Read(principal, Selectors(selectors)))
+    }
+
+    /// The principal of the request's token.
+    fn token(&self, req: &Request, config: &Config, now: u64) -> Result<Principal, Error> {
+        if let Some(VerifiedToken(principal)) = req.extensions().get::<VerifiedToken>() {
+            return Ok(principal.clone());
+        }
+        let Credentials(token) = req
+            .extensions()
+            .get::<Credentials>()
+            .ok_or(Error::MissingCredentials)?;
+        tokens::verify_with(token, &*self.platform.kv, now, config)
     }
 }
 
 impl Guard for Acl {
     fn admit(&self, req: &mut Request) -> Result<Admit, Error> {
-        let (principal, topics) = self.authorize(req)?;
-        req.extensions_mut().insert(principal);
-        req.extensions_mut().insert(topics);
+        match self.authorize(req)? {
+            Admitted::Write(principal, topics) => {
+                let extensions = req.extensions_mut();
+                extensions.insert(principal);
+                extensions.insert(topics);
+            }
+            Admitted::Read(principal, selectors) => {
+                let extensions = req.extensions_mut();
+                extensions.insert(principal);
+                extensions.insert(selectors);
+            }
+        }
         Ok(Admit::Continue)
     }
 }
@@ -101,7 +129,8 @@ mod tests {
 
     fn run(access: Access, uri: &str, token: Option<String>) -> Result<Response, Error> {
         let (platform, ..) = platform();
-        let mut svc = GuardLayer::new(Acl::new(access, platform)).layer(Echo);
+        let acl = Acl::new(SelectorSource::Query(access), platform);
+        let mut svc = GuardLayer::new(acl).layer(Echo);
         let mut req = get(uri);
         if let Some(t) = token {
             req.extensions_mut().insert(Credentials(t));
@@ -142,28 +171,40 @@ mod tests {
             kid: DEV_KID.into(),
             ..Principal::default()
         };
-        let g = grant::issue(b"g", &principal, &["a".to_owned()]).expect("grant");
+        let a = pubsub_core::topic::Selector::subscription("a".into(), 6).expect("a");
+        let g = grant::issue(b"g", &principal, &[a]).expect("grant");
         // The grant is the `{grant}` path parameter of `/events/link/{grant}`.
-        let run = |access, uri: &str, grant: &str| {
-            let mut svc = GuardLayer::new(Acl::new(access, platform.clone())).layer(Echo);
+        let run = |source, uri: &str, grant: &str| {
+            let mut svc = GuardLayer::new(Acl::new(source, platform.clone())).layer(Echo);
             let mut req = get(uri);
             req.extensions_mut()
                 .insert(PathParams(vec![("grant".into(), grant.to_owned())]));
             call(&mut svc, req).map_or_else(|e| e.status().as_u16(), |r| r.status().as_u16())
         };
-        assert_eq!(run(Access::Read, "/e?topic=a", &g), 200);
-        assert_eq!(run(Access::Read, "/e?topic=b", &g), 401);
-        assert_eq!(run(Access::Write, "/e?topic=a", &g), 401);
+        assert_eq!(run(SelectorSource::LinkGrant, "/e?topic=a", &g), 200);
+        assert_eq!(run(SelectorSource::LinkGrant, "/e?topic=b", &g), 401);
+        assert_eq!(
+            run(SelectorSource::Query(Access::Read), "/e?topic=a", &g),
+            401
+        );
+        assert_eq!(
+            run(SelectorSource::Query(Access::Write), "/e?topic=a", &g),
+            401
+        );
         // A grant in the query is no credential.
-        let mut svc = GuardLayer::new(Acl::new(Access::Read, platform.clone())).layer(Echo);
+        let acl = Acl::new(SelectorSource::Query(Access::Read), platform.clone());
+        let mut svc = GuardLayer::new(acl).layer(Echo);
         let err = call(&mut svc, get(&format!("/e?topic=a&grant={g}"))).expect_err("query");
         assert_eq!(err, Error::MissingCredentials);
     }
 
     #[test]
     fn the_topics_and_principal_reach_the_handler() {
-        let token = mint(&serde_json::json!({"x-fastly-read":["a","b"]}));
-        let res = run(Access::Read, "/e?topic=b&topic=a", Some(token)).expect("allowed");
-        assert_eq!(res.headers()["x-topics"], "b,a");
+        let token = mint(&serde_json::json!({"x-fastly-read":["a/#","b"]}));
+        let res = run(Access::Read, "/e?topic=b&topic=a/%2B", Some(token)).expect("allowed");
+        assert_eq!(res.headers()["x-selectors"], "b,a/+");
+        let token = mint(&serde_json::json!({"x-fastly-write":["a"]}));
+        let res = run(Access::Write, "/e?topic=a", Some(token)).expect("allowed");
+        assert_eq!(res.headers()["x-topics"], "a");
     }
 }

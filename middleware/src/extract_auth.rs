@@ -5,7 +5,7 @@
 //! Rejects: an `Authorization` header that is not a Bearer token, with 401. A missing
 //! token is not rejected here: only routes that need one (see [`Acl`](crate::acl)) do.
 
-use pubsub_core::topics::query_value;
+use pubsub_core::topic::query::query_value;
 
 use crate::guard::{Admit, Guard};
 use crate::{Error, Request};

@@ -4,7 +4,7 @@
 use tower_service::Service;
 
 use crate::router::HandlerFn;
-use pubsub_core::extensions::{GripVerified, PathParams, Topics};
+use pubsub_core::extensions::{GripVerified, PathParams, Selectors, Topics};
 
 pub use crate::{Config, Error, Layer, Ready, Request, Response};
 pub use pubsub_core::test_util::*;
@@ -52,7 +52,12 @@ pub fn echo(req: Request) -> Result<Response, Error> {
         res = res.header("x-max-topics", c.max_topics.to_string());
     }
     if let Some(Topics(t)) = req.extensions().get::<Topics>() {
-        res = res.header("x-topics", t.join(","));
+        let names: Vec<&str> = t.iter().map(|t| t.as_str()).collect();
+        res = res.header("x-topics", names.join(","));
+    }
+    if let Some(Selectors(s)) = req.extensions().get::<Selectors>() {
+        let selectors: Vec<&str> = s.iter().map(|s| s.as_str()).collect();
+        res = res.header("x-selectors", selectors.join(","));
     }
     if let Some(p) = req.extensions().get::<PathParams>() {
         for (k, v) in &p.0 {

@@ -11,7 +11,8 @@
 use libfuzzer_sys::fuzz_target;
 use pubsub_core::grant;
 use pubsub_core::keys::validate_id;
-use pubsub_core::tokens::Principal;
+use pubsub_core::principal::Principal;
+use pubsub_core::topic::Selector;
 
 const KEY: &[u8] = b"grant-fuzz-key";
 
@@ -25,7 +26,10 @@ fuzz_target!(|data: &[u8]| {
     let mut fields = text.split('\0');
     let now: u64 = fields.next().and_then(|n| n.parse().ok()).unwrap_or(0);
     let grant_field = fields.next().unwrap_or("");
-    let topics: Vec<String> = fields.map(str::to_owned).collect();
+    // A grant covers the selectors of a subscription; fields that are none are skipped.
+    let topics: Vec<Selector> = fields
+        .filter_map(|f| Selector::subscription(f.to_owned(), 8).ok())
+        .collect();
 
     if mode % 2 == 1 {
         // `<kid>:<exp>`: issue, then verify.
@@ -34,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
         let principal = Principal {
-            read: vec!["ignored".into()],
+            read: topics.iter().take(1).cloned().collect(),
             exp: exp.parse().ok().filter(|&e| e != 0),
             kid: kid.to_owned(),
             ..Principal::default()
@@ -55,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(grant::verify(b"another-key", &issued, &topics, now).is_err());
         let mut more = topics.clone();
-        more.push("x".into());
+        more.extend(Selector::subscription("x".into(), 8));
         assert!(grant::verify(KEY, &issued, &more, now).is_err());
         return;
     }

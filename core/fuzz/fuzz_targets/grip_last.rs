@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pubsub_core::channel;
+use pubsub_core::audience::feed;
 use pubsub_core::grip::last_ids;
 use pubsub_core::retained::Version;
 
@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(version) = id.parse::<Version>() {
             assert_eq!(version.to_string(), *id);
         }
-        let _ = channel::parse(channel);
+        let _ = feed::parse(channel);
     }
     let written: Vec<String> = entries
         .iter()

@@ -1,35 +1,26 @@
-//! Fuzz target for topic names, query strings and channel names: `topics::from_query`,
-//! `subscriptions_from_query`, `query_values`, `percent_decode`, `validate`,
-//! `validate_subscription` and `channel::parse` must never panic; topics read from a query
-//! are valid, distinct and within the limit; and every channel `Kind::of` names parses
-//! back to its kind and topic.
+//! Fuzz target for topic names, query strings and channel names: `query::topics`,
+//! `query::selectors`, `query_values`, `percent_decode`, `TopicName::parse`,
+//! `Selector::subscription` and `feed::parse` must never panic; topics read from a query
+//! are valid, distinct and within the limit; and every channel `Feed::channel` names
+//! parses back to its feed and topic.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pubsub_core::channel::{self, Kind};
-use pubsub_core::topics;
-
-const KINDS: [Kind; 6] = [
-    Kind::Live,
-    Kind::Retained,
-    Kind::Mqtt311,
-    Kind::AsPublished,
-    Kind::Key,
-    Kind::Key311,
-];
+use pubsub_core::audience::feed::{self, Feed};
+use pubsub_core::topic::{query, Selector, TopicName, MAX_TOPIC_BYTES};
 
 fn round_trip(topic: &str) {
-    for kind in KINDS {
-        let name = kind.of(topic);
+    for kind in Feed::ALL {
+        let name = kind.channel(topic);
         assert!(!name.contains('|'), "{name:?}");
         assert_eq!(
-            channel::parse(&name),
+            feed::parse(&name),
             Some((kind, topic.to_owned())),
             "{kind:?} of {topic:?} is {name:?}"
         );
     }
-    let live = channel::live(topic);
+    let live = feed::live(topic);
     assert!(!live.contains(['#', '|', ' ', ',', ';']));
 }
 
@@ -41,12 +32,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let max = usize::from(max % 16);
+    let levels = max % 9;
 
-    match topics::from_query(Some(text), max) {
+    match query::topics(Some(text), max) {
         Ok(list) => {
             assert!(!list.is_empty() && list.len() <= max);
             for (i, topic) in list.iter().enumerate() {
-                assert!(topics::validate(topic).is_ok());
+                assert!(TopicName::parse(topic).is_ok());
                 assert!(!list[..i].contains(topic), "{topic:?} twice");
                 round_trip(topic);
             }
@@ -56,44 +48,47 @@ fuzz_target!(|data: &[u8]| {
             let _ = err.to_string();
         }
     }
-    let subscribed = topics::subscriptions_from_query(Some(text), max);
+    let subscribed = query::selectors(Some(text), max, levels);
     if let Ok(list) = &subscribed {
         assert!(!list.is_empty() && list.len() <= max);
-        for topic in list {
-            assert!(topics::validate(topic).is_ok());
+        for selector in list {
+            let again = Selector::subscription(selector.as_str().to_owned(), levels);
+            assert_eq!(again.as_ref(), Ok(selector));
+            round_trip(selector.as_str());
         }
     }
-    // A subscription is a topic name for now: both readings accept the same queries.
-    assert_eq!(
-        subscribed.is_ok(),
-        topics::from_query(Some(text), max).is_ok()
-    );
-    let _ = topics::query_value(Some(text), "lastEventId");
-    let values = topics::query_values(Some(text), "topic").count();
-    assert_eq!(values, topics::query_values(Some(text), "topic").count());
+    // Every list of topic names is a list of selectors too.
+    if query::topics(Some(text), max).is_ok() {
+        assert!(subscribed.is_ok());
+    }
+    let _ = query::query_value(Some(text), "lastEventId");
+    let values = query::query_values(Some(text), "topic").count();
+    assert_eq!(values, query::query_values(Some(text), "topic").count());
 
-    if let Some(decoded) = topics::percent_decode(text) {
+    if let Some(decoded) = query::percent_decode(text) {
         if !text.contains(['%', '+']) {
             assert_eq!(decoded, text);
         }
         assert!(decoded.len() <= text.len());
-        if topics::validate(&decoded).is_ok() {
+        if TopicName::parse(&decoded).is_ok() {
             round_trip(&decoded);
         }
     }
-    assert_eq!(
-        topics::validate_subscription(text).is_ok(),
-        topics::validate(text).is_ok()
-    );
-    if topics::validate(text).is_ok() {
-        assert!(!text.is_empty() && text.len() <= topics::MAX_TOPIC_BYTES);
+    let name = TopicName::parse(text);
+    match Selector::subscription(text.to_owned(), levels) {
+        Ok(Selector::Name(n)) => assert_eq!(name.as_ref(), Ok(&n)),
+        Ok(Selector::Filter(_)) => assert!(name.is_err()),
+        Err(_) => {}
+    }
+    if name.is_ok() {
+        assert!(!text.is_empty() && text.len() <= MAX_TOPIC_BYTES);
     }
     round_trip(text);
 
-    if let Some((kind, topic)) = channel::parse(text) {
+    if let Some((kind, topic)) = feed::parse(text) {
         // Not every name parses from its canonical form (hex case, needless escapes), but
         // the canonical name of what it parsed to parses to the same.
-        let canonical = kind.of(&topic);
-        assert_eq!(channel::parse(&canonical), Some((kind, topic)));
+        let canonical = kind.channel(&topic);
+        assert_eq!(feed::parse(&canonical), Some((kind, topic)));
     }
 });

@@ -5,7 +5,7 @@
 //! same message: `http-stream` (an SSE event, for `/events` subscribers) and `ws-message`
 //! (an MQTT v5 PUBLISH packet in `content-bin`, for `/mqtt` subscribers speaking MQTT 5).
 //! MQTT 3.1.1 encodes PUBLISH differently (no properties), so 3.1.1 connections subscribe
-//! to a second channel per topic, [`Kind::Mqtt311`](crate::channel::Kind::Mqtt311), and every message is also published
+//! to a second channel per topic, [`Feed::Mqtt311`](crate::audience::Feed::Mqtt311), and every message is also published
 //! there as a 3.1.1 packet: two items per topic, one publish request.
 //!
 //! A retained message (see the [`retained`](crate::retained) module) is published with

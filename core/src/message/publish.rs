@@ -8,7 +8,7 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use super::sse_event;
-use crate::channel::{self, Kind};
+use crate::audience::{feed, Rendering};
 use crate::retained::{EventId, Stored};
 
 /// A message for one topic, as published.
@@ -94,14 +94,14 @@ pub fn publish_body(messages: &[Outgoing<'_>]) -> Vec<u8> {
     for m in messages {
         let sse = sse_event(m.payload, None);
         items.push(Item::new(
-            channel::live(m.topic),
+            feed::live(m.topic),
             m.sender,
             Some(sse),
             &m.mqtt_v5,
         ));
         for (channel, packet) in [
-            (Kind::Mqtt311.of(m.topic), &m.mqtt_v311),
-            (Kind::AsPublished.of(m.topic), &m.mqtt_v5),
+            (Rendering::Mqtt311.channel(m.topic), &m.mqtt_v311),
+            (Rendering::Mqtt5AsPublished.channel(m.topic), &m.mqtt_v5),
         ] {
             items.push(Item::new(Cow::Owned(channel), m.sender, None, packet));
         }
@@ -143,7 +143,7 @@ enum AnyItem<'a> {
 }
 
 /// The body of a GRIP publish request carrying retained `messages`: per message, the SSE
-/// event (with `id:` [`EventId::single`]) on [`Kind::Retained`] with GRIP `id` = the new
+/// event (with `id:` [`EventId::single`]) on the retained feed with GRIP `id` = the new
 /// version and `prev-id` = the replaced one, then the MQTT 5 and MQTT 3.1.1 packets on the
 /// topic's two MQTT channels, without the SSE format (SSE subscribers of the live channel
 /// get the event through the retained channel).
@@ -152,7 +152,7 @@ pub fn retained_publish_body(messages: &[RetainedOutgoing<'_>]) -> Vec<u8> {
     for RetainedOutgoing { message: m, stored } in messages {
         let event_id = EventId::single(m.topic, stored.version).to_string();
         items.push(AnyItem::Sequenced(SequencedItem {
-            channel: Kind::Retained.of(m.topic),
+            channel: Rendering::SequencedEvent.channel(m.topic),
             id: stored.version.to_string(),
             prev_id: stored.previous.to_string(),
             meta: m.sender.map(|sender| ItemMeta { sender }),
@@ -168,9 +168,15 @@ pub fn retained_publish_body(messages: &[RetainedOutgoing<'_>]) -> Vec<u8> {
             *first |= 1;
         }
         for (channel, packet) in [
-            (channel::live(m.topic), &m.mqtt_v5),
-            (Cow::Owned(Kind::Mqtt311.of(m.topic)), &m.mqtt_v311),
-            (Cow::Owned(Kind::AsPublished.of(m.topic)), &as_published),
+            (feed::live(m.topic), &m.mqtt_v5),
+            (
+                Cow::Owned(Rendering::Mqtt311.channel(m.topic)),
+                &m.mqtt_v311,
+            ),
+            (
+                Cow::Owned(Rendering::Mqtt5AsPublished.channel(m.topic)),
+                &as_published,
+            ),
         ] {
             items.push(AnyItem::Plain(Item::new(channel, m.sender, None, packet)));
         }

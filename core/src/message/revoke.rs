@@ -1,15 +1,15 @@
 //! The publish request that ends every connection a revoked signing key authorised.
 //!
-//! Every SSE stream and MQTT connection listens on its key's channel ([`Kind::Key`],
-//! [`Kind::Key311`] for MQTT 3.1.1), which nothing else publishes to, so an idle
+//! Every SSE stream and MQTT connection listens on its key's channel (`Feed::Key`,
+//! `Feed::Key311` for MQTT 3.1.1, see [`crate::audience`]), which nothing else publishes to, so an idle
 //! connection costs nothing for this. Revoking a key publishes, in one request and in this
 //! order:
 //!
-//! 1. on [`Kind::Key`]: the SSE `stream-error` event (condition `unauthorized`) and an
+//! 1. on `Feed::Key`: the SSE `stream-error` event (condition `unauthorized`) and an
 //!    MQTT 5 DISCONNECT with reason 0x87 (Not authorized);
-//! 2. on [`Kind::Key`]: Fanout's `close` action for both formats, which ends the stream
+//! 2. on `Feed::Key`: Fanout's `close` action for both formats, which ends the stream
 //!    and closes the WebSocket;
-//! 3. on [`Kind::Key311`]: the WebSocket `close` action alone (MQTT 3.1.1 has no
+//! 3. on `Feed::Key311`: the WebSocket `close` action alone (MQTT 3.1.1 has no
 //!    server DISCONNECT).
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -17,7 +17,7 @@ use base64::Engine as _;
 use pubsub_codec::mqtt::{Disconnect, DisconnectReasonCode, Packet, ProtocolVersion};
 use serde_json::json;
 
-use crate::channel::Kind;
+use crate::audience::Rendering;
 
 /// The WebSocket close code of a revoked connection (1008: policy violation).
 pub const REVOKED_CLOSE_CODE: u16 = 1008;
@@ -35,7 +35,7 @@ pub fn revocation_body(kid: &str) -> Vec<u8> {
     // A DISCONNECT with a short reason string always encodes; without it the close
     // action below still ends the connection.
     let _ = Packet::Disconnect(disconnect).encode(ProtocolVersion::V5, &mut packet);
-    let key = Kind::Key.of(kid);
+    let key = Rendering::Revocation.channel(kid);
     let close = json!({"action": "close", "code": REVOKED_CLOSE_CODE});
     json!({"items": [
         {
@@ -49,7 +49,7 @@ pub fn revocation_body(kid: &str) -> Vec<u8> {
             "channel": key,
             "formats": {"http-stream": {"action": "close"}, "ws-message": close},
         },
-        {"channel": Kind::Key311.of(kid), "formats": {"ws-message": close}},
+        {"channel": Rendering::Revocation311.channel(kid), "formats": {"ws-message": close}},
     ]})
     .to_string()
     .into_bytes()

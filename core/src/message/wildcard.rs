@@ -1,6 +1,6 @@
 //! The publish requests that carry messages to wildcard subscribers: per message, one item
-//! on the [`Kind::Filter`] channel (the SSE event with its topic, and the MQTT 5 PUBLISH)
-//! and one on the [`Kind::Filter311`] channel (the MQTT 3.1.1 PUBLISH) of every filter that
+//! on the [`Feed::Filter`](crate::audience::Feed::Filter) channel (the SSE event with its topic, and the MQTT 5 PUBLISH)
+//! and one on the [`Feed::Filter311`](crate::audience::Feed::Filter311) channel (the MQTT 3.1.1 PUBLISH) of every filter that
 //! matches its topic ([`wildcard::filters_matching`]).
 //!
 //! Every such item of a message carries the same formats, so they are rendered and
@@ -20,10 +20,11 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use super::publish::Outgoing;
-use crate::channel::Kind;
+use crate::audience::Rendering;
 use crate::ports::Publisher;
+use crate::topic::wildcard;
 use crate::Config;
-use crate::{wildcard, Error};
+use crate::Error;
 
 /// The largest publish request body: Fanout refuses a bigger one.
 pub const REQUEST_BYTES: usize = 1_000_000;
@@ -82,8 +83,8 @@ pub fn wildcard_bodies(
         wildcard::filters_matching(m.topic, max_levels, |filter| {
             if result.is_ok() {
                 result = bodies
-                    .push(&Kind::Filter.of(filter), &v5)
-                    .and_then(|()| bodies.push(&Kind::Filter311.of(filter), &v311));
+                    .push(&Rendering::FilterEvent.channel(filter), &v5)
+                    .and_then(|()| bodies.push(&Rendering::Filter311.channel(filter), &v311));
             }
         });
         result.map_err(|sent| Error::FanoutTooLarge {
@@ -169,7 +170,7 @@ struct Bodies {
 impl Bodies {
     /// Appends the item `{"channel":"<channel>"<rest>` (`rest` closes it); `Err` with the
     /// bytes it would have taken when that goes over [`BUDGET_BYTES`]. A channel name holds
-    /// only bytes that need no JSON escaping (see `crate::channel`: quotes, backslashes and
+    /// only bytes that need no JSON escaping (see `crate::audience::feed`: quotes, backslashes and
     /// control characters are percent-encoded), so it is copied as it is.
     fn push(&mut self, channel: &str, rest: &str) -> Result<(), usize> {
         const HEAD: &[u8] = b"{\"channel\":\"";

@@ -5,13 +5,13 @@
 
 use pubsub_codec::mqtt::{RetainHandling, SubscriptionOptions};
 
-use crate::channel;
+use crate::audience::feed;
 use crate::retained::Version;
 
 /// One subscription of the connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sub {
-    /// The channel it listens on: the topic's channel (see [`channel`]), or its MQTT 3.1.1
+    /// The channel it listens on: the topic's channel (see [`feed`]), or its MQTT 3.1.1
     /// (`v4#`), Retain As Published (`a#`) or filter variant.
     pub channel: String,
     /// No Local.
@@ -40,7 +40,7 @@ impl Sub {
     /// The topic of the subscription (its channel, unescaped).
     pub fn topic(&self) -> String {
         // Channels are made from valid topics, so the inverse always exists.
-        channel::parse(&self.channel)
+        feed::parse(&self.channel)
             .map(|(_, topic)| topic)
             .unwrap_or_default()
     }

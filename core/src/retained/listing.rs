@@ -9,8 +9,9 @@
 //! caller's limit. A filter that begins with a wildcard lists from the first topic.
 
 use super::slot::{key, STORE};
-use crate::filter::Filter;
 use crate::ports::{KvError, KvStore};
+use crate::topic::query;
+use crate::topic::Filter;
 use crate::Error;
 
 /// The most slot keys one listing reads.
@@ -51,7 +52,7 @@ fn topic_of(key: &str) -> Option<String> {
     }
     let bytes = hex
         .chunks(2)
-        .map(|pair| Some(crate::channel::hex(pair[0])? << 4 | crate::channel::hex(pair[1])?))
+        .map(|pair| Some(query::hex(pair[0])? << 4 | query::hex(pair[1])?))
         .collect::<Option<Vec<u8>>>()?;
     String::from_utf8(bytes).ok()
 }

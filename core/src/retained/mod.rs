@@ -55,7 +55,7 @@
 //! # Channels
 //!
 //! Retained messages travel to SSE subscribers on their own Fanout channel,
-//! [`Kind::Retained`](crate::channel::Kind::Retained) (`r#` + the topic's live channel), where every item is in the
+//! [`Feed::Retained`](crate::audience::Feed::Retained) (`r#` + the topic's live channel), where every item is in the
 //! version sequence (`id` = version, `prev-id` = previous version). Live messages that are
 //! not retained carry no ids and stay on the topic's live channel, so a durable
 //! subscriber's `prev-id` check never trips on them. `#` never occurs in a live channel

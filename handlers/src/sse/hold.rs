@@ -1,14 +1,16 @@
-//! The stream hold: the channels a stream listens on and the `Grip-Link` Fanout
+//! The stream hold: the channels a stream listens on (those of
+//! [`Audience::Sse`] for each selector, and for its key) and the `Grip-Link` Fanout
 //! requests on its own (with an app-issued grant, at the token's expiry or the durable
 //! recovery interval).
 
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 
-use pubsub_core::channel::{self, Kind};
+use pubsub_core::audience::{Audience, Feed};
+use pubsub_core::grant;
 use pubsub_core::ports::Platform;
+use pubsub_core::principal::LEEWAY_SECS;
 use pubsub_core::retained::Version;
-use pubsub_core::tokens::LEEWAY_SECS;
-use pubsub_core::{filter, grant};
+use pubsub_core::topic::Selector;
 use pubsub_core::{Error, Response, Result};
 
 use super::{KEEP_ALIVE, LINK_PREFIX, MAX_LINK_TIMEOUT_SECS};
@@ -41,18 +43,17 @@ pub(super) struct Link {
     pub(super) timeout: Option<u64>,
 }
 
-/// A stream hold: the channels of `topics` (live and retained) and of the key `kid`, and
-/// the link.
+/// A stream hold: the channels of `selectors` and of the key `kid`, and the link.
 pub(super) struct Hold<'a> {
-    pub(super) topics: &'a [String],
+    pub(super) selectors: &'a [Selector],
     pub(super) kid: &'a str,
     pub(super) durable: bool,
     pub(super) link: Link,
 }
 
 impl Hold<'_> {
-    /// The answer holding the stream, starting with `body`. With `versions` (durable), each
-    /// retained channel is held at its topic's version.
+    /// The answer holding the stream, starting with `body`. With `versions` (durable, one
+    /// per selector), each retained channel is held at its topic's version.
     pub(super) fn answer(&self, versions: Option<&[Version]>, body: Vec<u8>) -> Result {
         let header = |value: String, what: &str| {
             HeaderValue::try_from(value).map_err(|e| Error::Internal(format!("{what} header: {e}")))
@@ -73,23 +74,18 @@ impl Hold<'_> {
 
     fn channels(&self, versions: Option<&[Version]>) -> String {
         let mut channels = String::new();
-        for (i, topic) in self.topics.iter().enumerate() {
-            // A filter (see `pubsub_core::wildcard`) has one channel and no retained one.
-            if filter::has_wildcards(topic) {
-                channels.push_str(&Kind::Filter.of(topic));
+        for (i, selector) in self.selectors.iter().enumerate() {
+            for (feed, channel) in Audience::Sse.channels(selector) {
+                channels.push_str(&channel);
+                let version = versions.and_then(|v| v.get(i));
+                if let (Feed::Retained, Some(version)) = (feed, version) {
+                    channels.push_str("; prev-id=");
+                    channels.push_str(&version.to_string());
+                }
                 channels.push_str(", ");
-                continue;
             }
-            channels.push_str(&channel::live(topic));
-            channels.push_str(", ");
-            channels.push_str(&Kind::Retained.of(topic));
-            if let Some(version) = versions.and_then(|v| v.get(i)) {
-                channels.push_str("; prev-id=");
-                channels.push_str(&version.to_string());
-            }
-            channels.push_str(", ");
         }
-        channels.push_str(&Kind::Key.of(self.kid));
+        channels.push_str(&Audience::Sse.key_channel(self.kid));
         channels
     }
 
@@ -104,10 +100,10 @@ impl Hold<'_> {
         let mut uri = String::from(LINK_PREFIX);
         percent_encode(&self.link.grant, &mut uri);
         let mut separator = '?';
-        for topic in self.topics {
+        for selector in self.selectors {
             uri.push(separator);
             uri.push_str("topic=");
-            percent_encode(topic, &mut uri);
+            percent_encode(selector.as_str(), &mut uri);
             separator = '&';
         }
         if self.durable {

@@ -1,20 +1,20 @@
 //! `GET /events?topic=…`: subscribe with Server-Sent Events.
 //!
 //! Runs after the route's layers: the request came through Fanout (`Grip-Sig` verified)
-//! and the token may read every topic ([`Topics`] and the [`Principal`] are set). The
-//! answer is a GRIP stream hold: Fanout keeps the connection open, subscribes it to two
-//! channels per topic — the topic's live channel and its retained channel
-//! ([`Kind::Retained`](pubsub_core::channel::Kind::Retained)), so that every message
-//! reaches the subscriber once — and to the channel of the key that verified the token
-//! ([`Kind::Key`](pubsub_core::channel::Kind::Key): revoking the key ends the
-//! stream at once), and sends a `keep-alive` event every [`KEEP_ALIVE_SECS`] seconds of
-//! silence. The body starts with the `stream-open` event.
+//! and the token may read every selector ([`Selectors`] and the [`Principal`] are set).
+//! The answer is a GRIP stream hold: Fanout keeps the connection open, subscribes it to
+//! the channels [`Audience::Sse`](pubsub_core::audience::Audience::Sse) listens on — per
+//! topic name its live channel and its retained channel, so that every message reaches
+//! the subscriber once; per filter its filter channel — and to the channel of the key
+//! that verified the token (revoking the key ends the stream at once), and sends a
+//! `keep-alive` event every [`KEEP_ALIVE_SECS`] seconds of silence. The body starts with
+//! the `stream-open` event.
 //!
 //! # Expiry
 //!
 //! The hold names a `Grip-Link` that Fanout requests on its own after `link_timeout`
 //! seconds: for a plain stream, when the token has expired (`exp` plus the
-//! [`LEEWAY_SECS`](pubsub_core::tokens::LEEWAY_SECS)); no link when the token has no `exp`. The link carries a grant (see
+//! [`LEEWAY_SECS`](pubsub_core::principal::LEEWAY_SECS)); no link when the token has no `exp`. The link carries a grant (see
 //! `pubsub_core::grant`), never the client's token. When the token has expired, the
 //! link's answer is the `stream-error` event (condition `unauthorized`, status 200), and
 //! Fanout ends the stream after writing it; otherwise the stream goes on, held again.
@@ -54,13 +54,14 @@
 mod hold;
 mod resume;
 
-use pubsub_core::extensions::{required, GripVerified, Topics};
+use pubsub_core::extensions::{required, GripVerified, Selectors};
+use pubsub_core::grant;
 use pubsub_core::message::sse_event;
 use pubsub_core::ports::Platform;
+use pubsub_core::principal::Principal;
 use pubsub_core::retained::{self, EventId, Slot, Version};
-use pubsub_core::tokens::Principal;
-use pubsub_core::topics::query_value;
-use pubsub_core::{filter, grant};
+use pubsub_core::topic::query::query_value;
+use pubsub_core::topic::{Selector, TopicName};
 use pubsub_core::{Config, Error, Request, Result};
 
 use hold::{grant_key, link_timeout, Hold, Link};
@@ -85,21 +86,17 @@ pub const STREAM_OPEN: &str = "event: stream-open\ndata: \n\n";
 /// Answers a verified, authorised subscribe with the GRIP stream hold; a durable one (see
 /// the module documentation) reads the retained messages from `platform`'s KV store.
 pub fn subscribe(platform: &Platform, req: Request) -> Result {
-    let topics = topics_of(&req)?;
+    let selectors = &required::<Selectors>(&req)?.0;
     let principal = required::<Principal>(&req)?;
     let now = platform.env.now();
     let durable = durable(&req)?;
-    if durable {
-        if let Some(f) = topics.iter().find(|t| filter::has_wildcards(t)) {
-            return Err(Error::BadRequest(format!(
-                "topic filter {f:?}: a durable subscription takes topic names only; \
-                 subscribe to a filter without `durable=true`"
-            )));
-        }
-    }
+    let topics = match durable {
+        true => names_only(selectors)?,
+        false => Vec::new(),
+    };
     let recovery = u64::from(required::<Config>(&req)?.durable_recovery_interval);
     let link = Link {
-        grant: grant::issue(&grant_key(platform), principal, topics)?,
+        grant: grant::issue(&grant_key(platform), principal, selectors)?,
         timeout: link_timeout(principal.exp, now, durable.then_some(recovery)),
     };
     // A link Fanout requests on its own carries the grant; its answer goes on with the
@@ -107,7 +104,7 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
     let link_request = req.extensions().get::<GripVerified>().is_some()
         && req.uri().path().starts_with(LINK_PREFIX);
     let hold = Hold {
-        topics,
+        selectors,
         kid: &principal.kid,
         durable,
         link,
@@ -120,9 +117,9 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
         || req.extensions().get::<GripVerified>().is_some()
             && req.headers().contains_key("grip-last");
     let seen = if recovering {
-        seen_by_proxy(req.headers(), topics)
+        seen_by_proxy(req.headers(), &topics)
     } else {
-        seen_by_client(&req, topics)?
+        seen_by_client(&req, &topics)?
     };
     let slots = topics
         .iter()
@@ -133,7 +130,7 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
     } else {
         STREAM_OPEN.to_owned()
     };
-    let body = retained_events(body, topics, &slots, &seen);
+    let body = retained_events(body, &topics, &slots, &seen);
     let versions: Vec<Version> = slots.iter().map(|s| s.version).collect();
     hold.answer(Some(&versions), body.into_bytes())
 }
@@ -142,7 +139,7 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
 /// still needs, each with the id of everything the answer covers so far.
 fn retained_events(
     mut body: String,
-    topics: &[String],
+    topics: &[&TopicName],
     slots: &[Slot],
     seen: &[Option<Version>],
 ) -> String {
@@ -171,8 +168,19 @@ fn deliver(slot: &Slot, seen: Option<Version>) -> Option<(Version, &[u8])> {
         .map(|m| (m.version, m.payload.as_slice()))
 }
 
-fn topics_of(req: &Request) -> Result<&[String]> {
-    Ok(&required::<Topics>(req)?.0)
+/// The topic names of a durable subscription, which takes no filter.
+fn names_only(selectors: &[Selector]) -> Result<Vec<&TopicName>, Error> {
+    selectors
+        .iter()
+        .map(|selector| match selector {
+            Selector::Name(name) => Ok(name),
+            Selector::Filter(f) => Err(Error::BadRequest(format!(
+                "topic filter {:?}: a durable subscription takes topic names only; \
+                 subscribe to a filter without `durable=true`",
+                f.as_str()
+            ))),
+        })
+        .collect()
 }
 
 /// The `durable` query parameter.
@@ -452,7 +460,7 @@ mod tests {
             .map(|(grant, _)| grant.to_owned());
         let Some(grant) = uri else { panic!("{link}") };
         assert!(!link.contains("x.y"), "{link}");
-        let topics = ["a,b; c".to_owned(), "d".to_owned()];
+        let topics = ["a,b; c", "d"].map(|t| Selector::subscription(t.into(), 6).expect(t));
         let p = grant::verify(GRANT_KEY.as_bytes(), &grant, &topics, platform.env.now())
             .expect("a grant for exactly those topics");
         assert_eq!(p.kid, "k1");

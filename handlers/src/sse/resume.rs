@@ -3,16 +3,17 @@
 
 use http::header::HeaderMap;
 
-use pubsub_core::channel::Kind;
+use pubsub_core::audience::Feed;
 use pubsub_core::grip::last_ids;
 use pubsub_core::retained::{EventId, Version};
-use pubsub_core::topics::query_value;
+use pubsub_core::topic::query::query_value;
+use pubsub_core::topic::TopicName;
 use pubsub_core::{Error, Request};
 
 /// What a resuming client has seen of each topic, from the id it sends back.
 pub(super) fn seen_by_client(
     req: &Request,
-    topics: &[String],
+    topics: &[&TopicName],
 ) -> Result<Vec<Option<Version>>, Error> {
     let id = last_event_id(req)?.unwrap_or_default();
     Ok(topics.iter().map(|topic| id.get(topic)).collect())
@@ -20,12 +21,12 @@ pub(super) fn seen_by_client(
 
 /// What the proxy delivered of each topic, from its `Grip-Last` headers; a `last-id` that
 /// is not a version counts as nothing seen.
-pub(super) fn seen_by_proxy(headers: &HeaderMap, topics: &[String]) -> Vec<Option<Version>> {
+pub(super) fn seen_by_proxy(headers: &HeaderMap, topics: &[&TopicName]) -> Vec<Option<Version>> {
     let last = grip_last(headers);
     topics
         .iter()
         .map(|topic| {
-            let channel = Kind::Retained.of(topic);
+            let channel = Feed::Retained.channel(topic);
             last.iter()
                 .find(|(c, _)| *c == channel)
                 .and_then(|(_, id)| id.parse().ok())

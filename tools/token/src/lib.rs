@@ -197,7 +197,8 @@ mod tests {
     use pubsub_core::keys::{KeyMaterial, KeyRecord};
     use pubsub_core::ports::memory::MemoryKv;
     use pubsub_core::ports::{InsertOptions, KvStore};
-    use pubsub_core::tokens::{self, Access};
+    use pubsub_core::principal::{Access, LEEWAY_SECS};
+    use pubsub_core::tokens;
 
     use super::*;
 
@@ -239,7 +240,7 @@ mod tests {
         assert!(principal.allows(Access::Read, "a") && !principal.allows(Access::Write, "a"));
         assert!(principal.allows(Access::Write, "b"));
         assert_eq!(principal.exp, Some(NOW + 60));
-        let later = NOW + 60 + tokens::LEEWAY_SECS + 1;
+        let later = NOW + 60 + LEEWAY_SECS + 1;
         let expired = tokens::verify(&token, &*kv, later).expect_err("expired");
         assert_eq!(expired.status(), 401);
     }

@@ -4,8 +4,9 @@
 //! `Connection-Id` on the `RateLimiter` port, see `pubsub_core::rate_limit`).
 
 use pubsub_core::ports::Platform;
+use pubsub_core::principal::Principal;
 use pubsub_core::rate_limit::{Caller, Class, Limiter};
-use pubsub_core::tokens::{self, Principal};
+use pubsub_core::tokens;
 use pubsub_core::{Config, Error};
 
 use crate::mqtt::protocol::state::Ports;

@@ -18,10 +18,10 @@
 use std::collections::{HashMap, HashSet};
 
 use pubsub_codec::mqtt::ProtocolVersion;
-use pubsub_core::filter::Filter;
 use pubsub_core::message;
 use pubsub_core::ports::KvStore;
 use pubsub_core::retained::{self, Slot, Version};
+use pubsub_core::topic::Filter;
 use pubsub_core::{Config, Error};
 
 use super::wire::{self, EVENT_OVERHEAD};
@@ -94,12 +94,9 @@ impl Delivery {
     /// Config Store's `wildcard-retained-max` (see `pubsub_core::retained::topics_matching`).
     /// A message held back by a bound of the request, or a store failure, is not sent
     /// later: a wildcard subscription keeps no per-topic check.
-    pub(super) fn send_filter(&mut self, to: &mut Target, config: &Config, filter: &str) {
-        let Ok(parsed) = Filter::parse(filter) else {
-            return;
-        };
+    pub(super) fn send_filter(&mut self, to: &mut Target, config: &Config, filter: &Filter) {
         let limit = config.wildcard_retained_max;
-        let Ok(topics) = retained::topics_matching(to.kv, &parsed, limit) else {
+        let Ok(topics) = retained::topics_matching(to.kv, filter, limit) else {
             return;
         };
         for topic in topics {

@@ -12,13 +12,13 @@
 //! `mqtt-server-keep-alive` (default 300 s; 0: not sent), which the client must use
 //! instead of its own [MQTT-3.2.2-21], and the broker enforces it. An MQTT 3.1.1 client
 //! keeps its own keep alive. An accepted connection also listens on its key's channel
-//! ([`Kind::Key`], or [`Kind::Key311`]), where revoking the key publishes its end.
+//! (the key channel of its `Audience`), where revoking the key publishes its end.
 
 use std::num::{NonZeroU16, NonZeroU32};
 
 use pubsub_codec::mqtt::{self, ConnAck, Connect, ConnectReasonCode, Packet, ProtocolVersion};
-use pubsub_core::channel::Kind;
-use pubsub_core::tokens::Principal;
+use pubsub_core::audience::Audience;
+use pubsub_core::principal::Principal;
 use pubsub_core::Error;
 
 use super::effects::{Effect, Effects};
@@ -93,10 +93,7 @@ pub(super) fn connect(state: &mut State, ctx: &Context, fx: &mut Effects, c: Con
     session.token = Some(token.to_owned());
     session.exp = principal.exp;
     session.keep_alive = keep_alive;
-    let channel = match c.protocol {
-        ProtocolVersion::V5 => Kind::Key.of(&principal.kid),
-        ProtocolVersion::V311 => Kind::Key311.of(&principal.kid),
-    };
+    let channel = Audience::mqtt(c.protocol, false).key_channel(&principal.kid);
     fx.push(Effect::Listen {
         channel,
         skip_self: false,

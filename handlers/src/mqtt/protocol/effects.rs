@@ -12,6 +12,7 @@ use std::num::NonZeroU16;
 use pubsub_codec::mqtt::{Packet, ProtocolVersion, Publish, QoS};
 use pubsub_core::message;
 use pubsub_core::retained::{MqttProps, Version};
+use pubsub_core::topic::Filter;
 
 /// The effects of one step, in the order the driver executes them.
 pub(crate) type Effects = Vec<Effect>;
@@ -46,7 +47,7 @@ pub(crate) enum Effect {
         then: Follow,
     },
     /// Send the retained messages of the topics a wildcard filter matches.
-    DeliverFilterRetained(String),
+    DeliverFilterRetained(Filter),
     /// Close the WebSocket with this code.
     Close(u16),
 }

@@ -16,7 +16,7 @@
 //! part of a CONNECT is closed at its first request after the deadline.
 
 use pubsub_codec::mqtt::{Disconnect, DisconnectReasonCode};
-use pubsub_core::tokens::{Principal, LEEWAY_SECS};
+use pubsub_core::principal::{Principal, LEEWAY_SECS};
 
 use super::effects::Effects;
 use super::ending::{close, disconnect};

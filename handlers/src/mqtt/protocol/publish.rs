@@ -22,8 +22,8 @@ use std::num::NonZeroU16;
 use pubsub_codec::mqtt::{
     DisconnectReasonCode, Packet, ProtocolVersion, PubAck, PubAckReasonCode, PubRec, Publish, QoS,
 };
-use pubsub_core::tokens::Access;
-use pubsub_core::topics;
+use pubsub_core::principal::Access;
+use pubsub_core::topic::name;
 
 use super::effects::{Ack, Effect, Effects, NotPublished, Publication, Published};
 use super::ending::disconnect;
@@ -94,7 +94,7 @@ fn refused(state: &mut State, ctx: &Context, fx: &mut Effects, p: &Publish) -> b
     let (reason, text) = if p.properties.topic_alias.is_some() {
         let text = "topic aliases are not supported (Topic Alias Maximum is 0)";
         (DisconnectReasonCode::TopicAliasInvalid, text.to_owned())
-    } else if let Err(e) = topics::validate(&p.topic) {
+    } else if let Err(e) = name::check(&p.topic) {
         (DisconnectReasonCode::TopicNameInvalid, e.to_string())
     } else if p.payload.len() > max {
         let text = format!("message is larger than {max} bytes");

@@ -10,8 +10,8 @@
 //! delivery records [`Version::ZERO`], so the next request sends whatever the slot holds.
 //! A wildcard subscription keeps no per-topic check.
 
+use pubsub_core::principal::Access;
 use pubsub_core::retained::Version;
-use pubsub_core::tokens::Access;
 use pubsub_core::Error;
 
 use super::effects::{Delivered, Effect, Effects, Follow};

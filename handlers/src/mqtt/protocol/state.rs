@@ -8,7 +8,7 @@
 
 use pubsub_codec::mqtt::ProtocolVersion;
 use pubsub_core::mqtt_session::Session;
-use pubsub_core::tokens::Principal;
+use pubsub_core::principal::Principal;
 use pubsub_core::{Config, Error};
 
 /// The largest MQTT packet the broker accepts, whatever `max-packet-bytes` says: an

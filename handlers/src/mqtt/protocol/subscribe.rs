@@ -2,7 +2,7 @@
 //! retained messages asked for when a subscription starts.
 //!
 //! Every SUBSCRIBE filter gets its own reason code; SUBACK grants QoS 0. A filter with a
-//! wildcard listens on its filter channel (see `pubsub_core::wildcard`); one deeper than
+//! wildcard listens on its filter channel (see `pubsub_core::audience`); one deeper than
 //! `wildcard-max-levels` gets 0xA2 (3.1.1: 0x80). Shared subscriptions are not supported
 //! (CONNACK says so), and a connection holds at most [`MAX_SUBSCRIPTIONS`] subscriptions.
 //! The retained messages follow the SUBACK as [`Effect::DeliverRetained`] (a topic) or
@@ -14,13 +14,13 @@ use pubsub_codec::mqtt::{
     self, DisconnectReasonCode, Packet, ProtocolVersion, RetainHandling, SubAck, SubAckReasonCode,
     Subscribe, Subscription, UnsubAck, UnsubAckReasonCode, Unsubscribe,
 };
-use pubsub_core::channel::Kind;
-use pubsub_core::filter;
+use pubsub_core::audience::Audience;
 use pubsub_core::mqtt_session::Sub;
+use pubsub_core::principal::{Access, Principal};
 use pubsub_core::retained::Version;
-use pubsub_core::tokens::Principal;
-use pubsub_core::wildcard::{self, Refusal};
-use pubsub_core::{topics, Error};
+use pubsub_core::topic::wildcard::Refusal;
+use pubsub_core::topic::{Selector, SelectorError};
+use pubsub_core::Error;
 
 use super::effects::{Effect, Effects, Follow};
 use super::ending::disconnect;
@@ -29,19 +29,12 @@ use super::state::{Context, State};
 /// The most subscriptions one connection may hold.
 pub const MAX_SUBSCRIPTIONS: usize = 32;
 
-/// The channel a subscription to `topic` listens on.
-fn channel(version: ProtocolVersion, topic: &str, retain_as_published: bool) -> String {
-    if filter::has_wildcards(topic) {
-        return match version {
-            ProtocolVersion::V5 => Kind::Filter.of(topic),
-            ProtocolVersion::V311 => Kind::Filter311.of(topic),
-        };
-    }
-    match version {
-        ProtocolVersion::V5 if retain_as_published => Kind::AsPublished.of(topic),
-        ProtocolVersion::V5 => Kind::Live.of(topic),
-        ProtocolVersion::V311 => Kind::Mqtt311.of(topic),
-    }
+/// The channel a subscription to `selector` listens on: an MQTT audience listens on one
+/// channel per selector.
+fn channel(version: ProtocolVersion, selector: &Selector, retain_as_published: bool) -> String {
+    let audience = Audience::mqtt(version, retain_as_published);
+    let mut channels = audience.channels(selector).map(|(_, channel)| channel);
+    channels.next().unwrap_or_default()
 }
 
 /// Handles a SUBSCRIBE: a reason code per filter in the SUBACK, then the retained
@@ -61,13 +54,11 @@ pub(super) fn subscribe(state: &mut State, ctx: &Context, fx: &mut Effects, s: S
     let version = state.version();
     let (distinct, occurrences) = distinct_filters(&s.subscriptions);
     let mut outcomes = Vec::with_capacity(distinct.len());
-    let mut retained_wanted: Vec<&str> = Vec::new();
+    let mut retained_wanted: Vec<Selector> = Vec::new();
     for (i, (filter, options)) in distinct.into_iter().enumerate() {
         let code = if i < MAX_SUBSCRIPTIONS {
             let (code, wanted) = subscribe_filter(state, ctx, fx, filter, options, &principal);
-            if wanted {
-                retained_wanted.push(filter);
-            }
+            retained_wanted.extend(wanted);
             code
         } else {
             SubAckReasonCode::QuotaExceeded
@@ -81,21 +72,20 @@ pub(super) fn subscribe(state: &mut State, ctx: &Context, fx: &mut Effects, s: S
     let packet = Packet::SubAck(SubAck::new(s.packet_id, codes));
     fx.push(Effect::Send { packet, version });
     // [MQTT-3.3.1-9]: retained messages follow the SUBACK, with RETAIN set.
-    for filter in retained_wanted {
-        fx.push(if filter::has_wildcards(filter) {
-            Effect::DeliverFilterRetained(filter.to_owned())
-        } else {
-            Effect::DeliverRetained {
-                topic: filter.to_owned(),
+    for selector in retained_wanted {
+        fx.push(match selector {
+            Selector::Filter(filter) => Effect::DeliverFilterRetained(filter),
+            Selector::Name(topic) => Effect::DeliverRetained {
+                topic: topic.as_str().to_owned(),
                 after: Version::ZERO,
                 then: Follow::Check,
-            }
+            },
         });
     }
 }
 
-/// One distinct filter of a SUBSCRIBE: its reason code, and whether its retained
-/// message is to be sent.
+/// One distinct filter of a SUBSCRIBE: its reason code, and its selector when its
+/// retained messages are to be sent.
 fn subscribe_filter(
     state: &mut State,
     ctx: &Context,
@@ -103,57 +93,58 @@ fn subscribe_filter(
     filter: &str,
     options: &mqtt::SubscriptionOptions,
     principal: &Result<Principal, Error>,
-) -> (SubAckReasonCode, bool) {
+) -> (SubAckReasonCode, Option<Selector>) {
     // A shared subscription is refused as such whether or not its inner filter holds
     // a wildcard (`$share/group/topic` too).
-    let code = if mqtt::shared_subscription(filter).is_some() {
-        SubAckReasonCode::SharedSubscriptionsNotSupported
-    } else if let Some(code) = refusal(ctx, filter) {
-        code
-    } else {
-        match principal {
-            Err(_) => SubAckReasonCode::ImplementationSpecificError,
-            Ok(p) if p.check_subscription(filter).is_err() => SubAckReasonCode::NotAuthorized,
-            Ok(_) => match add_subscription(state, fx, filter, options) {
-                Ok(wanted) => return (SubAckReasonCode::GrantedQoS0, wanted),
-                Err(code) => code,
-            },
-        }
+    if mqtt::shared_subscription(filter).is_some() {
+        return (SubAckReasonCode::SharedSubscriptionsNotSupported, None);
+    }
+    let selector = match selector(ctx, filter) {
+        Ok(selector) => selector,
+        Err(code) => return (code, None),
     };
-    (code, false)
+    let code = match principal {
+        Err(_) => SubAckReasonCode::ImplementationSpecificError,
+        Ok(p) if p.check(Access::Read, &selector).is_err() => SubAckReasonCode::NotAuthorized,
+        Ok(_) => match add_subscription(state, fx, &selector, options) {
+            Ok(wanted) => return (SubAckReasonCode::GrantedQoS0, wanted.then_some(selector)),
+            Err(code) => code,
+        },
+    };
+    (code, None)
 }
 
-/// The code refusing a SUBSCRIBE's filter; `None` for a topic name, or a filter with a
-/// wildcard within `wildcard-max-levels` (see `pubsub_core::wildcard`).
-fn refusal(ctx: &Context, filter: &str) -> Option<SubAckReasonCode> {
+/// A SUBSCRIBE's filter as a selector: a topic name, or a filter with a wildcard within
+/// `wildcard-max-levels`; else the code refusing it.
+fn selector(ctx: &Context, filter: &str) -> Result<Selector, SubAckReasonCode> {
     if filter.starts_with("$share/") {
-        return Some(SubAckReasonCode::TopicFilterInvalid);
+        return Err(SubAckReasonCode::TopicFilterInvalid);
     }
-    if !filter::has_wildcards(filter) {
-        return topics::validate(filter)
-            .err()
-            .map(|_| SubAckReasonCode::TopicFilterInvalid);
-    }
-    match wildcard::check_subscription(filter, ctx.config.wildcard_max_levels) {
-        Ok(()) => None,
-        Err(Refusal::Invalid(_)) => Some(SubAckReasonCode::TopicFilterInvalid),
-        Err(Refusal::Off | Refusal::TooDeep(..)) => {
-            Some(SubAckReasonCode::WildcardSubscriptionsNotSupported)
-        }
-    }
+    let max_levels = ctx.config.wildcard_max_levels;
+    Selector::subscription(filter.to_owned(), max_levels).map_err(|e| match e {
+        SelectorError::Name(_)
+        | SelectorError::Filter {
+            why: Refusal::Invalid(_),
+            ..
+        } => SubAckReasonCode::TopicFilterInvalid,
+        SelectorError::Filter {
+            why: Refusal::Off | Refusal::TooDeep(..),
+            ..
+        } => SubAckReasonCode::WildcardSubscriptionsNotSupported,
+    })
 }
 
-/// Subscribes to `filter`; `Err` is the failure code. `Ok(true)` when the retained
+/// Subscribes to `selector`; `Err` is the failure code. `Ok(true)` when the retained
 /// message is to be sent (Retain Handling 0, or 1 for a new subscription).
 fn add_subscription(
     state: &mut State,
     fx: &mut Effects,
-    filter: &str,
+    selector: &Selector,
     options: &mqtt::SubscriptionOptions,
 ) -> Result<bool, SubAckReasonCode> {
-    let channel = channel(state.version(), filter, options.retain_as_published);
+    let channel = channel(state.version(), selector, options.retain_as_published);
     let session = &mut state.session;
-    let existing = session.position(filter);
+    let existing = session.position(selector.as_str());
     let exists = existing.is_some();
     if !exists && session.subs.len() >= MAX_SUBSCRIPTIONS {
         return Err(SubAckReasonCode::QuotaExceeded);

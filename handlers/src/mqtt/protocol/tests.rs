@@ -7,9 +7,10 @@ use std::num::NonZeroU16;
 use pubsub_codec::mqtt::{
     ConnAck, Connect, ConnectReasonCode, Disconnect, DisconnectReasonCode, Packet, ProtocolVersion,
 };
-use pubsub_core::channel::Kind;
+use pubsub_core::audience::{Audience, Feed};
 use pubsub_core::mqtt_session::{Session, Sub};
-use pubsub_core::tokens::Principal;
+use pubsub_core::principal::Principal;
+use pubsub_core::topic::Selector;
 use pubsub_core::{Config, Error};
 
 use super::effects::{Effect, Effects};
@@ -73,12 +74,16 @@ impl Ports for Fake {
 
 fn principal(read: &[&str], write: &[&str]) -> Principal {
     Principal {
-        read: read.iter().map(|s| (*s).to_owned()).collect(),
-        write: write.iter().map(|s| (*s).to_owned()).collect(),
+        read: read.iter().map(|s| claim(s)).collect(),
+        write: write.iter().map(|s| claim(s)).collect(),
         exp: Some(NOW + 3600),
         kid: "k".into(),
         ..Principal::default()
     }
+}
+
+fn claim(s: &str) -> Selector {
+    Selector::claim(s.to_owned()).expect("claim")
 }
 
 fn ctx<'a>(fake: &'a Fake, config: &'a Config) -> Context<'a> {
@@ -106,7 +111,7 @@ fn session(version: ProtocolVersion) -> Session {
 fn subscribed(version: ProtocolVersion, topic: &str) -> Session {
     let mut s = session(version);
     s.subs
-        .push(Sub::new(Kind::Live.of(topic), &Default::default()));
+        .push(Sub::new(Feed::Live.channel(topic), &Default::default()));
     s
 }
 
@@ -212,7 +217,7 @@ fn a_connect_is_accepted_or_refused_by_its_token() {
     };
     assert!(ack.reason_code.is_success());
     assert_eq!(ack.properties.server_keep_alive, Some(300));
-    let key = Kind::Key.of("k");
+    let key = Audience::mqtt(ProtocolVersion::V5, false).key_channel("k");
     assert_eq!(
         listen,
         &Effect::Listen {

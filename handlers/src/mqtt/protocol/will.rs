@@ -11,8 +11,9 @@
 
 use pubsub_codec::mqtt::{self, ConnectReasonCode, ProtocolVersion, Publish};
 use pubsub_core::message;
-use pubsub_core::tokens::{Access, Principal};
-use pubsub_core::{topics, Config};
+use pubsub_core::principal::{Access, Principal};
+use pubsub_core::topic::name;
+use pubsub_core::Config;
 
 use super::effects::{Ack, Effect, Effects, Publication};
 use super::state::{Context, State};
@@ -54,7 +55,7 @@ pub(super) fn will_packet(
     principal: &Principal,
     config: &Config,
 ) -> Result<Vec<u8>, (ConnectReasonCode, String)> {
-    if let Err(e) = topics::validate(&will.topic) {
+    if let Err(e) = name::check(&will.topic) {
         return Err((
             ConnectReasonCode::TopicNameInvalid,
             format!("Will Topic: {e}"),

@@ -101,7 +101,7 @@ fn sent(topic: &str, levels: usize) -> (usize, usize) {
     };
     let main = publish_body(std::slice::from_ref(&m));
     let extra = wildcard_bodies(std::slice::from_ref(&m), levels).unwrap_or_default();
-    let items = 3 + 2 * pubsub_core::wildcard::count(topic.split('/').count(), levels);
+    let items = 3 + 2 * pubsub_core::topic::wildcard::count(topic.split('/').count(), levels);
     (
         items,
         main.len() + extra.iter().map(Vec::len).sum::<usize>(),

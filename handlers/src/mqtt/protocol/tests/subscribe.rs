@@ -6,6 +6,7 @@ use pubsub_codec::mqtt::{
     UnsubAckReasonCode, Unsubscribe,
 };
 use pubsub_core::retained::Version;
+use pubsub_core::topic::Filter;
 
 use super::*;
 use crate::mqtt::protocol::effects::Follow;
@@ -41,7 +42,7 @@ fn each_filter_of_a_subscribe_gets_its_code_its_channel_and_its_retained_message
             subscribe(&["a"]),
             Fake::allowing(),
             vec![
-                listen(Kind::Live.of("a")),
+                listen(Feed::Live.channel("a")),
                 suback(V5, &[GrantedQoS0]),
                 retained_of("a"),
             ],
@@ -52,7 +53,7 @@ fn each_filter_of_a_subscribe_gets_its_code_its_channel_and_its_retained_message
             subscribe(&["a"]),
             Fake::allowing(),
             vec![
-                listen(Kind::Mqtt311.of("a")),
+                listen(Feed::Mqtt311.channel("a")),
                 suback(V311, &[GrantedQoS0]),
                 retained_of("a"),
             ],
@@ -63,9 +64,9 @@ fn each_filter_of_a_subscribe_gets_its_code_its_channel_and_its_retained_message
             subscribe(&["w/+"]),
             Fake::allowing(),
             vec![
-                listen(Kind::Filter.of("w/+")),
+                listen(Feed::Filter.channel("w/+")),
                 suback(V5, &[GrantedQoS0]),
-                Effect::DeliverFilterRetained("w/+".into()),
+                Effect::DeliverFilterRetained(Filter::parse("w/+").expect("filter")),
             ],
         ),
         (
@@ -88,7 +89,7 @@ fn each_filter_of_a_subscribe_gets_its_code_its_channel_and_its_retained_message
             subscribe(&["a", "a"]),
             Fake::allowing(),
             vec![
-                listen(Kind::Live.of("a")),
+                listen(Feed::Live.channel("a")),
                 suback(V5, &[GrantedQoS0, GrantedQoS0]),
                 retained_of("a"),
             ],
@@ -128,7 +129,7 @@ fn subscriptions_beyond_the_quota_get_quota_exceeded() {
     let mut full = session(V5);
     for i in 0..super::super::subscribe::MAX_SUBSCRIPTIONS {
         full.subs.push(Sub::new(
-            Kind::Live.of(&format!("t{i}")),
+            Feed::Live.channel(&format!("t{i}")),
             &Default::default(),
         ));
     }
@@ -158,7 +159,7 @@ fn unsubscribe_and_disconnect_end_subscriptions() {
     let with_will_message = Packet::Disconnect(Disconnect::new(
         DisconnectReasonCode::DisconnectWithWillMessage,
     ));
-    let unlisten = Effect::Unlisten(Kind::Live.of("a"));
+    let unlisten = Effect::Unlisten(Feed::Live.channel("a"));
     check_table(vec![
         (
             "UNSUBSCRIBE: a code per filter",

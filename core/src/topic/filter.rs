@@ -1,6 +1,7 @@
 //! MQTT topic filters (MQTT 5.0 and 3.1.1, §4.7): validation, matching a topic name, and
-//! whether one filter covers another. Token claims (`x-fastly-read`, `x-fastly-write`) are
-//! filters: see [`Principal::allows`](crate::tokens::Principal::allows).
+//! whether one filter covers another. A token claim with a wildcard is a filter (see
+//! [`Principal::allows`](crate::principal::Principal::allows)); so is a wildcard
+//! subscription ([`Selector::Filter`](super::Selector::Filter)).
 //!
 //! **Syntax.** A filter is non-empty [MQTT-4.7.3-1] UTF-8 of at most [`MAX_TOPIC_BYTES`]
 //! bytes, like a topic name, without control characters (so without U+0000,
@@ -24,7 +25,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::topics::MAX_TOPIC_BYTES;
+use super::name::{has_wildcards, MAX_TOPIC_BYTES};
 use crate::Error;
 
 /// The multi-level wildcard, as a level.
@@ -87,14 +88,14 @@ impl Filter {
         Ok(Self(filter.to_owned()))
     }
 
+    /// A filter from a string that passed [`check`].
+    pub(super) fn from_checked(filter: String) -> Self {
+        Self(filter)
+    }
+
     /// The filter as written.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// Whether the filter holds `+` or `#` (without, it matches exactly one topic).
-    pub fn has_wildcards(&self) -> bool {
-        has_wildcards(&self.0)
     }
 
     /// Whether the filter matches topic name `topic`. A string that is not a topic name
@@ -152,25 +153,6 @@ pub fn check(filter: &str) -> Result<(), FilterError> {
     Ok(())
 }
 
-/// Whether `s` holds an MQTT wildcard character.
-pub fn has_wildcards(s: &str) -> bool {
-    s.contains(['+', '#'])
-}
-
-/// Whether token claim `claim` matches topic name `topic`, without allocating: a claim
-/// without wildcards is exactly that topic; a malformed claim matches nothing.
-pub fn claim_matches(claim: &str, topic: &str) -> bool {
-    if !has_wildcards(claim) {
-        return claim == topic;
-    }
-    check(claim).is_ok() && matches(claim, topic)
-}
-
-/// Whether token claim `claim` covers `filter`; a malformed claim covers nothing.
-pub fn claim_covers(claim: &str, filter: &Filter) -> bool {
-    check(claim).is_ok() && covers(claim, filter.as_str())
-}
-
 /// [`Filter::matches`] on a filter already checked.
 fn matches(filter: &str, topic: &str) -> bool {
     if topic.is_empty() || has_wildcards(topic) {
@@ -223,7 +205,6 @@ fn covers(claim: &str, filter: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tokens::{Access, Principal};
 
     #[test]
     fn filters_are_validated() {
@@ -331,7 +312,6 @@ mod tests {
             let (c, f) = (Filter::parse(claim), Filter::parse(filter));
             let (c, f) = (c.expect(claim), f.expect(filter));
             assert_eq!(c.covers(&f), want, "{claim:?} covers {filter:?}");
-            assert_eq!(claim_covers(claim, &f), want, "{claim:?} covers {filter:?}");
         }
     }
 
@@ -381,41 +361,6 @@ mod tests {
                 assert_eq!(c.covers(f), included, "{c} covers {f}");
             }
         }
-    }
-
-    #[test]
-    fn claims_are_exact_topics_or_filters_and_a_malformed_one_matches_nothing() {
-        let p = Principal {
-            read: vec!["a/#/b".into(), "sensors/+/temp".into(), "x".into()],
-            write: vec!["a#".into(), "logs/#".into(), "+".into()],
-            ..Principal::default()
-        };
-        let cases: [(Access, &str, bool); 12] = [
-            (Access::Read, "sensors/1/temp", true),
-            (Access::Read, "sensors/1/hum", false),
-            (Access::Read, "x", true),
-            (Access::Read, "x/y", false),
-            (Access::Read, "a/#/b", false),
-            (Access::Read, "a/z/b", false),
-            (Access::Write, "logs", true),
-            (Access::Write, "logs/app/1", true),
-            (Access::Write, "top", true),
-            (Access::Write, "$SYS", false),
-            (Access::Write, "a#", false),
-            (Access::Write, "sensors/1/temp", false),
-        ];
-        for (access, topic, want) in cases {
-            assert_eq!(p.allows(access, topic), want, "{access:?} {topic:?}");
-        }
-        let filter = |f: &str| Filter::parse(f).expect(f);
-        assert!(p.allows_filter(Access::Read, &filter("sensors/+/temp")));
-        assert!(p.allows_filter(Access::Read, &filter("sensors/7/temp")));
-        assert!(p.allows_filter(Access::Read, &filter("x")));
-        assert!(!p.allows_filter(Access::Read, &filter("sensors/#")));
-        assert!(!p.allows_filter(Access::Read, &filter("a/#")));
-        assert!(p.allows_filter(Access::Write, &filter("logs/+/#")));
-        assert!(!p.allows_filter(Access::Write, &filter("#")));
-        assert!(!p.allows_filter(Access::Write, &filter("$SYS/+")));
     }
 
     #[test]

@@ -1,30 +1,34 @@
-//! The one scheme that names Fanout channels after topics.
+//! Feeds: the one scheme that names Fanout channels after topics, filters and keys.
 //!
-//! Fanout channels are exact names, so each kind of subscriber that needs a different
-//! rendering of a topic's messages listens on its own channel:
+//! Fanout channels are exact names, so each rendering of a topic's messages that some
+//! kind of subscriber needs goes to a channel of its own; a [`Feed`] is one such family of
+//! channels, one channel per topic (filter, key). Who listens on which feed, and which
+//! rendering each feed gets, is the table in [`crate::audience`].
 //!
-//! | kind | channel of topic `a b` | carries |
+//! | feed | channel of topic `a b` | carries |
 //! |---|---|---|
-//! | [`Kind::Live`] | `a%20b` | every message: SSE event and MQTT 5 PUBLISH |
-//! | [`Kind::Retained`] | `r#a%20b` | retained messages as SSE events with GRIP `id`/`prev-id` |
-//! | [`Kind::Mqtt311`] | `v4#a%20b` | every message as an MQTT 3.1.1 PUBLISH |
-//! | [`Kind::AsPublished`] | `a#a%20b` | MQTT 5 PUBLISH with RETAIN as published |
-//! | [`Kind::Key`] | `k#k1` (of key id `k1`) | the end of every SSE stream and MQTT 5 connection the key authorised, when it is revoked |
-//! | [`Kind::Key311`] | `k4#k1` | the end of every MQTT 3.1.1 connection the key authorised |
-//! | [`Kind::Filter`] | `f#a/+` (of filter `a/+`), `f#a/%23` (of `a/#`) | every message whose topic the filter matches: SSE event with its topic, and MQTT 5 PUBLISH (see [`crate::wildcard`]) |
-//! | [`Kind::Filter311`] | `f4#a/+` | the same as MQTT 3.1.1 PUBLISH packets |
+//! | [`Feed::Live`] | `a%20b` | every message: SSE event and MQTT 5 PUBLISH |
+//! | [`Feed::Retained`] | `r#a%20b` | retained messages as SSE events with GRIP `id`/`prev-id` |
+//! | [`Feed::Mqtt311`] | `v4#a%20b` | every message as an MQTT 3.1.1 PUBLISH |
+//! | [`Feed::AsPublished`] | `a#a%20b` | MQTT 5 PUBLISH with RETAIN as published |
+//! | [`Feed::Key`] | `k#k1` (of key id `k1`) | the end of every SSE stream and MQTT 5 connection the key authorised, when it is revoked |
+//! | [`Feed::Key311`] | `k4#k1` | the end of every MQTT 3.1.1 connection the key authorised |
+//! | [`Feed::Filter`] | `f#a/+` (of filter `a/+`), `f#a/%23` (of `a/#`) | every message whose topic the filter matches: SSE event with its topic, and MQTT 5 PUBLISH (see [`crate::topic::wildcard`]) |
+//! | [`Feed::Filter311`] | `f4#a/+` | the same as MQTT 3.1.1 PUBLISH packets |
 //!
 //! The live channel is the topic itself when it only holds bytes that are safe in a
 //! `Grip-Channel` header; every other byte is percent-encoded (`%` itself always is), so
 //! the mapping is one-to-one. `#` and `|` never occur in a live channel (they are
-//! encoded), so the prefixed kinds cannot collide with a live channel, and `|` can
+//! encoded), so the prefixed feeds cannot collide with a live channel, and `|` can
 //! separate a channel from other data in connection metadata.
 
 use std::borrow::Cow;
 
-/// What a channel carries (see the module documentation).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+use crate::topic::query::hex;
+
+/// A family of channels: what each carries (see the module documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Feed {
     /// Every message, for SSE and MQTT 5 subscribers.
     Live,
     /// Retained messages, in version order, for durable SSE subscribers.
@@ -45,8 +49,9 @@ pub enum Kind {
     Filter311,
 }
 
-impl Kind {
-    const ALL: [Self; 8] = [
+impl Feed {
+    /// Every feed.
+    pub const ALL: [Self; 8] = [
         Self::Live,
         Self::Retained,
         Self::Mqtt311,
@@ -70,9 +75,9 @@ impl Kind {
         }
     }
 
-    /// The channel of this kind that carries `topic` (for [`Kind::Key`] and
-    /// [`Kind::Key311`], a key id).
-    pub fn of(self, topic: &str) -> String {
+    /// The channel of this feed that carries `topic` (a filter for [`Feed::Filter`] and
+    /// [`Feed::Filter311`], a key id for [`Feed::Key`] and [`Feed::Key311`]).
+    pub fn channel(self, topic: &str) -> String {
         let live = live(topic);
         let mut out = String::with_capacity(self.prefix().len() + live.len());
         out.push_str(self.prefix());
@@ -99,13 +104,13 @@ pub fn live(topic: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// The kind and topic of `channel` (the inverse of [`Kind::of`]); `None` for a name this
-/// scheme never produces.
-pub fn parse(channel: &str) -> Option<(Kind, String)> {
-    let (kind, rest) = Kind::ALL[1..]
+/// The feed and topic of `channel` (the inverse of [`Feed::channel`]); `None` for a name
+/// this scheme never produces.
+pub fn parse(channel: &str) -> Option<(Feed, String)> {
+    let (kind, rest) = Feed::ALL[1..]
         .iter()
         .find_map(|k| channel.strip_prefix(k.prefix()).map(|rest| (*k, rest)))
-        .unwrap_or((Kind::Live, channel));
+        .unwrap_or((Feed::Live, channel));
     let bytes = rest.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -132,34 +137,28 @@ fn is_safe(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-_.~/:@!$&'()*+".contains(&b)
 }
 
-pub(crate) fn hex(b: u8) -> Option<u8> {
-    char::from(b)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_names_its_channel_and_parses_back() {
+    fn every_feed_names_its_channel_and_parses_back() {
         let cases = [
-            (Kind::Live, "a b", "a%20b"),
-            (Kind::Retained, "a b", "r#a%20b"),
-            (Kind::Mqtt311, "xé", "v4#x%C3%A9"),
-            (Kind::AsPublished, "x", "a#x"),
-            (Kind::Key, "k1", "k#k1"),
-            (Kind::Key311, "k_1-2", "k4#k_1-2"),
-            (Kind::Filter, "a/+", "f#a/+"),
-            (Kind::Filter, "#", "f#%23"),
-            (Kind::Filter311, "$x/+/#", "f4#$x/+/%23"),
-            (Kind::Live, "r#x", "r%23x"),
-            (Kind::Live, "100%", "100%25"),
+            (Feed::Live, "a b", "a%20b"),
+            (Feed::Retained, "a b", "r#a%20b"),
+            (Feed::Mqtt311, "xé", "v4#x%C3%A9"),
+            (Feed::AsPublished, "x", "a#x"),
+            (Feed::Key, "k1", "k#k1"),
+            (Feed::Key311, "k_1-2", "k4#k_1-2"),
+            (Feed::Filter, "a/+", "f#a/+"),
+            (Feed::Filter, "#", "f#%23"),
+            (Feed::Filter311, "$x/+/#", "f4#$x/+/%23"),
+            (Feed::Live, "r#x", "r%23x"),
+            (Feed::Live, "100%", "100%25"),
         ];
-        for (kind, topic, channel) in cases {
-            assert_eq!(kind.of(topic), channel);
-            assert_eq!(parse(channel), Some((kind, topic.to_owned())), "{channel}");
+        for (feed, topic, channel) in cases {
+            assert_eq!(feed.channel(topic), channel);
+            assert_eq!(parse(channel), Some((feed, topic.to_owned())), "{channel}");
         }
     }
 
@@ -186,7 +185,7 @@ mod tests {
     #[test]
     fn a_channel_maps_back_to_its_topic() {
         for topic in ["plain", "a+b", "a,b; c", "100%", "é/ü", "%2C"] {
-            assert_eq!(parse(&live(topic)), Some((Kind::Live, topic.to_owned())));
+            assert_eq!(parse(&live(topic)), Some((Feed::Live, topic.to_owned())));
         }
     }
 }

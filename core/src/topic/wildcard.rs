@@ -2,8 +2,8 @@
 //!
 //! Fanout delivers an item only to the connections subscribed to its exact channel name. So
 //! a wildcard subscription listens on one channel named after its filter
-//! ([`Kind::Filter`](crate::channel::Kind::Filter) /
-//! [`Kind::Filter311`](crate::channel::Kind::Filter311)), and every publish to topic `T`
+//! ([`Feed::Filter`](crate::audience::Feed::Filter) /
+//! [`Feed::Filter311`](crate::audience::Feed::Filter311)), and every publish to topic `T`
 //! also goes to the channel of every filter that could match `T` ([`filters_matching`]):
 //! each level of `T` either as written or `+`, and every prefix of `T` (the empty one and
 //! `T` itself included) followed by `#`.
@@ -20,7 +20,7 @@
 //! The `$` rule [MQTT-4.7.2-1] holds here too: a filter that begins with a wildcard never
 //! matches a topic that begins with `$`, so such a topic is not published to those filters.
 
-use crate::filter::{self, FilterError};
+use super::filter::{self, FilterError};
 
 /// Why a filter cannot be a wildcard subscription here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,7 +131,8 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::filter::Filter;
+    use crate::topic::filter::Filter;
+    use crate::topic::name::has_wildcards;
 
     fn expand(topic: &str, max: usize) -> Vec<String> {
         let mut out = Vec::new();
@@ -177,7 +178,7 @@ mod tests {
                 assert_eq!(set.len(), got.len(), "{topic} {max}: duplicates in {got:?}");
                 let want: BTreeSet<&String> = filters
                     .iter()
-                    .filter(|f| filter::has_wildcards(f) && f.split('/').count() <= max)
+                    .filter(|f| has_wildcards(f) && f.split('/').count() <= max)
                     .filter(|f| Filter::parse(f).is_ok_and(|f| f.matches(topic)))
                     .collect();
                 assert_eq!(set, want, "{topic} with at most {max} levels");
