@@ -22,7 +22,7 @@ pub enum Error {
     /// The body is larger than the limit (in bytes).
     PayloadTooLarge(usize),
     /// Delivering the message to the wildcard subscriptions that could match its topic
-    /// would take more than the publish budget (see [`crate::message::wildcard_bodies`]).
+    /// would take more than the publish budget (see [`crate::publish`]).
     FanoutTooLarge {
         /// The topic.
         topic: String,
@@ -153,7 +153,7 @@ impl fmt::Display for Error {
                  to {filters} filter channels, over {bytes} bytes, and one publish may send \
                  {} bytes to them; send a smaller message, use a topic with fewer levels, or \
                  lower the Config Store's `wildcard-max-levels`",
-                crate::message::BUDGET_BYTES
+                crate::grip::BUDGET_BYTES
             ),
             Self::MissingCredentials => f.write_str(
                 "missing token: send `Authorization: Bearer <token>` or the `auth` query parameter",

@@ -8,14 +8,17 @@
 //!   traits; in-memory implementations behind the `test-util` feature.
 //! - [`tokens`], [`keys`], [`jwt`]: access tokens (JWTs), the signing keys that verify
 //!   them, and the verification itself.
-//! - [`grip`]: `Grip-Sig` verification.
+//! - [`grip_sig`]: `Grip-Sig` verification.
 //! - [`limits`]: the request-body cap the Compute adapter applies before reading.
 //! - [`rate_limit`]: rate limits by caller, on Edge Rate Limiting.
 //! - [`grant`]: the credential of the links Fanout requests on its own.
 //! - [`topics`], [`channel`]: topic names and the one scheme that names their Fanout
 //!   channels.
 //! - [`retained`]: the last retained message of each topic, in KV store `messages`.
-//! - [`message`]: one message rendered for every kind of subscriber.
+//! - [`publish`]: the one publish use case, from a typed publication to a typed outcome.
+//! - [`render`]: one message rendered for every kind of subscriber (SSE, MQTT).
+//! - [`grip`]: GRIP publish bodies: the typed item, its serializer, the batcher, the
+//!   revocation items.
 
 pub mod channel;
 pub mod error;
@@ -23,12 +26,15 @@ pub mod extensions;
 pub mod filter;
 pub mod grant;
 pub mod grip;
+pub mod grip_sig;
+mod json;
 pub mod jwt;
 pub mod keys;
 pub mod limits;
-pub mod message;
 pub mod ports;
+pub mod publish;
 pub mod rate_limit;
+pub mod render;
 pub mod retained;
 pub mod tokens;
 pub mod topics;

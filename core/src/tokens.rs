@@ -42,7 +42,7 @@ pub struct Principal {
     #[serde(default)]
     pub sub: Option<String>,
     /// The id of the signing key that verified the token (its `kid`): revoking that key
-    /// ends every connection it authorised (see `message::revocation_body`).
+    /// ends every connection it authorised (see `grip::revocation_requests`).
     #[serde(skip)]
     pub kid: String,
 }

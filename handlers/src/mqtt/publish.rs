@@ -25,11 +25,10 @@ use std::num::NonZeroU16;
 use pubsub_codec::mqtt::{
     DisconnectReasonCode, Packet, ProtocolVersion, PubAck, PubAckReasonCode, PubRec, Publish, QoS,
 };
-use pubsub_core::message::{self, Outgoing, RetainedOutgoing};
-use pubsub_core::retained::{self, NewRetained};
+use pubsub_core::publish::{self as publishing, Publication, PublishError};
+use pubsub_core::render;
 use pubsub_core::tokens::Access;
 use pubsub_core::topics;
-use pubsub_core::Error;
 
 use super::connection::Connection;
 
@@ -128,51 +127,23 @@ impl Connection<'_> {
     /// Publishes a client's message to every subscriber of its topic; a retained one is
     /// stored first (`Err` before anything is published when the store fails).
     pub(super) fn forward(&mut self, p: &Publish) -> Result<(), Forward> {
-        let props = message::mqtt_props(&p.properties);
-        let expiry = p.properties.message_expiry_interval;
-        let render = |version| {
-            message::mqtt_publish(version, &p.topic, &p.payload, Some(&props), expiry, false)
-        };
-        let outgoing = Outgoing {
-            topic: &p.topic,
+        let publication = Publication {
+            topics: std::slice::from_ref(&p.topic),
             payload: &p.payload,
-            mqtt_v5: render(ProtocolVersion::V5),
-            mqtt_v311: render(ProtocolVersion::V311),
+            retain: p.retain,
+            ttl_secs: p.properties.message_expiry_interval,
+            mqtt: Some(render::mqtt_props(&p.properties)),
             sender: Some(self.connection_id),
         };
-        // Refused for its wildcard fan-out before anything is stored or published.
-        let wildcard = message::wildcard_bodies(
-            std::slice::from_ref(&outgoing),
-            self.config.wildcard_max_levels,
-        )
-        .map_err(|e| Forward::TooLarge(e.to_string()))?;
-        let body = if p.retain {
-            let new = NewRetained {
-                payload: &p.payload,
-                ttl_secs: expiry,
-                mqtt: Some(props.clone()),
-            };
-            let stored = retained::store(&*self.platform.kv, self.now, &p.topic, new).map_err(
-                |e| match e {
-                    Error::RateLimited { .. } => Forward::RateLimited(e.to_string()),
-                    e => Forward::NotStored(e.to_string()),
-                },
-            )?;
-            message::retained_publish_body(&[RetainedOutgoing {
-                message: outgoing,
-                stored,
-            }])
-        } else {
-            message::publish_body(&[outgoing])
-        };
-        message::publish_all(&*self.platform.publisher, self.config, body, wildcard).map_err(
-            |why| match p.retain {
-                true => Forward::NotDelivered(format!(
-                    "stored as the retained message but not delivered live: {why}"
-                )),
-                false => Forward::NotDelivered(why),
-            },
-        )
+        match publishing::publish(self.platform, self.config, &publication) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(match e {
+                PublishError::TooLarge(_) => Forward::TooLarge(e.to_string()),
+                PublishError::RateLimited(_) => Forward::RateLimited(e.to_string()),
+                PublishError::NotDelivered { .. } => Forward::NotDelivered(e.to_string()),
+                _ => Forward::NotStored(e.to_string()),
+            }),
+        }
     }
 }
 
@@ -185,7 +156,8 @@ fn acknowledged(p: &Publish) -> Option<(QoS, NonZeroU16)> {
 
 /// Why a client's message did not go out.
 pub(super) enum Forward {
-    /// The retained message could not be stored; nothing was published.
+    /// The retained message could not be stored (or the message not encoded); nothing was
+    /// published.
     NotStored(String),
     /// The store refused the retained message for rate; nothing was published.
     RateLimited(String),

@@ -18,7 +18,7 @@
 use std::collections::{HashMap, HashSet};
 
 use pubsub_core::filter::Filter;
-use pubsub_core::message;
+use pubsub_core::render;
 use pubsub_core::retained::{self, Slot, Version};
 use pubsub_core::tokens::Access;
 use pubsub_core::Error;
@@ -79,7 +79,7 @@ impl Connection<'_> {
             return Ok(None);
         }
         let expiry = msg.remaining_secs(self.now);
-        let packet = message::mqtt_publish(
+        let packet = render::mqtt_publish(
             self.version(),
             topic,
             &msg.payload,

@@ -9,7 +9,7 @@
 //! connection metadata. A Will is not published once the token has expired.
 
 use pubsub_codec::mqtt::{self, ConnectReasonCode, ProtocolVersion, Publish};
-use pubsub_core::message;
+use pubsub_core::render;
 use pubsub_core::tokens::{Access, Principal};
 use pubsub_core::{topics, Config};
 
@@ -76,8 +76,8 @@ pub(super) fn will_packet(
             ),
         ));
     }
-    let props = message::mqtt_props(&will.properties);
-    let mut packet = message::mqtt_publish(
+    let props = render::mqtt_props(&will.properties);
+    let mut packet = render::mqtt_publish(
         ProtocolVersion::V5,
         &will.topic,
         &will.payload,

@@ -55,7 +55,7 @@ mod hold;
 mod resume;
 
 use pubsub_core::extensions::{required, GripVerified, Topics};
-use pubsub_core::message::sse_event;
+use pubsub_core::render::sse_event;
 use pubsub_core::ports::Platform;
 use pubsub_core::retained::{self, EventId, Slot, Version};
 use pubsub_core::tokens::Principal;

@@ -1,0 +1,93 @@
+//! Step 4 of a publish: the items that carry the message on its topics' own channels.
+//!
+//! Every item carries the publication's sender (`meta.sender`, for MQTT's No Local).
+//!
+//! A live message (not retained), per topic: the SSE event and the MQTT 5 PUBLISH on the
+//! topic's live channel (one item, so SSE and MQTT 5 subscribers get the same message),
+//! the MQTT 3.1.1 PUBLISH on [`Kind::Mqtt311`], and the MQTT 5 PUBLISH again on
+//! [`Kind::AsPublished`]. The SSE event is the same for every topic, so it is rendered
+//! once.
+//!
+//! A retained message, per topic: the SSE event (with `id:` [`EventId::single`]) alone on
+//! [`Kind::Retained`], with GRIP `id` = the new version and `prev-id` = the replaced one;
+//! then the MQTT 5 and 3.1.1 packets on the live and [`Kind::Mqtt311`] channels without
+//! the SSE format (SSE subscribers of the live channel get the event through the retained
+//! channel), and the MQTT 5 packet with RETAIN set on [`Kind::AsPublished`].
+
+use super::rendered::Rendered;
+use super::Publication;
+use crate::channel::{self, Kind};
+use crate::grip::{Batch, Formats, HttpStream, Item, WsMessage};
+use crate::render::sse_event;
+use crate::retained::{EventId, Stored};
+
+/// The items of `messages` on their own channels: live ones when `stored` is empty,
+/// else retained ones (one [`Stored`] per message, in order).
+pub(super) fn own_items(messages: &[Rendered<'_>], p: &Publication<'_>, stored: &[Stored]) -> Batch {
+    let mut batch = Batch::new();
+    if stored.is_empty() {
+        live(&mut batch, messages, p.payload, p.sender);
+    } else {
+        for (m, stored) in messages.iter().zip(stored) {
+            retained(&mut batch, m, p.payload, p.sender, stored);
+        }
+    }
+    batch
+}
+
+fn live(batch: &mut Batch, messages: &[Rendered<'_>], payload: &[u8], sender: Option<&str>) {
+    let sse = sse_event(payload, None);
+    for m in messages {
+        let v311 = Kind::Mqtt311.of(m.topic);
+        let as_published = Kind::AsPublished.of(m.topic);
+        let sse = Some(HttpStream::Content(&sse));
+        batch.push(&item(&channel::live(m.topic), sender, sse, &m.mqtt_v5));
+        batch.push(&item(&v311, sender, None, &m.mqtt_v311));
+        batch.push(&item(&as_published, sender, None, &m.mqtt_v5));
+    }
+}
+
+fn retained(batch: &mut Batch, m: &Rendered<'_>, payload: &[u8], sender: Option<&str>, stored: &Stored) {
+    let version = stored.version.to_string();
+    let previous = stored.previous.to_string();
+    let event_id = EventId::single(m.topic, stored.version).to_string();
+    let sse = sse_event(payload, Some(&event_id));
+    batch.push(&Item {
+        channel: &Kind::Retained.of(m.topic),
+        id: Some(&version),
+        prev_id: Some(&previous),
+        sender,
+        formats: Formats {
+            http_stream: Some(HttpStream::Content(&sse)),
+            ws_message: None,
+        },
+    });
+    // Retain As Published: the same MQTT 5 packet with RETAIN set.
+    let mut as_published = m.mqtt_v5.clone();
+    if let Some(first) = as_published.first_mut() {
+        *first |= 1;
+    }
+    batch.push(&item(&channel::live(m.topic), sender, None, &m.mqtt_v5));
+    batch.push(&item(&Kind::Mqtt311.of(m.topic), sender, None, &m.mqtt_v311));
+    batch.push(&item(&Kind::AsPublished.of(m.topic), sender, None, &as_published));
+}
+
+/// An item without ids on `channel` carrying `packet` to WebSocket (MQTT) subscribers
+/// and, when given, `http_stream` to HTTP-stream subscribers.
+fn item<'a>(
+    channel: &'a str,
+    sender: Option<&'a str>,
+    http_stream: Option<HttpStream<'a>>,
+    packet: &'a [u8],
+) -> Item<'a> {
+    Item {
+        channel,
+        id: None,
+        prev_id: None,
+        sender,
+        formats: Formats {
+            http_stream,
+            ws_message: Some(WsMessage::ContentBin(packet)),
+        },
+    }
+}

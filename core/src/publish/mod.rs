@@ -1,0 +1,162 @@
+//! The one publish use case: a [`Publication`] from any protocol goes out to every kind of
+//! subscriber of its topics, and comes back as a typed outcome.
+//!
+//! [`publish`] runs these steps, in this order, each in its own file:
+//!
+//! 1. render (`rendered.rs`): the MQTT 5 and 3.1.1 packets per topic;
+//! 2. fan-out plan (`fanout.rs`): the wildcard items, refused over [`BUDGET_BYTES`]
+//!    ([`PublishError::TooLarge`]) before anything is stored or published;
+//! 3. store ([`store`]): with `retain`, each topic's retained message, topic by topic
+//!    ([`PublishError::RateLimited`], [`PublishError::NotStored`]; nothing is published);
+//! 4. items (`items.rs`): the items on the topics' own channels, live or retained;
+//! 5. send ([`send`]): the own items, then the wildcard items, packed into as few
+//!    requests as Fanout's limit allows ([`Batch`]), each request one publish API call
+//!    ([`PublishError::NotDelivered`] at the first that fails).
+//!
+//! On success, [`Published`] carries the stored versions (retained only). Handlers parse
+//! their protocol into a [`Publication`] and map the outcome to a status or reason code.
+//!
+//! [`BUDGET_BYTES`]: crate::grip::BUDGET_BYTES
+
+mod error;
+mod fanout;
+mod items;
+mod rendered;
+
+pub use error::PublishError;
+
+use crate::grip::Batch;
+use crate::ports::{Platform, Publisher};
+use crate::retained::{self, MqttProps, NewRetained, Stored};
+use crate::Config;
+
+/// A message to publish, as a protocol handler parsed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Publication<'a> {
+    /// The topics, validated topic names (no wildcards), in order.
+    pub topics: &'a [String],
+    /// The payload, any bytes; empty with `retain` clears the retained message.
+    pub payload: &'a [u8],
+    /// Store it as each topic's retained message before publishing it.
+    pub retain: bool,
+    /// Seconds it stays deliverable: the retained message's TTL and, for an MQTT
+    /// publication, the Message Expiry Interval its MQTT 5 packets carry.
+    pub ttl_secs: Option<u32>,
+    /// The MQTT 5 properties it travels with; `None` for an HTTP publication.
+    pub mqtt: Option<MqttProps>,
+    /// The connection that sent it, for MQTT's No Local (Pushpin's `skip-self` filter
+    /// compares it with each subscriber's `user` meta).
+    pub sender: Option<&'a str>,
+}
+
+/// A publication every subscriber was sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Published {
+    /// With `retain`: per topic, in order, the version stored and the one it replaced.
+    pub stored: Vec<Stored>,
+}
+
+impl Published {
+    /// The stored versions, comma-separated in topic order (empty when not retained).
+    pub fn versions(&self) -> String {
+        versions(&self.stored)
+    }
+}
+
+/// Publishes `p` through `platform`'s KV store (retained messages), clock and publisher.
+pub fn publish(
+    platform: &Platform,
+    config: &Config,
+    p: &Publication<'_>,
+) -> Result<Published, PublishError> {
+    let messages = rendered::render(p)?;
+    let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels)?;
+    let stored = store(platform, p)?;
+    let (batch, own_requests) = batch(&messages, p, &stored, wildcard);
+    send(&*platform.publisher, config, batch, own_requests)
+        .map_err(|reason| PublishError::NotDelivered {
+            stored: stored.clone(),
+            reason,
+        })?;
+    Ok(Published { stored })
+}
+
+/// The request bodies [`publish`] sends for `p` as a live (not retained) publication,
+/// without sending them: what a measuring tool counts.
+pub fn live_requests(p: &Publication<'_>, config: &Config) -> Result<Vec<Vec<u8>>, PublishError> {
+    let messages = rendered::render(p)?;
+    let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels)?;
+    Ok(batch(&messages, p, &[], wildcard).0.into_requests())
+}
+
+/// The own items of `messages` (retained when `stored` is not empty) followed by the
+/// `wildcard` items, and how many requests the own items take.
+fn batch(
+    messages: &[rendered::Rendered<'_>],
+    p: &Publication<'_>,
+    stored: &[Stored],
+    wildcard: Batch,
+) -> (Batch, usize) {
+    let mut batch = items::own_items(messages, p, stored);
+    let own_requests = batch.len();
+    batch.append(wildcard);
+    (batch, own_requests)
+}
+
+/// Stores `p` as the retained message of each of its topics, in order (nothing without
+/// `retain`).
+fn store(platform: &Platform, p: &Publication<'_>) -> Result<Vec<Stored>, PublishError> {
+    if !p.retain {
+        return Ok(Vec::new());
+    }
+    let now = platform.env.now();
+    p.topics
+        .iter()
+        .map(|topic| {
+            let new = NewRetained {
+                payload: p.payload,
+                ttl_secs: p.ttl_secs,
+                mqtt: p.mqtt.clone(),
+            };
+            retained::store(&*platform.kv, now, topic, new).map_err(|e| match e {
+                crate::Error::RateLimited { .. } => PublishError::RateLimited(e),
+                e => PublishError::NotStored(e),
+            })
+        })
+        .collect()
+}
+
+/// Sends the requests of `batch` in order; `Err` carries the first failure's reason,
+/// saying when the message reached its topics' subscribers (the first `own_requests`
+/// requests) but not every wildcard subscription.
+fn send(
+    publisher: &dyn Publisher,
+    config: &Config,
+    batch: Batch,
+    own_requests: usize,
+) -> Result<(), String> {
+    for (i, body) in batch.into_requests().into_iter().enumerate() {
+        publisher.publish(config, body).map_err(|why| match i < own_requests {
+            true => why,
+            false => format!(
+                "delivered to the topic's subscribers but not to every wildcard subscription: {why}"
+            ),
+        })?;
+    }
+    Ok(())
+}
+
+/// `stored`'s versions, comma-separated.
+fn versions(stored: &[Stored]) -> String {
+    let mut out = String::with_capacity(stored.len() * 26);
+    for (i, s) in stored.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&s.version.to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
