@@ -147,7 +147,7 @@ fn constants() -> Vec<(&'static str, u64)> {
         ("mqtt::MIN_CALLBACK_SECS", mqtt::MIN_CALLBACK_SECS),
         (
             "wildcard::BUDGET_BYTES",
-            n(pubsub_core::grip::BUDGET_BYTES),
+            n(pubsub_core::publish::BUDGET_BYTES),
         ),
         (
             "wildcard::REQUEST_BYTES",

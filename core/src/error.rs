@@ -153,7 +153,7 @@ impl fmt::Display for Error {
                  to {filters} filter channels, over {bytes} bytes, and one publish may send \
                  {} bytes to them; send a smaller message, use a topic with fewer levels, or \
                  lower the Config Store's `wildcard-max-levels`",
-                crate::grip::BUDGET_BYTES
+                crate::publish::BUDGET_BYTES
             ),
             Self::MissingCredentials => f.write_str(
                 "missing token: send `Authorization: Bearer <token>` or the `auth` query parameter",

@@ -13,6 +13,19 @@ pub(crate) fn push_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// The length of `s` as a JSON string literal, quotes included: what [`push_str`] appends.
+pub(crate) fn quoted_len(s: &str) -> usize {
+    let escapes: usize = s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+            0..=0x1f => 5,
+            _ => 0,
+        })
+        .sum();
+    s.len() + escapes + 2
+}
+
 /// Appends the escaped contents of `s` to `out`, without quotes.
 pub(crate) fn push_escaped(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -50,11 +63,20 @@ mod tests {
     #[test]
     fn every_string_is_escaped_as_serde_json_escapes_it() {
         let mut cases: Vec<String> = (0u8..=0x7f).map(|b| char::from(b).to_string()).collect();
-        cases.extend(["", "plain", "a\"b\\c\n\u{1}é€😀\u{7f}", "event: message\ndata: x\n\n"].map(String::from));
+        cases.extend(
+            [
+                "",
+                "plain",
+                "a\"b\\c\n\u{1}é€😀\u{7f}",
+                "event: message\ndata: x\n\n",
+            ]
+            .map(String::from),
+        );
         for s in cases {
             let mut out = String::new();
             push_str(&mut out, &s);
             assert_eq!(out, serde_json::to_string(&s).expect("json"), "{s:?}");
+            assert_eq!(quoted_len(&s), out.len(), "{s:?}");
             let back: String = serde_json::from_str(&out).expect("valid JSON");
             assert_eq!(back, s);
         }

@@ -101,11 +101,18 @@ impl Fragment {
         write_head(out, channel, None, None);
         out.push_str(&self.0);
     }
+
+    /// The length of what [`Fragment::write_on`] appends for `channel`.
+    pub fn len_on(&self, channel: &str) -> usize {
+        CHANNEL.len() + json::quoted_len(channel) + self.0.len()
+    }
 }
+
+const CHANNEL: &str = "{\"channel\":";
 
 /// `{"channel":…[,"id":…][,"prev-id":…]`: the item's opening, up to its meta.
 fn write_head(out: &mut String, channel: &str, id: Option<&str>, prev_id: Option<&str>) {
-    out.push_str("{\"channel\":");
+    out.push_str(CHANNEL);
     json::push_str(out, channel);
     for (name, value) in [(",\"id\":", id), (",\"prev-id\":", prev_id)] {
         if let Some(value) = value {
@@ -215,7 +222,10 @@ mod tests {
     fn an_item_never_serializes_to_an_empty_body() {
         let mut out = String::new();
         PLAIN.write(&mut out);
-        assert!(out.starts_with("{\"channel\":\"a\"") && out.ends_with("}}"), "{out}");
+        assert!(
+            out.starts_with("{\"channel\":\"a\"") && out.ends_with("}}"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -225,9 +235,10 @@ mod tests {
             ws_message: Some(WsMessage::ContentBin(b"five")),
         };
         let fragment = Fragment::new(Some("c1"), &formats);
-        for channel in ["f#a/+", "f4#a/%23"] {
+        for channel in ["f#a/+", "f4#a/%23", "f#\"\n"] {
             let (mut shared, mut whole) = (String::new(), String::new());
             fragment.write_on(channel, &mut shared);
+            assert_eq!(fragment.len_on(channel), shared.len());
             let item = Item {
                 channel,
                 sender: Some("c1"),

@@ -6,8 +6,7 @@
 //!   the only code that writes item JSON; a [`Fragment`] holds the serialized meta and
 //!   formats that many items share (a message's wildcard items).
 //! - [`Batch`] (in `batch.rs`): request bodies `{"items":[…]}` of at most
-//!   [`REQUEST_BYTES`], as few as possible, items in order; a [`Budget`] is a batch
-//!   whose items stay within a number of bytes ([`BUDGET_BYTES`] for wildcard items).
+//!   [`REQUEST_BYTES`], as few as possible, items in order.
 //! - [`revocation_requests`]: the items that end the connections of a revoked key.
 //!
 //! Nothing here can produce an empty body: serializing cannot fail, and a batch holds
@@ -18,6 +17,6 @@ mod batch;
 mod item;
 mod revoke;
 
-pub use batch::{Batch, Budget, OverBudget, BUDGET_BYTES, REQUEST_BYTES};
+pub use batch::{Batch, REQUEST_BYTES};
 pub use item::{Formats, Fragment, HttpStream, Item, WsMessage};
 pub use revoke::{revocation_requests, REVOKED_CLOSE_CODE};

@@ -24,7 +24,8 @@ pub const REVOKED_CLOSE_CODE: u16 = 1008;
 /// The publish request bodies (one) that end the connections of key `kid`.
 pub fn revocation_requests(kid: &str) -> Vec<Vec<u8>> {
     let text = format!("signing key {kid:?} was revoked");
-    let mut event = String::from("event: stream-error\ndata: {\"condition\":\"unauthorized\",\"text\":");
+    let mut event =
+        String::from("event: stream-error\ndata: {\"condition\":\"unauthorized\",\"text\":");
     json::push_str(&mut event, &text);
     event.push_str("}\n\n");
     let mut disconnect = Disconnect::new(DisconnectReasonCode::NotAuthorized);
@@ -82,9 +83,12 @@ mod tests {
         assert_eq!(items[0]["channel"], "k#k1");
         let event = tell["http-stream"]["content"].as_str().expect("event");
         assert!(event.starts_with("event: stream-error\ndata: {\"condition\":\"unauthorized\""));
-        let data: serde_json::Value =
-            serde_json::from_str(event.trim_end().trim_start_matches("event: stream-error\ndata: "))
-                .expect("json data");
+        let data: serde_json::Value = serde_json::from_str(
+            event
+                .trim_end()
+                .trim_start_matches("event: stream-error\ndata: "),
+        )
+        .expect("json data");
         assert_eq!(data["text"], "signing key \"k1\" was revoked");
         let packet = BASE64
             .decode(tell["ws-message"]["content-bin"].as_str().expect("bin"))

@@ -60,7 +60,9 @@ impl std::error::Error for PublishError {}
 impl From<PublishError> for Error {
     fn from(e: PublishError) -> Self {
         match e {
-            PublishError::TooLarge(e) | PublishError::RateLimited(e) | PublishError::NotStored(e) => e,
+            PublishError::TooLarge(e)
+            | PublishError::RateLimited(e)
+            | PublishError::NotStored(e) => e,
             e @ PublishError::NotDelivered { .. } => Error::PublishFailed(e.to_string()),
             e @ PublishError::Unrenderable(_) => Error::Internal(e.to_string()),
         }

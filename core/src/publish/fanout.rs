@@ -9,58 +9,86 @@
 //!
 //! Every such item of a topic carries the same meta and formats, so they are serialized
 //! once per topic (a [`Fragment`]) and copied into each item. The items of one publish may
-//! take at most [`BUDGET_BYTES`]: a publication whose wildcard delivery would need more is
-//! refused ([`PublishError::TooLarge`]) before anything is stored or published, which is
-//! why this step runs before the store.
+//! take at most [`BUDGET_BYTES`] (each counted with its separator): a publication whose
+//! wildcard delivery would need more is refused ([`PublishError::TooLarge`]) before
+//! anything is stored or published. So the plan runs before the store, counting each
+//! item's exact size ([`Fragment::len_on`]), and its items are written after the
+//! message's own, straight into their requests ([`FanOut::write`]).
 
 use super::rendered::Rendered;
 use super::{Publication, PublishError};
 use crate::channel::Kind;
-use crate::grip::{Batch, Budget, Formats, Fragment, HttpStream, WsMessage, BUDGET_BYTES};
+use crate::grip::{Batch, Formats, Fragment, HttpStream, WsMessage, REQUEST_BYTES};
 use crate::render::filter_sse_event;
 use crate::{wildcard, Error};
 
-/// The wildcard items of `messages`, filters of at most `max_levels` levels.
+/// The most bytes of wildcard items one publish may send (four full requests).
+pub const BUDGET_BYTES: usize = 4 * REQUEST_BYTES;
+
+/// The wildcard items of a publication, planned within [`BUDGET_BYTES`].
+#[derive(Debug, Default)]
+pub(super) struct FanOut {
+    topics: Vec<TopicFanOut>,
+}
+
+/// The wildcard items of one topic: its two fragments and the channels of each filter.
+#[derive(Debug)]
+struct TopicFanOut {
+    v5: Fragment,
+    v311: Fragment,
+    /// Per matching filter, its [`Kind::Filter`] and [`Kind::Filter311`] channels.
+    channels: Vec<(String, String)>,
+}
+
+/// Plans the wildcard items of `messages`, filters of at most `max_levels` levels.
 pub(super) fn plan(
     messages: &[Rendered<'_>],
     p: &Publication<'_>,
     max_levels: usize,
-) -> Result<Batch, PublishError> {
-    let mut budget = Budget::new(BUDGET_BYTES);
+) -> Result<FanOut, PublishError> {
+    let mut fan_out = FanOut::default();
     if max_levels == 0 {
-        return Ok(budget.into_batch());
+        return Ok(fan_out);
     }
+    let mut bytes = 0;
     for m in messages {
         let sse = filter_sse_event(m.topic, p.payload);
-        let v5 = Fragment::new(
-            p.sender,
-            &Formats {
-                http_stream: Some(HttpStream::Content(&sse)),
-                ws_message: Some(WsMessage::ContentBin(&m.mqtt_v5)),
-            },
-        );
-        let v311 = Fragment::new(
-            p.sender,
-            &Formats {
-                http_stream: None,
-                ws_message: Some(WsMessage::ContentBin(&m.mqtt_v311)),
-            },
-        );
-        let mut result = Ok(());
+        let formats = |http_stream, packet| Formats {
+            http_stream,
+            ws_message: Some(WsMessage::ContentBin(packet)),
+        };
+        let v5 = formats(Some(HttpStream::Content(&sse)), &m.mqtt_v5);
+        let v5 = Fragment::new(p.sender, &v5);
+        let v311 = Fragment::new(p.sender, &formats(None, &m.mqtt_v311));
+        let levels = m.topic.split('/').count();
+        let mut channels = Vec::with_capacity(wildcard::count(levels, max_levels));
         wildcard::filters_matching(m.topic, max_levels, |filter| {
-            if result.is_ok() {
-                result = budget
-                    .push_on(&Kind::Filter.of(filter), &v5)
-                    .and_then(|()| budget.push_on(&Kind::Filter311.of(filter), &v311));
+            if bytes <= BUDGET_BYTES {
+                let pair = (Kind::Filter.of(filter), Kind::Filter311.of(filter));
+                bytes += v5.len_on(&pair.0) + v311.len_on(&pair.1) + 2;
+                channels.push(pair);
             }
         });
-        result.map_err(|over| {
-            PublishError::TooLarge(Error::FanoutTooLarge {
+        if bytes > BUDGET_BYTES {
+            return Err(PublishError::TooLarge(Error::FanoutTooLarge {
                 topic: m.topic.to_owned(),
-                filters: wildcard::count(m.topic.split('/').count(), max_levels),
-                bytes: over.bytes,
-            })
-        })?;
+                filters: wildcard::count(levels, max_levels),
+                bytes,
+            }));
+        }
+        fan_out.topics.push(TopicFanOut { v5, v311, channels });
     }
-    Ok(budget.into_batch())
+    Ok(fan_out)
+}
+
+impl FanOut {
+    /// Appends the planned items to `batch`, in order.
+    pub(super) fn write(&self, batch: &mut Batch) {
+        for topic in &self.topics {
+            for (v5, v311) in &topic.channels {
+                batch.push_on(v5, &topic.v5);
+                batch.push_on(v311, &topic.v311);
+            }
+        }
+    }
 }

@@ -23,7 +23,11 @@ use crate::retained::{EventId, Stored};
 
 /// The items of `messages` on their own channels: live ones when `stored` is empty,
 /// else retained ones (one [`Stored`] per message, in order).
-pub(super) fn own_items(messages: &[Rendered<'_>], p: &Publication<'_>, stored: &[Stored]) -> Batch {
+pub(super) fn own_items(
+    messages: &[Rendered<'_>],
+    p: &Publication<'_>,
+    stored: &[Stored],
+) -> Batch {
     let mut batch = Batch::new();
     if stored.is_empty() {
         live(&mut batch, messages, p.payload, p.sender);
@@ -47,7 +51,13 @@ fn live(batch: &mut Batch, messages: &[Rendered<'_>], payload: &[u8], sender: Op
     }
 }
 
-fn retained(batch: &mut Batch, m: &Rendered<'_>, payload: &[u8], sender: Option<&str>, stored: &Stored) {
+fn retained(
+    batch: &mut Batch,
+    m: &Rendered<'_>,
+    payload: &[u8],
+    sender: Option<&str>,
+    stored: &Stored,
+) {
     let version = stored.version.to_string();
     let previous = stored.previous.to_string();
     let event_id = EventId::single(m.topic, stored.version).to_string();
@@ -68,8 +78,18 @@ fn retained(batch: &mut Batch, m: &Rendered<'_>, payload: &[u8], sender: Option<
         *first |= 1;
     }
     batch.push(&item(&channel::live(m.topic), sender, None, &m.mqtt_v5));
-    batch.push(&item(&Kind::Mqtt311.of(m.topic), sender, None, &m.mqtt_v311));
-    batch.push(&item(&Kind::AsPublished.of(m.topic), sender, None, &as_published));
+    batch.push(&item(
+        &Kind::Mqtt311.of(m.topic),
+        sender,
+        None,
+        &m.mqtt_v311,
+    ));
+    batch.push(&item(
+        &Kind::AsPublished.of(m.topic),
+        sender,
+        None,
+        &as_published,
+    ));
 }
 
 /// An item without ids on `channel` carrying `packet` to WebSocket (MQTT) subscribers

@@ -12,11 +12,10 @@
 //! 5. send ([`send`]): the own items, then the wildcard items, packed into as few
 //!    requests as Fanout's limit allows ([`Batch`]), each request one publish API call
 //!    ([`PublishError::NotDelivered`] at the first that fails).
+
 //!
 //! On success, [`Published`] carries the stored versions (retained only). Handlers parse
 //! their protocol into a [`Publication`] and map the outcome to a status or reason code.
-//!
-//! [`BUDGET_BYTES`]: crate::grip::BUDGET_BYTES
 
 mod error;
 mod fanout;
@@ -24,6 +23,7 @@ mod items;
 mod rendered;
 
 pub use error::PublishError;
+pub use fanout::BUDGET_BYTES;
 
 use crate::grip::Batch;
 use crate::ports::{Platform, Publisher};
@@ -72,12 +72,13 @@ pub fn publish(
     let messages = rendered::render(p)?;
     let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels)?;
     let stored = store(platform, p)?;
-    let (batch, own_requests) = batch(&messages, p, &stored, wildcard);
-    send(&*platform.publisher, config, batch, own_requests)
-        .map_err(|reason| PublishError::NotDelivered {
+    let (batch, own_requests) = batch(&messages, p, &stored, &wildcard);
+    send(&*platform.publisher, config, batch, own_requests).map_err(|reason| {
+        PublishError::NotDelivered {
             stored: stored.clone(),
             reason,
-        })?;
+        }
+    })?;
     Ok(Published { stored })
 }
 
@@ -86,20 +87,20 @@ pub fn publish(
 pub fn live_requests(p: &Publication<'_>, config: &Config) -> Result<Vec<Vec<u8>>, PublishError> {
     let messages = rendered::render(p)?;
     let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels)?;
-    Ok(batch(&messages, p, &[], wildcard).0.into_requests())
+    Ok(batch(&messages, p, &[], &wildcard).0.into_requests())
 }
 
 /// The own items of `messages` (retained when `stored` is not empty) followed by the
-/// `wildcard` items, and how many requests the own items take.
+/// `wildcard` items, and how many requests hold own items.
 fn batch(
     messages: &[rendered::Rendered<'_>],
     p: &Publication<'_>,
     stored: &[Stored],
-    wildcard: Batch,
+    wildcard: &fanout::FanOut,
 ) -> (Batch, usize) {
     let mut batch = items::own_items(messages, p, stored);
     let own_requests = batch.len();
-    batch.append(wildcard);
+    wildcard.write(&mut batch);
     (batch, own_requests)
 }
 
@@ -136,12 +137,14 @@ fn send(
     own_requests: usize,
 ) -> Result<(), String> {
     for (i, body) in batch.into_requests().into_iter().enumerate() {
-        publisher.publish(config, body).map_err(|why| match i < own_requests {
-            true => why,
-            false => format!(
+        publisher
+            .publish(config, body)
+            .map_err(|why| match i < own_requests {
+                true => why,
+                false => format!(
                 "delivered to the topic's subscribers but not to every wildcard subscription: {why}"
             ),
-        })?;
+            })?;
     }
     Ok(())
 }

@@ -46,7 +46,9 @@ fn requests(ports: &InMemory) -> Vec<Vec<u8>> {
 }
 
 fn bin(item: &Value) -> Vec<u8> {
-    let text = item["formats"]["ws-message"]["content-bin"].as_str().expect("bin");
+    let text = item["formats"]["ws-message"]["content-bin"]
+        .as_str()
+        .expect("bin");
     BASE64.decode(text).expect("base64")
 }
 
@@ -69,18 +71,29 @@ fn a_live_message_goes_to_each_topics_three_channels_in_one_request() {
     assert_eq!(requests(&ports).len(), 1);
     let items = sent_items(&ports);
     let channels: Vec<&str> = items.iter().filter_map(|i| i["channel"].as_str()).collect();
-    assert_eq!(channels, ["a%20b", "v4#a%20b", "a#a%20b", "c", "v4#c", "a#c"]);
+    assert_eq!(
+        channels,
+        ["a%20b", "v4#a%20b", "a#a%20b", "c", "v4#c", "a#c"]
+    );
     let live = &items[0];
-    assert_eq!(live["formats"]["http-stream"]["content"], "event: message\ndata: hi\n\n");
+    assert_eq!(
+        live["formats"]["http-stream"]["content"],
+        "event: message\ndata: hi\n\n"
+    );
     assert_eq!(live["meta"]["sender"], "conn-1");
     let v5 = Publish::decode(&bin(live), ProtocolVersion::V5).expect("MQTT 5 PUBLISH");
-    assert_eq!((v5.topic.as_str(), &v5.payload[..], v5.retain), ("a b", &b"hi"[..], false));
+    assert_eq!(
+        (v5.topic.as_str(), &v5.payload[..], v5.retain),
+        ("a b", &b"hi"[..], false)
+    );
     let v311 = Publish::decode(&bin(&items[1]), ProtocolVersion::V311).expect("3.1.1");
     assert_eq!(v311.topic, "a b");
     assert!(items[1]["formats"].get("http-stream").is_none());
     assert_eq!(bin(&items[2]), bin(live), "as published: the MQTT 5 packet");
     assert!(items.iter().all(|i| i["meta"]["sender"] == "conn-1"));
-    assert!(items.iter().all(|i| i.get("id").is_none() && i.get("prev-id").is_none()));
+    assert!(items
+        .iter()
+        .all(|i| i.get("id").is_none() && i.get("prev-id").is_none()));
 }
 
 #[test]
@@ -94,8 +107,12 @@ fn a_retained_message_is_stored_then_sequenced_on_its_retained_channel() {
     };
     let first = publish(&ports.platform, &no_wildcards(), &p).expect("published");
     let second = publish(&ports.platform, &no_wildcards(), &p).expect("published");
-    let [one] = first.stored[..] else { panic!("one version: {first:?}") };
-    let [two] = second.stored[..] else { panic!("one version: {second:?}") };
+    let [one] = first.stored[..] else {
+        panic!("one version: {first:?}")
+    };
+    let [two] = second.stored[..] else {
+        panic!("one version: {second:?}")
+    };
     assert_eq!((one.previous, two.previous), (Version::ZERO, one.version));
     assert_eq!(second.versions(), two.version.to_string());
     let items = sent_items(&ports);
@@ -110,19 +127,23 @@ fn a_retained_message_is_stored_then_sequenced_on_its_retained_channel() {
         sse["formats"]["http-stream"]["content"],
         format!("id: {event_id}\nevent: message\ndata: hi\n\n")
     );
-    for (item, channel, retain) in [
-        (&items[5], "a%20b", false),
-        (&items[7], "a#a%20b", true),
-    ] {
+    for (item, channel, retain) in [(&items[5], "a%20b", false), (&items[7], "a#a%20b", true)] {
         assert_eq!(item["channel"], channel);
         assert!(item.get("id").is_none() && item["formats"].get("http-stream").is_none());
         let packet = Publish::decode(&bin(item), ProtocolVersion::V5).expect("MQTT 5");
         assert_eq!(packet.retain, retain, "{channel}");
-        assert_eq!(packet.properties.message_expiry_interval, None, "HTTP ttl stays in the store");
+        assert_eq!(
+            packet.properties.message_expiry_interval, None,
+            "HTTP ttl stays in the store"
+        );
     }
     assert_eq!(items[6]["channel"], "v4#a%20b");
-    let stored = retained::load(&*ports.platform.kv, ports.env.now(), "a b").expect("read");
-    assert_eq!(stored.map(|m| (m.payload, m.expires_at.is_some())), Some((b"hi".to_vec(), true)));
+    let stored =
+        retained::load(&*ports.platform.kv, ports.platform.env.now(), "a b").expect("read");
+    assert_eq!(
+        stored.map(|m| (m.payload, m.expires_at.is_some())),
+        Some((b"hi".to_vec(), true))
+    );
 }
 
 #[test]
@@ -155,7 +176,11 @@ fn each_matching_filter_gets_an_sse_and_mqtt_5_item_and_an_mqtt_311_item() {
         ..publication(&names, b"hi\nthere")
     };
     publish(&ports.platform, &Config::default(), &p).expect("published");
-    assert_eq!(requests(&ports).len(), 1, "the wildcard items share the request");
+    assert_eq!(
+        requests(&ports).len(),
+        1,
+        "the wildcard items share the request"
+    );
     let items = ports.publisher.filter_items();
     // a/+, +/b, +/+, #, a/#, +/#, a/b/#, a/+/#, +/b/#, +/+/#: 10 filters, 2 items each.
     assert_eq!(items.len(), 2 * wildcard::count(2, 6));
@@ -169,22 +194,38 @@ fn each_matching_filter_gets_an_sse_and_mqtt_5_item_and_an_mqtt_311_item() {
     assert_eq!(bin(first), bin(&sent_items(&ports)[0]), "the MQTT 5 packet");
     assert_eq!(items[1]["channel"], "f4#+/b");
     assert!(items[1]["formats"].get("http-stream").is_none());
-    assert_eq!(bin(&items[1]), bin(&sent_items(&ports)[1]), "the MQTT 3.1.1 packet");
+    assert_eq!(
+        bin(&items[1]),
+        bin(&sent_items(&ports)[1]),
+        "the MQTT 3.1.1 packet"
+    );
     let channels: Vec<&str> = items.iter().filter_map(|i| i["channel"].as_str()).collect();
     assert!(channels.contains(&"f#%23") && channels.contains(&"f4#+/b/%23"));
-    assert_eq!(sent_items(&ports)[3]["channel"], "f#+/b", "after the own items");
+    assert_eq!(
+        sent_items(&ports)[3]["channel"],
+        "f#+/b",
+        "after the own items"
+    );
 }
 
 #[test]
 fn channels_of_topics_with_json_specials_stay_valid_json() {
     let ports = InMemory::new();
     let names = topics(&["a\"b\\c/d"]);
-    publish(&ports.platform, &Config::default(), &publication(&names, b"x")).expect("published");
+    publish(
+        &ports.platform,
+        &Config::default(),
+        &publication(&names, b"x"),
+    )
+    .expect("published");
     let channels: Vec<String> = sent_items(&ports)
         .iter()
         .filter_map(|i| i["channel"].as_str().map(str::to_owned))
         .collect();
-    assert!(channels.contains(&"f#a%22b%5Cc/+".to_owned()), "{channels:?}");
+    assert!(
+        channels.contains(&"f#a%22b%5Cc/+".to_owned()),
+        "{channels:?}"
+    );
 }
 
 #[test]
@@ -192,14 +233,21 @@ fn a_large_fan_out_is_split_into_requests_within_fanouts_limit() {
     let ports = InMemory::new();
     let names = topics(&["a/b/c"]);
     let big = vec![b'x'; 30_000];
-    publish(&ports.platform, &Config::default(), &publication(&names, &big)).expect("published");
+    publish(
+        &ports.platform,
+        &Config::default(),
+        &publication(&names, &big),
+    )
+    .expect("published");
     let sent = requests(&ports);
     assert!(sent.len() > 1, "{} requests", sent.len());
     assert!(sent.iter().all(|b| b.len() <= REQUEST_BYTES));
     assert_eq!(sent_items(&ports).len(), 3 + 2 * wildcard::count(3, 6));
     // As few requests as the limit allows: every request but the last is nearly full.
     let item = sent.iter().map(Vec::len).sum::<usize>() / sent_items(&ports).len();
-    assert!(sent[..sent.len() - 1].iter().all(|b| b.len() + 2 * item > REQUEST_BYTES));
+    assert!(sent[..sent.len() - 1]
+        .iter()
+        .all(|b| b.len() + 2 * item > REQUEST_BYTES));
 }
 
 #[test]
@@ -235,7 +283,10 @@ fn a_retained_write_refused_for_rate_is_rate_limited_and_nothing_is_published() 
     let err = publish(&ports.platform, &no_wildcards(), &p).expect_err("second");
     assert!(matches!(err, PublishError::RateLimited(_)), "{err:?}");
     let err = Error::from(err);
-    assert_eq!((err.status().as_u16(), err.retry_after_secs()), (429, Some(1)));
+    assert_eq!(
+        (err.status().as_u16(), err.retry_after_secs()),
+        (429, Some(1))
+    );
     assert_eq!(requests(&ports).len(), 1, "nothing more published");
 }
 
@@ -269,20 +320,35 @@ fn a_failed_publish_is_not_delivered_and_says_whether_it_was_stored() {
     let live = publication(&names, b"x");
     let err = publish(&ports.platform, &no_wildcards(), &live).expect_err("not delivered");
     assert_eq!(err.to_string(), "connection refused");
-    assert_eq!(Error::from(err).to_string(), "publish failed: connection refused");
+    assert_eq!(
+        Error::from(err).to_string(),
+        "publish failed: connection refused"
+    );
 
-    let retained = Publication { retain: true, ..live };
+    let retained = Publication {
+        retain: true,
+        ..live
+    };
     let err = publish(&ports.platform, &no_wildcards(), &retained).expect_err("not delivered");
-    let PublishError::NotDelivered { stored, .. } = &err else { panic!("{err:?}") };
+    let PublishError::NotDelivered { stored, .. } = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(stored.len(), 1);
     let text = err.to_string();
     assert!(text.contains(&stored[0].version.to_string()), "{text}");
     assert!(text.starts_with("the message was stored as the retained message (version "));
-    assert!(text.ends_with("but not delivered live: connection refused"), "{text}");
+    assert!(
+        text.ends_with("but not delivered live: connection refused"),
+        "{text}"
+    );
     let err = Error::from(err);
     assert_eq!(err.status(), 502);
     assert_eq!(err.to_string(), format!("publish failed: {text}"));
-    assert!(retained::load(&*ports.platform.kv, ports.env.now(), "a").expect("read").is_some());
+    assert!(
+        retained::load(&*ports.platform.kv, ports.platform.env.now(), "a")
+            .expect("read")
+            .is_some()
+    );
 }
 
 /// A publisher that accepts `ok` requests, then fails.
@@ -321,8 +387,8 @@ fn a_failure_after_the_topics_own_items_says_only_wildcards_missed_it() {
             publisher,
             ..ports.platform.clone()
         };
-        let err = publish(&platform, &Config::default(), &publication(&names, &big))
-            .expect_err("fails");
+        let err =
+            publish(&platform, &Config::default(), &publication(&names, &big)).expect_err("fails");
         assert_eq!(err.to_string(), expected);
     }
 }
@@ -352,5 +418,8 @@ fn live_requests_are_what_a_live_publish_sends() {
     let names = topics(&["a/b"]);
     let p = publication(&names, b"hi");
     publish(&ports.platform, &Config::default(), &p).expect("published");
-    assert_eq!(live_requests(&p, &Config::default()).expect("fits"), requests(&ports));
+    assert_eq!(
+        live_requests(&p, &Config::default()).expect("fits"),
+        requests(&ports)
+    );
 }

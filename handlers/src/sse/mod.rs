@@ -55,8 +55,8 @@ mod hold;
 mod resume;
 
 use pubsub_core::extensions::{required, GripVerified, Topics};
-use pubsub_core::render::sse_event;
 use pubsub_core::ports::Platform;
+use pubsub_core::render::sse_event;
 use pubsub_core::retained::{self, EventId, Slot, Version};
 use pubsub_core::tokens::Principal;
 use pubsub_core::topics::query_value;
