@@ -11,7 +11,7 @@
 //!
 //! Nothing here can produce an empty body: serializing cannot fail, and a batch holds
 //! only requests with at least one item. Which items a message produces is the publish
-//! use case's ([`crate::publish`]); what their formats contain is [`crate::render`]'s.
+//! use case's (`crate::publish`); what their formats contain is `crate::render`'s.
 
 mod batch;
 mod item;

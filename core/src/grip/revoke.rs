@@ -14,7 +14,8 @@
 
 use pubsub_codec::mqtt::{Disconnect, DisconnectReasonCode, Packet, ProtocolVersion};
 
-use super::{Batch, Formats, HttpStream, Item, WsMessage};
+use super::batch::Batch;
+use super::item::{Formats, HttpStream, Item, WsMessage};
 use crate::channel::Kind;
 use crate::json;
 

@@ -12,7 +12,7 @@ use std::fmt;
 use crate::retained::Stored;
 use crate::Error;
 
-/// Why [`publish`](super::publish) did not deliver a publication.
+/// Why the publish use case did not deliver a publication.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PublishError {
@@ -48,7 +48,7 @@ impl fmt::Display for PublishError {
                 f,
                 "the message was stored as the retained message (version {}) but not \
                  delivered live: {reason}",
-                super::versions(stored)
+                super::publication::versions(stored)
             ),
             Self::Unrenderable(why) => write!(f, "message not encodable: {why}"),
         }

@@ -15,8 +15,9 @@
 //! item's exact size ([`Fragment::len_on`]), and its items are written after the
 //! message's own, straight into their requests ([`FanOut::write`]).
 
+use super::error::PublishError;
+use super::publication::Publication;
 use super::rendered::Rendered;
-use super::{Publication, PublishError};
 use crate::channel::Kind;
 use crate::grip::{Batch, Formats, Fragment, HttpStream, WsMessage, REQUEST_BYTES};
 use crate::render::filter_sse_event;
@@ -74,6 +75,7 @@ pub(super) fn plan(
                 topic: m.topic.to_owned(),
                 filters: wildcard::count(levels, max_levels),
                 bytes,
+                budget: BUDGET_BYTES,
             }));
         }
         fan_out.topics.push(TopicFanOut { v5, v311, channels });

@@ -14,8 +14,8 @@
 //! the SSE format (SSE subscribers of the live channel get the event through the retained
 //! channel), and the MQTT 5 packet with RETAIN set on [`Kind::AsPublished`].
 
+use super::publication::Publication;
 use super::rendered::Rendered;
-use super::Publication;
 use crate::channel::{self, Kind};
 use crate::grip::{Batch, Formats, HttpStream, Item, WsMessage};
 use crate::render::sse_event;

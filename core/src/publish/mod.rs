@@ -6,10 +6,10 @@
 //! 1. render (`rendered.rs`): the MQTT 5 and 3.1.1 packets per topic;
 //! 2. fan-out plan (`fanout.rs`): the wildcard items, refused over [`BUDGET_BYTES`]
 //!    ([`PublishError::TooLarge`]) before anything is stored or published;
-//! 3. store ([`store`]): with `retain`, each topic's retained message, topic by topic
+//! 3. store (`store`): with `retain`, each topic's retained message, topic by topic
 //!    ([`PublishError::RateLimited`], [`PublishError::NotStored`]; nothing is published);
 //! 4. items (`items.rs`): the items on the topics' own channels, live or retained;
-//! 5. send ([`send`]): the own items, then the wildcard items, packed into as few
+//! 5. send (`send`): the own items, then the wildcard items, packed into as few
 //!    requests as Fanout's limit allows ([`Batch`]), each request one publish API call
 //!    ([`PublishError::NotDelivered`] at the first that fails).
 
@@ -20,48 +20,17 @@
 mod error;
 mod fanout;
 mod items;
+mod publication;
 mod rendered;
 
 pub use error::PublishError;
 pub use fanout::BUDGET_BYTES;
+pub use publication::{Publication, Published};
 
 use crate::grip::Batch;
 use crate::ports::{Platform, Publisher};
-use crate::retained::{self, MqttProps, NewRetained, Stored};
+use crate::retained::{self, NewRetained, Stored};
 use crate::Config;
-
-/// A message to publish, as a protocol handler parsed it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Publication<'a> {
-    /// The topics, validated topic names (no wildcards), in order.
-    pub topics: &'a [String],
-    /// The payload, any bytes; empty with `retain` clears the retained message.
-    pub payload: &'a [u8],
-    /// Store it as each topic's retained message before publishing it.
-    pub retain: bool,
-    /// Seconds it stays deliverable: the retained message's TTL and, for an MQTT
-    /// publication, the Message Expiry Interval its MQTT 5 packets carry.
-    pub ttl_secs: Option<u32>,
-    /// The MQTT 5 properties it travels with; `None` for an HTTP publication.
-    pub mqtt: Option<MqttProps>,
-    /// The connection that sent it, for MQTT's No Local (Pushpin's `skip-self` filter
-    /// compares it with each subscriber's `user` meta).
-    pub sender: Option<&'a str>,
-}
-
-/// A publication every subscriber was sent.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Published {
-    /// With `retain`: per topic, in order, the version stored and the one it replaced.
-    pub stored: Vec<Stored>,
-}
-
-impl Published {
-    /// The stored versions, comma-separated in topic order (empty when not retained).
-    pub fn versions(&self) -> String {
-        versions(&self.stored)
-    }
-}
 
 /// Publishes `p` through `platform`'s KV store (retained messages), clock and publisher.
 pub fn publish(
@@ -147,18 +116,6 @@ fn send(
             })?;
     }
     Ok(())
-}
-
-/// `stored`'s versions, comma-separated.
-fn versions(stored: &[Stored]) -> String {
-    let mut out = String::with_capacity(stored.len() * 26);
-    for (i, s) in stored.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&s.version.to_string());
-    }
-    out
 }
 
 #[cfg(test)]

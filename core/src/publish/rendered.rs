@@ -10,7 +10,8 @@
 
 use pubsub_codec::mqtt::ProtocolVersion;
 
-use super::{Publication, PublishError};
+use super::error::PublishError;
+use super::publication::Publication;
 use crate::render::mqtt_publish;
 
 /// The message as rendered for one of its topics.

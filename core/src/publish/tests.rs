@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::*;
 use crate::grip::REQUEST_BYTES;
 use crate::ports::memory::{InMemory, MemoryKv};
-use crate::retained::{EventId, Version};
+use crate::retained::{EventId, MqttProps, Version};
 use crate::{wildcard, Error};
 
 fn publication<'a>(topics: &'a [String], payload: &'a [u8]) -> Publication<'a> {

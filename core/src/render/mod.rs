@@ -13,7 +13,7 @@
 //! MQTT 3.1.1 packets carry neither (that version has no properties).
 //!
 //! Renderings are pure functions of the message; which channel each goes to is
-//! [`crate::channel`]'s, and how it travels is [`crate::grip`]'s.
+//! `crate::channel`'s, and how it travels is `crate::grip`'s.
 
 mod mqtt;
 mod sse;
