@@ -12,7 +12,6 @@
 //! 5. send (`send`): the own items, then the wildcard items, packed into as few
 //!    requests as Fanout's limit allows ([`Batch`]), each request one publish API call
 //!    ([`PublishError::NotDelivered`] at the first that fails).
-
 //!
 //! On success, [`Published`] carries the stored versions (retained only). Handlers parse
 //! their protocol into a [`Publication`] and map the outcome to a status or reason code.
