@@ -22,12 +22,23 @@ const TAIL: &str = "]}";
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Batch {
     requests: Vec<String>,
+    /// Bytes still expected, reserved as new requests start.
+    expected: usize,
 }
 
 impl Batch {
     /// An empty batch.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty batch expecting about `bytes` of items: its requests reserve room for
+    /// them as they start, so that filling them does not copy what they hold.
+    pub fn with_capacity(bytes: usize) -> Self {
+        Self {
+            requests: Vec::new(),
+            expected: bytes,
+        }
     }
 
     /// Appends `item`.
@@ -59,7 +70,7 @@ impl Batch {
     /// does not fit there.
     fn add(&mut self, write: impl FnOnce(&mut String)) {
         let Some(mut body) = self.requests.pop() else {
-            let mut body = String::from(HEAD);
+            let mut body = self.start();
             write(&mut body);
             body.push_str(TAIL);
             self.requests.push(body);
@@ -71,8 +82,7 @@ impl Batch {
         write(&mut body);
         if body.len() + TAIL.len() > REQUEST_BYTES {
             // The item starts the next request.
-            let mut next = String::with_capacity(HEAD.len() + body.len() - start + TAIL.len());
-            next.push_str(HEAD);
+            let mut next = self.start();
             next.push_str(&body[start..]);
             next.push_str(TAIL);
             body.truncate(start - 1);
@@ -83,6 +93,15 @@ impl Batch {
             body.push_str(TAIL);
             self.requests.push(body);
         }
+    }
+
+    /// A new request, `{"items":[`, with room for what is still expected.
+    fn start(&mut self) -> String {
+        let room = self.expected.min(REQUEST_BYTES);
+        self.expected -= room;
+        let mut body = String::with_capacity(room.max(HEAD.len() + TAIL.len()));
+        body.push_str(HEAD);
+        body
     }
 }
 

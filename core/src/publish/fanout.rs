@@ -30,6 +30,8 @@ pub const BUDGET_BYTES: usize = 4 * REQUEST_BYTES;
 #[derive(Debug, Default)]
 pub(super) struct FanOut {
     topics: Vec<TopicFanOut>,
+    /// The bytes of the items, each with its separator.
+    bytes: usize,
 }
 
 /// The wildcard items of one topic: its two fragments and the channels of each filter.
@@ -80,10 +82,16 @@ pub(super) fn plan(
         }
         fan_out.topics.push(TopicFanOut { v5, v311, channels });
     }
+    fan_out.bytes = bytes;
     Ok(fan_out)
 }
 
 impl FanOut {
+    /// The bytes the planned items take.
+    pub(super) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     /// Appends the planned items to `batch`, in order.
     pub(super) fn write(&self, batch: &mut Batch) {
         for topic in &self.topics {

@@ -22,13 +22,21 @@ use crate::render::sse_event;
 use crate::retained::{EventId, Stored};
 
 /// The items of `messages` on their own channels: live ones when `stored` is empty,
-/// else retained ones (one [`Stored`] per message, in order).
+/// else retained ones (one [`Stored`] per message, in order), in a batch with room for
+/// `more` bytes of items after them.
 pub(super) fn own_items(
     messages: &[Rendered<'_>],
     p: &Publication<'_>,
     stored: &[Stored],
+    more: usize,
 ) -> Batch {
-    let mut batch = Batch::new();
+    // Per topic: the SSE event, three packets as base64, the JSON around them.
+    let packets: usize = messages
+        .iter()
+        .map(|m| 2 * m.mqtt_v5.len() + m.mqtt_v311.len())
+        .sum();
+    let own = messages.len() * (p.payload.len() + 512) + packets.div_ceil(3) * 4;
+    let mut batch = Batch::with_capacity(own + more);
     if stored.is_empty() {
         live(&mut batch, messages, p.payload, p.sender);
     } else {

@@ -66,7 +66,7 @@ fn batch(
     stored: &[Stored],
     wildcard: &fanout::FanOut,
 ) -> (Batch, usize) {
-    let mut batch = items::own_items(messages, p, stored);
+    let mut batch = items::own_items(messages, p, stored, wildcard.bytes());
     let own_requests = batch.len();
     wildcard.write(&mut batch);
     (batch, own_requests)
