@@ -150,11 +150,11 @@ fn constants() -> Vec<(&'static str, u64)> {
         ("mqtt::MIN_CALLBACK_SECS", mqtt::MIN_CALLBACK_SECS),
         (
             "wildcard::BUDGET_BYTES",
-            n(pubsub_core::message::BUDGET_BYTES),
+            n(pubsub_core::publish::BUDGET_BYTES),
         ),
         (
             "wildcard::REQUEST_BYTES",
-            n(pubsub_core::message::REQUEST_BYTES),
+            n(pubsub_core::grip::REQUEST_BYTES),
         ),
         (
             "retained::MAX_ATTEMPTS",

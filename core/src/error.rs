@@ -22,7 +22,7 @@ pub enum Error {
     /// The body is larger than the limit (in bytes).
     PayloadTooLarge(usize),
     /// Delivering the message to the wildcard subscriptions that could match its topic
-    /// would take more than the publish budget (see [`crate::message::wildcard_bodies`]).
+    /// would take more than the publish budget (the publish use case's fan-out plan).
     FanoutTooLarge {
         /// The topic.
         topic: String,
@@ -30,6 +30,8 @@ pub enum Error {
         filters: usize,
         /// The bytes it would have taken, at least.
         bytes: usize,
+        /// The bytes one publish may send to them.
+        budget: usize,
     },
     /// No token in `Authorization` nor in `auth`.
     MissingCredentials,
@@ -147,13 +149,13 @@ impl fmt::Display for Error {
                 topic,
                 filters,
                 bytes,
+                budget,
             } => write!(
                 f,
                 "message too large for the wildcard subscriptions of topic {topic:?}: it goes \
                  to {filters} filter channels, over {bytes} bytes, and one publish may send \
-                 {} bytes to them; send a smaller message, use a topic with fewer levels, or \
-                 lower the Config Store's `wildcard-max-levels`",
-                crate::message::BUDGET_BYTES
+                 {budget} bytes to them; send a smaller message, use a topic with fewer levels, or \
+                 lower the Config Store's `wildcard-max-levels`"
             ),
             Self::MissingCredentials => f.write_str(
                 "missing token: send `Authorization: Bearer <token>` or the `auth` query parameter",

@@ -16,7 +16,7 @@
 //! grant reads exactly the topics of the subscribe it was issued for (and is never a
 //! credential to publish), expires with the token, and is checked without a store round
 //! trip. (A revoked key's
-//! streams end by event, see `message::revocation_body`; a grant does not outlive them.)
+//! streams end by event, see `grip::revocation_requests`; a grant does not outlive them.)
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

@@ -10,7 +10,7 @@
 //! - [`principal`]: who is asking and what they may read and write, as selectors.
 //! - [`tokens`], [`claims`], [`keys`], [`jwt`]: access tokens (JWTs) and their
 //!   verification, their claims read per dialect, the signing keys that verify them.
-//! - [`grip`]: `Grip-Sig` verification.
+//! - [`grip_sig`]: `Grip-Sig` verification.
 //! - [`limits`]: the request-body cap the Compute adapter applies before reading.
 //! - [`rate_limit`]: rate limits by caller, on Edge Rate Limiting.
 //! - [`grant`]: the credential of the links Fanout requests on its own.
@@ -19,7 +19,10 @@
 //! - [`audience`]: who listens on which Fanout channel and which rendering each channel
 //!   is sent, with the one scheme that names channels.
 //! - [`retained`]: the last retained message of each topic, in KV store `messages`.
-//! - [`message`]: one message rendered for every kind of subscriber.
+//! - [`publish`]: the one publish use case, from a typed publication to a typed outcome.
+//! - [`render`]: one message rendered for every kind of subscriber (SSE, MQTT).
+//! - [`grip`]: GRIP publish bodies: the typed item, its serializer, the batcher, the
+//!   revocation items.
 //! - [`mqtt_session`]: an MQTT connection's state in connection metadata, and its header
 //!   names.
 
@@ -29,14 +32,17 @@ pub mod error;
 pub mod extensions;
 pub mod grant;
 pub mod grip;
+pub mod grip_sig;
+mod json;
 pub mod jwt;
 pub mod keys;
 pub mod limits;
-pub mod message;
 pub mod mqtt_session;
 pub mod ports;
 pub mod principal;
+pub mod publish;
 pub mod rate_limit;
+pub mod render;
 pub mod retained;
 pub mod tokens;
 pub mod topic;

@@ -33,7 +33,7 @@ pub struct Principal {
     /// limits.
     pub sub: Option<String>,
     /// The id of the signing key that verified the credential: revoking that key ends
-    /// every connection it authorised (see `message::revocation_body`).
+    /// every connection it authorised (see `grip::revocation_requests`).
     pub kid: String,
 }
 

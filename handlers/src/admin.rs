@@ -11,7 +11,7 @@
 //! | `POST /admin/keys`, `{"kind":"es256"\|"eddsa","public":"<PEM>"}` | 200 `{"id":..,"kind":..}`: a verification-only key |
 //! | `POST /admin/keys`, a public JWK (`kty` `EC`/`P-256` or `OKP`/`Ed25519`) | same |
 //! | `GET /admin/keys` | 200 `{"keys":[{"id":..,"kind":..,"created":..}]}`, oldest first; never secrets. A stored value that is not a usable key is listed as `{"id":..,"kind":"invalid","created":0,"reason":..}` |
-//! | `DELETE /admin/keys/{id}` | 204 once the key is deleted and every open connection it authorised was told to end (a publish to its key channel, see `message::revocation_body`); 400 for a malformed id; 404 for an unknown one; 502 when the key is deleted but that publish failed (the text says what still ends those connections) |
+//! | `DELETE /admin/keys/{id}` | 204 once the key is deleted and every open connection it authorised was told to end (a publish to its key channel, see `grip::revocation_requests`); 400 for a malformed id; 404 for an unknown one; 502 when the key is deleted but that publish failed (the text says what still ends those connections) |
 //!
 //! A new HS256 key's secret is 32 bytes from the platform's secure random source, encoded
 //! base64url without padding; that string is the `value`, and tokens are signed with its
@@ -34,7 +34,7 @@ use pubsub_core::extensions::AdminAuthorized;
 use pubsub_core::extensions::{required, PathParams};
 use pubsub_core::keys::{self, KeyMaterial, KeyRecord, PublicKind};
 use pubsub_core::ports::{InsertOptions, KvError, Platform};
-use pubsub_core::{message, Config, Error, Request, Response, Result};
+use pubsub_core::{grip, Config, Error, Request, Response, Result};
 
 /// Random bytes of a new HS256 secret (256 bits).
 pub const SECRET_BYTES: usize = 32;
@@ -114,9 +114,9 @@ pub fn revoke(platform: &Platform, req: Request) -> Result {
     platform.kv.delete(keys::STORE, id).map_err(store_error)?;
     // Every connection the key authorised listens on its key channel: end them now.
     let config = required::<Config>(&req)?;
-    platform
-        .publisher
-        .publish(config, message::revocation_body(id))
+    grip::revocation_requests(id)
+        .into_iter()
+        .try_for_each(|body| platform.publisher.publish(config, body))
         .map_err(|why| {
             Error::PublishFailed(format!(
                 "key {id:?} is deleted and refuses every new request, but ending its open \

@@ -3,8 +3,9 @@
 //! Runs after the route's layers: the token may write every topic ([`Topics`] is set).
 //! The body is the message, any bytes, at most `max-message-bytes` (413 beyond). One GRIP
 //! publish request carries the message for every topic, rendered for SSE and MQTT
-//! subscribers (see [`message`](pubsub_core::message)). Answers 200 once the publish API accepted
-//! it, 502 with the reason when it did not.
+//! subscribers (see [`pubsub_core::publish`], which also decides every outcome below; this
+//! handler parses the query and maps them). Answers 200 once the publish API accepted it,
+//! 502 with the reason when it did not.
 //!
 //! Retained messages: with `retain=true` the message first becomes each topic's retained
 //! message (KV store `messages`, see [`pubsub_core::retained`]); an empty body clears it. `ttl=<seconds>`
@@ -26,16 +27,9 @@ use http::header::{HeaderValue, CONTENT_TYPE};
 
 use pubsub_core::extensions::{required, Topics};
 use pubsub_core::ports::Platform;
+use pubsub_core::publish::{self as publishing, Publication};
 use pubsub_core::topic::query::query_value;
 use pubsub_core::{Config, Error, Request, Response, Result};
-
-use pubsub_codec::mqtt::ProtocolVersion;
-
-use pubsub_core::message::{
-    mqtt_publish, publish_all, publish_body, retained_publish_body, wildcard_bodies, Outgoing,
-    RetainedOutgoing,
-};
-use pubsub_core::retained::{self, NewRetained};
 
 /// The response header listing the versions a retained publish stored.
 pub const VERSION_HEADER: &str = "pubsub-version";
@@ -88,17 +82,6 @@ impl PublishOptions {
     }
 }
 
-/// The message for `topic` as every kind of subscriber receives it live.
-fn outgoing<'a>(topic: &'a str, payload: &'a [u8]) -> Outgoing<'a> {
-    Outgoing {
-        topic,
-        payload,
-        mqtt_v5: mqtt_publish(ProtocolVersion::V5, topic, payload, None, None, false),
-        mqtt_v311: mqtt_publish(ProtocolVersion::V311, topic, payload, None, None, false),
-        sender: None,
-    }
-}
-
 /// Publishes the body of `req` through `platform`'s publisher.
 pub fn publish(platform: &Platform, req: Request) -> Result {
     let config = required::<Config>(&req)?;
@@ -108,48 +91,27 @@ pub fn publish(platform: &Platform, req: Request) -> Result {
     }
     let Topics(topics) = required::<Topics>(&req)?;
     let options = PublishOptions::from_query(req.uri().query())?;
-    let live: Vec<Outgoing<'_>> = topics.iter().map(|t| outgoing(t, payload)).collect();
-    // Refused for its wildcard fan-out before anything is stored or published.
-    let wildcard = wildcard_bodies(&live, config.wildcard_max_levels)?;
-    if !options.retain {
-        publish_all(&*platform.publisher, config, publish_body(&live), wildcard)
-            .map_err(Error::PublishFailed)?;
-        return Ok(published());
+    let publication = Publication {
+        topics,
+        payload,
+        retain: options.retain,
+        ttl_secs: options.ttl_secs,
+        mqtt: None,
+        sender: None,
+    };
+    let published = publishing::publish(platform, config, &publication)?;
+    let mut res = published_response();
+    if options.retain {
+        res.headers_mut().insert(
+            VERSION_HEADER,
+            HeaderValue::try_from(published.versions())
+                .map_err(|e| Error::Internal(format!("version header: {e}")))?,
+        );
     }
-
-    let now = platform.env.now();
-    let mut messages = Vec::with_capacity(topics.len());
-    for message in live {
-        let new = NewRetained {
-            payload,
-            ttl_secs: options.ttl_secs,
-            mqtt: None,
-        };
-        let stored = retained::store(&*platform.kv, now, message.topic, new)?;
-        messages.push(RetainedOutgoing { message, stored });
-    }
-    let versions = messages
-        .iter()
-        .map(|m| m.stored.version.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    let body = retained_publish_body(&messages);
-    publish_all(&*platform.publisher, config, body, wildcard).map_err(|why| {
-        Error::PublishFailed(format!(
-            "the message was stored as the retained message (version {versions}) \
-                 but not delivered live: {why}"
-        ))
-    })?;
-    let mut res = published();
-    res.headers_mut().insert(
-        VERSION_HEADER,
-        HeaderValue::try_from(versions)
-            .map_err(|e| Error::Internal(format!("version header: {e}")))?,
-    );
     Ok(res)
 }
 
-fn published() -> Response {
+fn published_response() -> Response {
     let mut res = Response::new(b"Published\n".to_vec());
     res.headers_mut().insert(
         CONTENT_TYPE,
@@ -160,6 +122,8 @@ fn published() -> Response {
 
 #[cfg(test)]
 mod tests {
+    use pubsub_core::retained;
+
     use super::*;
     use crate::test_helpers::*;
 

@@ -4,7 +4,7 @@
 //! the local issuer (without it, 500); Secret Store entry `grip-sig-key`; the service id.
 //! Writes: [`GripVerified`] into request extensions when `Grip-Sig` verifies; a verified
 //! Fanout (ES256) signature into the POP's cache, so that it is not verified again while
-//! it is valid ([`grip::verify_cached`]: ECDSA costs more than the rest of a subscribe).
+//! it is valid ([`grip_sig::verify_cached`]: ECDSA costs more than the rest of a subscribe).
 //! Rejects: a `Grip-Sig` that does not verify (wrong key or issuer, no `exp`, expired),
 //! with 403 ([`Error::BadGripSig`]); an empty `grip-sig-key` with 500
 //! ([`Error::Misconfigured`]) when a `Grip-Sig` is to be checked, since an empty HMAC key
@@ -13,7 +13,7 @@
 //! downstream can trust what a client sent directly.
 
 use pubsub_core::extensions::required;
-use pubsub_core::grip::{self, GripKey, GripVerified};
+use pubsub_core::grip_sig::{self, GripKey, GripVerified};
 use pubsub_core::ports::Platform;
 
 use crate::guard::{Admit, Guard};
@@ -58,7 +58,7 @@ impl Guard for VerifyGrip {
             .to_str()
             .map_err(|_| Error::BadGripSig("header is not ASCII".into()))?;
         let key = self.key(required::<Config>(req)?)?;
-        grip::verify_cached(sig, &key, &*self.0.env).map_err(Error::BadGripSig)?;
+        grip_sig::verify_cached(sig, &key, &*self.0.env).map_err(Error::BadGripSig)?;
         req.extensions_mut().insert(GripVerified);
         Ok(Admit::Continue)
     }

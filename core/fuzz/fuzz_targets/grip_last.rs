@@ -1,4 +1,4 @@
-//! Fuzz target for `Grip-Last` header values (`pubsub_core::grip::last_ids`, what the SSE
+//! Fuzz target for `Grip-Last` header values (`pubsub_core::grip_sig::last_ids`, what the SSE
 //! handler reads a recovery request's headers with): it must never panic, every entry it
 //! returns names a trimmed channel and an id without separators, entries written back in
 //! the canonical quoted form read back the same, and an id is then read as a version as
@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use pubsub_core::audience::feed;
-use pubsub_core::grip::last_ids;
+use pubsub_core::grip_sig::last_ids;
 use pubsub_core::retained::Version;
 
 fuzz_target!(|data: &[u8]| {

@@ -56,9 +56,9 @@ mod resume;
 
 use pubsub_core::extensions::{required, GripVerified, Selectors};
 use pubsub_core::grant;
-use pubsub_core::message::sse_event;
 use pubsub_core::ports::Platform;
 use pubsub_core::principal::Principal;
+use pubsub_core::render::sse_event;
 use pubsub_core::retained::{self, EventId, Slot, Version};
 use pubsub_core::topic::query::query_value;
 use pubsub_core::topic::{Selector, TopicName};

@@ -4,7 +4,7 @@
 use http::header::HeaderMap;
 
 use pubsub_core::audience::Feed;
-use pubsub_core::grip::last_ids;
+use pubsub_core::grip_sig::last_ids;
 use pubsub_core::retained::{EventId, Version};
 use pubsub_core::topic::query::query_value;
 use pubsub_core::topic::TopicName;
@@ -55,7 +55,7 @@ pub(super) fn last_event_id(req: &Request) -> Result<Option<EventId>, Error> {
 }
 
 /// `(channel, last-id)` of every `Grip-Last` entry (`<channel>; last-id=<id>`), from every
-/// `Grip-Last` header in order (see [`pubsub_core::grip::last_ids`]).
+/// `Grip-Last` header in order (see [`pubsub_core::grip_sig::last_ids`]).
 pub(super) fn grip_last(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .get_all("grip-last")

@@ -46,7 +46,7 @@ impl<'a> Answer<'a> {
             Effect::IdentifyAs(user) => wire::identify_as(out, &user),
             Effect::Close(code) => wsevents::write_close(out, code),
             Effect::Publish { publication, ack } => {
-                let outcome = forward(self.platform, ctx.config, ctx.now, &publication);
+                let outcome = forward(self.platform, ctx.config, &publication);
                 let fx = protocol::on_published(state, ctx, ack, outcome);
                 self.run(state, ctx, fx);
             }

@@ -18,8 +18,8 @@
 use std::collections::{HashMap, HashSet};
 
 use pubsub_codec::mqtt::ProtocolVersion;
-use pubsub_core::message;
 use pubsub_core::ports::KvStore;
+use pubsub_core::render;
 use pubsub_core::retained::{self, Slot, Version};
 use pubsub_core::topic::Filter;
 use pubsub_core::{Config, Error};
@@ -80,7 +80,7 @@ impl Delivery {
         }
         let expiry = msg.remaining_secs(to.now);
         let mqtt = msg.mqtt.as_ref();
-        let packet = message::mqtt_publish(to.version, topic, &msg.payload, mqtt, expiry, true);
+        let packet = render::mqtt_publish(to.version, topic, &msg.payload, mqtt, expiry, true);
         if to.out.len() + packet.len() + EVENT_OVERHEAD > ANSWER_BUDGET_BYTES {
             self.deferred = true;
             return Ok(None);

@@ -10,9 +10,9 @@
 use std::num::NonZeroU16;
 
 use pubsub_codec::mqtt::{Packet, ProtocolVersion, Publish, QoS};
-use pubsub_core::message;
+use pubsub_core::render;
 use pubsub_core::retained::{MqttProps, Version};
-use pubsub_core::topic::Filter;
+use pubsub_core::topic::{Filter, TopicName};
 
 /// The effects of one step, in the order the driver executes them.
 pub(crate) type Effects = Vec<Effect>;
@@ -55,7 +55,7 @@ pub(crate) enum Effect {
 /// A message a client (or its Will) publishes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Publication {
-    pub(crate) topic: String,
+    pub(crate) topic: TopicName,
     pub(crate) payload: Vec<u8>,
     pub(crate) retain: bool,
     /// The MQTT 5 properties subscribers receive (and a retained slot keeps).
@@ -67,12 +67,13 @@ pub(crate) struct Publication {
 }
 
 impl Publication {
-    /// The publication of a PUBLISH packet sent on connection `sender`.
-    pub(crate) fn of(p: Publish, sender: &str) -> Self {
+    /// The publication of a PUBLISH packet, whose topic is `topic`, sent on connection
+    /// `sender`.
+    pub(crate) fn of(p: Publish, topic: TopicName, sender: &str) -> Self {
         Self {
-            props: message::mqtt_props(&p.properties),
+            props: render::mqtt_props(&p.properties),
             expiry: p.properties.message_expiry_interval,
-            topic: p.topic,
+            topic,
             payload: p.payload,
             retain: p.retain,
             sender: sender.to_owned(),

@@ -23,7 +23,7 @@ use pubsub_codec::mqtt::{
     DisconnectReasonCode, Packet, ProtocolVersion, PubAck, PubAckReasonCode, PubRec, Publish, QoS,
 };
 use pubsub_core::principal::Access;
-use pubsub_core::topic::name;
+use pubsub_core::topic::TopicName;
 
 use super::effects::{Ack, Effect, Effects, NotPublished, Publication, Published};
 use super::ending::disconnect;
@@ -37,9 +37,9 @@ pub(super) fn publish(state: &mut State, ctx: &Context, fx: &mut Effects, p: Pub
             return;
         }
     }
-    if refused(state, ctx, fx, &p) {
+    let Some(topic) = admitted(state, ctx, fx, &p) else {
         return;
-    }
+    };
     let allowed = match state.principal(ctx) {
         Ok(principal) => principal.allows(Access::Write, &p.topic),
         Err(_) => false,
@@ -61,13 +61,13 @@ pub(super) fn publish(state: &mut State, ctx: &Context, fx: &mut Effects, p: Pub
             _ => disconnect(state, ctx, fx, DisconnectReasonCode::NotAuthorized, &text),
         };
     }
-    let publication = Publication::of(p, ctx.connection_id);
+    let publication = Publication::of(p, topic, ctx.connection_id);
     fx.push(Effect::Publish { publication, ack });
 }
 
-/// Whether `p` is refused before its token is looked at (rate limit, topic alias, topic
-/// name, size); a refused PUBLISH has been answered.
-fn refused(state: &mut State, ctx: &Context, fx: &mut Effects, p: &Publish) -> bool {
+/// The topic of `p`, parsed, unless `p` is refused before its token is looked at (rate
+/// limit, topic alias, topic name, size); a refused PUBLISH has been answered.
+fn admitted(state: &mut State, ctx: &Context, fx: &mut Effects, p: &Publish) -> Option<TopicName> {
     if let Err(text) = ctx.ports.admit_publish() {
         match (state.version(), acknowledged(p)) {
             (ProtocolVersion::V5, Ack::Publish { qos, id }) => {
@@ -88,22 +88,24 @@ fn refused(state: &mut State, ctx: &Context, fx: &mut Effects, p: &Publish) -> b
                 &text,
             ),
         }
-        return true;
+        return None;
     }
     let max = ctx.config.max_message_bytes;
     let (reason, text) = if p.properties.topic_alias.is_some() {
         let text = "topic aliases are not supported (Topic Alias Maximum is 0)";
         (DisconnectReasonCode::TopicAliasInvalid, text.to_owned())
-    } else if let Err(e) = name::check(&p.topic) {
-        (DisconnectReasonCode::TopicNameInvalid, e.to_string())
-    } else if p.payload.len() > max {
-        let text = format!("message is larger than {max} bytes");
-        (DisconnectReasonCode::PacketTooLarge, text)
     } else {
-        return false;
+        match TopicName::parse(&p.topic) {
+            Err(e) => (DisconnectReasonCode::TopicNameInvalid, e.to_string()),
+            Ok(_) if p.payload.len() > max => {
+                let text = format!("message is larger than {max} bytes");
+                (DisconnectReasonCode::PacketTooLarge, text)
+            }
+            Ok(topic) => return Some(topic),
+        }
     };
     disconnect(state, ctx, fx, reason, &text);
-    true
+    None
 }
 
 /// Answers a published PUBLISH: a PUBACK at QoS 1, a PUBREC at QoS 2 (whose identifier

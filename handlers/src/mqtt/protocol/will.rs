@@ -10,9 +10,9 @@
 //! token no longer verifies; nobody is left to tell when its publish fails.
 
 use pubsub_codec::mqtt::{self, ConnectReasonCode, ProtocolVersion, Publish};
-use pubsub_core::message;
 use pubsub_core::principal::{Access, Principal};
-use pubsub_core::topic::name;
+use pubsub_core::render;
+use pubsub_core::topic::{name, TopicName};
 use pubsub_core::Config;
 
 use super::effects::{Ack, Effect, Effects, Publication};
@@ -34,9 +34,14 @@ pub(super) fn publish_will(state: &mut State, ctx: &Context, fx: &mut Effects) {
     if state.principal(ctx).is_err() {
         return;
     }
-    if let Ok(will) = Publish::decode(&bytes, ProtocolVersion::V5) {
+    // The Will travelled in connection metadata since CONNECT: its topic is read again.
+    let Ok(will) = Publish::decode(&bytes, ProtocolVersion::V5) else {
+        return;
+    };
+    if let Ok(topic) = TopicName::parse(&will.topic) {
+        let publication = Publication::of(will, topic, ctx.connection_id);
         fx.push(Effect::Publish {
-            publication: Publication::of(will, ctx.connection_id),
+            publication,
             ack: Ack::Nothing,
         });
     }
@@ -76,8 +81,8 @@ pub(super) fn will_packet(
             ),
         ));
     }
-    let props = message::mqtt_props(&will.properties);
-    let mut packet = message::mqtt_publish(
+    let props = render::mqtt_props(&will.properties);
+    let mut packet = render::mqtt_publish(
         ProtocolVersion::V5,
         &will.topic,
         &will.payload,

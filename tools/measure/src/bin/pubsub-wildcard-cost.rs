@@ -5,7 +5,7 @@
 //! 1–8 the runner publishes 100-byte messages over HTTP to each stack in turn (rounds
 //! alternate which stack goes first) and reports, per publish: Viceroy's CPU time (from
 //! `/proc`, see `pubsub_measure::cpu`), the request's wall time, and the items and bytes the app sends to the publish
-//! API (computed with the app's own code, `pubsub_core::message`). Then, on the default
+//! API (computed with the app's own code, `pubsub_core::publish::live_requests`). Then, on the default
 //! stack, the same publish at depth 3 with 0, 10 and 1,000 wildcard subscriptions open
 //! (SSE streams, each on its own filter), to show that the app's cost does not depend on
 //! them.
@@ -18,7 +18,8 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use pubsub_core::message::{mqtt_publish, publish_body, wildcard_bodies, Outgoing};
+use pubsub_core::publish::{live_requests, Publication};
+use pubsub_core::Config;
 use pubsub_devstack::{dev_token, Stack, StackOptions};
 use pubsub_measure::cpu::{clk_tck, CpuMeter};
 
@@ -91,21 +92,25 @@ fn topic(depth: usize) -> String {
 /// The items and bytes one publish of [`PAYLOAD`] to `topic` sends with
 /// `wildcard-max-levels` = `levels`.
 fn sent(topic: &str, levels: usize) -> (usize, usize) {
-    let render = |v| mqtt_publish(v, topic, PAYLOAD, None, None, false);
-    let m = Outgoing {
-        topic,
+    let Ok(name) = pubsub_core::topic::TopicName::parse(topic) else {
+        return (0, 0);
+    };
+    let topics = [name];
+    let publication = Publication {
+        topics: &topics,
         payload: PAYLOAD,
-        mqtt_v5: render(pubsub_codec::mqtt::ProtocolVersion::V5),
-        mqtt_v311: render(pubsub_codec::mqtt::ProtocolVersion::V311),
+        retain: false,
+        ttl_secs: None,
+        mqtt: None,
         sender: None,
     };
-    let main = publish_body(std::slice::from_ref(&m));
-    let extra = wildcard_bodies(std::slice::from_ref(&m), levels).unwrap_or_default();
+    let mut config = Config::default();
+    config.wildcard_max_levels = levels;
+    let bytes = live_requests(&publication, &config)
+        .map(|requests| requests.iter().map(Vec::len).sum())
+        .unwrap_or_default();
     let items = 3 + 2 * pubsub_core::topic::wildcard::count(topic.split('/').count(), levels);
-    (
-        items,
-        main.len() + extra.iter().map(Vec::len).sum::<usize>(),
-    )
+    (items, bytes)
 }
 
 /// Publishes `n` messages; Viceroy CPU µs and wall ms per publish.

@@ -23,7 +23,7 @@ fn publish(topic: &str, qos: QoS) -> Publish {
 
 fn publication(topic: &str) -> Publication {
     Publication {
-        topic: topic.into(),
+        topic: pubsub_core::topic::TopicName::parse(topic).expect("topic"),
         payload: b"hi".to_vec(),
         retain: false,
         props: Default::default(),

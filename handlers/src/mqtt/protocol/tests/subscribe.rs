@@ -188,7 +188,7 @@ fn unsubscribe_and_disconnect_end_subscriptions() {
                 Effect::Close(1000),
                 Effect::Publish {
                     publication: crate::mqtt::protocol::effects::Publication {
-                        topic: "will".into(),
+                        topic: pubsub_core::topic::TopicName::parse("will").expect("topic"),
                         payload: b"x".to_vec(),
                         retain: false,
                         props: Default::default(),

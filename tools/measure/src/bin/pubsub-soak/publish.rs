@@ -1,6 +1,6 @@
 //! The two ways a message gets published: through the app (`POST /events?topic=..`) and
 //! raw, straight to Pushpin's publish endpoint with the items the app would send for a
-//! live message (`core/src/message/publish.rs`: the topic's channel with the SSE event
+//! live message (`core/src/publish/items.rs`: the topic's channel with the SSE event
 //! and the MQTT 5 PUBLISH, `v4#<topic>` with the MQTT 3.1.1 PUBLISH, `a#<topic>` with
 //! the MQTT 5 PUBLISH).
 

@@ -1,8 +1,16 @@
 //! A message as one SSE event: `event: message` with its lines as `data:` lines, or
 //! `event: message-base64` for a payload that is not UTF-8.
+//!
+//! A subscriber of a wildcard filter must be able to tell each message's topic, so its
+//! events ([`filter_sse_event`]) carry a JSON object as their one `data:` line:
+//! `{"topic":"a/b","data":"<text>"}` under `event: message`, or
+//! `{"topic":"a/b","data":"<base64>"}` under `event: message-base64` for a payload that is
+//! not UTF-8.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+
+use crate::json;
 
 /// The SSE event for `payload`, with an optional `id:` line.
 pub fn sse_event(payload: &[u8], id: Option<&str>) -> String {
@@ -28,6 +36,28 @@ pub fn sse_event(payload: &[u8], id: Option<&str>) -> String {
         }
     }
     out.push('\n');
+    out
+}
+
+/// The SSE event of a message on `topic` for the subscribers of a wildcard filter.
+pub fn filter_sse_event(topic: &str, payload: &[u8]) -> String {
+    let mut out = String::with_capacity(payload.len() + topic.len() + 64);
+    match std::str::from_utf8(payload) {
+        Ok(text) => {
+            out.push_str("event: message\ndata: {\"topic\":");
+            json::push_str(&mut out, topic);
+            out.push_str(",\"data\":");
+            json::push_str(&mut out, text);
+        }
+        Err(_) => {
+            out.push_str("event: message-base64\ndata: {\"topic\":");
+            json::push_str(&mut out, topic);
+            out.push_str(",\"data\":\"");
+            BASE64.encode_string(payload, &mut out);
+            out.push('"');
+        }
+    }
+    out.push_str("}\n\n");
     out
 }
 
@@ -69,6 +99,18 @@ mod tests {
         for (payload, event) in cases {
             assert_eq!(sse_event(payload, None), event, "{payload:?}");
         }
+    }
+
+    #[test]
+    fn filter_events_name_their_topic_in_a_json_object() {
+        assert_eq!(
+            filter_sse_event("a/b", b"hi\nthere"),
+            "event: message\ndata: {\"topic\":\"a/b\",\"data\":\"hi\\nthere\"}\n\n"
+        );
+        assert_eq!(
+            filter_sse_event("t", &[0xff, 0]),
+            "event: message-base64\ndata: {\"topic\":\"t\",\"data\":\"/wA=\"}\n\n"
+        );
     }
 
     #[test]

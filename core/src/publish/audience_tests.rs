@@ -1,16 +1,16 @@
-//! The publish bodies follow the audience table: every item of a publication is the
+//! The publish requests follow the audience table: every item of a publication is the
 //! table's rendering on the table's channel, in the table's order, with exactly the
 //! formats that rendering has (`http-stream`, `ws-message`).
 
-use pubsub_codec::mqtt::ProtocolVersion;
-use pubsub_core::audience::{publication, Rendering, FILTER_PUBLICATION, REVOCATION};
-use pubsub_core::message::{
-    mqtt_publish, publish_body, retained_publish_body, revocation_body, wildcard_bodies, Outgoing,
-    RetainedOutgoing,
-};
-use pubsub_core::retained::Stored;
-use pubsub_core::topic::wildcard::filters_matching;
 use serde_json::Value;
+
+use super::{live_requests, publish, Publication};
+use crate::audience::{publication, Rendering, FILTER_PUBLICATION, REVOCATION};
+use crate::grip::revocation_requests;
+use crate::ports::memory::InMemory;
+use crate::topic::wildcard::filters_matching;
+use crate::topic::TopicName;
+use crate::Config;
 
 const TOPIC: &str = "a b/c";
 const MAX_LEVELS: usize = 3;
@@ -36,13 +36,8 @@ fn items(bodies: &[Vec<u8>]) -> Vec<(String, (bool, bool))> {
         for item in v["items"].as_array().expect("items") {
             let f = &item["formats"];
             let channel = item["channel"].as_str().expect("channel").to_owned();
-            out.push((
-                channel,
-                (
-                    f.get("http-stream").is_some(),
-                    f.get("ws-message").is_some(),
-                ),
-            ));
+            let has = |name| f.get(name).is_some();
+            out.push((channel, (has("http-stream"), has("ws-message"))));
         }
     }
     out
@@ -55,33 +50,41 @@ fn expected(renderings: &[Rendering], topic: &str) -> Vec<(String, (bool, bool))
         .collect()
 }
 
-fn outgoing() -> Outgoing<'static> {
-    Outgoing {
-        topic: TOPIC,
+fn publication_of(topics: &[TopicName], retain: bool) -> Publication<'_> {
+    Publication {
+        topics,
         payload: b"hi",
-        mqtt_v5: mqtt_publish(ProtocolVersion::V5, TOPIC, b"hi", None, None, false),
-        mqtt_v311: mqtt_publish(ProtocolVersion::V311, TOPIC, b"hi", None, None, false),
+        retain,
+        ttl_secs: None,
+        mqtt: None,
         sender: None,
     }
 }
 
+fn config(max_levels: usize) -> Config {
+    let mut config = Config::default();
+    config.wildcard_max_levels = max_levels;
+    config
+}
+
 #[test]
 fn a_publication_sends_the_tables_renderings_on_the_tables_channels() {
-    let plain = publish_body(&[outgoing()]);
-    assert_eq!(items(&[plain]), expected(publication(false), TOPIC));
-    let version = "00006b49d200-000000000002".parse().expect("version");
-    let previous = "00006b49d200-000000000001".parse().expect("version");
-    let retained = retained_publish_body(&[RetainedOutgoing {
-        message: outgoing(),
-        stored: Stored { version, previous },
-    }]);
-    assert_eq!(items(&[retained]), expected(publication(true), TOPIC));
+    let topics = [TopicName::parse(TOPIC).expect("topic")];
+    let plain = live_requests(&publication_of(&topics, false), &config(0)).expect("plain");
+    assert_eq!(items(&plain), expected(publication(false), TOPIC));
+    let ports = InMemory::new();
+    let retained = publication_of(&topics, true);
+    publish(&ports.platform, &config(0), &retained).expect("published");
+    let sent = ports.publisher.published.lock().expect("lock").clone();
+    assert_eq!(items(&sent), expected(publication(true), TOPIC));
 }
 
 #[test]
 fn a_publication_sends_each_matching_filter_the_tables_filter_renderings() {
-    let bodies = wildcard_bodies(&[outgoing()], MAX_LEVELS).expect("within the budget");
-    let mut want = Vec::new();
+    let topics = [TopicName::parse(TOPIC).expect("topic")];
+    let p = publication_of(&topics, false);
+    let bodies = live_requests(&p, &config(MAX_LEVELS)).expect("within the budget");
+    let mut want = expected(publication(false), TOPIC);
     filters_matching(TOPIC, MAX_LEVELS, |filter| {
         want.extend(expected(&FILTER_PUBLICATION, filter));
     });
@@ -90,7 +93,7 @@ fn a_publication_sends_each_matching_filter_the_tables_filter_renderings() {
 
 #[test]
 fn a_revocation_sends_the_tables_renderings_on_the_keys_channels() {
-    let got = items(&[revocation_body("k1")]);
+    let got = items(&revocation_requests("k1"));
     // The MQTT 5 DISCONNECT and SSE event first, then the close of both, on one channel.
     let key = Rendering::Revocation.channel("k1");
     assert_eq!(got[0], (key.clone(), formats(REVOCATION[0])));

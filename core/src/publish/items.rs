@@ -1,0 +1,139 @@
+//! Step 4 of a publish: the items that carry the message on its topics' own channels.
+//!
+//! Every item carries the publication's sender (`meta.sender`, for MQTT's No Local).
+//!
+//! A live message (not retained), per topic: the SSE event and the MQTT 5 PUBLISH on the
+//! topic's live channel (one item, so SSE and MQTT 5 subscribers get the same message),
+//! the MQTT 3.1.1 PUBLISH on [`Rendering::Mqtt311`], and the MQTT 5 PUBLISH again on
+//! [`Rendering::Mqtt5AsPublished`]. The SSE event is the same for every topic, so it is rendered
+//! once.
+//!
+//! A retained message, per topic: the SSE event (with `id:` [`EventId::single`]) alone on
+//! [`Rendering::SequencedEvent`], with GRIP `id` = the new version and `prev-id` = the replaced one;
+//! then the MQTT 5 and 3.1.1 packets on the live and [`Rendering::Mqtt311`] channels without
+//! the SSE format (SSE subscribers of the live channel get the event through the retained
+//! channel), and the MQTT 5 packet with RETAIN set on [`Rendering::Mqtt5AsPublished`].
+
+use super::publication::Publication;
+use super::rendered::Rendered;
+use std::borrow::Cow;
+
+use crate::audience::{feed, publication, Feed, Rendering};
+use crate::grip::{Batch, Formats, HttpStream, Item, WsMessage};
+use crate::render::sse_event;
+use crate::retained::{EventId, Stored};
+
+/// The items of `messages` on their own channels: live ones when `stored` is empty,
+/// else retained ones (one [`Stored`] per message, in order), in a batch with room for
+/// `more` bytes of items after them.
+pub(super) fn own_items(
+    messages: &[Rendered<'_>],
+    p: &Publication<'_>,
+    stored: &[Stored],
+    more: usize,
+) -> Batch {
+    // Per topic: the SSE event, three packets as base64, the JSON around them.
+    let packets: usize = messages
+        .iter()
+        .map(|m| 2 * m.mqtt_v5.len() + m.mqtt_v311.len())
+        .sum();
+    let own = messages.len() * (p.payload.len() + 512) + packets.div_ceil(3) * 4;
+    let mut batch = Batch::with_capacity(own + more);
+    if stored.is_empty() {
+        live(&mut batch, messages, p.payload, p.sender);
+    } else {
+        for (m, stored) in messages.iter().zip(stored) {
+            retained(&mut batch, m, p.payload, p.sender, stored);
+        }
+    }
+    batch
+}
+
+/// The live items of `messages`: per topic, the table's renderings of a live publication
+/// ([`publication`]`(false)`) on their channels.
+fn live(batch: &mut Batch, messages: &[Rendered<'_>], payload: &[u8], sender: Option<&str>) {
+    let sse = sse_event(payload, None);
+    for m in messages {
+        for &rendering in publication(false) {
+            let (http_stream, packet) = match rendering {
+                Rendering::Event => (Some(HttpStream::Content(&sse[..])), &m.mqtt_v5[..]),
+                Rendering::Mqtt311 => (None, &m.mqtt_v311[..]),
+                _ => (None, &m.mqtt_v5[..]),
+            };
+            let channel = channel(rendering, m.topic);
+            batch.push(&item(&channel, sender, http_stream, packet));
+        }
+    }
+}
+
+/// The retained items of one message: the table's renderings of a retained publication
+/// ([`publication`]`(true)`) on their channels, the SSE event in the topic's version
+/// sequence.
+fn retained(
+    batch: &mut Batch,
+    m: &Rendered<'_>,
+    payload: &[u8],
+    sender: Option<&str>,
+    stored: &Stored,
+) {
+    let version = stored.version.to_string();
+    let previous = stored.previous.to_string();
+    let event_id = EventId::single(m.topic, stored.version).to_string();
+    let sse = sse_event(payload, Some(&event_id));
+    // Retain As Published: the same MQTT 5 packet with RETAIN set.
+    let mut as_published = m.mqtt_v5.clone();
+    if let Some(first) = as_published.first_mut() {
+        *first |= 1;
+    }
+    for &rendering in publication(true) {
+        let channel = channel(rendering, m.topic);
+        let packet = match rendering {
+            Rendering::SequencedEvent => {
+                batch.push(&Item {
+                    channel: &channel,
+                    id: Some(&version),
+                    prev_id: Some(&previous),
+                    sender,
+                    formats: Formats {
+                        http_stream: Some(HttpStream::Content(&sse)),
+                        ws_message: None,
+                    },
+                });
+                continue;
+            }
+            Rendering::Mqtt311 => &m.mqtt_v311[..],
+            Rendering::Mqtt5AsPublished => &as_published[..],
+            _ => &m.mqtt_v5[..],
+        };
+        batch.push(&item(&channel, sender, None, packet));
+    }
+}
+
+/// The channel of `rendering` for `topic`; the live channel without a copy when the
+/// topic needs no escaping.
+fn channel(rendering: Rendering, topic: &str) -> Cow<'_, str> {
+    match rendering.feed() {
+        Feed::Live => feed::live(topic),
+        _ => Cow::Owned(rendering.channel(topic)),
+    }
+}
+
+/// An item without ids on `channel` carrying `packet` to WebSocket (MQTT) subscribers
+/// and, when given, `http_stream` to HTTP-stream subscribers.
+fn item<'a>(
+    channel: &'a str,
+    sender: Option<&'a str>,
+    http_stream: Option<HttpStream<'a>>,
+    packet: &'a [u8],
+) -> Item<'a> {
+    Item {
+        channel,
+        id: None,
+        prev_id: None,
+        sender,
+        formats: Formats {
+            http_stream,
+            ws_message: Some(WsMessage::ContentBin(packet)),
+        },
+    }
+}

@@ -1,0 +1,123 @@
+//! The one publish use case: a [`Publication`] from any protocol goes out to every kind of
+//! subscriber of its topics, and comes back as a typed outcome.
+//!
+//! [`publish`] runs these steps, in this order, each in its own file:
+//!
+//! 1. render (`rendered.rs`): the MQTT 5 and 3.1.1 packets per topic;
+//! 2. fan-out plan (`fanout.rs`): the wildcard items, refused over [`BUDGET_BYTES`]
+//!    ([`PublishError::TooLarge`]) before anything is stored or published;
+//! 3. store (`store`): with `retain`, each topic's retained message, topic by topic
+//!    ([`PublishError::RateLimited`], [`PublishError::NotStored`]; nothing is published);
+//! 4. items (`items.rs`): the items on the topics' own channels, live or retained;
+//! 5. send (`send`): the own items, then the wildcard items, packed into as few
+//!    requests as Fanout's limit allows ([`Batch`]), each request one publish API call
+//!    ([`PublishError::NotDelivered`] at the first that fails).
+//!
+//! On success, [`Published`] carries the stored versions (retained only). Handlers parse
+//! their protocol into a [`Publication`] and map the outcome to a status or reason code.
+
+#[cfg(test)]
+mod audience_tests;
+mod error;
+mod fanout;
+mod items;
+mod publication;
+mod rendered;
+
+pub use error::PublishError;
+pub use fanout::BUDGET_BYTES;
+pub use publication::{Publication, Published};
+
+use crate::grip::Batch;
+use crate::ports::{Platform, Publisher};
+use crate::retained::{self, NewRetained, Stored};
+use crate::Config;
+
+/// Publishes `p` through `platform`'s KV store (retained messages), clock and publisher.
+pub fn publish(
+    platform: &Platform,
+    config: &Config,
+    p: &Publication<'_>,
+) -> Result<Published, PublishError> {
+    let messages = rendered::render(p)?;
+    let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels)?;
+    let stored = store(platform, p)?;
+    let (batch, own_requests) = batch(&messages, p, &stored, &wildcard);
+    send(&*platform.publisher, config, batch, own_requests).map_err(|reason| {
+        PublishError::NotDelivered {
+            stored: stored.clone(),
+            reason,
+        }
+    })?;
+    Ok(Published { stored })
+}
+
+/// The request bodies [`publish`] sends for `p` as a live (not retained) publication,
+/// without sending them: what a measuring tool counts.
+pub fn live_requests(p: &Publication<'_>, config: &Config) -> Result<Vec<Vec<u8>>, PublishError> {
+    let messages = rendered::render(p)?;
+    let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels)?;
+    Ok(batch(&messages, p, &[], &wildcard).0.into_requests())
+}
+
+/// The own items of `messages` (retained when `stored` is not empty) followed by the
+/// `wildcard` items, and how many requests hold own items.
+fn batch(
+    messages: &[rendered::Rendered<'_>],
+    p: &Publication<'_>,
+    stored: &[Stored],
+    wildcard: &fanout::FanOut,
+) -> (Batch, usize) {
+    let mut batch = items::own_items(messages, p, stored, wildcard.bytes());
+    let own_requests = batch.len();
+    wildcard.write(&mut batch);
+    (batch, own_requests)
+}
+
+/// Stores `p` as the retained message of each of its topics, in order (nothing without
+/// `retain`).
+fn store(platform: &Platform, p: &Publication<'_>) -> Result<Vec<Stored>, PublishError> {
+    if !p.retain {
+        return Ok(Vec::new());
+    }
+    let now = platform.env.now();
+    p.topics
+        .iter()
+        .map(|topic| {
+            let new = NewRetained {
+                payload: p.payload,
+                ttl_secs: p.ttl_secs,
+                mqtt: p.mqtt.clone(),
+            };
+            retained::store(&*platform.kv, now, topic, new).map_err(|e| match e {
+                crate::Error::RateLimited { .. } => PublishError::RateLimited(e),
+                e => PublishError::NotStored(e),
+            })
+        })
+        .collect()
+}
+
+/// Sends the requests of `batch` in order; `Err` carries the first failure's reason,
+/// saying when the message reached its topics' subscribers (the first `own_requests`
+/// requests) but not every wildcard subscription.
+fn send(
+    publisher: &dyn Publisher,
+    config: &Config,
+    batch: Batch,
+    own_requests: usize,
+) -> Result<(), String> {
+    for (i, body) in batch.into_requests().into_iter().enumerate() {
+        publisher
+            .publish(config, body)
+            .map_err(|why| match i < own_requests {
+                true => why,
+                false => format!(
+                "delivered to the topic's subscribers but not to every wildcard subscription: {why}"
+            ),
+            })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
