@@ -21,6 +21,7 @@
 //! - [`retained`]: the last retained message of each topic, in KV store `messages`.
 //! - [`publish`]: the one publish use case, from a typed publication to a typed outcome.
 //! - [`render`]: one message rendered for every kind of subscriber (SSE, MQTT).
+//! - `json`: JSON string escaping for the GRIP serializer (crate-private).
 //! - [`grip`]: GRIP publish bodies: the typed item, its serializer, the batcher, the
 //!   revocation items.
 //! - [`mqtt_session`]: an MQTT connection's state in connection metadata, and its header
