@@ -43,7 +43,7 @@ fn modules(root: &Path, dir: &Path, out: &mut BTreeMap<Module, String>) {
             ) {
                 module.pop();
             }
-            let is_test = module.iter().any(|s| s == "tests" || s.ends_with("_tests"));
+            let is_test = module.iter().any(|s| s == "tests");
             if !is_test {
                 out.insert(module, fs::read_to_string(&path).expect("readable"));
             }

@@ -16,8 +16,6 @@
 //! On success, [`Published`] carries the stored versions (retained only). Handlers parse
 //! their protocol into a [`Publication`] and map the outcome to a status or reason code.
 
-#[cfg(test)]
-mod audience_tests;
 mod error;
 mod fanout;
 mod items;

@@ -16,6 +16,8 @@ use crate::topic::wildcard;
 use crate::topic::TopicName;
 use crate::Error;
 
+mod audience;
+
 fn publication<'a>(topics: &'a [TopicName], payload: &'a [u8]) -> Publication<'a> {
     Publication {
         topics,

@@ -4,10 +4,10 @@
 
 use serde_json::Value;
 
-use super::{live_requests, publish, Publication};
 use crate::audience::{publication, Rendering, FILTER_PUBLICATION, REVOCATION};
 use crate::grip::revocation_requests;
 use crate::ports::memory::InMemory;
+use crate::publish::{live_requests, publish, Publication};
 use crate::topic::wildcard::filters_matching;
 use crate::topic::TopicName;
 use crate::Config;
