@@ -4,6 +4,8 @@
 # with 11 requests; the difference over 10 is one request's count without start-up.
 #   scripts/request-cost.sh            every case
 #   scripts/request-cost.sh CASE...    only these (examples/request_cost.rs lists them)
+# Prints each count against its committed baseline and budget (scripts/request-cost.budgets)
+# and exits 1 when a path is over its budget. A benchmark, not part of scripts/test.sh.
 # Needs valgrind (Debian package `valgrind`; installed here when missing).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,8 +26,21 @@ count() { # CASE REPEATS -> instructions of the whole run
     | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 
-printf '%-22s %12s\n' case instructions/request
+# The committed baseline and budget of CASE (scripts/request-cost.budgets), or "- -".
+limits() { awk -v c="$1" '$1 == c { print $2, $3; found = 1 } END { if (!found) print "- -" }' \
+  scripts/request-cost.budgets; }
+
+over=0
+printf '%-22s %12s %10s %7s %10s  %s\n' case instructions baseline ratio budget status
 for c in "${cases[@]}"; do
   one=$(count "$c" 1); eleven=$(count "$c" 11)
-  printf '%-22s %12d\n' "$c" $(( (eleven - one) / 10 ))
+  n=$(( (eleven - one) / 10 ))
+  read -r base budget < <(limits "$c")
+  ratio=-; status=-
+  if [ "$base" != - ]; then ratio=$(awk -v n="$n" -v b="$base" 'BEGIN { printf "%.3f", n / b }'); fi
+  if [ "$budget" != - ]; then
+    if [ "$n" -le "$budget" ]; then status=ok; else status="over budget"; over=1; fi
+  fi
+  printf '%-22s %12d %10s %7s %10s  %s\n' "$c" "$n" "$base" "$ratio" "$budget" "$status"
 done
+exit "$over"
