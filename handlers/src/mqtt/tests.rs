@@ -802,6 +802,22 @@ fn the_will_is_published_when_the_connection_ends_without_a_normal_disconnect() 
 }
 
 #[test]
+fn a_close_fanout_may_have_made_for_a_revocation_drops_the_will_though_the_key_verifies() {
+    let mut revoked = Vec::new();
+    wsevents::write_close(&mut revoked, 1008);
+    for (name, body, published) in [
+        ("CLOSE without a code", b"CLOSE\r\n".to_vec(), false),
+        ("CLOSE 1008", revoked, false),
+    ] {
+        let mut p = Proxy::new(ProtocolVersion::V5);
+        let t = p.token(&[], &["gone"], 3600);
+        p.connect_with_will(&t, will("gone", b"bye"));
+        p.request(body);
+        assert_eq!(will_topics(&p).is_empty(), !published, "{name}");
+    }
+}
+
+#[test]
 fn a_normal_disconnect_discards_the_will_and_reason_0x04_publishes_it() {
     for (reason, published) in [
         (DisconnectReasonCode::NormalDisconnection, 0),

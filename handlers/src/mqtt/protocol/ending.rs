@@ -5,10 +5,11 @@
 //! but a normal DISCONNECT publishes the Will (`will.rs`), after the close. A broker
 //! DISCONNECT carries a reason string and exists in MQTT 5 only; 3.1.1 just closes.
 //! Close codes: 1000 for a normal end, 1008 for a policy end, 1002 and 1003 for what is
-//! not MQTT (chosen by the callers). A close from the peer with code 1008
-//! (`REVOKED_CLOSE_CODE`) is how Fanout reports the close action of a key revocation: the
-//! Will is dropped then, whatever the KV store (eventually consistent) still says about
-//! the key.
+//! not MQTT (chosen by the callers). A peer close without a status code, or with 1008
+//! (`REVOKED_CLOSE_CODE`), may be Fanout's close action of a key revocation
+//! ([`closed_by_fanout`]): the Will is dropped then, whatever the KV store (eventually
+//! consistent) still says about the key. A client that wants its Will published closes
+//! with another code, or just goes away (a lost connection publishes it).
 
 use pubsub_codec::mqtt::{Disconnect, DisconnectReasonCode, Packet, ProtocolVersion};
 use pubsub_core::grip::REVOKED_CLOSE_CODE;
@@ -54,10 +55,9 @@ pub(super) fn close(state: &mut State, ctx: &Context, fx: &mut Effects, code: u1
 /// the close is answered, unless the broker closed first.
 pub(crate) fn client_closed(state: &mut State, ctx: &Context, code: Option<u16>) -> Effects {
     let mut fx = Effects::new();
-    if code == Some(REVOKED_CLOSE_CODE) {
-        // Fanout closed it for a key revocation (or the client chose the same code): the
-        // key's record may still be in this POP's KV store, so its absence cannot be
-        // what stops the Will.
+    if closed_by_fanout(code) {
+        // The key's record may still be in this POP's KV store, so its absence cannot
+        // be what stops the Will.
         discard_will(state);
     }
     if !state.closed {
@@ -66,6 +66,13 @@ pub(crate) fn client_closed(state: &mut State, ctx: &Context, code: Option<u16>)
         fx.push(Effect::Close(code.unwrap_or(1000)));
     }
     fx
+}
+
+/// Whether a peer close with `code` may be Fanout's close action, which only a key
+/// revocation publishes: Pushpin reports the connections it closes itself with a CLOSE
+/// event without a status code (seen on Pushpin 1.x), and the revocation asks for 1008.
+pub(crate) fn closed_by_fanout(code: Option<u16>) -> bool {
+    matches!(code, None | Some(REVOKED_CLOSE_CODE))
 }
 
 /// The connection was lost: the session ends, nothing is sent.
