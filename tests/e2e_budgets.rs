@@ -65,7 +65,7 @@ fn encode(packet: Packet, version: ProtocolVersion) -> Vec<u8> {
 }
 
 fn connect_packet(version: ProtocolVersion, token: &str, keep_alive: u16) -> Connect {
-    let mut c = Connect::new(version, &unique("budget"));
+    let mut c = Connect::new(version, unique("budget"));
     // 3.1.1 allows no password without a user name [MQTT-3.1.2-22].
     c.username = Some("u".into());
     c.password = Some(token.as_bytes().to_vec());

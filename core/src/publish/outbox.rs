@@ -27,8 +27,17 @@ use crate::Config;
 #[derive(Debug, Default)]
 pub struct Outbox {
     batch: Batch,
-    /// Per publication added, in order: refused at once, or its items in the batch.
-    entries: Vec<Result<(Range<usize>, Vec<Stored>), PublishError>>,
+    /// Per publication added, in order: refused at once, or queued.
+    entries: Vec<Result<Queued, PublishError>>,
+}
+
+/// A publication whose items are in the batch.
+#[derive(Debug)]
+struct Queued {
+    /// Its items, by number in the batch.
+    items: Range<usize>,
+    /// What its store step stored (retained only).
+    stored: Vec<Stored>,
 }
 
 impl Outbox {
@@ -55,8 +64,10 @@ impl Outbox {
     /// Renders, plans and stores `p` (a retained one is stored now), and queues its items.
     pub fn add(&mut self, platform: &Platform, config: &Config, p: &Publication<'_>) {
         let first = self.batch.items();
-        let entry = prepare(platform, config, p, &mut self.batch)
-            .map(|(stored, _)| (first..self.batch.items(), stored));
+        let entry = prepare(platform, config, p, &mut self.batch).map(|(stored, _)| Queued {
+            items: first..self.batch.items(),
+            stored,
+        });
         self.entries.push(entry);
     }
 
@@ -79,7 +90,7 @@ impl Outbox {
         self.entries
             .into_iter()
             .map(|entry| {
-                let (items, stored) = entry?;
+                let Queued { items, stored } = entry?;
                 let failure = failed
                     .iter()
                     .find(|(request, _)| request.start < items.end && items.start < request.end);
