@@ -120,6 +120,13 @@ impl Default for Config {
     }
 }
 
+/// What `grip-sig-iss` accepts.
+const ISSUER: &str = "a non-empty issuer";
+
+fn non_empty(v: &str) -> bool {
+    !v.is_empty()
+}
+
 /// A configuration value that cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -181,10 +188,8 @@ impl Config {
                 "a path starting with `/`",
                 |p| p.starts_with('/') && !p.contains(char::is_whitespace),
             )?,
-            grip_sig_iss: text(&mut lookup, "grip-sig-iss", "a non-empty issuer", |v| {
-                !v.is_empty()
-            })?
-            .unwrap_or(d.grip_sig_iss),
+            grip_sig_iss: text(&mut lookup, "grip-sig-iss", ISSUER, non_empty)?
+                .unwrap_or(d.grip_sig_iss),
             admin_fastly_key: flag(&mut lookup, "admin-fastly-key", d.admin_fastly_key)?,
             mqtt_server_keep_alive: server_keep_alive(&mut lookup, d.mqtt_server_keep_alive)?,
             allow_tokens_without_exp: flag(
