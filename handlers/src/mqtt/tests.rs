@@ -1200,3 +1200,38 @@ fn a_pattern_claim_authorises_the_topics_it_matches() {
 }
 
 mod wildcard;
+
+#[test]
+fn the_publishes_of_one_request_share_a_call_and_its_outcome_answers_each_in_order() {
+    for version in [ProtocolVersion::V5, ProtocolVersion::V311] {
+        let mut p = Proxy::new(version);
+        let t = p.token(&[], &["a"], 3600);
+        p.connect(&t);
+        let publisher = p.publisher.clone();
+        let calls = || publisher.published.lock().unwrap().len();
+        let before = calls();
+        let burst: Vec<Packet> = (0..5)
+            .map(|_| publish("a", QoS::AtLeastOnce, b"x"))
+            .collect();
+        let events = p.send(&burst);
+        assert_eq!(
+            calls() - before,
+            1,
+            "one publish call for five PUBLISH packets"
+        );
+        assert_eq!(acks(&p, &events).len(), 5, "{version:?}");
+        assert_eq!(p.publisher.live_items().len(), 5);
+        // The call fails: v5 negatively acknowledges every message of it, in order;
+        // 3.1.1 closes at the first and answers nothing more.
+        *p.publisher.fail.lock().unwrap() = Some("down".into());
+        let events = p.send(&burst);
+        let codes: Vec<u8> = acks(&p, &events).iter().map(|a| a.2).collect();
+        match version {
+            ProtocolVersion::V5 => assert_eq!(codes, [0x80; 5]),
+            ProtocolVersion::V311 => {
+                assert!(codes.is_empty(), "{codes:?}");
+                assert_eq!(events.last().unwrap(), b"CLOSE:1008");
+            }
+        }
+    }
+}
