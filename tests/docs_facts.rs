@@ -147,6 +147,7 @@ fn constants() -> Vec<(&'static str, u64)> {
         ),
         ("mqtt::ANSWER_BUDGET_BYTES", n(mqtt::ANSWER_BUDGET_BYTES)),
         ("mqtt::MAX_SLOT_READS", n(mqtt::MAX_SLOT_READS)),
+        ("mqtt::MAX_FILTER_LISTINGS", n(mqtt::MAX_FILTER_LISTINGS)),
         ("mqtt::MIN_CALLBACK_SECS", mqtt::MIN_CALLBACK_SECS),
         (
             "wildcard::BUDGET_BYTES",

@@ -9,15 +9,17 @@
 //! `docs/configuration.md`, whose table `tests/docs_facts.rs` checks against [`Config::load`]
 //! and [`Config::default`].
 //!
-//! - [`rate_limit`], [`request_log`]: the syntax of the two keys with rules.
+//! - [`rate_limit`], [`request_log`], [`mqtt_limits`]: the syntax of the keys with rules.
 //! - `parse`: reading one key as its type and in range, or its default.
 
 use std::fmt;
 
+pub mod mqtt_limits;
 mod parse;
 pub mod rate_limit;
 pub mod request_log;
 
+pub use mqtt_limits::MqttLimits;
 pub use rate_limit::{RateLimit, RateLimits, Window};
 pub use request_log::RequestLog;
 
@@ -75,6 +77,8 @@ pub struct Config {
     /// the token expires first), so that a retained message stored but not delivered live
     /// still arrives. Each time is one request to the app per durable stream.
     pub durable_recovery_interval: u32,
+    /// The per-request and per-connection budgets of MQTT (`mqtt-limits`).
+    pub mqtt_limits: MqttLimits,
     /// The request limits of each route class (`rate-limits`); every class is unlimited
     /// by default.
     pub rate_limits: RateLimits,
@@ -109,10 +113,18 @@ impl Default for Config {
             wildcard_max_levels: 6,
             wildcard_retained_max: 16,
             durable_recovery_interval: 600,
+            mqtt_limits: MqttLimits::default(),
             rate_limits: RateLimits::default(),
             request_log: None,
         }
     }
+}
+
+/// What `grip-sig-iss` accepts.
+const ISSUER: &str = "a non-empty issuer";
+
+fn non_empty(v: &str) -> bool {
+    !v.is_empty()
 }
 
 /// A configuration value that cannot be used.
@@ -176,10 +188,8 @@ impl Config {
                 "a path starting with `/`",
                 |p| p.starts_with('/') && !p.contains(char::is_whitespace),
             )?,
-            grip_sig_iss: text(&mut lookup, "grip-sig-iss", "a non-empty issuer", |v| {
-                !v.is_empty()
-            })?
-            .unwrap_or(d.grip_sig_iss),
+            grip_sig_iss: text(&mut lookup, "grip-sig-iss", ISSUER, non_empty)?
+                .unwrap_or(d.grip_sig_iss),
             admin_fastly_key: flag(&mut lookup, "admin-fastly-key", d.admin_fastly_key)?,
             mqtt_server_keep_alive: server_keep_alive(&mut lookup, d.mqtt_server_keep_alive)?,
             allow_tokens_without_exp: flag(
@@ -197,6 +207,7 @@ impl Config {
                 "an integer from 0 to 64",
             )?,
             durable_recovery_interval: recovery_interval(&mut lookup, d.durable_recovery_interval)?,
+            mqtt_limits: mqtt_limits::load(&mut lookup)?,
             rate_limits: rate_limit::load(&mut lookup)?,
             request_log: request_log::load(&mut lookup)?,
         })
@@ -248,6 +259,7 @@ mod tests {
             ("durable-recovery-interval", "2"),
             ("rate-limits", "publish 20/s over 1s penalty 5m"),
             ("request-log", "requests sample 0.5"),
+            ("mqtt-limits", "publishes 7; min-keep-alive 0"),
         ])
         .expect("valid config");
         let publish = c.rate_limits.publish.expect("publish limit");
@@ -258,6 +270,8 @@ mod tests {
         assert_eq!(c.request_log.map(|l| l.sample_ppm), Some(500_000));
         assert_eq!((c.wildcard_max_levels, c.wildcard_retained_max), (0, 64));
         assert_eq!(c.durable_recovery_interval, 2);
+        assert_eq!(c.mqtt_limits.publishes_per_request, 7);
+        assert_eq!(c.mqtt_limits.min_keep_alive, 0);
         assert_eq!(c.mqtt_connect_deadline, 10);
         assert_eq!(c.mqtt_server_keep_alive, 0);
         assert!(!c.sse && !c.admin && !c.demo && c.mqtt && c.http_publish);
@@ -291,6 +305,8 @@ mod tests {
             ("durable-recovery-interval", "5s"),
             ("rate-limits", "publish 10/m"),
             ("rate-limits", "publish 10/s; publish 20/s"),
+            ("mqtt-limits", "publishes 0"),
+            ("mqtt-limits", "channels 20; channels 21"),
             ("request-log", "stdout"),
             ("request-log", "requests sample 0"),
         ];

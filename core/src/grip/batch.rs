@@ -22,6 +22,8 @@ const TAIL: &str = "]}";
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Batch {
     requests: Vec<String>,
+    /// How many items each request holds.
+    items: Vec<usize>,
     /// Bytes still expected, reserved as new requests start.
     expected: usize,
 }
@@ -36,9 +38,24 @@ impl Batch {
     /// them as they start, so that filling them does not copy what they hold.
     pub fn with_capacity(bytes: usize) -> Self {
         Self {
-            requests: Vec::new(),
             expected: bytes,
+            ..Self::default()
         }
+    }
+
+    /// Expects about `bytes` more of items (see [`Batch::with_capacity`]).
+    pub fn reserve(&mut self, bytes: usize) {
+        self.expected = self.expected.saturating_add(bytes);
+    }
+
+    /// How many items the batch holds: the next item is item number `items()`.
+    pub fn items(&self) -> usize {
+        self.items.iter().sum()
+    }
+
+    /// Per request, in order, how many items it holds.
+    pub fn items_per_request(&self) -> &[usize] {
+        &self.items
     }
 
     /// Appends `item`.
@@ -74,6 +91,7 @@ impl Batch {
             write(&mut body);
             body.push_str(TAIL);
             self.requests.push(body);
+            self.items.push(1);
             return;
         };
         body.truncate(body.len() - TAIL.len());
@@ -89,9 +107,13 @@ impl Batch {
             body.push_str(TAIL);
             self.requests.push(body);
             self.requests.push(next);
+            self.items.push(1);
         } else {
             body.push_str(TAIL);
             self.requests.push(body);
+            if let Some(last) = self.items.last_mut() {
+                *last += 1;
+            }
         }
     }
 
@@ -196,5 +218,18 @@ mod tests {
         let requests = batch.into_requests();
         assert_eq!(requests.len(), 3);
         assert_eq!(channels(&requests), ["a", "huge", "b"]);
+    }
+
+    #[test]
+    fn the_batch_counts_the_items_of_each_request() {
+        let big = vec![0; 600_000];
+        let mut batch = Batch::new();
+        assert_eq!(batch.items(), 0);
+        batch.push(&item("a", b"x"));
+        batch.push(&item("b", &big));
+        batch.push(&item("c", &big));
+        batch.push(&item("d", b"x"));
+        assert_eq!(batch.items_per_request(), [2, 2]);
+        assert_eq!(batch.items(), 4);
     }
 }

@@ -151,6 +151,16 @@ impl RecordingPublisher {
             .collect()
     }
 
+    /// Every item published on a topic's live channel (a name without `#`), in order:
+    /// one per message and topic, however the messages were batched into requests.
+    pub fn live_items(&self) -> Vec<serde_json::Value> {
+        self.parsed()
+            .into_iter()
+            .flat_map(|body| body["items"].as_array().cloned().unwrap_or_default())
+            .filter(|item| item["channel"].as_str().is_some_and(|c| !c.contains('#')))
+            .collect()
+    }
+
     /// Every item published on a filter channel (`f#…`, `f4#…`), in order.
     pub fn filter_items(&self) -> Vec<serde_json::Value> {
         self.parsed()

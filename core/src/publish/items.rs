@@ -23,30 +23,31 @@ use crate::grip::{Batch, Formats, HttpStream, Item, WsMessage};
 use crate::render::sse_event;
 use crate::retained::{EventId, Stored};
 
-/// The items of `messages` on their own channels: live ones when `stored` is empty,
-/// else retained ones (one [`Stored`] per message, in order), in a batch with room for
-/// `more` bytes of items after them.
-pub(super) fn own_items(
-    messages: &[Rendered<'_>],
-    p: &Publication<'_>,
-    stored: &[Stored],
-    more: usize,
-) -> Batch {
+/// About how many bytes the own items of `messages` take.
+pub(super) fn estimate(messages: &[Rendered<'_>], p: &Publication<'_>) -> usize {
     // Per topic: the SSE event, three packets as base64, the JSON around them.
     let packets: usize = messages
         .iter()
         .map(|m| 2 * m.mqtt_v5.len() + m.mqtt_v311.len())
         .sum();
-    let own = messages.len() * (p.payload.len() + 512) + packets.div_ceil(3) * 4;
-    let mut batch = Batch::with_capacity(own + more);
+    messages.len() * (p.payload.len() + 512) + packets.div_ceil(3) * 4
+}
+
+/// Appends the items of `messages` on their own channels to `batch`: live ones when
+/// `stored` is empty, else retained ones (one [`Stored`] per message, in order).
+pub(super) fn own_items(
+    batch: &mut Batch,
+    messages: &[Rendered<'_>],
+    p: &Publication<'_>,
+    stored: &[Stored],
+) {
     if stored.is_empty() {
-        live(&mut batch, messages, p.payload, p.sender);
+        live(batch, messages, p.payload, p.sender);
     } else {
         for (m, stored) in messages.iter().zip(stored) {
-            retained(&mut batch, m, p.payload, p.sender, stored);
+            retained(batch, m, p.payload, p.sender, stored);
         }
     }
-    batch
 }
 
 /// The live items of `messages`: per topic, the table's renderings of a live publication

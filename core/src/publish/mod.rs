@@ -13,17 +13,22 @@
 //!    requests as Fanout's limit allows ([`Batch`]), each request one publish API call
 //!    ([`PublishError::NotDelivered`] at the first that fails).
 //!
+//! [`Outbox`] runs steps 1 to 4 for each publication of one MQTT request and then sends
+//! them all together, in as few requests as their items fit in.
+//!
 //! On success, [`Published`] carries the stored versions (retained only). Handlers parse
 //! their protocol into a [`Publication`] and map the outcome to a status or reason code.
 
 mod error;
 mod fanout;
 mod items;
+mod outbox;
 mod publication;
 mod rendered;
 
 pub use error::PublishError;
 pub use fanout::BUDGET_BYTES;
+pub use outbox::Outbox;
 pub use publication::{Publication, Published};
 
 use crate::grip::Batch;
@@ -37,10 +42,8 @@ pub fn publish(
     config: &Config,
     p: &Publication<'_>,
 ) -> Result<Published, PublishError> {
-    let messages = rendered::render(p)?;
-    let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels)?;
-    let stored = store(platform, p)?;
-    let (batch, own_requests) = batch(&messages, p, &stored, &wildcard);
+    let mut batch = Batch::new();
+    let (stored, own_requests) = prepare(platform, config, p, &mut batch)?;
     send(&*platform.publisher, config, batch, own_requests).map_err(|reason| {
         PublishError::NotDelivered {
             stored: stored.clone(),
@@ -50,26 +53,46 @@ pub fn publish(
     Ok(Published { stored })
 }
 
+/// Steps 1 to 4 of [`publish`]: renders, plans and stores `p`, then appends its own items
+/// and its wildcard items to `batch`. Answers the stored versions and how many requests
+/// of `batch` then hold own items.
+fn prepare(
+    platform: &Platform,
+    config: &Config,
+    p: &Publication<'_>,
+    batch: &mut Batch,
+) -> Result<(Vec<Stored>, usize), PublishError> {
+    let messages = rendered::render(p)?;
+    let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels)?;
+    let stored = store(platform, p)?;
+    let own_requests = write(batch, &messages, p, &stored, &wildcard);
+    Ok((stored, own_requests))
+}
+
 /// The request bodies [`publish`] sends for `p` as a live (not retained) publication,
 /// without sending them: what a measuring tool counts.
 pub fn live_requests(p: &Publication<'_>, config: &Config) -> Result<Vec<Vec<u8>>, PublishError> {
     let messages = rendered::render(p)?;
     let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels)?;
-    Ok(batch(&messages, p, &[], &wildcard).0.into_requests())
+    let mut batch = Batch::new();
+    write(&mut batch, &messages, p, &[], &wildcard);
+    Ok(batch.into_requests())
 }
 
-/// The own items of `messages` (retained when `stored` is not empty) followed by the
-/// `wildcard` items, and how many requests hold own items.
-fn batch(
+/// Appends the own items of `messages` (retained when `stored` is not empty) and then
+/// the `wildcard` items to `batch`; answers how many requests then hold own items.
+fn write(
+    batch: &mut Batch,
     messages: &[rendered::Rendered<'_>],
     p: &Publication<'_>,
     stored: &[Stored],
     wildcard: &fanout::FanOut,
-) -> (Batch, usize) {
-    let mut batch = items::own_items(messages, p, stored, wildcard.bytes());
+) -> usize {
+    batch.reserve(items::estimate(messages, p) + wildcard.bytes());
+    items::own_items(batch, messages, p, stored);
     let own_requests = batch.len();
-    wildcard.write(&mut batch);
-    (batch, own_requests)
+    wildcard.write(batch);
+    own_requests
 }
 
 /// Stores `p` as the retained message of each of its topics, in order (nothing without

@@ -27,7 +27,7 @@
 
 mod driver;
 mod protocol;
-pub use driver::retained::{ANSWER_BUDGET_BYTES, MAX_SLOT_READS};
+pub use driver::retained::{ANSWER_BUDGET_BYTES, MAX_FILTER_LISTINGS, MAX_SLOT_READS};
 pub use protocol::connect::MAX_TOKEN_BYTES;
 pub use protocol::liveness::{MAX_CALLBACK_SECS, MIN_CALLBACK_SECS};
 pub use protocol::qos2::RECEIVE_MAXIMUM;

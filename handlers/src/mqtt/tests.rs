@@ -259,7 +259,7 @@ fn a_packet_split_across_requests_is_reassembled_from_metadata() {
         !p.meta.contains_key("meta-mqtt-buf"),
         "the buffer is cleared"
     );
-    assert_eq!(p.publisher.items().len(), 1);
+    assert_eq!(p.publisher.live_items().len(), 1);
 }
 
 #[test]
@@ -287,7 +287,7 @@ fn a_second_connect_and_auth_end_the_session_with_the_right_reason() {
             other => panic!("{other:?}"),
         }
         assert_eq!(events.last().unwrap(), b"CLOSE:1008");
-        assert!(p.publisher.items().is_empty());
+        assert!(p.publisher.live_items().is_empty());
     }
 }
 
@@ -311,7 +311,7 @@ fn an_unauthorised_publish_is_refused_per_qos_and_version() {
     v311.connect(&t);
     let events = v311.send(&[publish("theirs", QoS::AtLeastOnce, b"x")]);
     assert_eq!(events, [b"CLOSE:1008".to_vec()]);
-    assert!(v5.publisher.items().is_empty() && v311.publisher.items().is_empty());
+    assert!(v5.publisher.live_items().is_empty() && v311.publisher.live_items().is_empty());
 }
 
 #[test]
@@ -437,6 +437,7 @@ fn a_websocket_without_a_connect_is_closed_after_30_s() {
 struct CountingKv {
     inner: Arc<dyn pubsub_core::ports::KvStore>,
     slot_reads: std::sync::atomic::AtomicUsize,
+    lists: std::sync::atomic::AtomicUsize,
 }
 
 impl pubsub_core::ports::KvStore for CountingKv {
@@ -463,6 +464,7 @@ impl pubsub_core::ports::KvStore for CountingKv {
         self.inner.delete(store, key)
     }
     fn list(&self, store: &str) -> Result<Vec<String>, pubsub_core::ports::KvError> {
+        self.lists.fetch_add(1, Ordering::Relaxed);
         self.inner.list(store)
     }
 }
@@ -470,10 +472,21 @@ impl pubsub_core::ports::KvStore for CountingKv {
 /// A connected proxy whose retained slot reads are counted, with a `size`-byte retained
 /// message on each of `topics`.
 fn with_retained(topics: &[String], size: usize) -> (Proxy, Arc<CountingKv>) {
+    let read: Vec<&str> = topics.iter().map(String::as_str).collect();
+    with_retained_reading(topics, size, &read)
+}
+
+/// [`with_retained`] with a token that may read `read`.
+fn with_retained_reading(
+    topics: &[String],
+    size: usize,
+    read: &[&str],
+) -> (Proxy, Arc<CountingKv>) {
     let mut p = Proxy::new(ProtocolVersion::V5);
     let kv = Arc::new(CountingKv {
         inner: p.platform.kv.clone(),
         slot_reads: Default::default(),
+        lists: Default::default(),
     });
     p.platform.kv = kv.clone();
     for topic in topics {
@@ -484,8 +497,7 @@ fn with_retained(topics: &[String], size: usize) -> (Proxy, Arc<CountingKv>) {
         };
         pubsub_core::retained::store(&*kv, p.env.now(), topic, msg).unwrap();
     }
-    let read: Vec<&str> = topics.iter().map(String::as_str).collect();
-    let t = p.token(&read, &[], 3600);
+    let t = p.token(read, &[], 3600);
     p.connect(&t);
     kv.slot_reads.store(0, Ordering::Relaxed);
     (p, kv)
@@ -536,9 +548,42 @@ fn a_subscribe_repeating_one_filter_8000_times_reads_its_slot_once_and_answers_o
 }
 
 #[test]
+fn wildcard_subscribes_in_one_request_list_each_filter_once_within_a_budget() {
+    let topics: Vec<String> = (0..40).map(|i| format!("w/{i}/x")).collect();
+    let (mut p, kv) = with_retained_reading(&topics, 10, &["w/#"]);
+    p.config.mqtt_limits.control_per_request = 10_000;
+    // 500 SUBSCRIBE packets of one wildcard filter: one listing.
+    let same: Vec<Packet> = (0..500).map(|_| subscribe(&["w/+/x"])).collect();
+    let events = p.send(&same);
+    assert!(kv.lists.load(Ordering::Relaxed) <= 1, "one listing");
+    assert_eq!(
+        retained_deliveries(&p, &events).len(),
+        16,
+        "wildcard-retained-max"
+    );
+    // Churn over distinct filters: at most MAX_FILTER_LISTINGS listings per request.
+    kv.lists.store(0, Ordering::Relaxed);
+    let churn: Vec<Packet> = (0..40)
+        .flat_map(|i| {
+            let filter = format!("w/{i}/+");
+            let unsubscribe = Packet::Unsubscribe(mqtt::Unsubscribe {
+                packet_id: id(2),
+                filters: vec![filter.clone()],
+                properties: Default::default(),
+            });
+            [subscribe(&[&filter]), unsubscribe]
+        })
+        .collect();
+    p.send(&churn);
+    let lists = kv.lists.load(Ordering::Relaxed);
+    assert!(lists <= super::MAX_FILTER_LISTINGS, "{lists} listings");
+}
+
+#[test]
 fn filters_beyond_the_subscription_quota_get_quota_exceeded_without_being_looked_at() {
     for (version, quota) in [(ProtocolVersion::V5, 0x97), (ProtocolVersion::V311, 0x80)] {
         let mut p = Proxy::new(version);
+        p.config.mqtt_limits.channels_per_connection = 33;
         let topics: Vec<String> = (0..32).map(|i| format!("t{i}")).collect();
         let read: Vec<&str> = topics.iter().map(String::as_str).collect();
         let t = p.token(&read, &[], 3600);
@@ -559,9 +604,43 @@ fn filters_beyond_the_subscription_quota_get_quota_exceeded_without_being_looked
 }
 
 #[test]
+fn subscriptions_past_the_channels_fanout_delivers_get_quota_exceeded() {
+    for (version, quota) in [(ProtocolVersion::V5, 0x97), (ProtocolVersion::V311, 0x80)] {
+        // Default `channels 20`: the key channel and 19 subscriptions.
+        let mut p = Proxy::new(version);
+        let topics: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+        let read: Vec<&str> = topics.iter().map(String::as_str).collect();
+        let t = p.token(&read, &[], 3600);
+        p.connect(&t);
+        let events = p.send(&[subscribe(&read[..18])]);
+        assert!(matches!(p.packets(&events)[..], [Packet::SubAck(_)]));
+        let events = p.send(&[subscribe(&read[18..])]);
+        let Some(Packet::SubAck(ack)) = p.packets(&events).first().cloned() else {
+            panic!("no SUBACK")
+        };
+        let codes: Vec<u8> = ack.reason_codes.iter().map(|c| *c as u8).collect();
+        assert_eq!(codes, [0, quota, quota], "{version:?}");
+        // A subscription that ends makes room; replacing a held one needs none.
+        let unsubscribe = Packet::Unsubscribe(mqtt::Unsubscribe {
+            packet_id: id(2),
+            filters: vec!["t0".into()],
+            properties: Default::default(),
+        });
+        let events = p.send(&[unsubscribe, subscribe(&["t19", "t1"])]);
+        let Some(Packet::SubAck(ack)) = p.packets(&events).get(1).cloned() else {
+            panic!("no SUBACK")
+        };
+        let codes: Vec<u8> = ack.reason_codes.iter().map(|c| *c as u8).collect();
+        assert_eq!(codes, [0, 0], "{version:?}");
+    }
+}
+
+#[test]
 fn retained_messages_beyond_the_answer_budget_go_out_in_the_next_request() {
     let topics: Vec<String> = (0..32).map(|i| format!("t{i}")).collect();
     let (mut p, kv) = with_retained(&topics, 32_000);
+    // A Fanout that lets a connection listen on 33 channels: 32 subscriptions fit.
+    p.config.mqtt_limits.channels_per_connection = 33;
     let filters: Vec<&str> = topics.iter().map(String::as_str).collect();
     let events = p.send(&[subscribe(&filters)]);
     let first = retained_deliveries(&p, &events);
@@ -672,7 +751,11 @@ fn the_will_of_a_connection_whose_key_was_revoked_is_not_published() {
         let mut lost = Vec::new();
         wsevents::write_disconnect(&mut lost);
         p.request(lost);
-        assert_eq!(p.publisher.items().is_empty(), revoke, "revoked: {revoke}");
+        assert_eq!(
+            p.publisher.live_items().is_empty(),
+            revoke,
+            "revoked: {revoke}"
+        );
     }
 }
 
@@ -715,6 +798,22 @@ fn the_will_is_published_when_the_connection_ends_without_a_normal_disconnect() 
         assert!(p.meta.contains_key("meta-mqtt-will"));
         p.request(body);
         assert_eq!(will_topics(&p), ["gone"], "{name}");
+    }
+}
+
+#[test]
+fn a_close_fanout_may_have_made_for_a_revocation_drops_the_will_though_the_key_verifies() {
+    let mut revoked = Vec::new();
+    wsevents::write_close(&mut revoked, 1008);
+    for (name, body, published) in [
+        ("CLOSE without a code", b"CLOSE\r\n".to_vec(), false),
+        ("CLOSE 1008", revoked, false),
+    ] {
+        let mut p = Proxy::new(ProtocolVersion::V5);
+        let t = p.token(&[], &["gone"], 3600);
+        p.connect_with_will(&t, will("gone", b"bye"));
+        p.request(body);
+        assert_eq!(will_topics(&p).is_empty(), !published, "{name}");
     }
 }
 
@@ -820,12 +919,16 @@ fn a_retained_publish_refused_for_rate_gets_quota_exceeded_at_qos_1_and_is_dropp
     // QoS 0: dropped without an answer; the connection stays.
     let events = p.send(&[retained_publish(QoS::AtMostOnce, b"third")]);
     assert!(events.is_empty(), "{events:?}");
-    assert_eq!(p.publisher.items().len(), 1, "only the first was published");
+    assert_eq!(
+        p.publisher.live_items().len(),
+        1,
+        "only the first was published"
+    );
     assert_eq!(retained_payload(&p), Some(b"first".to_vec()));
     p.env.now.fetch_add(1, Ordering::Relaxed);
     let events = p.send(&[retained_publish(QoS::AtLeastOnce, b"fourth")]);
     assert_eq!(acks(&p, &events), [PubAckReasonCode::Success]);
-    assert_eq!(p.publisher.items().len(), 2);
+    assert_eq!(p.publisher.live_items().len(), 2);
     assert_eq!(retained_payload(&p), Some(b"fourth".to_vec()));
 }
 
@@ -845,7 +948,7 @@ fn mqtt_3_1_1_closes_on_a_qos_1_retained_publish_refused_for_rate_and_drops_qos_
         [b"CLOSE:1008".to_vec()],
         "no PUBACK for an unstored message"
     );
-    assert_eq!(p.publisher.items().len(), 1);
+    assert_eq!(p.publisher.live_items().len(), 1);
     assert_eq!(retained_payload(&p), Some(b"first".to_vec()));
 }
 
@@ -889,19 +992,19 @@ fn a_qos2_publish_is_published_once_however_often_it_is_resent_before_pubrel() {
         let mut p = qos2_proxy(version);
         let events = p.send(&[qos2_publish("a", 7, false), qos2_publish("a", 7, true)]);
         assert_eq!(acks(&p, &events), [("PUBREC", 7, 0), ("PUBREC", 7, 0)]);
-        assert_eq!(p.publisher.items().len(), 1, "{version:?}");
+        assert_eq!(p.publisher.live_items().len(), 1, "{version:?}");
         assert_eq!(p.meta.get("meta-mqtt-qos2").unwrap(), "7");
         // A re-send in a later request (the PUBREC was lost): PUBREC again, not published.
         let events = p.send(&[qos2_publish("a", 7, true)]);
         assert_eq!(acks(&p, &events), [("PUBREC", 7, 0)]);
-        assert_eq!(p.publisher.items().len(), 1, "{version:?}");
+        assert_eq!(p.publisher.live_items().len(), 1, "{version:?}");
         let events = p.send(&[pubrel(7)]);
         assert_eq!(acks(&p, &events), [("PUBCOMP", 7, 0)]);
         assert!(!p.meta.contains_key("meta-mqtt-qos2"));
         // After PUBCOMP the identifier is free: a new message with it is published.
         let events = p.send(&[qos2_publish("a", 7, false), pubrel(7)]);
         assert_eq!(acks(&p, &events), [("PUBREC", 7, 0), ("PUBCOMP", 7, 0)]);
-        assert_eq!(p.publisher.items().len(), 2, "{version:?}");
+        assert_eq!(p.publisher.live_items().len(), 2, "{version:?}");
     }
 }
 
@@ -971,7 +1074,7 @@ fn qos2_publications_beyond_the_receive_maximum_end_the_connection() {
         } else {
             assert_eq!(packets.len(), 1, "{packets:?}");
         }
-        assert_eq!(p.publisher.items().len(), usize::from(max) + 2);
+        assert_eq!(p.publisher.live_items().len(), usize::from(max) + 2);
     }
 }
 
@@ -1027,7 +1130,7 @@ fn a_refused_qos2_publish_gets_a_negative_pubrec_and_is_not_remembered() {
     let events = p.send(&[Packet::Publish(retained)]);
     assert_eq!(acks(&p, &events), [("PUBREC", 5, 0x83)]);
     assert!(!p.meta.contains_key("meta-mqtt-qos2"));
-    assert!(p.publisher.items().is_empty());
+    assert!(p.publisher.live_items().is_empty());
     // Too large: DISCONNECT 0x95 (PUBREC has no such reason code).
     p.config.max_message_bytes = 2;
     let events = p.send(&[qos2_publish("a", 6, false)]);
@@ -1035,7 +1138,7 @@ fn a_refused_qos2_publish_gets_a_negative_pubrec_and_is_not_remembered() {
         [Packet::Disconnect(d)] => assert_eq!(d.reason_code, DisconnectReasonCode::PacketTooLarge),
         other => panic!("{other:?}"),
     }
-    assert!(p.publisher.items().is_empty());
+    assert!(p.publisher.live_items().is_empty());
 }
 
 #[test]
@@ -1045,7 +1148,7 @@ fn a_qos2_retained_publish_refused_for_rate_gets_pubrec_quota_exceeded() {
     assert_eq!(acks(&p, &events), [("PUBREC", 7, 0), ("PUBCOMP", 7, 0)]);
     let events = p.send(&[retained_publish(QoS::ExactlyOnce, b"second")]);
     assert_eq!(acks(&p, &events), [("PUBREC", 7, 0x97)]);
-    assert_eq!(p.publisher.items().len(), 1);
+    assert_eq!(p.publisher.live_items().len(), 1);
     assert_eq!(retained_payload(&p), Some(b"first".to_vec()));
 }
 
@@ -1059,7 +1162,7 @@ fn mqtt_3_1_1_closes_on_a_refused_qos2_publish() {
     assert_eq!(acks(&p, &events), [("PUBREC", 7, 0), ("PUBCOMP", 7, 0)]);
     let events = p.send(&[retained_publish(QoS::ExactlyOnce, b"second")]);
     assert_eq!(events, [b"CLOSE:1008".to_vec()], "refused for rate");
-    assert_eq!(p.publisher.items().len(), 1);
+    assert_eq!(p.publisher.live_items().len(), 1);
 }
 
 #[test]
@@ -1093,7 +1196,42 @@ fn a_pattern_claim_authorises_the_topics_it_matches() {
             other => panic!("{topic}: {other:?}"),
         }
     }
-    assert_eq!(p.publisher.items().len(), 1);
+    assert_eq!(p.publisher.live_items().len(), 1);
 }
 
 mod wildcard;
+
+#[test]
+fn the_publishes_of_one_request_share_a_call_and_its_outcome_answers_each_in_order() {
+    for version in [ProtocolVersion::V5, ProtocolVersion::V311] {
+        let mut p = Proxy::new(version);
+        let t = p.token(&[], &["a"], 3600);
+        p.connect(&t);
+        let publisher = p.publisher.clone();
+        let calls = || publisher.published.lock().unwrap().len();
+        let before = calls();
+        let burst: Vec<Packet> = (0..5)
+            .map(|_| publish("a", QoS::AtLeastOnce, b"x"))
+            .collect();
+        let events = p.send(&burst);
+        assert_eq!(
+            calls() - before,
+            1,
+            "one publish call for five PUBLISH packets"
+        );
+        assert_eq!(acks(&p, &events).len(), 5, "{version:?}");
+        assert_eq!(p.publisher.live_items().len(), 5);
+        // The call fails: v5 negatively acknowledges every message of it, in order;
+        // 3.1.1 closes at the first and answers nothing more.
+        *p.publisher.fail.lock().unwrap() = Some("down".into());
+        let events = p.send(&burst);
+        let codes: Vec<u8> = acks(&p, &events).iter().map(|a| a.2).collect();
+        match version {
+            ProtocolVersion::V5 => assert_eq!(codes, [0x80; 5]),
+            ProtocolVersion::V311 => {
+                assert!(codes.is_empty(), "{codes:?}");
+                assert_eq!(events.last().unwrap(), b"CLOSE:1008");
+            }
+        }
+    }
+}

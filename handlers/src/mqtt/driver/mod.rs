@@ -157,6 +157,7 @@ impl<'a> Batch<'a> {
             None => Vec::new(),
         };
         self.answer.run(state, ctx, fx);
+        self.answer.flush(state, ctx);
         let interval = liveness::callback_interval(state, ctx).map(|secs| {
             if self.answer.delivery.deferred {
                 MIN_CALLBACK_SECS

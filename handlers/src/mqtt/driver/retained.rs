@@ -6,6 +6,9 @@
 //!
 //! - each topic's slot is read from the KV store at most once per request, and at most
 //!   [`MAX_SLOT_READS`] slots are read per request;
+//! - each wildcard filter's topics are listed from the KV store at most once per request,
+//!   and at most [`MAX_FILTER_LISTINGS`] filters are listed per request (a filter past
+//!   it gets no retained messages, as when its listing fails);
 //! - a topic's retained message goes out at most once per answer;
 //! - an answer carries at most [`ANSWER_BUDGET_BYTES`] of events, below Fanout's 1,000,000
 //!   byte limit on a WebSocket-over-HTTP response body (Pushpin closes the connection
@@ -37,6 +40,10 @@ pub const ANSWER_BUDGET_BYTES: usize = 900_000;
 /// subscription a connection may hold.
 pub const MAX_SLOT_READS: usize = 2 * MAX_SUBSCRIPTIONS;
 
+/// The most wildcard filters whose retained topics one request lists: one for every
+/// subscription a connection may hold.
+pub const MAX_FILTER_LISTINGS: usize = MAX_SUBSCRIPTIONS;
+
 /// The retained delivery of one request.
 #[derive(Default)]
 pub(super) struct Delivery {
@@ -44,6 +51,8 @@ pub(super) struct Delivery {
     slots: HashMap<String, Result<Slot, Error>>,
     /// Topics whose retained message is in this answer already.
     sent: HashSet<String>,
+    /// The topics each wildcard filter matched, listed during this request, by filter.
+    listings: HashMap<String, Vec<String>>,
     /// Whether a retained message was held back for a bound of this request.
     pub(super) deferred: bool,
 }
@@ -95,9 +104,16 @@ impl Delivery {
     /// A message held back by a bound of the request, or a store failure, is not sent
     /// later: a wildcard subscription keeps no per-topic check.
     pub(super) fn send_filter(&mut self, to: &mut Target, config: &Config, filter: &Filter) {
-        let limit = config.wildcard_retained_max;
-        let Ok(topics) = retained::topics_matching(to.kv, filter, limit) else {
-            return;
+        let topics = match self.listings.get(filter.as_str()) {
+            Some(topics) => topics.clone(),
+            None if self.listings.len() >= MAX_FILTER_LISTINGS => return,
+            None => {
+                let limit = config.wildcard_retained_max;
+                let listed = retained::topics_matching(to.kv, filter, limit).unwrap_or_default();
+                self.listings
+                    .insert(filter.as_str().to_owned(), listed.clone());
+                listed
+            }
         };
         for topic in topics {
             let _ = self.send(to, &topic, Version::ZERO);

@@ -10,8 +10,10 @@
 //!
 //! An MQTT 5 CONNACK also sets Server Keep Alive to the Config Store's
 //! `mqtt-server-keep-alive` (default 300 s; 0: not sent), which the client must use
-//! instead of its own [MQTT-3.2.2-21], and the broker enforces it. An MQTT 3.1.1 client
-//! keeps its own keep alive. An accepted connection also listens on its key's channel
+//! instead of its own [MQTT-3.2.2-21], and the broker enforces it. No keep alive but 0
+//! is honoured below `mqtt-limits`' `min-keep-alive` ([`honoured_keep_alive`]): MQTT 5
+//! is told so in Server Keep Alive; an MQTT 3.1.1 client cannot be told, and the broker's
+//! deadlines (and so Fanout's callbacks) follow the floor instead of the client. An accepted connection also listens on its key's channel
 //! (the key channel of its `Audience`), where revoking the key publishes its end.
 
 use std::num::{NonZeroU16, NonZeroU32};
@@ -74,13 +76,11 @@ pub(super) fn connect(state: &mut State, ctx: &Context, fx: &mut Effects, c: Con
         Err((code, text)) => return refuse_connect(state, ctx, fx, code, text),
     };
     let mut ack = connack(ctx, c.client_id.is_empty());
-    let keep_alive = match (c.protocol, ctx.config.mqtt_server_keep_alive) {
-        (ProtocolVersion::V5, secs) if secs > 0 => {
-            ack.properties.server_keep_alive = Some(secs);
-            secs
-        }
-        _ => c.keep_alive,
-    };
+    let keep_alive = honoured_keep_alive(c.protocol, c.keep_alive, ctx.config);
+    let server_set = ctx.config.mqtt_server_keep_alive > 0;
+    if c.protocol == ProtocolVersion::V5 && (server_set || keep_alive != c.keep_alive) {
+        ack.properties.server_keep_alive = Some(keep_alive);
+    }
     let packet = Packet::ConnAck(ack);
     fx.push(Effect::Send {
         packet,
@@ -128,6 +128,26 @@ fn verify_token(ctx: &Context, token: &str) -> Result<Principal, (ConnectReasonC
         };
         (code, e.to_string())
     })
+}
+
+/// The keep alive the broker holds a client asking for `client` seconds to: MQTT 5's
+/// `mqtt-server-keep-alive` when set, else the client's; but never less than
+/// `mqtt-limits`' `min-keep-alive` unless it is 0 (no keep alive). An MQTT 5 CONNACK
+/// announces it (Server Keep Alive) when it is not the client's; a 3.1.1 client is not
+/// told, and the broker's own deadlines follow it.
+pub(super) fn honoured_keep_alive(
+    protocol: ProtocolVersion,
+    client: u16,
+    config: &pubsub_core::Config,
+) -> u16 {
+    let asked = match (protocol, config.mqtt_server_keep_alive) {
+        (ProtocolVersion::V5, secs) if secs > 0 => secs,
+        _ => client,
+    };
+    match asked {
+        0 => 0,
+        secs => secs.max(config.mqtt_limits.min_keep_alive),
+    }
 }
 
 /// The CONNACK of an accepted CONNECT: what the broker supports, and a client

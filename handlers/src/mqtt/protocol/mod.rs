@@ -8,7 +8,10 @@
 //! header is bad) while the state is not closed, [`liveness::seen`], then
 //! [`ending::client_closed`] or [`ending::connection_lost`] for the request's end event.
 //!
-//! Modules, per concept, each depending only on those after it: `connect`, `liveness`
+//! Every packet of a session is first counted against the request's packet budget
+//! (`budget`).
+//!
+//! Modules, per concept, each depending only on those after it: `budget`, `connect`, `liveness`
 //! (keep alive, deadlines, DISCONNECT), `publish`, `qos2`, `subscribe`, `retained`,
 //! `ending` (broker DISCONNECT and close), `will`; under all of them `effects` and
 //! `state` (the [`State`] around a `pubsub_core::mqtt_session::Session`, and the
@@ -16,6 +19,7 @@
 //! metadata today; a persistent-session store would be a second backing of the same
 //! `Session`, loaded and saved by the driver, with no change here.
 
+mod budget;
 pub(crate) mod connect;
 pub(crate) mod effects;
 pub(crate) mod ending;
@@ -89,6 +93,9 @@ fn refuse_in(state: &mut State, ctx: &Context, fx: &mut Effects, e: &mqtt::Decod
 
 /// Handles a decoded packet of an established session.
 fn packet_of_session(state: &mut State, ctx: &Context, fx: &mut Effects, packet: Packet) {
+    if !budget::admit(state, ctx, fx, &packet) {
+        return;
+    }
     let protocol_error = DisconnectReasonCode::ProtocolError;
     match packet {
         Packet::Publish(p) => publish::publish(state, ctx, fx, p),

@@ -61,6 +61,15 @@ pub(super) fn publish(state: &mut State, ctx: &Context, fx: &mut Effects, p: Pub
             _ => disconnect(state, ctx, fx, DisconnectReasonCode::NotAuthorized, &text),
         };
     }
+    if let Ack::Publish {
+        qos: QoS::ExactlyOnce,
+        id,
+    } = ack
+    {
+        // Remembered now, so that a re-sent copy in the same request is not published
+        // again while its outcome waits; forgotten if the publish fails.
+        qos2::remember(state, id);
+    }
     let publication = Publication::of(p, topic, ctx.connection_id);
     fx.push(Effect::Publish { publication, ack });
 }
@@ -124,9 +133,6 @@ pub(crate) fn on_published(
     };
     let (code, why) = match outcome {
         Ok(()) => {
-            if qos == QoS::ExactlyOnce {
-                qos2::remember(state, id);
-            }
             puback(state, &mut fx, qos, id, PubAckReasonCode::Success, None);
             return fx;
         }
@@ -135,6 +141,9 @@ pub(crate) fn on_published(
         Err(NotPublished::NotDelivered(why)) => (PubAckReasonCode::UnspecifiedError, why),
         Err(NotPublished::TooLarge(why)) => (PubAckReasonCode::QuotaExceeded, why),
     };
+    if qos == QoS::ExactlyOnce {
+        qos2::forget(state, id);
+    }
     if state.version() == ProtocolVersion::V5 {
         puback(state, &mut fx, qos, id, code, Some(why));
     } else {

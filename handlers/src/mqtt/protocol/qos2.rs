@@ -68,9 +68,14 @@ pub(super) fn admit(state: &mut State, ctx: &Context, fx: &mut Effects, id: NonZ
     true
 }
 
-/// Remembers a published QoS 2 message's identifier until its PUBREL.
+/// Remembers an admitted QoS 2 message's identifier until its PUBREL.
 pub(super) fn remember(state: &mut State, id: NonZeroU16) {
     state.session.qos2.push(id);
+}
+
+/// Forgets the identifier of a QoS 2 message that was not published.
+pub(super) fn forget(state: &mut State, id: NonZeroU16) {
+    state.session.qos2.retain(|&known| known != id);
 }
 
 /// Answers a PUBREL: PUBCOMP, with 0x92 (MQTT 5) when the identifier is not awaited.

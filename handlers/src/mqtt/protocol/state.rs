@@ -56,6 +56,10 @@ pub(crate) struct State {
     pub(crate) principal: Option<Result<Principal, Error>>,
     /// The first bytes of a packet being refused (to read a CONNECT's protocol level).
     pub(crate) in_flight: Vec<u8>,
+    /// PUBLISH packets handled in this request (`budget.rs`).
+    pub(crate) publishes: usize,
+    /// Other packets of the session handled in this request (`budget.rs`).
+    pub(crate) control: usize,
 }
 
 impl State {

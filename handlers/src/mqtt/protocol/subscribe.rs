@@ -4,7 +4,10 @@
 //! Every SUBSCRIBE filter gets its own reason code; SUBACK grants QoS 0. A filter with a
 //! wildcard listens on its filter channel (see `pubsub_core::audience`); one deeper than
 //! `wildcard-max-levels` gets 0xA2 (3.1.1: 0x80). Shared subscriptions are not supported
-//! (CONNACK says so), and a connection holds at most [`MAX_SUBSCRIPTIONS`] subscriptions.
+//! (CONNACK says so), and a connection holds at most [`MAX_SUBSCRIPTIONS`] subscriptions,
+//! fewer when Fanout lets a connection listen on fewer channels: a subscription listens on
+//! one channel and the connection on its key channel, so at most `mqtt-limits`'
+//! `channels` minus one; one more gets 0x97 Quota exceeded (3.1.1: 0x80).
 //! The retained messages follow the SUBACK as [`Effect::DeliverRetained`] (a topic) or
 //! [`Effect::DeliverFilterRetained`] (a wildcard filter); their bounds are the driver's.
 
@@ -28,6 +31,15 @@ use super::state::{Context, State};
 
 /// The most subscriptions one connection may hold.
 pub const MAX_SUBSCRIPTIONS: usize = 32;
+
+/// The most subscriptions a connection may hold: [`MAX_SUBSCRIPTIONS`], and one channel
+/// each within `mqtt-limits`' `channels` beside the key channel. Fanout does not deliver
+/// the channels a connection listens on past its `connection_subscription_max`, so a
+/// subscription beyond is refused rather than granted and silent.
+fn max_subscriptions(ctx: &Context) -> usize {
+    let channels = ctx.config.mqtt_limits.channels_per_connection;
+    MAX_SUBSCRIPTIONS.min(channels.saturating_sub(1))
+}
 
 /// The channel a subscription to `selector` listens on: an MQTT audience listens on one
 /// channel per selector.
@@ -106,7 +118,7 @@ fn subscribe_filter(
     let code = match principal {
         Err(_) => SubAckReasonCode::ImplementationSpecificError,
         Ok(p) if p.check(Access::Read, &selector).is_err() => SubAckReasonCode::NotAuthorized,
-        Ok(_) => match add_subscription(state, fx, &selector, options) {
+        Ok(_) => match add_subscription(state, ctx, fx, &selector, options) {
             Ok(wanted) => return (SubAckReasonCode::GrantedQoS0, wanted.then_some(selector)),
             Err(code) => code,
         },
@@ -138,6 +150,7 @@ fn selector(ctx: &Context, filter: &str) -> Result<Selector, SubAckReasonCode> {
 /// message is to be sent (Retain Handling 0, or 1 for a new subscription).
 fn add_subscription(
     state: &mut State,
+    ctx: &Context,
     fx: &mut Effects,
     selector: &Selector,
     options: &mqtt::SubscriptionOptions,
@@ -146,7 +159,7 @@ fn add_subscription(
     let session = &mut state.session;
     let existing = session.position(selector.as_str());
     let exists = existing.is_some();
-    if !exists && session.subs.len() >= MAX_SUBSCRIPTIONS {
+    if !exists && session.subs.len() >= max_subscriptions(ctx) {
         return Err(SubAckReasonCode::QuotaExceeded);
     }
     // Fanout already listens as asked when the subscription being replaced had the

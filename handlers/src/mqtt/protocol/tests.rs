@@ -16,6 +16,7 @@ use pubsub_core::{Config, Error};
 use super::effects::{Effect, Effects};
 use super::state::{Context, Ports, State};
 
+mod budget;
 mod liveness;
 mod publish;
 mod subscribe;

@@ -54,7 +54,7 @@ fn mqtt5_qos1_over_the_limit_gets_quota_exceeded_until_the_penalty_ends() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(p.publisher.items().len(), 2);
+    assert_eq!(p.publisher.live_items().len(), 2);
     assert_eq!(rate.penalised_entries(), ["mqtt-publish|c:conn-1"]);
     // The connection stays; a second later it is still in the penalty box.
     p.env.now.fetch_add(1, Ordering::Relaxed);
@@ -63,7 +63,7 @@ fn mqtt5_qos1_over_the_limit_gets_quota_exceeded_until_the_penalty_ends() {
     p.env.now.fetch_add(59, Ordering::Relaxed);
     let events = p.send(&[publish("a", QoS::AtLeastOnce, b"z")]);
     assert_eq!(puback_codes(&p, &events), [Success]);
-    assert_eq!(p.publisher.items().len(), 3);
+    assert_eq!(p.publisher.live_items().len(), 3);
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn a_penalised_connection_is_refused_without_touching_the_stores() {
         [Packet::PubRec(rec)] => assert_eq!(rec.reason_code, PubAckReasonCode::QuotaExceeded),
         other => panic!("{other:?}"),
     }
-    assert_eq!(p.publisher.items().len(), 2);
+    assert_eq!(p.publisher.live_items().len(), 2);
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn mqtt5_qos0_over_the_limit_is_disconnected_with_message_rate_too_high() {
         other => panic!("{other:?}"),
     }
     assert_eq!(events.last(), Some(&b"CLOSE:1008".to_vec()));
-    assert_eq!(p.publisher.items().len(), 2);
+    assert_eq!(p.publisher.live_items().len(), 2);
 }
 
 #[test]
@@ -111,7 +111,7 @@ fn mqtt_3_1_1_over_the_limit_is_closed() {
             !events.iter().any(|e| e.starts_with(&[b'm', b':', 0xe0])),
             "no DISCONNECT"
         );
-        assert_eq!(p.publisher.items().len(), 2, "{qos:?}");
+        assert_eq!(p.publisher.live_items().len(), 2, "{qos:?}");
     }
 }
 

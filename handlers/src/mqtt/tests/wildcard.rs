@@ -165,7 +165,7 @@ fn a_publish_whose_wildcard_fan_out_is_over_the_budget_is_refused_and_not_publis
             }
         }
         assert_eq!(events.last().cloned().filter(|_| last.is_some()), last);
-        assert!(p.publisher.items().is_empty(), "{version:?}");
+        assert!(p.publisher.live_items().is_empty(), "{version:?}");
         assert!(p.publisher.filter_items().is_empty(), "{version:?}");
     }
 }

@@ -282,24 +282,31 @@ fn the_acknowledgement_follows_the_outcome_per_version() {
 }
 
 #[test]
-fn a_published_qos2_message_is_remembered_until_its_pubrel() {
+fn a_qos2_message_is_remembered_from_its_admission_and_forgotten_when_refused() {
     let config = Config::default();
     let fake = Fake::allowing();
     let mut state = State::new(session(V5));
+    let ctx = ctx(&fake, &config);
+    let mut fx = Effects::new();
+    let mut p = Publish::new("a", b"x".as_slice());
+    (p.qos, p.packet_id) = (QoS::ExactlyOnce, Some(id(7)));
+    super::super::publish::publish(&mut state, &ctx, &mut fx, p);
+    assert!(matches!(fx[..], [Effect::Publish { .. }]), "{fx:?}");
+    // Remembered while its outcome waits (a re-sent copy is not published twice).
+    assert_eq!(state.session.qos2, [id(7)]);
     let qos2 = Ack::Publish {
         qos: QoS::ExactlyOnce,
         id: id(7),
     };
-    let fx = on_published(&mut state, &ctx(&fake, &config), qos2, Ok(()));
+    let fx = on_published(&mut state, &ctx, qos2, Ok(()));
     assert_eq!(
         fx,
         [ack(V5, QoS::ExactlyOnce, PubAckReasonCode::Success, None)]
     );
     assert_eq!(state.session.qos2, [id(7)]);
-    // A refused one is not remembered.
-    let mut state = State::new(session(V5));
+    // A refused one is forgotten.
     let refused = Err(NotPublished::NotStored("kv".into()));
-    on_published(&mut state, &ctx(&fake, &config), qos2, refused);
+    on_published(&mut state, &ctx, qos2, refused);
     assert!(state.session.qos2.is_empty());
 }
 
