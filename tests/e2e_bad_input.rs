@@ -1101,18 +1101,19 @@ fn subscribe_rows(fx: &Fixture) -> Table {
         "403",
         "does not grant read access",
     );
-    // A `grant` is the credential of the links Fanout requests on its own, whose errors
-    // are answered 200 so that Fanout writes the stream-error to the stream.
+    // A `grant` is the credential of the links Fanout requests on its own (signed by
+    // Fanout, whose errors are answered 200 so that Fanout writes the stream-error to the
+    // stream); a link request without a Grip-Sig is a client's: 403, never handed off.
     table.row(
-        "forged grant in a link path instead of a token: 200 + stream-error",
+        "forged grant in a link path instead of a token, unsigned: 403",
         http(
             "GET",
-            &format!("/events/link/9999999999.dev.AAAA?topic={t}"),
+            &format!("/events/link/9999999999.9999999999.dev.AAAA?topic={t}"),
             &[],
             b"",
         ),
-        "200",
-        "grant does not verify",
+        "403",
+        "this link is requested by Fanout only",
     );
     table.row(
         "a grant in the query is no credential",

@@ -22,7 +22,8 @@ pub use rate_limit::{RateLimit, RateLimits, Window};
 pub use request_log::RequestLog;
 
 use parse::{
-    connect_deadline, flag, number, recovery_interval, server_keep_alive, text, wildcard_max_levels,
+    connect_deadline, flag, link_grant_max_age, number, recovery_interval, server_keep_alive, text,
+    wildcard_max_levels,
 };
 
 /// The validated configuration of one request.
@@ -75,6 +76,12 @@ pub struct Config {
     /// the token expires first), so that a retained message stored but not delivered live
     /// still arrives. Each time is one request to the app per durable stream.
     pub durable_recovery_interval: u32,
+    // --- Link grants (SSE `Grip-Link`) ---
+    /// Seconds a link grant stays valid at most, even for a token without `exp` (sooner
+    /// when the token expires first): Fanout requests the link by then, and its answer
+    /// issues a fresh grant after checking the key again.
+    pub link_grant_max_age: u32,
+    // --- end of link grants ---
     /// The request limits of each route class (`rate-limits`); every class is unlimited
     /// by default.
     pub rate_limits: RateLimits,
@@ -109,6 +116,7 @@ impl Default for Config {
             wildcard_max_levels: 6,
             wildcard_retained_max: 16,
             durable_recovery_interval: 600,
+            link_grant_max_age: 3_600,
             rate_limits: RateLimits::default(),
             request_log: None,
         }
@@ -197,6 +205,7 @@ impl Config {
                 "an integer from 0 to 64",
             )?,
             durable_recovery_interval: recovery_interval(&mut lookup, d.durable_recovery_interval)?,
+            link_grant_max_age: link_grant_max_age(&mut lookup, d.link_grant_max_age)?,
             rate_limits: rate_limit::load(&mut lookup)?,
             request_log: request_log::load(&mut lookup)?,
         })
@@ -246,6 +255,7 @@ mod tests {
             ("wildcard-max-levels", "0"),
             ("wildcard-retained-max", "64"),
             ("durable-recovery-interval", "2"),
+            ("link-grant-max-age", "60"),
             ("rate-limits", "publish 20/s over 1s penalty 5m"),
             ("request-log", "requests sample 0.5"),
         ])
@@ -258,6 +268,7 @@ mod tests {
         assert_eq!(c.request_log.map(|l| l.sample_ppm), Some(500_000));
         assert_eq!((c.wildcard_max_levels, c.wildcard_retained_max), (0, 64));
         assert_eq!(c.durable_recovery_interval, 2);
+        assert_eq!(c.link_grant_max_age, 60);
         assert_eq!(c.mqtt_connect_deadline, 10);
         assert_eq!(c.mqtt_server_keep_alive, 0);
         assert!(!c.sse && !c.admin && !c.demo && c.mqtt && c.http_publish);
@@ -289,6 +300,9 @@ mod tests {
             ("durable-recovery-interval", "0"),
             ("durable-recovery-interval", "86401"),
             ("durable-recovery-interval", "5s"),
+            ("link-grant-max-age", "9"),
+            ("link-grant-max-age", "86401"),
+            ("link-grant-max-age", "-1"),
             ("rate-limits", "publish 10/m"),
             ("rate-limits", "publish 10/s; publish 20/s"),
             ("request-log", "stdout"),
