@@ -284,3 +284,52 @@ fn a_forged_session_exp_does_not_keep_an_expired_token_alive() {
     assert!(disconnect && text.contains("CLOSE"), "{text}");
     assert!(text.contains("the token has expired"), "{text}");
 }
+
+/// Sends an HTTP/1.1 request written byte by byte (a header value `ureq` refuses to send,
+/// such as one that is not ASCII) to the app; the status and body.
+fn send_raw(head: &[u8], body: &[u8]) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let addr = app().trim_start_matches("http://").to_owned();
+    let mut tcp = std::net::TcpStream::connect(addr).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let length = format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    tcp.write_all(&[head, length.as_bytes(), body].concat())
+        .expect("write");
+    let mut answer = Vec::new();
+    let _ = tcp.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.as_bytes().to_vec());
+    (status, body.unwrap_or_default())
+}
+
+#[test]
+fn connection_ids_longer_than_64_bytes_or_not_ascii_get_a_normal_answer() {
+    let long = "c".repeat(300).into_bytes();
+    let not_ascii = b"conn-\xff\xfe-\xc3\xa9".to_vec();
+    for id in [long, not_ascii] {
+        let head = [
+            b"POST /mqtt HTTP/1.1\r\nHost: app\r\nGrip-Sig: ".as_slice(),
+            grip_sig().as_bytes(),
+            b"\r\nContent-Type: application/websocket-events\r\n",
+            b"Sec-WebSocket-Protocol: mqtt\r\nConnection-Id: ",
+            &id,
+            b"\r\n",
+        ]
+        .concat();
+        let (status, body) = send_raw(&head, b"OPEN\r\n");
+        let text = String::from_utf8_lossy(&body);
+        assert_eq!(status, 200, "{}: {text}", String::from_utf8_lossy(&id));
+        assert!(text.contains("OPEN\r\n"), "{text}");
+    }
+}

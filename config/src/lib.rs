@@ -147,6 +147,10 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+fn non_empty(value: &str) -> bool {
+    !value.is_empty()
+}
+
 impl Config {
     /// Reads and validates every known key through `lookup` (a Config Store read).
     pub fn load(mut lookup: impl FnMut(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -184,10 +188,8 @@ impl Config {
                 "a path starting with `/`",
                 |p| p.starts_with('/') && !p.contains(char::is_whitespace),
             )?,
-            grip_sig_iss: text(&mut lookup, "grip-sig-iss", "a non-empty issuer", |v| {
-                !v.is_empty()
-            })?
-            .unwrap_or(d.grip_sig_iss),
+            grip_sig_iss: text(&mut lookup, "grip-sig-iss", "a non-empty issuer", non_empty)?
+                .unwrap_or(d.grip_sig_iss),
             admin_fastly_key: flag(&mut lookup, "admin-fastly-key", d.admin_fastly_key)?,
             mqtt_server_keep_alive: server_keep_alive(&mut lookup, d.mqtt_server_keep_alive)?,
             allow_tokens_without_exp: flag(
