@@ -7,7 +7,9 @@
 //! - A link request without a `Grip-Sig` (a client holding the link's URL) is refused with
 //!   403 and never handed off, so it opens no stream.
 //! - A grant of a token without `exp` is bounded by the max age, and the link's answer
-//!   re-issues one: the stream goes on past the first grant.
+//!   re-issues one: the stream goes on past the first grant. A grant with `exp` 0 (the
+//!   old for-ever form, or `until` 0) is refused.
+//! - A `Connection-Id` over 64 bytes or not ASCII gets a normal answer.
 //! - A captured `Grip-Sig` (Pushpin's carries `iss` and `exp` only, an hour ahead) can be
 //!   replayed on any request until it expires: it opens no stream without a token, and a
 //!   forged session's `Meta-mqtt-exp` does not keep an expired token alive.
@@ -332,4 +334,70 @@ fn connection_ids_longer_than_64_bytes_or_not_ascii_get_a_normal_answer() {
         assert_eq!(status, 200, "{}: {text}", String::from_utf8_lossy(&id));
         assert!(text.contains("OPEN\r\n"), "{text}");
     }
+}
+
+/// The stack's Secret Store `grant-key` (from `fastly.toml`), to forge grants with.
+const LOCAL_GRANT_KEY: &str = "local-grant-key-change-me";
+
+/// A grant text `<fields>.<mac>` whose MAC is taken over `input` with the local key.
+fn forged_grant(fields: &str, input: &[u8]) -> String {
+    let key = EncodingKey::from_secret(LOCAL_GRANT_KEY.as_bytes());
+    let mac = jsonwebtoken::crypto::sign(input, &key, Algorithm::HS256).expect("mac");
+    format!("{fields}.{mac}")
+}
+
+#[test]
+fn a_grant_with_exp_0_is_never_a_grant_for_ever() {
+    let topic = unique("grant-exp0");
+    let link = |grant: &str| format!("/events/link/{grant}?topic={}", enc(&topic));
+    let signed = |grant: &str| send("GET", &link(grant), &[("Grip-Sig", &grip_sig())]);
+    let t = topic.as_bytes();
+    // The grant of a token without `exp` as it used to be (`<exp>.<kid>.<mac>`, exp 0:
+    // valid for ever): refused.
+    let old = [
+        b"edge-pubsub grant 1\0".as_slice(),
+        b"0\0",
+        DEV_KEY_ID.as_bytes(),
+        b"\0",
+        t,
+    ];
+    let res = signed(&forged_grant(&format!("0.{DEV_KEY_ID}"), &old.concat()));
+    assert_eq!(res.header("grip-hold"), None, "{}", res.text());
+    assert!(
+        res.text().contains("the link's grant does not verify"),
+        "{}",
+        res.text()
+    );
+    // Today's form with exp 0 and `until` 0: expired.
+    let zero = [
+        b"edge-pubsub grant 2\0".as_slice(),
+        b"0\0",
+        b"0\0",
+        DEV_KEY_ID.as_bytes(),
+        b"\0",
+        t,
+    ];
+    let res = signed(&forged_grant(&format!("0.0.{DEV_KEY_ID}"), &zero.concat()));
+    assert_eq!(res.header("grip-hold"), None, "{}", res.text());
+    assert!(
+        res.text().contains("the link's grant has expired"),
+        "{}",
+        res.text()
+    );
+    // Exp 0 with an `until` in reach: held, and the answer's grant is due by then again.
+    let until = (now() + MAX_AGE).to_string();
+    let fields = format!("0.{until}.{DEV_KEY_ID}");
+    let input = [
+        b"edge-pubsub grant 2\0".as_slice(),
+        b"0\0",
+        until.as_bytes(),
+        b"\0",
+        DEV_KEY_ID.as_bytes(),
+        b"\0",
+        t,
+    ];
+    let res = signed(&forged_grant(&fields, &input.concat()));
+    assert_eq!(res.header("grip-hold"), Some("stream"), "{}", res.text());
+    let next = res.header("grip-link").expect("a fresh link");
+    assert!(next.ends_with(&format!("timeout={MAX_AGE}")), "{next}");
 }
