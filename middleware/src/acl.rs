@@ -198,6 +198,12 @@ mod tests {
         let mut svc = GuardLayer::new(acl).layer(Echo);
         let err = call(&mut svc, get(&format!("/e?topic=a&grant={g}"))).expect_err("query");
         assert_eq!(err, Error::MissingCredentials);
+        // Once its key is revoked, the grant is refused.
+        platform
+            .kv
+            .delete(pubsub_core::keys::STORE, DEV_KID)
+            .expect("revoked");
+        assert_eq!(run(SelectorSource::LinkGrant, "/e?topic=a", &g), 401);
     }
 
     #[test]
