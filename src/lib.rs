@@ -5,7 +5,8 @@
 //! Cors ─> ErrorMap ─> LoadConfig ─> RequestLog ─> VerifyGrip ─> ExtractAuth ─> [your layer] ─> Router
 //! /events GET   RequireFeature(sse) ─> RateLimit(subscribe) ─> FanoutHandoff ─> Acl(query, read) ─> sse::subscribe
 //! /events POST  RequireFeature(http-publish) ─> RateLimit(publish) ─> Acl(query, write) ─> publish::publish
-//! /events/link/{grant} GET   as /events GET with Acl(link grant): the links Fanout requests on its own
+//! /events/link/{grant} GET   as /events GET with FanoutOnly (403 without a verified Grip-Sig) instead of
+//!               FanoutHandoff and Acl(link grant): the links Fanout requests on its own
 //! /mqtt GET     RequireFeature(mqtt) ─> RateLimit(subscribe) ─> FanoutHandoff ─> mqtt::get
 //! /mqtt POST    RequireFeature(mqtt) ─> mqtt::websocket (Grip-Sig required; its own
 //!               per-connection limit on PUBLISH packets, class mqtt-publish)
@@ -42,11 +43,11 @@ use pubsub_middleware::error_map::ErrorMap;
 use pubsub_middleware::extract_auth::ExtractAuth;
 use pubsub_middleware::feature::{Feature, RequireFeature};
 use pubsub_middleware::guard::GuardLayer;
-use pubsub_middleware::handoff::FanoutHandoff;
+use pubsub_middleware::handoff::{FanoutHandoff, FanoutOnly};
 use pubsub_middleware::load_config::LoadConfig;
 use pubsub_middleware::rate_limit::RateLimit;
 use pubsub_middleware::request_log::RequestLog;
-use pubsub_middleware::router::{boxed, handler, MethodRouter, Router};
+use pubsub_middleware::router::{boxed, handler, BoxService, MethodRouter, Router};
 use pubsub_middleware::verify_grip::VerifyGrip;
 use pubsub_middleware::wrap::WrapLayer;
 use pubsub_middleware::{Error, Identity, Layer, Ready, Request, Response};
@@ -75,7 +76,7 @@ pub fn routes(platform: &Platform) -> Router {
     };
     // Each route says where its selectors come from and what credential covers them.
     let subscribe = |source| {
-        let held = handoff.layer(acl(source).layer(with(sse::subscribe)));
+        let held = through_fanout(source, acl(source).layer(with(sse::subscribe)));
         boxed(feature(Feature::Sse).layer(limit(Class::Subscribe).layer(held)))
     };
     let publish = acl(SelectorSource::Query(Access::Write)).layer(with(publish::publish));
@@ -121,6 +122,19 @@ pub fn routes(platform: &Platform) -> Router {
                 .on(Method::GET, boxed(mqtt_get))
                 .on(Method::POST, boxed(mqtt_post)),
         )
+}
+
+/// `authorised` behind the way its requests come through Fanout: a subscribe is handed
+/// off when unsigned; a link is Fanout's own request, so one without a verified
+/// `Grip-Sig` is refused, never handed off (a client holding its URL opens no stream).
+fn through_fanout<S>(source: SelectorSource, authorised: S) -> BoxService
+where
+    S: Service<Request, Response = Response, Error = Error, Future = Ready> + Send + 'static,
+{
+    match source {
+        SelectorSource::LinkGrant => boxed(GuardLayer::new(FanoutOnly).layer(authorised)),
+        SelectorSource::Query(_) => boxed(GuardLayer::new(FanoutHandoff).layer(authorised)),
+    }
 }
 
 /// The whole app.

@@ -258,6 +258,20 @@ fn assembled(header: &Value, claims: &Value, signature: &str) -> String {
     )
 }
 
+/// An HS256 token of the dev key whose claims are exactly the JSON text `claims` (which
+/// may hold what a JSON value cannot, such as a key twice).
+fn raw_dev(claims: &str) -> String {
+    let header = json!({"alg": "HS256", "typ": "JWT", "kid": DEV_KEY_ID});
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.as_bytes())
+    );
+    let key = EncodingKey::from_secret(DEV_KEY_SECRET.as_bytes());
+    let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::HS256).expect("sign");
+    format!("{input}.{sig}")
+}
+
 /// A `Grip-Sig` signed with `key`, with claims `claims`.
 fn grip_sig(key: &str, claims: &Value) -> String {
     signed(
@@ -855,6 +869,43 @@ impl Fixture {
                 "`nbf`",
             ),
             ("claims are an array", dev(&json!([t])), "JSON object"),
+            (
+                "exp is a float",
+                dev(&claims_with(t, json!({"exp": 1.9e9}))),
+                "`exp`",
+            ),
+            (
+                "exp is 0",
+                dev(&claims_with(t, json!({"exp": 0}))),
+                "expired",
+            ),
+            (
+                "exp is negative",
+                dev(&claims_with(t, json!({"exp": -1}))),
+                "`exp`",
+            ),
+            (
+                "exp twice (duplicate JSON keys), the last one valid",
+                raw_dev(&format!(
+                    r#"{{"x-fastly-read":["{t}"],"x-fastly-write":["{t}"],"exp":{},"exp":{}}}"#,
+                    now() - 3600,
+                    now() + 3600
+                )),
+                "duplicate field `exp`",
+            ),
+            (
+                "x-fastly-write twice (duplicate JSON keys)",
+                raw_dev(&format!(
+                    r#"{{"x-fastly-write":[],"x-fastly-write":["{t}"],"exp":{}}}"#,
+                    now() + 3600
+                )),
+                "duplicate field `x-fastly-write`",
+            ),
+            (
+                "nbf past the leeway (61 s ahead)",
+                dev(&claims_with(t, json!({"nbf": now() + 62}))),
+                "not valid yet",
+            ),
         ]
     }
 }
@@ -1077,6 +1128,47 @@ fn subscribe_rows(fx: &Fixture) -> Table {
         "401",
         "missing token",
     );
+    // Topics are compared byte for byte: no Unicode normalisation, no empty-level
+    // folding, and `$` topics only under a `$` grant.
+    let nfc = format!("{}-caf\u{e9}", fx.topic);
+    let nfd = format!("{}-cafe\u{301}", fx.topic);
+    let cases: [(&str, Vec<String>, String); 5] = [
+        (
+            "a Unicode normalisation twin (NFD of an NFC grant)",
+            vec![nfc],
+            nfd,
+        ),
+        (
+            "an empty level: `a//+` under a grant of `a/+`",
+            vec![format!("{}/+", fx.topic)],
+            format!("{}//+", fx.topic),
+        ),
+        (
+            "`#` under a grant of `+/+` (fewer levels only)",
+            vec!["+/+".into()],
+            "#".into(),
+        ),
+        (
+            "`$SYS/x` under a grant of `#`",
+            vec!["#".into()],
+            "$SYS/x".into(),
+        ),
+        (
+            "`$SYS/#` under a grant of `+/#`",
+            vec!["+/#".into()],
+            "$SYS/#".into(),
+        ),
+    ];
+    for (name, grant, topic) in cases {
+        let token = dev(&json!({"x-fastly-read": grant, "exp": now() + 60}));
+        let uri = format!("/events?topic={}&auth={}", enc(&topic), enc(&token));
+        table.row(
+            &format!("topic: {name}"),
+            http("GET", &uri, &[], b""),
+            "403",
+            "does not grant read access",
+        );
+    }
     table.row(
         "EventSource (Accept: text/event-stream) with a forged token: 200 + stream-error",
         http(
@@ -1101,18 +1193,19 @@ fn subscribe_rows(fx: &Fixture) -> Table {
         "403",
         "does not grant read access",
     );
-    // A `grant` is the credential of the links Fanout requests on its own, whose errors
-    // are answered 200 so that Fanout writes the stream-error to the stream.
+    // A `grant` is the credential of the links Fanout requests on its own (signed by
+    // Fanout, whose errors are answered 200 so that Fanout writes the stream-error to the
+    // stream); a link request without a Grip-Sig is a client's: 403, never handed off.
     table.row(
-        "forged grant in a link path instead of a token: 200 + stream-error",
+        "forged grant in a link path instead of a token, unsigned: 403",
         http(
             "GET",
-            &format!("/events/link/9999999999.dev.AAAA?topic={t}"),
+            &format!("/events/link/9999999999.9999999999.dev.AAAA?topic={t}"),
             &[],
             b"",
         ),
-        "200",
-        "grant does not verify",
+        "403",
+        "this link is requested by Fanout only",
     );
     table.row(
         "a grant in the query is no credential",

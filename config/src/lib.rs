@@ -24,7 +24,8 @@ pub use rate_limit::{RateLimit, RateLimits, Window};
 pub use request_log::RequestLog;
 
 use parse::{
-    connect_deadline, flag, number, recovery_interval, server_keep_alive, text, wildcard_max_levels,
+    connect_deadline, flag, link_grant_max_age, number, recovery_interval, server_keep_alive, text,
+    wildcard_max_levels,
 };
 
 /// The validated configuration of one request.
@@ -79,6 +80,12 @@ pub struct Config {
     pub durable_recovery_interval: u32,
     /// The per-request and per-connection budgets of MQTT (`mqtt-limits`).
     pub mqtt_limits: MqttLimits,
+    // --- Link grants (SSE `Grip-Link`) ---
+    /// Seconds a link grant stays valid at most, even for a token without `exp` (sooner
+    /// when the token expires first): Fanout requests the link by then, and its answer
+    /// issues a fresh grant after checking the key again.
+    pub link_grant_max_age: u32,
+    // --- end of link grants ---
     /// The request limits of each route class (`rate-limits`); every class is unlimited
     /// by default.
     pub rate_limits: RateLimits,
@@ -114,6 +121,7 @@ impl Default for Config {
             wildcard_retained_max: 16,
             durable_recovery_interval: 600,
             mqtt_limits: MqttLimits::default(),
+            link_grant_max_age: 3_600,
             rate_limits: RateLimits::default(),
             request_log: None,
         }
@@ -208,6 +216,7 @@ impl Config {
             )?,
             durable_recovery_interval: recovery_interval(&mut lookup, d.durable_recovery_interval)?,
             mqtt_limits: mqtt_limits::load(&mut lookup)?,
+            link_grant_max_age: link_grant_max_age(&mut lookup, d.link_grant_max_age)?,
             rate_limits: rate_limit::load(&mut lookup)?,
             request_log: request_log::load(&mut lookup)?,
         })
@@ -257,6 +266,7 @@ mod tests {
             ("wildcard-max-levels", "0"),
             ("wildcard-retained-max", "64"),
             ("durable-recovery-interval", "2"),
+            ("link-grant-max-age", "60"),
             ("rate-limits", "publish 20/s over 1s penalty 5m"),
             ("request-log", "requests sample 0.5"),
             ("mqtt-limits", "publishes 7; min-keep-alive 0"),
@@ -272,6 +282,7 @@ mod tests {
         assert_eq!(c.durable_recovery_interval, 2);
         assert_eq!(c.mqtt_limits.publishes_per_request, 7);
         assert_eq!(c.mqtt_limits.min_keep_alive, 0);
+        assert_eq!(c.link_grant_max_age, 60);
         assert_eq!(c.mqtt_connect_deadline, 10);
         assert_eq!(c.mqtt_server_keep_alive, 0);
         assert!(!c.sse && !c.admin && !c.demo && c.mqtt && c.http_publish);
@@ -303,6 +314,9 @@ mod tests {
             ("durable-recovery-interval", "0"),
             ("durable-recovery-interval", "86401"),
             ("durable-recovery-interval", "5s"),
+            ("link-grant-max-age", "9"),
+            ("link-grant-max-age", "86401"),
+            ("link-grant-max-age", "-1"),
             ("rate-limits", "publish 10/m"),
             ("rate-limits", "publish 10/s; publish 20/s"),
             ("mqtt-limits", "publishes 0"),

@@ -110,6 +110,23 @@ pub(crate) fn recovery_interval(
     Ok(u32::try_from(secs).unwrap_or(default))
 }
 
+// --- Link grants ---
+/// `link-grant-max-age`: 10 to 86400 seconds (a day).
+pub(crate) fn link_grant_max_age(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    let secs = number(
+        lookup,
+        "link-grant-max-age",
+        usize::try_from(default).unwrap_or(usize::MAX),
+        10..=86_400,
+        "an integer from 10 to 86400 (seconds)",
+    )?;
+    Ok(u32::try_from(secs).unwrap_or(default))
+}
+// --- end of link grants ---
+
 pub(crate) fn number(
     lookup: &mut impl FnMut(&str) -> Option<String>,
     key: &'static str,

@@ -335,6 +335,44 @@ mod tests {
         assert_eq!(full.get(), 3, "neither was taken from the cache");
     }
 
+    /// `sig` with its ECDSA `s` replaced by `n - s`: the malleable twin, which verifies
+    /// wherever the original does unless a verifier demands low `s`.
+    fn high_s_twin(sig: &str) -> String {
+        let (input, signature) = sig.rsplit_once('.').expect("jwt");
+        let bytes = URL_SAFE_NO_PAD.decode(signature).expect("b64");
+        let parsed = p256::ecdsa::Signature::from_slice(&bytes).expect("r || s");
+        let (r, s) = parsed.split_scalars();
+        let twin = p256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes())
+            .expect("n - s is a scalar");
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(twin.to_bytes()))
+    }
+
+    #[test]
+    fn a_malleable_twin_of_a_remembered_signature_is_never_taken_from_the_memo() {
+        let env = TestEnv::default();
+        let now = env.now.load(std::sync::atomic::Ordering::Relaxed);
+        let (sig, key) = es256_sig("fastly:svc", now + 60);
+        let full = Cell::new(0);
+        remembered(&sig, &key, &env, &full).expect("genuine");
+        let twin = high_s_twin(&sig);
+        assert_ne!(twin, sig);
+        // The memo names exact bytes: the twin is verified on its own, and gets exactly
+        // the answer the verifier gives it without any memo (its claims are the
+        // genuine ones, so accepting it grants nothing the original does not).
+        let alone = check(&twin, &key, "fastly:svc", now).map(drop);
+        assert_eq!(remembered(&twin, &key, &env, &full), alone);
+        assert_eq!(full.get(), 2, "the twin was not taken from the memo");
+        // A twin with a corrupted `s` never verifies, memo or not.
+        let (input, _) = twin.rsplit_once('.').expect("jwt");
+        let mut bytes = URL_SAFE_NO_PAD
+            .decode(twin.rsplit('.').next().expect("sig"))
+            .expect("b64");
+        bytes[63] ^= 1;
+        let broken = format!("{input}.{}", URL_SAFE_NO_PAD.encode(bytes));
+        assert!(remembered(&broken, &key, &env, &full).is_err());
+        assert_eq!(full.get(), 3);
+    }
+
     #[test]
     fn a_refused_signature_is_not_remembered() {
         let env = TestEnv::default();

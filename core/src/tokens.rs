@@ -22,6 +22,9 @@ use crate::{Config, Error};
 /// The refusal of a token without `exp` (when `allow-tokens-without-exp` is off).
 pub const NO_EXP: &str = "token has no exp claim";
 
+/// The refusal of a token past its `exp` (and the leeway).
+pub const EXPIRED: &str = "the token has expired";
+
 /// Verifies `token` against the keys in `kv` at time `now` with the default rules: a
 /// token must carry `exp`. [`verify_with`] applies the request's configuration.
 pub fn verify(token: &str, kv: &dyn KvStore, now: u64) -> Result<Principal, Error> {
@@ -64,7 +67,7 @@ pub fn verify_with(
         return Err(Error::InvalidToken(NO_EXP.into()));
     }
     if principal.expired_at(now) {
-        return Err(Error::InvalidToken("the token has expired".into()));
+        return Err(Error::InvalidToken(EXPIRED.into()));
     }
     if principal
         .nbf
@@ -138,6 +141,94 @@ mod tests {
             match verify(&token, &kv, NOW) {
                 Ok(_) => assert_eq!(status, 0, "{name} was accepted"),
                 Err(e) => assert_eq!(e.status().as_u16(), status, "{name}: {e}"),
+            }
+        }
+    }
+
+    /// An HS256 token of the dev key whose claims are exactly `claims` (raw JSON text).
+    fn raw_token(claims: &str) -> String {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine as _;
+        use hmac::{Hmac, Mac};
+        let header = format!(r#"{{"alg":"HS256","kid":"{DEV_KID}"}}"#);
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(DEV_SECRET.as_bytes()).expect("key");
+        mac.update(input.as_bytes());
+        let tag = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        format!("{input}.{tag}")
+    }
+
+    #[test]
+    fn claim_edge_cases_get_a_precise_answer() {
+        let kv = kv_with_dev_key();
+        let json = |v: serde_json::Value| mint(&v);
+        let cases: Vec<(&str, String, Result<(), &str>)> = vec![
+            (
+                "exp exactly at the leeway",
+                json(serde_json::json!({"exp": NOW - 60})),
+                Ok(()),
+            ),
+            (
+                "exp one second past it",
+                json(serde_json::json!({"exp": NOW - 61})),
+                Err(EXPIRED),
+            ),
+            (
+                "nbf exactly at the leeway",
+                json(serde_json::json!({"nbf": NOW + 60})),
+                Ok(()),
+            ),
+            (
+                "nbf one second past it",
+                json(serde_json::json!({"nbf": NOW + 61})),
+                Err("not valid yet"),
+            ),
+            ("exp 0", json(serde_json::json!({"exp": 0})), Err(EXPIRED)),
+            (
+                "exp null",
+                json(serde_json::json!({"exp": null})),
+                Err(NO_EXP),
+            ),
+            (
+                "exp a float",
+                json(serde_json::json!({"exp": 1.9e9})),
+                Err("`exp`"),
+            ),
+            (
+                "exp negative",
+                json(serde_json::json!({"exp": -1})),
+                Err("`exp`"),
+            ),
+            (
+                "exp twice",
+                raw_token(&format!(
+                    r#"{{"exp":{},"exp":{}}}"#,
+                    NOW - 3_600,
+                    NOW + 3_600
+                )),
+                Err("duplicate field `exp`"),
+            ),
+            (
+                "x-fastly-read twice",
+                raw_token(&format!(
+                    r#"{{"exp":{},"x-fastly-read":[],"x-fastly-read":["a"]}}"#,
+                    NOW + 60
+                )),
+                Err("duplicate field `x-fastly-read`"),
+            ),
+        ];
+        for (name, token, want) in cases {
+            match (verify(&token, &kv, NOW), want) {
+                (Ok(_), Ok(())) => {}
+                (Err(e), Err(text)) => {
+                    assert_eq!(e.status().as_u16(), 401, "{name}: {e}");
+                    assert!(e.to_string().contains(text), "{name}: {e}");
+                }
+                (got, want) => panic!("{name}: got {got:?}, want {want:?}"),
             }
         }
     }

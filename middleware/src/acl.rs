@@ -10,7 +10,7 @@
 //! ([`RateLimit`](crate::rate_limit)) made of them, checked against KV store `keys`; or,
 //! for [`SelectorSource::LinkGrant`], path parameter `{grant}`: the credential of a link
 //! Fanout requests on its own ([`grant`]), checked with Secret Store entry `grant-key`
-//! and no store round trip, which only ever grants reading.
+//! and its key's presence in KV store `keys`, which only ever grants reading.
 //! Writes: [`Principal`], and [`Topics`] (writing) or [`Selectors`] (reading), parsed
 //! once, in request order, into request extensions.
 //! Rejects: bad topics with 400; no token with 401; a token or grant that does not verify
@@ -80,7 +80,7 @@ impl Acl {
                     .and_then(|p| p.get("grant"))
                     .ok_or(Error::MissingCredentials)?;
                 let key = self.platform.secrets.get(grant::SECRET).unwrap_or_default();
-                grant::verify(&key, grant, &selectors, now)?
+                grant::verify(&key, grant, &selectors, now, &*self.platform.kv)?
             }
             SelectorSource::Query(_) => self.token(req, config, now)?,
         };
@@ -172,7 +172,9 @@ mod tests {
             ..Principal::default()
         };
         let a = pubsub_core::topic::Selector::subscription("a".into(), 6).expect("a");
-        let g = grant::issue(b"g", &principal, &[a]).expect("grant");
+        let g = grant::issue(b"g", &principal, &[a], NOW, 600)
+            .expect("grant")
+            .text;
         // The grant is the `{grant}` path parameter of `/events/link/{grant}`.
         let run = |source, uri: &str, grant: &str| {
             let mut svc = GuardLayer::new(Acl::new(source, platform.clone())).layer(Echo);
@@ -196,6 +198,12 @@ mod tests {
         let mut svc = GuardLayer::new(acl).layer(Echo);
         let err = call(&mut svc, get(&format!("/e?topic=a&grant={g}"))).expect_err("query");
         assert_eq!(err, Error::MissingCredentials);
+        // Once its key is revoked, the grant is refused.
+        platform
+            .kv
+            .delete(pubsub_core::keys::STORE, DEV_KID)
+            .expect("revoked");
+        assert_eq!(run(SelectorSource::LinkGrant, "/e?topic=a", &g), 401);
     }
 
     #[test]

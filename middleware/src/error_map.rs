@@ -13,7 +13,8 @@
 //!   stream ends. A browser `EventSource` only reads bodies of 200 responses, so when the
 //!   request accepts `text/event-stream` (every `EventSource` does) the status is 200, as
 //!   with Fastly's original app; so does a link Fanout requests on its own
-//!   (`/events/link/<grant>`: Fanout writes a 200 body to the stream, then ends it). Other clients (curl,
+//!   (`/events/link/<grant>` with a `Grip-Sig`: Fanout writes a 200 body to the stream,
+//!   then ends it; a link request without one is a client's and gets its real status). Other clients (curl,
 //!   scripts) get the real status code with the same body.
 
 use std::convert::Infallible;
@@ -68,8 +69,11 @@ impl ErrorForm {
             .get_all(ACCEPT)
             .iter()
             .any(|v| v.to_str().is_ok_and(|v| v.contains("text/event-stream")));
+        // Only a link that claims to come from Fanout (it carries a `Grip-Sig`) gets the
+        // 200: an unsigned one is a client's, refused with its real status.
+        let from_fanout = link && req.headers().contains_key("grip-sig");
         Self::EventStream {
-            ok_status: event_source || link,
+            ok_status: event_source || from_fanout,
         }
     }
 }
@@ -200,9 +204,15 @@ mod tests {
 
     #[test]
     fn a_link_request_gets_its_stream_error_with_status_200() {
-        let res = render(Error::MissingCredentials, get("/events/link/x?topic=a"));
+        let mut req = get("/events/link/x?topic=a");
+        req.headers_mut()
+            .insert("grip-sig", http::HeaderValue::from_static("sig"));
+        let res = render(Error::MissingCredentials, req);
         assert_eq!(res.status(), 200);
         assert!(body_text(&res).starts_with("event: stream-error\n"));
+        // Without a Grip-Sig it is not Fanout's: the real status.
+        let res = render(Error::MissingCredentials, get("/events/link/x?topic=a"));
+        assert_eq!(res.status(), 401);
     }
 
     #[test]

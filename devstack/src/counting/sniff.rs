@@ -20,6 +20,8 @@ pub struct AppRequest {
     pub connection_id: Option<String>,
     /// The `Grip-Last` header (set when Pushpin follows a `Grip-Link`), if any.
     pub grip_last: Option<String>,
+    /// The `Grip-Sig` header Pushpin signed the request with, if any.
+    pub grip_sig: Option<String>,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
     /// Size of the body in bytes.
@@ -155,6 +157,7 @@ impl Sniffer {
             target: target.to_string(),
             connection_id: None,
             grip_last: None,
+            grip_sig: None,
             content_type: None,
             body_len: 0,
             body: Vec::new(),
@@ -167,6 +170,7 @@ impl Sniffer {
                 "transfer-encoding" => chunked = value.to_ascii_lowercase().contains("chunked"),
                 "connection-id" => req.connection_id = Some(value),
                 "grip-last" => req.grip_last = Some(value),
+                "grip-sig" => req.grip_sig = Some(value),
                 "content-type" => req.content_type = Some(value),
                 _ => {}
             }

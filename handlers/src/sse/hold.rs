@@ -1,7 +1,7 @@
 //! The stream hold: the channels a stream listens on (those of
 //! [`Audience::Sse`] for each selector, and for its key) and the `Grip-Link` Fanout
-//! requests on its own (with an app-issued grant, at the token's expiry or the durable
-//! recovery interval).
+//! requests on its own (with an app-issued grant, at the token's expiry, the grant's
+//! max age or the durable recovery interval, whichever comes first).
 
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 
@@ -24,23 +24,25 @@ pub(super) fn grant_key(platform: &Platform) -> Vec<u8> {
 /// The `timeout` of a stream's `Grip-Link`, in seconds: Fanout requests the link once it
 /// has passed (Pushpin 1.36 and later: once, unless every channel of the stream carried a
 /// message in the meantime, which the key channel never does, so traffic cannot delay
-/// it). A plain stream (`recovery` is `None`) is asked again only when its token has
-/// expired (`exp` plus the leeway), so an idle one costs nothing before then; a durable
-/// one at least every `recovery` seconds (Config Store `durable-recovery-interval`).
-/// `None`: no link (a plain stream whose token never expires).
-pub(super) fn link_timeout(exp: Option<u64>, now: u64, recovery: Option<u64>) -> Option<u64> {
-    let until_expiry = exp.map(|exp| exp.saturating_add(LEEWAY_SECS).saturating_sub(now).max(1));
-    match (until_expiry, recovery) {
-        (Some(secs), None) => Some(secs.min(MAX_LINK_TIMEOUT_SECS)),
-        (Some(secs), Some(recovery)) => Some(secs.min(recovery)),
-        (None, recovery) => recovery,
-    }
+/// it). A plain stream (`recovery` is `None`) is asked again when its token has expired
+/// (`exp` plus the leeway) or its grant is due (`until`, at most Config Store
+/// `link-grant-max-age` away), whichever comes first; a durable one also at least every
+/// `recovery` seconds (Config Store `durable-recovery-interval`). Every stream has a
+/// link, so no grant outlives its max age.
+pub(super) fn link_timeout(exp: Option<u64>, until: u64, now: u64, recovery: Option<u64>) -> u64 {
+    let until_expiry = exp.map(|exp| exp.saturating_add(LEEWAY_SECS).saturating_sub(now));
+    let until_due = until.saturating_sub(now);
+    until_expiry
+        .into_iter()
+        .chain(recovery)
+        .fold(until_due, u64::min)
+        .clamp(1, MAX_LINK_TIMEOUT_SECS)
 }
 
 /// The link of a stream: its grant, and when Fanout requests it.
 pub(super) struct Link {
     pub(super) grant: String,
-    pub(super) timeout: Option<u64>,
+    pub(super) timeout: u64,
 }
 
 /// A stream hold: the channels of `selectors` and of the key `kid`, and the link.
@@ -65,10 +67,9 @@ impl Hold<'_> {
         h.insert("grip-hold", HeaderValue::from_static("stream"));
         h.insert("grip-channel", header(self.channels(versions), "channel")?);
         h.insert("grip-keep-alive", HeaderValue::from_static(KEEP_ALIVE));
-        if let Some(timeout) = self.link.timeout {
-            let value = format!("<{}>; rel=next; timeout={timeout}", self.link_uri());
-            h.insert("grip-link", header(value, "link")?);
-        }
+        let timeout = self.link.timeout;
+        let value = format!("<{}>; rel=next; timeout={timeout}", self.link_uri());
+        h.insert("grip-link", header(value, "link")?);
         Ok(res)
     }
 

@@ -13,11 +13,15 @@
 //! # Expiry
 //!
 //! The hold names a `Grip-Link` that Fanout requests on its own after `link_timeout`
-//! seconds: for a plain stream, when the token has expired (`exp` plus the
-//! [`LEEWAY_SECS`](pubsub_core::principal::LEEWAY_SECS)); no link when the token has no `exp`. The link carries a grant (see
-//! `pubsub_core::grant`), never the client's token. When the token has expired, the
-//! link's answer is the `stream-error` event (condition `unauthorized`, status 200), and
-//! Fanout ends the stream after writing it; otherwise the stream goes on, held again.
+//! seconds: when the token has expired (`exp` plus the
+//! [`LEEWAY_SECS`](pubsub_core::principal::LEEWAY_SECS)) or the link's grant is due
+//! (Config Store `link-grant-max-age`, also for a token without `exp`), whichever comes
+//! first. The link carries a grant (see `pubsub_core::grant`), never the client's token,
+//! and only Fanout may request it (the route refuses a request without a verified
+//! `Grip-Sig`). When the token has expired, or the grant's key is revoked, the link's
+//! answer is the `stream-error` event (condition `unauthorized`, status 200), and Fanout
+//! ends the stream after writing it; otherwise the stream goes on, held again with a
+//! fresh grant.
 //!
 //! # Durable subscriptions (`durable=true`)
 //!
@@ -94,10 +98,13 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
         true => names_only(selectors)?,
         false => Vec::new(),
     };
-    let recovery = u64::from(required::<Config>(&req)?.durable_recovery_interval);
+    let config = required::<Config>(&req)?;
+    let recovery = u64::from(config.durable_recovery_interval);
+    let max_age = u64::from(config.link_grant_max_age);
+    let grant = grant::issue(&grant_key(platform), principal, selectors, now, max_age)?;
     let link = Link {
-        grant: grant::issue(&grant_key(platform), principal, selectors)?,
-        timeout: link_timeout(principal.exp, now, durable.then_some(recovery)),
+        timeout: link_timeout(principal.exp, grant.until, now, durable.then_some(recovery)),
+        grant: grant.text,
     };
     // A link Fanout requests on its own carries the grant; its answer goes on with the
     // stream, so it starts no new one.
@@ -256,7 +263,9 @@ mod tests {
         assert!(res.headers()["grip-keep-alive"]
             .to_str()
             .is_ok_and(|v| v.ends_with("timeout=55")));
-        assert!(res.headers().get("grip-link").is_none());
+        // A token without `exp` still gets a link: when its grant is due (the max age).
+        let link = res.headers()["grip-link"].to_str().expect("ascii");
+        assert!(link.ends_with("; rel=next; timeout=3600"), "{link}");
         assert_eq!(res.body(), STREAM_OPEN.as_bytes());
     }
 
@@ -299,8 +308,9 @@ mod tests {
             )
         );
         let link = header(&res, "grip-link");
+        let due = platform.env.now() + 3_600;
         assert!(
-            link.starts_with("</events/link/0.k1.")
+            link.starts_with(&format!("</events/link/0.{due}.k1."))
                 && link.ends_with("?topic=a&topic=c&topic=b&durable=true>; rel=next; timeout=600")
                 && !link.contains("auth"),
             "{link}"
@@ -461,30 +471,47 @@ mod tests {
         let Some(grant) = uri else { panic!("{link}") };
         assert!(!link.contains("x.y"), "{link}");
         let topics = ["a,b; c", "d"].map(|t| Selector::subscription(t.into(), 6).expect(t));
-        let p = grant::verify(GRANT_KEY.as_bytes(), &grant, &topics, platform.env.now())
+        let now = platform.env.now();
+        let p = grant::verify(GRANT_KEY.as_bytes(), &grant, &topics, now, &*platform.kv);
+        // The in-memory store has no key `k1`: a grant whose key is gone is refused.
+        assert_eq!(p, Err(Error::UnknownKey("k1".into())));
+        platform
+            .kv
+            .insert(
+                pubsub_core::keys::STORE,
+                "k1",
+                b"secret",
+                Default::default(),
+            )
+            .expect("stored");
+        let p = grant::verify(GRANT_KEY.as_bytes(), &grant, &topics, now, &*platform.kv)
             .expect("a grant for exactly those topics");
         assert_eq!(p.kid, "k1");
     }
 
     #[test]
-    fn the_link_fires_when_the_token_expires_and_durable_streams_recover_at_least_every_interval() {
+    fn the_link_fires_when_the_token_expires_the_grant_is_due_or_durable_streams_recover() {
         let hour = Some(10_000 + 3_600);
+        let due = 10_000 + 3_600;
         let cases = [
-            (None, None, None),
-            (None, Some(600), Some(600)),
-            (hour, None, Some(3_660)),
-            (hour, Some(600), Some(600)),
-            (hour, Some(2), Some(2)),
-            (Some(10_100), Some(600), Some(160)),
-            (Some(9_950), None, Some(10)),
-            (Some(9_900), None, Some(1)),
-            (Some(u64::MAX), None, Some(MAX_LINK_TIMEOUT_SECS)),
+            (None, due, None, 3_600),
+            (None, 10_000 + 60, None, 60),
+            (None, due, Some(600), 600),
+            (hour, due + 3_600, None, 3_660),
+            (hour, due, None, 3_600),
+            (hour, due, Some(600), 600),
+            (hour, due, Some(2), 2),
+            (Some(10_100), due, Some(600), 160),
+            (Some(9_950), due, None, 10),
+            (Some(9_900), due, None, 1),
+            (None, 9_000, None, 1),
+            (Some(u64::MAX), u64::MAX, None, MAX_LINK_TIMEOUT_SECS),
         ];
-        for (exp, recovery, want) in cases {
+        for (exp, until, recovery, want) in cases {
             assert_eq!(
-                link_timeout(exp, 10_000, recovery),
+                link_timeout(exp, until, 10_000, recovery),
                 want,
-                "{exp:?} {recovery:?}"
+                "{exp:?} {until} {recovery:?}"
             );
         }
     }

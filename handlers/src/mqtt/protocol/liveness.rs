@@ -10,6 +10,10 @@
 //! is closed within one callback of its deadline. (The driver asks for
 //! [`MIN_CALLBACK_SECS`] when it held a retained message back.)
 //!
+//! Every decision is taken from verified data: the token's expiry from the token,
+//! re-verified once per request (the verification the request's other packets share),
+//! not from the `Meta-mqtt-exp` metadata, which only schedules the callback.
+//!
 //! The CONNECT deadline is the Config Store's `mqtt-connect-deadline` (default 30 s),
 //! counted from the OPEN. Fanout never calls back sooner than 20 s, so a client that
 //! sends nothing at all is closed after 20 s even with a shorter deadline; one that sends
@@ -17,6 +21,8 @@
 
 use pubsub_codec::mqtt::{Disconnect, DisconnectReasonCode};
 use pubsub_core::principal::{Principal, LEEWAY_SECS};
+use pubsub_core::tokens::EXPIRED;
+use pubsub_core::Error;
 
 use super::effects::Effects;
 use super::ending::{close, disconnect};
@@ -41,16 +47,15 @@ pub(crate) fn check(state: &mut State, ctx: &Context) -> Effects {
     if state.closed {
         return fx;
     }
-    let session = &state.session;
-    if session.version.is_none() {
-        let opened = session.seen;
+    if state.session.version.is_none() {
+        let opened = state.session.seen;
         if opened > 0 && ctx.now.saturating_sub(opened) >= connect_deadline(ctx) {
             close(state, ctx, &mut fx, 1008);
         }
     } else if token_expired(state, ctx) {
         let reason = DisconnectReasonCode::NotAuthorized;
-        disconnect(state, ctx, &mut fx, reason, "the token has expired");
-    } else if keep_alive_expired(session.seen, ctx.now, session.keep_alive) {
+        disconnect(state, ctx, &mut fx, reason, EXPIRED);
+    } else if keep_alive_expired(state.session.seen, ctx.now, state.session.keep_alive) {
         let reason = DisconnectReasonCode::KeepAliveTimeout;
         disconnect(state, ctx, &mut fx, reason, "keep alive timeout");
     }
@@ -83,13 +88,35 @@ fn connect_deadline(ctx: &Context) -> u64 {
     u64::from(ctx.config.mqtt_connect_deadline)
 }
 
-/// Whether the token the session was opened with has passed its `exp`.
-fn token_expired(state: &State, ctx: &Context) -> bool {
+/// Whether the token the session was opened with has passed its `exp`, decided from the
+/// re-verified token (once per request, shared with every packet of the request that
+/// needs it), never from `Meta-mqtt-exp`: metadata is only as trustworthy as the
+/// `Grip-Sig` it came with, and a captured one may be replayed with any `Meta-*`. A token
+/// that no longer verifies for any other reason (its key revoked) is not this check's
+/// to end: the packets that need it are refused, and revocation ends the connection by
+/// event. A store failure leaves the decision to the next request.
+///
+/// Also writes the verified `exp` back to the session, so the callback Fanout is asked
+/// for ([`callback_interval`]) follows the verified token.
+fn token_expired(state: &mut State, ctx: &Context) -> bool {
+    match state.principal(ctx) {
+        Ok(principal) => {
+            let exp = principal.exp;
+            state.session.exp = exp;
+            expired(exp, ctx.now)
+        }
+        Err(Error::InvalidToken(why)) => why == EXPIRED,
+        Err(_) => false,
+    }
+}
+
+/// Whether a credential expiring at `exp` has expired at `now` (leeway included).
+fn expired(exp: Option<u64>, now: u64) -> bool {
     Principal {
-        exp: state.session.exp,
+        exp,
         ..Principal::default()
     }
-    .expired_at(ctx.now)
+    .expired_at(now)
 }
 
 /// The client sent packets in this request (`any`): it was seen now, once it has a session.
