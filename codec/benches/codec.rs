@@ -31,6 +31,9 @@ mod mqtt_mix;
 const MAX_PACKET: usize = 1 << 20;
 
 fn main() {
+    if let Some(mode) = std::env::args().skip_while(|a| a != "--count").nth(1) {
+        return count_passes(&mode);
+    }
     let samples = std::env::args()
         .skip_while(|a| a != "--samples")
         .nth(1)
@@ -50,6 +53,34 @@ fn main() {
 
     bench_decode(&stream, samples, count);
     bench_encode(&ours, &theirs, stream.len(), samples);
+}
+
+/// `--count <op>-<codec> N`: runs N passes of one operation (`decode-ours`,
+/// `decode-theirs`, `encode-ours`, `encode-theirs`) and nothing else, for counting
+/// instructions under callgrind (the difference between N and 2N passes is N passes
+/// without start-up).
+fn count_passes(mode: &str) {
+    let n: u32 = std::env::args()
+        .skip_while(|a| a != "--count")
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let stream = mqtt_mix::stream();
+    let ours = decode_ours(&stream);
+    let theirs = decode_theirs(BytesMut::from(&stream[..]));
+    let mut out = Vec::with_capacity(stream.len());
+    let mut out_theirs = BytesMut::with_capacity(stream.len());
+    for _ in 0..n {
+        match mode {
+            "decode-ours" => drop(black_box(decode_ours_copy(black_box(&stream)))),
+            "decode-theirs" => drop(black_box(decode_theirs(BytesMut::from(black_box(
+                &stream[..],
+            ))))),
+            "encode-ours" => encode_ours(black_box(&ours), black_box(&mut out)),
+            "encode-theirs" => encode_theirs(black_box(&theirs), black_box(&mut out_theirs)),
+            other => panic!("unknown --count mode {other}"),
+        }
+    }
 }
 
 /// The decode row: the whole stream, by each codec. Each pass first copies the stream

@@ -15,8 +15,11 @@ impl Properties {
         context: &PropertyContext,
     ) -> Result<Self, DecodeError> {
         let len = r.var_int("property length")?;
-        let mut r = Reader::new(r.take(len as usize, "properties")?);
         let mut p = Self::default();
+        if len == 0 {
+            return Ok(p);
+        }
+        let mut r = Reader::new(r.take(len as usize, "properties")?);
         while !r.is_empty() {
             let raw = r.var_int("property identifier")?;
             let id = PropertyId::from_id(raw).ok_or(DecodeError::UnknownProperty { id: raw })?;
@@ -46,6 +49,9 @@ impl Properties {
 
     /// Size of the property section including its length prefix.
     pub(crate) fn wire_len(&self) -> usize {
+        if self.is_empty() {
+            return 1;
+        }
         let len = self.content_len();
         var_int_len(len) + len
     }
@@ -57,6 +63,10 @@ impl Properties {
         out: &mut Vec<u8>,
         context: &PropertyContext,
     ) -> Result<(), EncodeError> {
+        if self.is_empty() {
+            out.push(0);
+            return Ok(());
+        }
         self.visit(|entry| context.check(&entry))?;
         if self.authentication_data.is_some() && self.authentication_method.is_none() {
             return Err(EncodeError::InvalidPropertyValue {

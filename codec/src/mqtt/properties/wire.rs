@@ -247,6 +247,8 @@ pub(super) trait Slot<T> {
     /// Stores a decoded value; a second one is a Protocol Error unless the
     /// field is a `Vec` and the packet lets this property repeat.
     fn store(&mut self, id: PropertyId, value: T, repeatable: bool) -> Result<(), DecodeError>;
+    /// Whether the field holds no value.
+    fn is_absent(&self) -> bool;
     /// The values present, in wire order.
     fn items<'a>(&'a self) -> impl Iterator<Item = &'a T>
     where
@@ -260,6 +262,9 @@ impl<T> Slot<T> for Option<T> {
         }
         *self = Some(value);
         Ok(())
+    }
+    fn is_absent(&self) -> bool {
+        self.is_none()
     }
     fn items<'a>(&'a self) -> impl Iterator<Item = &'a T>
     where
@@ -276,6 +281,9 @@ impl<T> Slot<T> for Vec<T> {
         }
         self.push(value);
         Ok(())
+    }
+    fn is_absent(&self) -> bool {
+        self.is_empty()
     }
     fn items<'a>(&'a self) -> impl Iterator<Item = &'a T>
     where
