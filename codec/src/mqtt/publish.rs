@@ -4,13 +4,11 @@
 use std::num::NonZeroU16;
 
 use super::frame::{encode_frame, frame_size, open_frame};
-use super::primitives::{prefixed_len, put_string, put_u16, Reader};
+use super::primitives::{prefixed_len, put_string, put_u16};
 use super::properties::{self, Properties};
-use super::{topic, DecodeError, EncodeError, PacketType, ProtocolVersion, QoS};
+use super::{DecodeError, EncodeError, PacketType, ProtocolVersion, PublishRef, QoS};
 
-const FLAG_DUP: u8 = 0x08;
-const QOS_SHIFT: u8 = 1;
-const FLAG_RETAIN: u8 = 0x01;
+use super::publish_ref::{FLAG_DUP, FLAG_RETAIN, QOS_SHIFT};
 
 /// A PUBLISH packet.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -52,40 +50,7 @@ impl Publish {
         body: &[u8],
         version: ProtocolVersion,
     ) -> Result<Self, DecodeError> {
-        let dup = first & FLAG_DUP != 0;
-        let retain = first & FLAG_RETAIN != 0;
-        let qos = QoS::try_from((first >> QOS_SHIFT) & 0x03)
-            .map_err(|_| DecodeError::InvalidPublishQos)?;
-        if dup && qos == QoS::AtMostOnce {
-            return Err(DecodeError::DupWithQos0);
-        }
-
-        let mut r = Reader::new(body);
-        let topic = r.string("topic name")?;
-        if topic::has_wildcard(topic) {
-            return Err(DecodeError::WildcardInTopicName {
-                topic: topic.to_owned(),
-            });
-        }
-        let packet_id = match qos {
-            QoS::AtMostOnce => None,
-            QoS::AtLeastOnce | QoS::ExactlyOnce => Some(r.packet_id(PacketType::Publish)?),
-        };
-        let properties = Properties::decode_if_v5(&mut r, version, &properties::PUBLISH)?;
-        // An empty topic means "use the topic this alias stands for", which
-        // only MQTT 5 has.
-        if topic.is_empty() && properties.topic_alias.is_none() {
-            return Err(DecodeError::EmptyTopicName);
-        }
-        Ok(Self {
-            dup,
-            qos,
-            retain,
-            topic: topic.to_owned(),
-            packet_id,
-            properties,
-            payload: r.rest().to_vec(),
-        })
+        PublishRef::decode_body(first, body, version).map(PublishRef::into_owned)
     }
 
     fn body_len(&self, version: ProtocolVersion) -> usize {
@@ -124,6 +89,21 @@ impl Publish {
             out.extend_from_slice(&self.payload);
             Ok(())
         })
+    }
+}
+
+impl PublishRef<'_> {
+    /// An owned copy of the message.
+    pub fn into_owned(self) -> Publish {
+        Publish {
+            dup: self.dup,
+            qos: self.qos,
+            retain: self.retain,
+            topic: self.topic.to_owned(),
+            packet_id: self.packet_id,
+            properties: self.properties,
+            payload: self.payload.to_vec(),
+        }
     }
 }
 
