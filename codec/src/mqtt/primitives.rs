@@ -99,10 +99,30 @@ pub(crate) fn put_string(
             len: s.len(),
         });
     }
-    if s.contains('\0') {
+    if !is_ascii_without_nul(s.as_bytes()) && s.contains('\0') {
         return Err(EncodeError::NullCharacter { field });
     }
     put_binary(out, s.as_bytes(), field)
+}
+
+/// Whether every byte is ASCII and none is 0, judged eight bytes at a time:
+/// the common case of a topic or client id, which then needs neither a UTF-8
+/// decode nor a separate search for U+0000.
+pub(crate) fn is_ascii_without_nul(bytes: &[u8]) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    for word in words.by_ref() {
+        let mut array = [0u8; 8];
+        array.copy_from_slice(word);
+        let x = u64::from_ne_bytes(array);
+        // A set high bit is non-ASCII; `x - LOW & !x & HIGH` is non-zero
+        // exactly when some byte of `x` is 0.
+        if (x | (x.wrapping_sub(LOW) & !x)) & HIGH != 0 {
+            return false;
+        }
+    }
+    words.remainder().iter().all(|&b| b != 0 && b < 0x80)
 }
 
 /// Wire size of a length-prefixed string or binary field.
@@ -176,6 +196,10 @@ impl<'a> Reader<'a> {
     /// U+0000 [MQTT-1.5.4-2].
     pub(crate) fn string(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
         let bytes = self.binary(field)?;
+        if is_ascii_without_nul(bytes) {
+            // ASCII is valid UTF-8, and the scan has ruled out U+0000.
+            return std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 { field });
+        }
         let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 { field })?;
         if s.contains('\0') {
             return Err(DecodeError::NullCharacter { field });
@@ -269,6 +293,24 @@ mod tests {
             assert_eq!(Reader::new(bytes).string("s"), Err(err), "{bytes:02x?}");
         }
         assert_eq!(Reader::new(&[0x00, 0x02, 0xc3, 0xa9]).string("s"), Ok("é"));
+    }
+
+    #[test]
+    fn the_ascii_scan_finds_every_nul_and_every_high_byte() {
+        for len in 0..20 {
+            let plain = vec![b'a'; len];
+            assert!(is_ascii_without_nul(&plain), "{len} plain bytes");
+            for at in 0..len {
+                for bad in [0x00, 0x80, 0xc3, 0xff] {
+                    let mut bytes = plain.clone();
+                    bytes[at] = bad;
+                    assert!(!is_ascii_without_nul(&bytes), "{bad:#x} at {at} of {len}");
+                }
+            }
+        }
+        // Bytes of 0x01 next to a 0x00 must not hide it (borrow propagation).
+        assert!(!is_ascii_without_nul(&[1, 0, 1, 1, 1, 1, 1, 1]));
+        assert!(is_ascii_without_nul(&[0x7f, 1, 0x7f, 1, 0x7f, 1, 0x7f, 1]));
     }
 
     #[test]
