@@ -15,6 +15,12 @@ const PREFIXED_MAX: usize = u16::MAX as usize;
 /// Decodes a Variable Byte Integer at the start of `buf`, returning the value
 /// and how many bytes it used, or `None` if `buf` ends before the integer does.
 pub(crate) fn decode_var_int(buf: &[u8]) -> Result<Option<(u32, usize)>, DecodeError> {
+    // One byte is the common case: every property identifier and most lengths.
+    match buf.first() {
+        Some(&byte) if byte & 0x80 == 0 => return Ok(Some((u32::from(byte), 1))),
+        None => return Ok(None),
+        Some(_) => {}
+    }
     let mut value = 0u32;
     for (i, &byte) in buf.iter().enumerate().take(4) {
         value |= u32::from(byte & 0x7F) << (7 * i);
@@ -180,9 +186,12 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn var_int(&mut self, field: &'static str) -> Result<u32, DecodeError> {
-        let (value, used) =
-            decode_var_int(self.buf)?.ok_or(DecodeError::UnexpectedEnd { field })?;
-        self.buf = &self.buf[used..];
+        // Errors are built only on the failing path (`ok_or` would build and
+        // drop one on every call).
+        let Some((value, used)) = decode_var_int(self.buf)? else {
+            return Err(DecodeError::UnexpectedEnd { field });
+        };
+        self.buf = self.buf.get(used..).unwrap_or_default();
         Ok(value)
     }
 
@@ -209,7 +218,10 @@ impl<'a> Reader<'a> {
 
     /// Reads a Packet Identifier, which must be non-zero [MQTT-2.2.1-3].
     pub(crate) fn packet_id(&mut self, packet: PacketType) -> Result<NonZeroU16, DecodeError> {
-        NonZeroU16::new(self.u16("packet identifier")?).ok_or(DecodeError::ZeroPacketId { packet })
+        match NonZeroU16::new(self.u16("packet identifier")?) {
+            Some(id) => Ok(id),
+            None => Err(DecodeError::ZeroPacketId { packet }),
+        }
     }
 
     /// Fails if anything is left after the last field.

@@ -22,7 +22,9 @@ impl Properties {
         let mut r = Reader::new(r.take(len as usize, "properties")?);
         while !r.is_empty() {
             let raw = r.var_int("property identifier")?;
-            let id = PropertyId::from_id(raw).ok_or(DecodeError::UnknownProperty { id: raw })?;
+            let Some(id) = PropertyId::from_id(raw) else {
+                return Err(DecodeError::UnknownProperty { id: raw });
+            };
             if !context.allows(id) {
                 return Err(DecodeError::PropertyNotAllowed {
                     id,

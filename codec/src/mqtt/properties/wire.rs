@@ -156,7 +156,7 @@ impl Encoding<u16> for TwoByte {
 
 impl Encoding<NonZeroU16> for TwoByte {
     fn read(r: &mut Reader<'_>, id: PropertyId) -> Result<NonZeroU16, DecodeError> {
-        NonZeroU16::new(r.u16(id.name())?).ok_or(zero_is_invalid(id))
+        NonZeroU16::new(r.u16(id.name())?).ok_or_else(|| zero_is_invalid(id))
     }
     fn value(v: &NonZeroU16) -> Value<'_> {
         Value::U16(v.get())
@@ -174,7 +174,7 @@ impl Encoding<u32> for FourByte {
 
 impl Encoding<NonZeroU32> for FourByte {
     fn read(r: &mut Reader<'_>, id: PropertyId) -> Result<NonZeroU32, DecodeError> {
-        NonZeroU32::new(r.u32(id.name())?).ok_or(zero_is_invalid(id))
+        NonZeroU32::new(r.u32(id.name())?).ok_or_else(|| zero_is_invalid(id))
     }
     fn value(v: &NonZeroU32) -> Value<'_> {
         Value::U32(v.get())
