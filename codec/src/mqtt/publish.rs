@@ -4,7 +4,7 @@
 use std::num::NonZeroU16;
 
 use super::frame::{encode_frame, frame_size, open_frame};
-use super::primitives::{prefixed_len, put_string, put_u16};
+use super::primitives::{prefixed_len, put_string, put_u16, var_int_len};
 use super::properties::{self, Properties};
 use super::{DecodeError, EncodeError, PacketType, ProtocolVersion, PublishRef, QoS};
 
@@ -53,18 +53,27 @@ impl Publish {
         PublishRef::decode_body(first, body, version).map(PublishRef::into_owned)
     }
 
-    fn body_len(&self, version: ProtocolVersion) -> usize {
+    /// The property section's content length, `None` in 3.1.1 (no section).
+    fn properties_len(&self, version: ProtocolVersion) -> Option<usize> {
+        match version {
+            ProtocolVersion::V5 => Some(self.properties.content_len()),
+            ProtocolVersion::V311 => None,
+        }
+    }
+
+    fn body_len(&self, properties_len: Option<usize>) -> usize {
         let mut len = prefixed_len(self.topic.as_bytes());
         if self.packet_id.is_some() {
             len += 2;
         }
-        len + self.properties.wire_len_if_v5(version) + self.payload.len()
+        let section = properties_len.map_or(0, |l| var_int_len(l) + l);
+        len + section + self.payload.len()
     }
 
     /// Size of the encoded packet — compare it with the receiver's Maximum
     /// Packet Size before sending.
     pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        frame_size(self.body_len(version))
+        frame_size(self.body_len(self.properties_len(version)))
     }
 
     /// Appends the packet. 3.1.1 has no properties, so they are left out there.
@@ -79,13 +88,16 @@ impl Publish {
         if self.retain {
             first |= FLAG_RETAIN;
         }
-        encode_frame(out, first, self.body_len(version), |out| {
+        let properties_len = self.properties_len(version);
+        encode_frame(out, first, self.body_len(properties_len), |out| {
             put_string(out, &self.topic, "topic name")?;
             if let Some(id) = self.packet_id {
                 put_u16(out, id.get());
             }
-            self.properties
-                .encode_if_v5(out, version, &properties::PUBLISH)?;
+            if let Some(len) = properties_len {
+                self.properties
+                    .encode_sized(out, &properties::PUBLISH, len)?;
+            }
             out.extend_from_slice(&self.payload);
             Ok(())
         })

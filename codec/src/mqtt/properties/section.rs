@@ -40,7 +40,10 @@ impl Properties {
     }
 
     /// Size of the property section's content, without its length prefix.
-    fn content_len(&self) -> usize {
+    pub(crate) fn content_len(&self) -> usize {
+        if self.is_empty() {
+            return 0;
+        }
         let mut len = 0;
         let Ok(()) = self.visit::<Infallible>(|entry| {
             len += 1 + entry.value.len();
@@ -51,40 +54,49 @@ impl Properties {
 
     /// Size of the property section including its length prefix.
     pub(crate) fn wire_len(&self) -> usize {
-        if self.is_empty() {
-            return 1;
-        }
         let len = self.content_len();
         var_int_len(len) + len
     }
 
     /// Writes the property length and the properties, refusing any that
-    /// `context` does not allow or whose value the peer would reject.
+    /// `context` does not allow or whose value the peer would reject. A
+    /// refusal can come after part of the section is written: every caller
+    /// writes inside `encode_frame`, which then takes the whole packet back.
     pub(crate) fn encode(
         &self,
         out: &mut Vec<u8>,
         context: &PropertyContext,
     ) -> Result<(), EncodeError> {
+        self.encode_sized(out, context, self.content_len())
+    }
+
+    /// [`Self::encode`] with the content length already known (it is
+    /// `content_len`, which the caller computed to size the packet).
+    pub(crate) fn encode_sized(
+        &self,
+        out: &mut Vec<u8>,
+        context: &PropertyContext,
+        content_len: usize,
+    ) -> Result<(), EncodeError> {
         if self.is_empty() {
             out.push(0);
             return Ok(());
         }
-        self.visit(|entry| context.check(&entry))?;
         if self.authentication_data.is_some() && self.authentication_method.is_none() {
             return Err(EncodeError::InvalidPropertyValue {
                 id: PropertyId::AuthenticationData,
             });
         }
-        let len = self.content_len();
         // The packet's own length check normally catches this first.
-        let len = u32::try_from(len)
+        let len = u32::try_from(content_len)
             .ok()
             .filter(|&l| l <= VAR_INT_MAX)
             .ok_or(EncodeError::PacketTooLarge {
-                remaining_length: len,
+                remaining_length: content_len,
             })?;
         put_var_int(out, len);
         self.visit(|entry| {
+            context.check(&entry)?;
             out.push(entry.id as u8);
             entry.value.write(out, entry.id.name())
         })
