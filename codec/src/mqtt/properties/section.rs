@@ -78,7 +78,9 @@ impl Properties {
         context: &PropertyContext,
         content_len: usize,
     ) -> Result<(), EncodeError> {
-        if self.is_empty() {
+        // Every present property takes at least its identifier byte, so a
+        // zero length means an empty section.
+        if content_len == 0 {
             out.push(0);
             return Ok(());
         }
