@@ -151,6 +151,7 @@ impl<'a> Reader<'a> {
         self.buf.is_empty()
     }
 
+    #[inline]
     pub(crate) fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
         if n > self.buf.len() {
             return Err(DecodeError::UnexpectedEnd { field });
@@ -165,15 +166,18 @@ impl<'a> Reader<'a> {
         std::mem::take(&mut self.buf)
     }
 
+    #[inline]
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
         let [byte] = self.array::<1>(field)?;
         Ok(byte)
     }
 
+    #[inline]
     pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
         Ok(u16::from_be_bytes(self.array(field)?))
     }
 
+    #[inline]
     pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
         Ok(u32::from_be_bytes(self.array(field)?))
     }
@@ -185,7 +189,15 @@ impl<'a> Reader<'a> {
         Ok(array)
     }
 
+    #[inline]
     pub(crate) fn var_int(&mut self, field: &'static str) -> Result<u32, DecodeError> {
+        // One byte (every property identifier, most lengths) without a call.
+        if let Some((&byte, rest)) = self.buf.split_first() {
+            if byte & 0x80 == 0 {
+                self.buf = rest;
+                return Ok(u32::from(byte));
+            }
+        }
         // Errors are built only on the failing path (`ok_or` would build and
         // drop one on every call).
         let Some((value, used)) = decode_var_int(self.buf)? else {
@@ -195,6 +207,7 @@ impl<'a> Reader<'a> {
         Ok(value)
     }
 
+    #[inline]
     pub(crate) fn binary(&mut self, field: &'static str) -> Result<&'a [u8], DecodeError> {
         let len = self.u16(field)?;
         self.take(usize::from(len), field)
@@ -203,6 +216,7 @@ impl<'a> Reader<'a> {
     /// Reads a UTF-8 Encoded String. Rust's UTF-8 validation already rejects
     /// surrogates and overlong forms [MQTT-1.5.4-1]; MQTT additionally bans
     /// U+0000 [MQTT-1.5.4-2].
+    #[inline]
     pub(crate) fn string(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
         let bytes = self.binary(field)?;
         if is_ascii_without_nul(bytes) {
@@ -217,6 +231,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a Packet Identifier, which must be non-zero [MQTT-2.2.1-3].
+    #[inline]
     pub(crate) fn packet_id(&mut self, packet: PacketType) -> Result<NonZeroU16, DecodeError> {
         match NonZeroU16::new(self.u16("packet identifier")?) {
             Some(id) => Ok(id),
