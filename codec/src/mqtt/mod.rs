@@ -91,6 +91,7 @@ macro_rules! reason_code_enum {
 }
 
 mod auth;
+mod borrowed;
 mod connack;
 mod connect;
 mod disconnect;
@@ -116,12 +117,13 @@ mod golden_tests;
 mod test_util;
 
 pub use auth::{Auth, AuthReasonCode};
+pub use borrowed::{decode_borrowed, PacketRef};
 pub use connack::{ConnAck, ConnectReasonCode};
 pub use connect::{Connect, Will};
 pub use disconnect::{Disconnect, DisconnectReasonCode};
 pub use error::{DecodeError, EncodeError};
 pub use frame::frame_len;
-pub use packet::{decode, decode_borrowed, decode_connect, Packet, PacketRef, PacketType};
+pub use packet::{decode, decode_connect, Packet, PacketType};
 pub use ping::{PINGREQ_BYTES, PINGRESP_BYTES};
 pub use properties::{PayloadFormat, Properties, PropertyId};
 pub use puback::{PubAck, PubAckReasonCode, PubComp, PubRec, PubRel, PubRelReasonCode};

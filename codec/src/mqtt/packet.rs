@@ -6,8 +6,8 @@ use std::fmt;
 use super::frame::{check_flags, split_frame};
 use super::{
     ping, Auth, ConnAck, Connect, DecodeError, Disconnect, EncodeError, ProtocolVersion, PubAck,
-    PubComp, PubRec, PubRel, Publish, PublishRef, SubAck, Subscribe, UnsubAck, Unsubscribe,
-    PINGREQ_BYTES, PINGRESP_BYTES,
+    PubComp, PubRec, PubRel, Publish, SubAck, Subscribe, UnsubAck, Unsubscribe, PINGREQ_BYTES,
+    PINGRESP_BYTES,
 };
 
 /// The fifteen MQTT control packet types (the high nibble of the first byte).
@@ -222,40 +222,6 @@ impl Packet {
             Self::Auth(p) => p.encoded_len(version),
         }
     }
-}
-
-/// One decoded packet: PUBLISH borrowed from the frame, the rest owned.
-// As large as `Packet` (CONNECT); boxing would cost every packet an allocation.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PacketRef<'a> {
-    /// PUBLISH, borrowing topic and payload.
-    Publish(PublishRef<'a>),
-    /// Any other packet type.
-    Owned(Packet),
-}
-
-impl PacketRef<'_> {
-    /// The packet as an owned [`Packet`] (copies a PUBLISH's topic and payload).
-    pub fn into_owned(self) -> Packet {
-        match self {
-            Self::Publish(p) => Packet::Publish(p.into_owned()),
-            Self::Owned(p) => p,
-        }
-    }
-}
-
-/// Decodes exactly one complete packet like [`decode`](super::decode), but a
-/// PUBLISH comes back as a [`PublishRef`] into `packet`.
-pub fn decode_borrowed(
-    packet: &[u8],
-    version: ProtocolVersion,
-) -> Result<PacketRef<'_>, DecodeError> {
-    let (first, body) = split_frame(packet)?;
-    if first >> 4 == PacketType::Publish as u8 {
-        return PublishRef::decode_body(first, body, version).map(PacketRef::Publish);
-    }
-    decode_parts(first, body, version).map(PacketRef::Owned)
 }
 
 /// Decodes exactly one complete packet (as measured by
