@@ -56,10 +56,11 @@ fn main() {
     bench_encode(&ours, &theirs, stream.len(), samples);
 }
 
-/// `--count <op>-<codec> N`: runs N passes of one operation (`decode-ours`,
-/// `decode-theirs`, `encode-ours`, `encode-theirs`) and nothing else, for counting
+/// `--count <mode> N`: runs N passes of one operation and nothing else, for counting
 /// instructions under callgrind (the difference between N and 2N passes is N passes
-/// without start-up).
+/// without start-up). Modes: `decode-ours` (borrowed, as the decode row),
+/// `decode-ours-owned` (into owned `Packet`s), `decode-theirs`, `encode-ours`,
+/// `encode-theirs`.
 fn count_passes(mode: &str) {
     let n: u32 = std::env::args()
         .skip_while(|a| a != "--count")
@@ -75,6 +76,9 @@ fn count_passes(mode: &str) {
         match mode {
             "decode-ours" => {
                 black_box(decode_ours_copy(black_box(&stream)));
+            }
+            "decode-ours-owned" => {
+                black_box(owned_ours(&black_box(stream.clone())));
             }
             "decode-theirs" => drop(black_box(decode_theirs(BytesMut::from(black_box(
                 &stream[..],
