@@ -67,21 +67,27 @@ impl<'a> PublishRef<'a> {
             QoS::AtMostOnce => None,
             QoS::AtLeastOnce | QoS::ExactlyOnce => Some(r.packet_id(PacketType::Publish)?),
         };
-        let properties = Properties::decode_if_v5(&mut r, version, &properties::PUBLISH)?;
-        // An empty topic means "use the topic this alias stands for", which
-        // only MQTT 5 has.
-        if topic.is_empty() && properties.topic_alias.is_none() {
-            return Err(DecodeError::EmptyTopicName);
-        }
-        Ok(Self {
+        let mut publish = Self {
             dup,
             qos,
             retain,
             topic,
             packet_id,
-            properties,
-            payload: r.rest(),
-        })
+            properties: Properties::default(),
+            payload: &[],
+        };
+        if version == ProtocolVersion::V5 {
+            publish
+                .properties
+                .decode_into(&mut r, &properties::PUBLISH)?;
+        }
+        // An empty topic means "use the topic this alias stands for", which
+        // only MQTT 5 has.
+        if topic.is_empty() && publish.properties.topic_alias.is_none() {
+            return Err(DecodeError::EmptyTopicName);
+        }
+        publish.payload = r.rest();
+        Ok(publish)
     }
 }
 

@@ -14,10 +14,22 @@ impl Properties {
         r: &mut Reader<'_>,
         context: &PropertyContext,
     ) -> Result<Self, DecodeError> {
-        let len = r.var_int("property length")?;
         let mut p = Self::default();
+        p.decode_into(r, context)?;
+        Ok(p)
+    }
+
+    /// [`Self::decode`] into `self`, which must be empty: the large struct is
+    /// filled where it will live instead of being returned through a
+    /// `Result`.
+    pub(crate) fn decode_into(
+        &mut self,
+        r: &mut Reader<'_>,
+        context: &PropertyContext,
+    ) -> Result<(), DecodeError> {
+        let len = r.var_int("property length")?;
         if len == 0 {
-            return Ok(p);
+            return Ok(());
         }
         let mut r = Reader::new(r.take(len as usize, "properties")?);
         while !r.is_empty() {
@@ -31,12 +43,12 @@ impl Properties {
                     context: context.name,
                 });
             }
-            p.decode_one(&mut r, id, context.repeatable(id))?;
+            self.decode_one(&mut r, id, context.repeatable(id))?;
         }
-        if p.authentication_data.is_some() && p.authentication_method.is_none() {
+        if self.authentication_data.is_some() && self.authentication_method.is_none() {
             return Err(DecodeError::AuthenticationMethodMissing);
         }
-        Ok(p)
+        Ok(())
     }
 
     /// Size of the property section's content, without its length prefix.
