@@ -9,8 +9,9 @@
 //!
 //! - decode: the whole stream, packet by packet, each pass from a fresh copy of it (the
 //!   same copy for both: rumqttc consumes its `BytesMut`). Ours frames with `frame_len`
-//!   and decodes each frame from a borrowed slice into owned values; rumqttc reads into
-//!   `Bytes` that share the buffer.
+//!   and decodes each frame with `decode_borrowed` (a PUBLISH's topic and payload stay
+//!   in the buffer, every other packet is owned); rumqttc reads into `Bytes` that share
+//!   the buffer.
 //! - encode: every packet of the mix, decoded once by the codec itself, into one reused
 //!   output buffer.
 //!
@@ -31,13 +32,16 @@ mod mqtt_mix;
 const MAX_PACKET: usize = 1 << 20;
 
 fn main() {
+    if let Some(mode) = std::env::args().skip_while(|a| a != "--count").nth(1) {
+        return count_passes(&mode);
+    }
     let samples = std::env::args()
         .skip_while(|a| a != "--samples")
         .nth(1)
         .and_then(|n| n.parse().ok())
         .unwrap_or(25);
     let stream = mqtt_mix::stream();
-    let ours = decode_ours(&stream);
+    let ours = owned_ours(&stream);
     let theirs = decode_theirs(BytesMut::from(&stream[..]));
     assert_eq!(ours.len(), theirs.len(), "both codecs see every packet");
     let count = ours.len();
@@ -52,15 +56,55 @@ fn main() {
     bench_encode(&ours, &theirs, stream.len(), samples);
 }
 
+/// `--count <mode> N`: runs N passes of one operation and nothing else, for counting
+/// instructions under callgrind (the difference between N and 2N passes is N passes
+/// without start-up). Modes: `decode-ours` (borrowed, as the decode row),
+/// `decode-ours-owned` (into owned `Packet`s), `decode-theirs`, `encode-ours`,
+/// `encode-theirs`.
+fn count_passes(mode: &str) {
+    let n: u32 = std::env::args()
+        .skip_while(|a| a != "--count")
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let stream = mqtt_mix::stream();
+    let ours = owned_ours(&stream);
+    let theirs = decode_theirs(BytesMut::from(&stream[..]));
+    let mut out = Vec::with_capacity(stream.len());
+    let mut out_theirs = BytesMut::with_capacity(stream.len());
+    for _ in 0..n {
+        match mode {
+            "decode-ours" => {
+                black_box(decode_ours_copy(black_box(&stream)));
+            }
+            "decode-ours-owned" => {
+                black_box(owned_ours(&black_box(stream.clone())));
+            }
+            "decode-theirs" => drop(black_box(decode_theirs(BytesMut::from(black_box(
+                &stream[..],
+            ))))),
+            "encode-ours" => encode_ours(black_box(&ours), black_box(&mut out)),
+            "encode-theirs" => encode_theirs(black_box(&theirs), black_box(&mut out_theirs)),
+            other => panic!("unknown --count mode {other}"),
+        }
+    }
+}
+
 /// The decode row: the whole stream, by each codec. Each pass first copies the stream
 /// into a new buffer, for both codecs alike (rumqttc consumes its input), so both read
 /// the same warm bytes and both figures include one copy.
 fn bench_decode(stream: &[u8], samples: usize, count: usize) {
-    let passes = passes_for(|| drop(black_box(decode_ours_copy(black_box(stream)))));
+    let passes = passes_for(|| {
+        black_box(decode_ours_copy(black_box(stream)));
+    });
     let (a, b) = alternate(
         samples,
         passes,
-        |n| timed(n, || drop(black_box(decode_ours_copy(black_box(stream))))),
+        |n| {
+            timed(n, || {
+                black_box(decode_ours_copy(black_box(stream)));
+            })
+        },
         |n| {
             timed(n, || {
                 drop(black_box(decode_theirs(BytesMut::from(black_box(stream)))))
@@ -88,23 +132,35 @@ fn bench_encode(ours: &[mqtt::Packet], theirs: &[RPacket], bytes: usize, samples
     row("encode", &a, &b, passes, ours.len(), bytes);
 }
 
-fn decode_ours(stream: &[u8]) -> Vec<mqtt::Packet> {
+/// Every packet of `stream`, borrowing PUBLISH topics and payloads from it.
+fn decode_ours(stream: &[u8]) -> Vec<mqtt::PacketRef<'_>> {
     let mut packets = Vec::with_capacity(128);
     let mut rest = stream;
     while !rest.is_empty() {
         let len = mqtt::frame_len(rest, MAX_PACKET as u32)
             .expect("valid frame")
             .expect("complete frame");
-        packets.push(mqtt::decode(&rest[..len], ProtocolVersion::V5).expect("decodes"));
+        packets.push(mqtt::decode_borrowed(&rest[..len], ProtocolVersion::V5).expect("decodes"));
         rest = &rest[len..];
     }
     packets
 }
 
-/// [`decode_ours`] from a copy of `stream`, as [`decode_theirs`] gets one.
-fn decode_ours_copy(stream: &[u8]) -> Vec<mqtt::Packet> {
+/// [`decode_ours`] from a copy of `stream`, as [`decode_theirs`] gets one; the packets
+/// are dropped with the copy.
+fn decode_ours_copy(stream: &[u8]) -> usize {
     let copy = stream.to_vec();
-    decode_ours(black_box(&copy))
+    let packets = decode_ours(black_box(&copy));
+    black_box(&packets);
+    packets.len()
+}
+
+/// The mix as owned packets, for the encode row.
+fn owned_ours(stream: &[u8]) -> Vec<mqtt::Packet> {
+    decode_ours(stream)
+        .into_iter()
+        .map(mqtt::PacketRef::into_owned)
+        .collect()
 }
 
 fn decode_theirs(mut stream: BytesMut) -> Vec<RPacket> {

@@ -15,6 +15,13 @@ fn every_packet_of_the_mix_survives_a_round_trip_through_both_codecs() {
         let bytes = mqtt_mix::encode(&theirs);
         let ours = mqtt::decode(&bytes, ProtocolVersion::V5)
             .unwrap_or_else(|e| panic!("{name}: our codec refuses rumqttc's bytes: {e}"));
+        let borrowed = mqtt::decode_borrowed(&bytes, ProtocolVersion::V5)
+            .unwrap_or_else(|e| panic!("{name}: the borrowed decoder refuses it: {e}"));
+        assert_eq!(
+            borrowed.into_owned(),
+            ours,
+            "{name}: borrowed and owned agree"
+        );
         let mut again = Vec::new();
         ours.encode(ProtocolVersion::V5, &mut again)
             .unwrap_or_else(|e| panic!("{name}: cannot encode it again: {e}"));

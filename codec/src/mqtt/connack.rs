@@ -144,10 +144,12 @@ impl ConnAck {
             ProtocolVersion::V5 => ConnectReasonCode::try_from(code).ok(),
             ProtocolVersion::V311 => ConnectReasonCode::from_v311(code),
         };
-        let reason_code = parsed.ok_or(DecodeError::InvalidReasonCode {
-            packet: PacketType::ConnAck,
-            code,
-        })?;
+        let Some(reason_code) = parsed else {
+            return Err(DecodeError::InvalidReasonCode {
+                packet: PacketType::ConnAck,
+                code,
+            });
+        };
         if session_present && !reason_code.is_success() {
             return Err(DecodeError::SessionPresentOnFailure);
         }

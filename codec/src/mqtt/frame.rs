@@ -33,13 +33,16 @@ pub fn frame_len(buf: &[u8], max_packet_size: u32) -> Result<Option<usize>, Deco
 /// Splits a complete frame into its first byte and body, checking that the
 /// slice is exactly as long as the Remaining Length says.
 pub(super) fn split_frame(packet: &[u8]) -> Result<(u8, &[u8]), DecodeError> {
-    let (&first, after_first) = packet.split_first().ok_or(DecodeError::UnexpectedEnd {
-        field: "fixed header",
-    })?;
-    let (remaining, len_bytes) =
-        decode_var_int(after_first)?.ok_or(DecodeError::UnexpectedEnd {
+    let Some((&first, after_first)) = packet.split_first() else {
+        return Err(DecodeError::UnexpectedEnd {
+            field: "fixed header",
+        });
+    };
+    let Some((remaining, len_bytes)) = decode_var_int(after_first)? else {
+        return Err(DecodeError::UnexpectedEnd {
             field: "remaining length",
-        })?;
+        });
+    };
     let declared = 1 + len_bytes + remaining as usize;
     if packet.len() != declared {
         return Err(DecodeError::FrameLengthMismatch {
@@ -47,7 +50,7 @@ pub(super) fn split_frame(packet: &[u8]) -> Result<(u8, &[u8]), DecodeError> {
             actual: packet.len(),
         });
     }
-    Ok((first, &after_first[len_bytes..]))
+    Ok((first, after_first.get(len_bytes..).unwrap_or_default()))
 }
 
 /// Rejects fixed-header flags that differ from the ones the type requires

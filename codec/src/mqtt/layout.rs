@@ -29,11 +29,9 @@ pub(crate) fn decode_reason_codes<T: TryFrom<u8, Error = u8> + Copy>(
 ) -> Result<Vec<T>, DecodeError> {
     r.rest()
         .iter()
-        .map(|&code| {
-            parse_reason_code(packet, code)
-                .ok()
-                .filter(|&c| accept(c))
-                .ok_or(DecodeError::InvalidReasonCode { packet, code })
+        .map(|&code| match parse_reason_code(packet, code) {
+            Ok(c) if accept(c) => Ok(c),
+            _ => Err(DecodeError::InvalidReasonCode { packet, code }),
         })
         .collect()
 }

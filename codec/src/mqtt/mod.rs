@@ -9,7 +9,9 @@
 //!    packet size before any body bytes are buffered.
 //! 2. [`decode_connect`] parses the first packet of a connection, which is
 //!    where the protocol version is learned.
-//! 3. [`decode`] parses every later packet for that version.
+//! 3. [`decode`] parses every later packet for that version;
+//!    [`decode_borrowed`] does the same but leaves a PUBLISH's topic and
+//!    payload in the caller's buffer ([`PublishRef`]).
 //! 4. [`Packet::encode`] (or each packet type's own `encode`) appends the wire
 //!    form to a `Vec<u8>`; `encoded_len` tells the size beforehand so the
 //!    caller can honour the peer's Maximum Packet Size.
@@ -89,6 +91,7 @@ macro_rules! reason_code_enum {
 }
 
 mod auth;
+mod borrowed;
 mod connack;
 mod connect;
 mod disconnect;
@@ -101,6 +104,7 @@ mod primitives;
 mod properties;
 mod puback;
 mod publish;
+mod publish_ref;
 mod suback;
 mod subscribe;
 mod topic;
@@ -113,6 +117,7 @@ mod golden_tests;
 mod test_util;
 
 pub use auth::{Auth, AuthReasonCode};
+pub use borrowed::{decode_borrowed, PacketRef};
 pub use connack::{ConnAck, ConnectReasonCode};
 pub use connect::{Connect, Will};
 pub use disconnect::{Disconnect, DisconnectReasonCode};
@@ -123,6 +128,7 @@ pub use ping::{PINGREQ_BYTES, PINGRESP_BYTES};
 pub use properties::{PayloadFormat, Properties, PropertyId};
 pub use puback::{PubAck, PubAckReasonCode, PubComp, PubRec, PubRel, PubRelReasonCode};
 pub use publish::Publish;
+pub use publish_ref::PublishRef;
 pub use suback::{SubAck, SubAckReasonCode};
 pub use subscribe::{RetainHandling, Subscribe, Subscription, SubscriptionOptions};
 pub use topic::{is_valid_topic_filter, is_valid_topic_name, shared_subscription};

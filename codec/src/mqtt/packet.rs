@@ -229,6 +229,15 @@ impl Packet {
 /// whatever `version` says, since it carries its own protocol level.
 pub fn decode(packet: &[u8], version: ProtocolVersion) -> Result<Packet, DecodeError> {
     let (first, body) = split_frame(packet)?;
+    decode_parts(first, body, version)
+}
+
+/// [`decode`] of a frame already split into its first byte and body.
+pub(super) fn decode_parts(
+    first: u8,
+    body: &[u8],
+    version: ProtocolVersion,
+) -> Result<Packet, DecodeError> {
     let packet_type = PacketType::from_first_byte(first, version)?;
     check_flags(packet_type, first)?;
     Ok(match packet_type {

@@ -15,6 +15,12 @@ const PREFIXED_MAX: usize = u16::MAX as usize;
 /// Decodes a Variable Byte Integer at the start of `buf`, returning the value
 /// and how many bytes it used, or `None` if `buf` ends before the integer does.
 pub(crate) fn decode_var_int(buf: &[u8]) -> Result<Option<(u32, usize)>, DecodeError> {
+    // One byte is the common case: every property identifier and most lengths.
+    match buf.first() {
+        Some(&byte) if byte & 0x80 == 0 => return Ok(Some((u32::from(byte), 1))),
+        None => return Ok(None),
+        Some(_) => {}
+    }
     let mut value = 0u32;
     for (i, &byte) in buf.iter().enumerate().take(4) {
         value |= u32::from(byte & 0x7F) << (7 * i);
@@ -99,10 +105,30 @@ pub(crate) fn put_string(
             len: s.len(),
         });
     }
-    if s.contains('\0') {
+    if !is_ascii_without_nul(s.as_bytes()) && s.contains('\0') {
         return Err(EncodeError::NullCharacter { field });
     }
     put_binary(out, s.as_bytes(), field)
+}
+
+/// Whether every byte is ASCII and none is 0, judged eight bytes at a time:
+/// the common case of a topic or client id, which then needs neither a UTF-8
+/// decode nor a separate search for U+0000.
+pub(crate) fn is_ascii_without_nul(bytes: &[u8]) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    for word in words.by_ref() {
+        let mut array = [0u8; 8];
+        array.copy_from_slice(word);
+        let x = u64::from_ne_bytes(array);
+        // A set high bit is non-ASCII; `x - LOW & !x & HIGH` is non-zero
+        // exactly when some byte of `x` is 0.
+        if (x | (x.wrapping_sub(LOW) & !x)) & HIGH != 0 {
+            return false;
+        }
+    }
+    words.remainder().iter().all(|&b| b != 0 && b < 0x80)
 }
 
 /// Wire size of a length-prefixed string or binary field.
@@ -125,6 +151,7 @@ impl<'a> Reader<'a> {
         self.buf.is_empty()
     }
 
+    #[inline]
     pub(crate) fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
         if n > self.buf.len() {
             return Err(DecodeError::UnexpectedEnd { field });
@@ -139,15 +166,18 @@ impl<'a> Reader<'a> {
         std::mem::take(&mut self.buf)
     }
 
+    #[inline]
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
         let [byte] = self.array::<1>(field)?;
         Ok(byte)
     }
 
+    #[inline]
     pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
         Ok(u16::from_be_bytes(self.array(field)?))
     }
 
+    #[inline]
     pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
         Ok(u32::from_be_bytes(self.array(field)?))
     }
@@ -159,13 +189,25 @@ impl<'a> Reader<'a> {
         Ok(array)
     }
 
+    #[inline]
     pub(crate) fn var_int(&mut self, field: &'static str) -> Result<u32, DecodeError> {
-        let (value, used) =
-            decode_var_int(self.buf)?.ok_or(DecodeError::UnexpectedEnd { field })?;
-        self.buf = &self.buf[used..];
+        // One byte (every property identifier, most lengths) without a call.
+        if let Some((&byte, rest)) = self.buf.split_first() {
+            if byte & 0x80 == 0 {
+                self.buf = rest;
+                return Ok(u32::from(byte));
+            }
+        }
+        // Errors are built only on the failing path (`ok_or` would build and
+        // drop one on every call).
+        let Some((value, used)) = decode_var_int(self.buf)? else {
+            return Err(DecodeError::UnexpectedEnd { field });
+        };
+        self.buf = self.buf.get(used..).unwrap_or_default();
         Ok(value)
     }
 
+    #[inline]
     pub(crate) fn binary(&mut self, field: &'static str) -> Result<&'a [u8], DecodeError> {
         let len = self.u16(field)?;
         self.take(usize::from(len), field)
@@ -174,8 +216,13 @@ impl<'a> Reader<'a> {
     /// Reads a UTF-8 Encoded String. Rust's UTF-8 validation already rejects
     /// surrogates and overlong forms [MQTT-1.5.4-1]; MQTT additionally bans
     /// U+0000 [MQTT-1.5.4-2].
+    #[inline]
     pub(crate) fn string(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
         let bytes = self.binary(field)?;
+        if is_ascii_without_nul(bytes) {
+            // ASCII is valid UTF-8, and the scan has ruled out U+0000.
+            return std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 { field });
+        }
         let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 { field })?;
         if s.contains('\0') {
             return Err(DecodeError::NullCharacter { field });
@@ -184,8 +231,12 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a Packet Identifier, which must be non-zero [MQTT-2.2.1-3].
+    #[inline]
     pub(crate) fn packet_id(&mut self, packet: PacketType) -> Result<NonZeroU16, DecodeError> {
-        NonZeroU16::new(self.u16("packet identifier")?).ok_or(DecodeError::ZeroPacketId { packet })
+        match NonZeroU16::new(self.u16("packet identifier")?) {
+            Some(id) => Ok(id),
+            None => Err(DecodeError::ZeroPacketId { packet }),
+        }
     }
 
     /// Fails if anything is left after the last field.
@@ -269,6 +320,24 @@ mod tests {
             assert_eq!(Reader::new(bytes).string("s"), Err(err), "{bytes:02x?}");
         }
         assert_eq!(Reader::new(&[0x00, 0x02, 0xc3, 0xa9]).string("s"), Ok("é"));
+    }
+
+    #[test]
+    fn the_ascii_scan_finds_every_nul_and_every_high_byte() {
+        for len in 0..20 {
+            let plain = vec![b'a'; len];
+            assert!(is_ascii_without_nul(&plain), "{len} plain bytes");
+            for at in 0..len {
+                for bad in [0x00, 0x80, 0xc3, 0xff] {
+                    let mut bytes = plain.clone();
+                    bytes[at] = bad;
+                    assert!(!is_ascii_without_nul(&bytes), "{bad:#x} at {at} of {len}");
+                }
+            }
+        }
+        // Bytes of 0x01 next to a 0x00 must not hide it (borrow propagation).
+        assert!(!is_ascii_without_nul(&[1, 0, 1, 1, 1, 1, 1, 1]));
+        assert!(is_ascii_without_nul(&[0x7f, 1, 0x7f, 1, 0x7f, 1, 0x7f, 1]));
     }
 
     #[test]

@@ -4,13 +4,11 @@
 use std::num::NonZeroU16;
 
 use super::frame::{encode_frame, frame_size, open_frame};
-use super::primitives::{prefixed_len, put_string, put_u16, Reader};
+use super::primitives::{prefixed_len, put_string, put_u16, var_int_len};
 use super::properties::{self, Properties};
-use super::{topic, DecodeError, EncodeError, PacketType, ProtocolVersion, QoS};
+use super::{DecodeError, EncodeError, PacketType, ProtocolVersion, PublishRef, QoS};
 
-const FLAG_DUP: u8 = 0x08;
-const QOS_SHIFT: u8 = 1;
-const FLAG_RETAIN: u8 = 0x01;
+use super::publish_ref::{FLAG_DUP, FLAG_RETAIN, QOS_SHIFT};
 
 /// A PUBLISH packet.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -52,54 +50,30 @@ impl Publish {
         body: &[u8],
         version: ProtocolVersion,
     ) -> Result<Self, DecodeError> {
-        let dup = first & FLAG_DUP != 0;
-        let retain = first & FLAG_RETAIN != 0;
-        let qos = QoS::try_from((first >> QOS_SHIFT) & 0x03)
-            .map_err(|_| DecodeError::InvalidPublishQos)?;
-        if dup && qos == QoS::AtMostOnce {
-            return Err(DecodeError::DupWithQos0);
-        }
-
-        let mut r = Reader::new(body);
-        let topic = r.string("topic name")?;
-        if topic::has_wildcard(topic) {
-            return Err(DecodeError::WildcardInTopicName {
-                topic: topic.to_owned(),
-            });
-        }
-        let packet_id = match qos {
-            QoS::AtMostOnce => None,
-            QoS::AtLeastOnce | QoS::ExactlyOnce => Some(r.packet_id(PacketType::Publish)?),
-        };
-        let properties = Properties::decode_if_v5(&mut r, version, &properties::PUBLISH)?;
-        // An empty topic means "use the topic this alias stands for", which
-        // only MQTT 5 has.
-        if topic.is_empty() && properties.topic_alias.is_none() {
-            return Err(DecodeError::EmptyTopicName);
-        }
-        Ok(Self {
-            dup,
-            qos,
-            retain,
-            topic: topic.to_owned(),
-            packet_id,
-            properties,
-            payload: r.rest().to_vec(),
-        })
+        PublishRef::decode_body(first, body, version).map(PublishRef::into_owned)
     }
 
-    fn body_len(&self, version: ProtocolVersion) -> usize {
+    /// The property section's content length, `None` in 3.1.1 (no section).
+    fn properties_len(&self, version: ProtocolVersion) -> Option<usize> {
+        match version {
+            ProtocolVersion::V5 => Some(self.properties.content_len()),
+            ProtocolVersion::V311 => None,
+        }
+    }
+
+    fn body_len(&self, properties_len: Option<usize>) -> usize {
         let mut len = prefixed_len(self.topic.as_bytes());
         if self.packet_id.is_some() {
             len += 2;
         }
-        len + self.properties.wire_len_if_v5(version) + self.payload.len()
+        let section = properties_len.map_or(0, |l| var_int_len(l) + l);
+        len + section + self.payload.len()
     }
 
     /// Size of the encoded packet — compare it with the receiver's Maximum
     /// Packet Size before sending.
     pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
-        frame_size(self.body_len(version))
+        frame_size(self.body_len(self.properties_len(version)))
     }
 
     /// Appends the packet. 3.1.1 has no properties, so they are left out there.
@@ -114,16 +88,34 @@ impl Publish {
         if self.retain {
             first |= FLAG_RETAIN;
         }
-        encode_frame(out, first, self.body_len(version), |out| {
+        let properties_len = self.properties_len(version);
+        encode_frame(out, first, self.body_len(properties_len), |out| {
             put_string(out, &self.topic, "topic name")?;
             if let Some(id) = self.packet_id {
                 put_u16(out, id.get());
             }
-            self.properties
-                .encode_if_v5(out, version, &properties::PUBLISH)?;
+            if let Some(len) = properties_len {
+                self.properties
+                    .encode_sized(out, &properties::PUBLISH, len)?;
+            }
             out.extend_from_slice(&self.payload);
             Ok(())
         })
+    }
+}
+
+impl PublishRef<'_> {
+    /// An owned copy of the message.
+    pub fn into_owned(self) -> Publish {
+        Publish {
+            dup: self.dup,
+            qos: self.qos,
+            retain: self.retain,
+            topic: self.topic.to_owned(),
+            packet_id: self.packet_id,
+            properties: self.properties,
+            payload: self.payload.to_vec(),
+        }
     }
 }
 

@@ -7,9 +7,10 @@
 
 const SHARE_PREFIX: &str = "$share/";
 
-/// Whether `topic` contains a wildcard character.
+/// Whether `topic` contains a wildcard character (both are ASCII, so a byte
+/// scan finds them without decoding characters).
 pub(crate) fn has_wildcard(topic: &str) -> bool {
-    topic.contains(['+', '#'])
+    topic.bytes().any(|b| b == b'+' || b == b'#')
 }
 
 /// Whether `name` is a valid topic name: non-empty [MQTT-4.7.3-1], no

@@ -111,6 +111,11 @@ macro_rules! property_table {
                 }
             }
 
+            /// Whether no property is present.
+            pub fn is_empty(&self) -> bool {
+                true $(&& Slot::is_absent(&self.$field))+
+            }
+
             /// Calls `f` for every present property in ascending identifier
             /// order — the single description of the wire form that both
             /// [`Self::wire_len`] and [`Self::encode`] walk, so the two cannot
@@ -144,13 +149,6 @@ impl PropertyId {
 impl fmt::Display for PropertyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({:#04x})", self.name(), *self as u8)
-    }
-}
-
-impl Properties {
-    /// Whether no property is present.
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
     }
 }
 

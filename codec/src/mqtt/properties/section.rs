@@ -14,28 +14,48 @@ impl Properties {
         r: &mut Reader<'_>,
         context: &PropertyContext,
     ) -> Result<Self, DecodeError> {
-        let len = r.var_int("property length")?;
-        let mut r = Reader::new(r.take(len as usize, "properties")?);
         let mut p = Self::default();
+        p.decode_into(r, context)?;
+        Ok(p)
+    }
+
+    /// [`Self::decode`] into `self`, which must be empty: the large struct is
+    /// filled where it will live instead of being returned through a
+    /// `Result`.
+    pub(crate) fn decode_into(
+        &mut self,
+        r: &mut Reader<'_>,
+        context: &PropertyContext,
+    ) -> Result<(), DecodeError> {
+        let len = r.var_int("property length")?;
+        if len == 0 {
+            return Ok(());
+        }
+        let mut r = Reader::new(r.take(len as usize, "properties")?);
         while !r.is_empty() {
             let raw = r.var_int("property identifier")?;
-            let id = PropertyId::from_id(raw).ok_or(DecodeError::UnknownProperty { id: raw })?;
+            let Some(id) = PropertyId::from_id(raw) else {
+                return Err(DecodeError::UnknownProperty { id: raw });
+            };
             if !context.allows(id) {
                 return Err(DecodeError::PropertyNotAllowed {
                     id,
                     context: context.name,
                 });
             }
-            p.decode_one(&mut r, id, context.repeatable(id))?;
+            self.decode_one(&mut r, id, context.repeatable(id))?;
         }
-        if p.authentication_data.is_some() && p.authentication_method.is_none() {
+        if self.authentication_data.is_some() && self.authentication_method.is_none() {
             return Err(DecodeError::AuthenticationMethodMissing);
         }
-        Ok(p)
+        Ok(())
     }
 
     /// Size of the property section's content, without its length prefix.
-    fn content_len(&self) -> usize {
+    pub(crate) fn content_len(&self) -> usize {
+        if self.is_empty() {
+            return 0;
+        }
         let mut len = 0;
         let Ok(()) = self.visit::<Infallible>(|entry| {
             len += 1 + entry.value.len();
@@ -51,28 +71,46 @@ impl Properties {
     }
 
     /// Writes the property length and the properties, refusing any that
-    /// `context` does not allow or whose value the peer would reject.
+    /// `context` does not allow or whose value the peer would reject. A
+    /// refusal can come after part of the section is written: every caller
+    /// writes inside `encode_frame`, which then takes the whole packet back.
     pub(crate) fn encode(
         &self,
         out: &mut Vec<u8>,
         context: &PropertyContext,
     ) -> Result<(), EncodeError> {
-        self.visit(|entry| context.check(&entry))?;
+        self.encode_sized(out, context, self.content_len())
+    }
+
+    /// [`Self::encode`] with the content length already known (it is
+    /// `content_len`, which the caller computed to size the packet).
+    pub(crate) fn encode_sized(
+        &self,
+        out: &mut Vec<u8>,
+        context: &PropertyContext,
+        content_len: usize,
+    ) -> Result<(), EncodeError> {
+        // Every present property takes at least its identifier byte, so a
+        // zero length means an empty section.
+        if content_len == 0 {
+            out.push(0);
+            return Ok(());
+        }
         if self.authentication_data.is_some() && self.authentication_method.is_none() {
             return Err(EncodeError::InvalidPropertyValue {
                 id: PropertyId::AuthenticationData,
             });
         }
-        let len = self.content_len();
         // The packet's own length check normally catches this first.
-        let len = u32::try_from(len)
+        let len = u32::try_from(content_len)
             .ok()
             .filter(|&l| l <= VAR_INT_MAX)
             .ok_or(EncodeError::PacketTooLarge {
-                remaining_length: len,
+                remaining_length: content_len,
             })?;
         put_var_int(out, len);
         self.visit(|entry| {
+            context.check(&entry)?;
             out.push(entry.id as u8);
             entry.value.write(out, entry.id.name())
         })

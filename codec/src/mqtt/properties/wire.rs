@@ -156,7 +156,7 @@ impl Encoding<u16> for TwoByte {
 
 impl Encoding<NonZeroU16> for TwoByte {
     fn read(r: &mut Reader<'_>, id: PropertyId) -> Result<NonZeroU16, DecodeError> {
-        NonZeroU16::new(r.u16(id.name())?).ok_or(zero_is_invalid(id))
+        NonZeroU16::new(r.u16(id.name())?).ok_or_else(|| zero_is_invalid(id))
     }
     fn value(v: &NonZeroU16) -> Value<'_> {
         Value::U16(v.get())
@@ -174,7 +174,7 @@ impl Encoding<u32> for FourByte {
 
 impl Encoding<NonZeroU32> for FourByte {
     fn read(r: &mut Reader<'_>, id: PropertyId) -> Result<NonZeroU32, DecodeError> {
-        NonZeroU32::new(r.u32(id.name())?).ok_or(zero_is_invalid(id))
+        NonZeroU32::new(r.u32(id.name())?).ok_or_else(|| zero_is_invalid(id))
     }
     fn value(v: &NonZeroU32) -> Value<'_> {
         Value::U32(v.get())
@@ -247,6 +247,8 @@ pub(super) trait Slot<T> {
     /// Stores a decoded value; a second one is a Protocol Error unless the
     /// field is a `Vec` and the packet lets this property repeat.
     fn store(&mut self, id: PropertyId, value: T, repeatable: bool) -> Result<(), DecodeError>;
+    /// Whether the field holds no value.
+    fn is_absent(&self) -> bool;
     /// The values present, in wire order.
     fn items<'a>(&'a self) -> impl Iterator<Item = &'a T>
     where
@@ -260,6 +262,9 @@ impl<T> Slot<T> for Option<T> {
         }
         *self = Some(value);
         Ok(())
+    }
+    fn is_absent(&self) -> bool {
+        self.is_none()
     }
     fn items<'a>(&'a self) -> impl Iterator<Item = &'a T>
     where
@@ -276,6 +281,9 @@ impl<T> Slot<T> for Vec<T> {
         }
         self.push(value);
         Ok(())
+    }
+    fn is_absent(&self) -> bool {
+        self.is_empty()
     }
     fn items<'a>(&'a self) -> impl Iterator<Item = &'a T>
     where
