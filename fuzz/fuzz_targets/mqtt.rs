@@ -63,7 +63,7 @@ fn fixed() -> &'static Fixed {
                 mint_with("HS256", KID, "wrong", &claims(NOW + 3600)),
                 "not.a.token".to_owned(),
             ],
-            grip: grip_sig(GRIP_KEY, "fanout", NOW + 3600),
+            grip: grip_sig(GRIP_KEY, "pushpin", NOW + 3600),
         }
     })
 }
@@ -140,7 +140,42 @@ fn send(ports: &InMemory, req: http::Request<Vec<u8>>, meta: &mut BTreeMap<Strin
     }
 }
 
+/// A well-formed CONNECT with the valid token must open the connection: otherwise every
+/// input would stop at the door (a wrong Grip-Sig issuer, say) and prove nothing.
+fn self_test() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let ports = ports();
+        let body = body(
+            1,
+            Some(connect(ProtocolVersion::V5, &fixed().tokens[0])),
+            &[],
+        );
+        let req = request(&BTreeMap::new(), body).expect("a request");
+        let Ok(res) = edge_pubsub::app(ports.platform.clone())
+            .call(req)
+            .into_inner();
+        assert_eq!(
+            res.status().as_u16(),
+            200,
+            "{}",
+            String::from_utf8_lossy(res.body())
+        );
+        assert!(
+            res.headers().contains_key(Field::Version.set_meta()),
+            "{res:?}"
+        );
+    });
+}
+
+fn ports() -> InMemory {
+    let ports = InMemory::with_secrets(&[("grip-sig-key", GRIP_KEY)]).with_hs256_key(KID, SECRET);
+    ports.env.now.store(NOW, Ordering::Relaxed);
+    ports
+}
+
 fuzz_target!(|input: Input| {
+    self_test();
     let fixed = fixed();
     let token = &fixed.tokens[usize::from(input.token % 4)];
     let mut meta = BTreeMap::new();
@@ -151,8 +186,7 @@ fuzz_target!(|input: Input| {
         };
         meta.insert(name, value.replace("$TOKEN", token));
     }
-    let ports = InMemory::with_secrets(&[("grip-sig-key", GRIP_KEY)]).with_hs256_key(KID, SECRET);
-    ports.env.now.store(NOW, Ordering::Relaxed);
+    let ports = ports();
     let version = if input.flags & 4 != 0 {
         ProtocolVersion::V5
     } else {
