@@ -6,6 +6,9 @@
 //! and `kid`, the signature check, and the claims as JSON. Algorithms are never taken
 //! from the token: [`Token::claims`] refuses a token whose `alg` is not the key's
 //! (`none` included). Claims such as `exp` are the caller's to check against its clock.
+//! A header with `crit` is refused too: it lists extensions the token needs its verifier to
+//! understand (RFC 7515 §4.1.11), and this verifier understands none. Other header members
+//! are ignored (RFC 7515 §4), `jwk`, `jku` and `x5c` included: the key is never the token's.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -99,7 +102,22 @@ impl VerifyingKey {
 struct Header {
     alg: String,
     kid: Option<String>,
+    #[serde(default)]
+    crit: Present,
 }
+
+/// Whether a header member is there at all, whatever its value (`null` included).
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Self(true))
+    }
+}
+
+/// The refusal of a token whose header has `crit`.
+const CRIT: &str = "the header's `crit` names extensions this verifier does not understand";
 
 /// A token split into its parts, its header read, nothing verified yet.
 #[derive(Debug)]
@@ -108,6 +126,8 @@ pub struct Token<'a> {
     pub alg: String,
     /// The header's `kid`, if any.
     pub kid: Option<String>,
+    /// Whether the header has `crit` (such a token never verifies).
+    crit: bool,
     /// `<header>.<payload>`: what the signature signs.
     signing_input: &'a str,
     payload: &'a str,
@@ -130,6 +150,7 @@ pub fn parse(token: &str) -> Result<Token<'_>, String> {
     Ok(Token {
         alg: header.alg,
         kid: header.kid,
+        crit: header.crit.0,
         signing_input,
         payload,
         signature,
@@ -146,6 +167,9 @@ impl Token<'_> {
                 "the key only verifies {alg} tokens, not {:?}",
                 self.alg
             ));
+        }
+        if self.crit {
+            return Err(CRIT.into());
         }
         let signature = URL_SAFE_NO_PAD
             .decode(self.signature)
@@ -173,6 +197,9 @@ impl Token<'_> {
     pub fn claims_verified_before<T: DeserializeOwned>(&self, alg: Alg) -> Result<T, String> {
         if self.alg != alg.name() {
             return Err(format!("not an {} token: {:?}", alg.name(), self.alg));
+        }
+        if self.crit {
+            return Err(CRIT.into());
         }
         decode_json(self.payload, "payload")
     }
@@ -356,6 +383,65 @@ mod tests {
         assert!(parse(&not_json)
             .expect_err("syntax")
             .contains("is not valid JSON"));
+    }
+
+    /// RFC 7515 §4.1.11: `crit` names extensions the verifier must understand, and this
+    /// one understands none. Found by the differential fuzz target (`core/fuzz` `jwt_diff`):
+    /// the verifier used to ignore `crit`, as `jsonwebtoken` does.
+    #[test]
+    fn a_header_with_crit_never_verifies_whatever_it_lists() {
+        let key = VerifyingKey::Hs256(b"secret".to_vec());
+        let claims = json!({"exp": 10});
+        for crit in [
+            json!(["exp"]),
+            json!([]),
+            json!(null),
+            json!(["b64"]),
+            json!("x"),
+        ] {
+            let header = json!({"alg": "HS256", "kid": "k1", "crit": crit, "b64": false});
+            let token = signed_with_header(header, &claims, b"secret");
+            let parsed = parse(&token).expect("a header with crit still parses");
+            assert_eq!(parsed.claims::<Value>(&key), Err(CRIT.to_owned()), "{crit}");
+            assert_eq!(
+                parsed.claims_verified_before::<Value>(Alg::Hs256),
+                Err(CRIT.to_owned())
+            );
+        }
+        let duplicate = format!(
+            "{}.e30.x",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","crit":[],"crit":[]}"#)
+        );
+        assert!(parse(&duplicate).is_err());
+    }
+
+    /// RFC 8725 §3.10: a key the token carries is never the key it is checked with.
+    #[test]
+    fn keys_and_types_in_the_header_are_ignored() {
+        let key = VerifyingKey::Hs256(b"secret".to_vec());
+        let claims = json!({"exp": 10});
+        let attacker = json!({"kty": "oct", "k": URL_SAFE_NO_PAD.encode("attacker")});
+        for (name, value) in [
+            ("jwk", attacker.clone()),
+            ("jku", json!("https://attacker.example/jwks")),
+            ("x5c", json!([1])),
+            ("typ", json!(7)),
+        ] {
+            let header = json!({"alg": "HS256", "kid": "k1", name: value});
+            let ours = signed_with_header(header.clone(), &claims, b"secret");
+            let theirs = signed_with_header(header, &claims, b"attacker");
+            assert_eq!(
+                parse(&ours).expect("parsed").claims::<Value>(&key),
+                Ok(claims.clone())
+            );
+            assert!(
+                parse(&theirs)
+                    .expect("parsed")
+                    .claims::<Value>(&key)
+                    .is_err(),
+                "{name}"
+            );
+        }
     }
 
     /// A token with this exact header, HS256-signed with `secret`.
