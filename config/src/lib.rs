@@ -80,12 +80,10 @@ pub struct Config {
     pub durable_recovery_interval: u32,
     /// The per-request and per-connection budgets of MQTT (`mqtt-limits`).
     pub mqtt_limits: MqttLimits,
-    // --- Link grants (SSE `Grip-Link`) ---
     /// Seconds a link grant stays valid at most, even for a token without `exp` (sooner
     /// when the token expires first): Fanout requests the link by then, and its answer
     /// issues a fresh grant after checking the key again.
     pub link_grant_max_age: u32,
-    // --- end of link grants ---
     /// The request limits of each route class (`rate-limits`); every class is unlimited
     /// by default.
     pub rate_limits: RateLimits,

@@ -100,32 +100,37 @@ pub(crate) fn recovery_interval(
     lookup: &mut impl FnMut(&str) -> Option<String>,
     default: u32,
 ) -> Result<u32, ConfigError> {
-    let secs = number(
+    let expected = "an integer from 1 to 86400 (seconds)";
+    seconds(
         lookup,
         "durable-recovery-interval",
-        usize::try_from(default).unwrap_or(usize::MAX),
+        default,
         1..=86_400,
-        "an integer from 1 to 86400 (seconds)",
-    )?;
-    Ok(u32::try_from(secs).unwrap_or(default))
+        expected,
+    )
 }
 
-// --- Link grants ---
 /// `link-grant-max-age`: 10 to 86400 seconds (a day).
 pub(crate) fn link_grant_max_age(
     lookup: &mut impl FnMut(&str) -> Option<String>,
     default: u32,
 ) -> Result<u32, ConfigError> {
-    let secs = number(
-        lookup,
-        "link-grant-max-age",
-        usize::try_from(default).unwrap_or(usize::MAX),
-        10..=86_400,
-        "an integer from 10 to 86400 (seconds)",
-    )?;
+    let expected = "an integer from 10 to 86400 (seconds)";
+    seconds(lookup, "link-grant-max-age", default, 10..=86_400, expected)
+}
+
+/// A number of seconds under `key` within `range`, as a `u32`.
+fn seconds(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+    key: &'static str,
+    default: u32,
+    range: std::ops::RangeInclusive<usize>,
+    expected: &'static str,
+) -> Result<u32, ConfigError> {
+    let fallback = usize::try_from(default).unwrap_or(usize::MAX);
+    let secs = number(lookup, key, fallback, range, expected)?;
     Ok(u32::try_from(secs).unwrap_or(default))
 }
-// --- end of link grants ---
 
 pub(crate) fn number(
     lookup: &mut impl FnMut(&str) -> Option<String>,
