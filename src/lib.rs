@@ -7,6 +7,7 @@
 //! /events POST  RequireFeature(http-publish) ─> RateLimit(publish) ─> Acl(query, write) ─> publish::publish
 //! /events/link/{grant} GET   as /events GET with FanoutOnly (403 without a verified Grip-Sig) instead of
 //!               FanoutHandoff and Acl(link grant): the links Fanout requests on its own
+//! /history GET  RequireFeature(sse) ─> RateLimit(subscribe) ─> Acl(query, read) ─> history::read
 //! /mqtt GET     RequireFeature(mqtt) ─> RateLimit(subscribe) ─> FanoutHandoff ─> mqtt::get
 //! /mqtt POST    RequireFeature(mqtt) ─> mqtt::websocket (Grip-Sig required; its own
 //!               per-connection limit on PUBLISH packets, class mqtt-publish)
@@ -35,7 +36,7 @@ use tower_service::Service;
 use pubsub_core::ports::Platform;
 use pubsub_core::principal::Access;
 use pubsub_core::rate_limit::Class;
-use pubsub_handlers::{admin, demo, mqtt, publish, sse};
+use pubsub_handlers::{admin, demo, history, mqtt, publish, sse};
 use pubsub_middleware::acl::{Acl, SelectorSource};
 use pubsub_middleware::admin_auth::AdminAuth;
 use pubsub_middleware::cors::Cors;
@@ -81,6 +82,8 @@ pub fn routes(platform: &Platform) -> Router {
     };
     let publish = acl(SelectorSource::Query(Access::Write)).layer(with(publish::publish));
     let publish = feature(Feature::HttpPublish).layer(limit(Class::Publish).layer(publish));
+    let history = acl(SelectorSource::Query(Access::Read)).layer(with(history::read));
+    let history = feature(Feature::Sse).layer(limit(Class::Subscribe).layer(history));
     let mqtt_get = handoff.layer(handler(mqtt::get));
     let mqtt_get = feature(Feature::Mqtt).layer(limit(Class::Subscribe).layer(mqtt_get));
     // Fanout speaks WebSocket-over-HTTP in POSTs it signs; an unsigned POST is refused
@@ -115,6 +118,10 @@ pub fn routes(platform: &Platform) -> Router {
         .route(
             "/events/link/{grant}",
             MethodRouter::new().on(Method::GET, subscribe(SelectorSource::LinkGrant)),
+        )
+        .route(
+            "/history",
+            MethodRouter::new().on(Method::GET, boxed(history)),
         )
         .route(
             "/mqtt",

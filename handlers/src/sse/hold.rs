@@ -9,7 +9,7 @@ use pubsub_core::audience::{Audience, Feed};
 use pubsub_core::grant;
 use pubsub_core::ports::Platform;
 use pubsub_core::principal::LEEWAY_SECS;
-use pubsub_core::retained::Version;
+use pubsub_core::retained::{EventId, Version};
 use pubsub_core::topic::Selector;
 use pubsub_core::{Error, Response, Result};
 
@@ -70,6 +70,22 @@ impl Hold<'_> {
         let timeout = self.link.timeout;
         let value = format!("<{}>; rel=next; timeout={timeout}", self.link_uri());
         h.insert("grip-link", header(value, "link")?);
+        Ok(res)
+    }
+
+    /// A page of a replay with more to come: not held, so Fanout asks for the next page
+    /// (the link, with the position reached in `replay=`) as soon as it has sent `body`.
+    pub(super) fn next_page(&self, cursor: &EventId, body: Vec<u8>) -> Result {
+        let mut res = Response::new(body);
+        let h = res.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        let mut uri = self.link_uri();
+        uri.push_str("&replay=");
+        percent_encode(&cursor.to_string(), &mut uri);
+        let value = HeaderValue::try_from(format!("<{uri}>; rel=next"))
+            .map_err(|e| Error::Internal(format!("link header: {e}")))?;
+        h.insert("grip-link", value);
         Ok(res)
     }
 

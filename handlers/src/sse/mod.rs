@@ -56,6 +56,7 @@
 //! `connection_subscription_max` of 20, keep `max-topics` at 9 or less (the default).
 
 mod hold;
+mod replay;
 mod resume;
 
 use pubsub_core::extensions::{required, GripVerified, Selectors};
@@ -63,12 +64,14 @@ use pubsub_core::grant;
 use pubsub_core::ports::Platform;
 use pubsub_core::principal::Principal;
 use pubsub_core::render::sse_event;
+use pubsub_core::history::HistoryId;
 use pubsub_core::retained::{self, EventId, Slot, Version};
 use pubsub_core::topic::query::query_value;
 use pubsub_core::topic::{Selector, TopicName};
 use pubsub_core::{Config, Error, Request, Result};
 
 use hold::{grant_key, link_timeout, Hold, Link};
+use replay::Replay;
 use resume::{seen_by_client, seen_by_proxy};
 
 /// Seconds of silence after which Fanout sends a `keep-alive` event.
@@ -88,17 +91,21 @@ pub const LINK_PREFIX: &str = "/events/link/";
 pub const STREAM_OPEN: &str = "event: stream-open\ndata: \n\n";
 
 /// Answers a verified, authorised subscribe with the GRIP stream hold; a durable one (see
-/// the module documentation) reads the retained messages from `platform`'s KV store.
+/// the module documentation) reads the retained messages from `platform`'s KV store, and
+/// one that asks for a replay (see [`replay`]) reads the history of its topics.
 pub fn subscribe(platform: &Platform, req: Request) -> Result {
     let selectors = &required::<Selectors>(&req)?.0;
     let principal = required::<Principal>(&req)?;
+    let config = required::<Config>(&req)?;
     let now = platform.env.now();
     let durable = durable(&req)?;
-    let topics = match durable {
-        true => names_only(selectors)?,
-        false => Vec::new(),
-    };
-    let config = required::<Config>(&req)?;
+    // A link Fanout requests on its own carries the grant; its answer goes on with the
+    // stream, so it starts no new one. A page request (`replay=`) asks for the next page
+    // of a replay.
+    let link_request = req.extensions().get::<GripVerified>().is_some()
+        && req.uri().path().starts_with(LINK_PREFIX);
+    let page_request = link_request && query_value(req.uri().query(), "replay")?.is_some();
+    let mut replay = replay::requested(platform, config, &req, selectors, page_request)?;
     let recovery = u64::from(config.durable_recovery_interval);
     let max_age = u64::from(config.link_grant_max_age);
     let grant = grant::issue(&grant_key(platform), principal, selectors, now, max_age)?;
@@ -106,50 +113,103 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
         timeout: link_timeout(principal.exp, grant.until, now, durable.then_some(recovery)),
         grant: grant.text,
     };
-    // A link Fanout requests on its own carries the grant; its answer goes on with the
-    // stream, so it starts no new one.
-    let link_request = req.extensions().get::<GripVerified>().is_some()
-        && req.uri().path().starts_with(LINK_PREFIX);
     let hold = Hold {
         selectors,
         kid: &principal.kid,
         durable,
         link,
     };
-    if !durable {
-        let body = if link_request { "" } else { STREAM_OPEN };
-        return hold.answer(None, body.as_bytes().to_vec());
-    }
-    let recovering = link_request
-        || req.extensions().get::<GripVerified>().is_some()
-            && req.headers().contains_key("grip-last");
-    let seen = if recovering {
-        seen_by_proxy(req.headers(), &topics)
-    } else {
-        seen_by_client(&req, &topics)?
+    let mut body = match link_request {
+        true => String::new(),
+        false => stream_open(platform, config, selectors, replay.is_some()),
     };
+    let versions = match durable {
+        true => Some(retained_part(platform, &req, &mut body, replay.as_mut(), page_request)?),
+        false => None,
+    };
+    if let Some(replay) = &mut replay {
+        if replay::page(platform, replay, &mut body)? {
+            return hold.next_page(&replay.cursor, body.into_bytes());
+        }
+    }
+    hold.answer(versions.as_deref(), body.into_bytes())
+}
+
+/// The `stream-open` event. A fresh stream (no replay asked) of topics that may have
+/// history names them at this moment in its `id:`, so an `EventSource` that reconnects
+/// before any message arrived still resumes from when it subscribed.
+fn stream_open(
+    platform: &Platform,
+    config: &Config,
+    selectors: &[Selector],
+    replaying: bool,
+) -> String {
+    if replaying || config.history.is_empty() {
+        return STREAM_OPEN.to_owned();
+    }
+    let now = HistoryId::time_position(platform.env.now_micros() / 1000);
+    let mut id = EventId::new();
+    for selector in selectors {
+        let history = match selector {
+            Selector::Name(name) => config.history.rule_for(name.as_str()).is_some(),
+            Selector::Filter(_) => true,
+        };
+        if history {
+            id.set_history(selector.as_str(), now);
+        }
+    }
+    match id.is_empty() {
+        true => STREAM_OPEN.to_owned(),
+        false => format!("id: {id}\n{STREAM_OPEN}"),
+    }
+}
+
+/// The retained part of a durable answer: appends the retained events the subscriber
+/// still needs to `body` and answers the version each topic is held at. A topic being
+/// replayed from history gets its retained message from the replay instead; while a
+/// replay goes on over pages, its cursor carries the versions sent.
+fn retained_part(
+    platform: &Platform,
+    req: &Request,
+    body: &mut String,
+    mut replay: Option<&mut Replay>,
+    page_request: bool,
+) -> Result<Vec<Version>, Error> {
+    let topics = names_only(&required::<Selectors>(req)?.0)?;
+    let recovering = !page_request
+        && req.extensions().get::<GripVerified>().is_some()
+        && (req.uri().path().starts_with(LINK_PREFIX) || req.headers().contains_key("grip-last"));
+    let mut seen = match (&replay, recovering) {
+        (Some(r), _) if page_request => topics.iter().map(|t| r.cursor.get(t)).collect(),
+        (_, true) => seen_by_proxy(req.headers(), &topics),
+        _ => seen_by_client(req, &topics)?,
+    };
+    let now = platform.env.now();
     let slots = topics
         .iter()
         .map(|topic| retained::read(&*platform.kv, now, topic))
         .collect::<Result<Vec<Slot>, Error>>()?;
-    let body = if recovering {
-        String::new()
-    } else {
-        STREAM_OPEN.to_owned()
-    };
-    let body = retained_events(body, &topics, &slots, &seen);
-    let versions: Vec<Version> = slots.iter().map(|s| s.version).collect();
-    hold.answer(Some(&versions), body.into_bytes())
+    if let Some(replay) = replay.as_deref_mut() {
+        for ((topic, slot), seen) in topics.iter().zip(&slots).zip(seen.iter_mut()) {
+            if replay.topics.iter().any(|t| &t.name == *topic) {
+                *seen = Some(slot.version);
+            } else if slot.version != Version::ZERO {
+                replay.cursor.set(topic, slot.version);
+            }
+        }
+    }
+    retained_events(body, &topics, &slots, &seen);
+    Ok(slots.iter().map(|s| s.version).collect())
 }
 
 /// Appends to `body` the retained events of `slots` that a subscriber who has `seen` them
 /// still needs, each with the id of everything the answer covers so far.
 fn retained_events(
-    mut body: String,
+    body: &mut String,
     topics: &[&TopicName],
     slots: &[Slot],
     seen: &[Option<Version>],
-) -> String {
+) {
     // Every event names the topics with nothing to send; a topic with a message is named
     // from its own event on, so a client cut off mid-answer never skips it on resume.
     let mut id = EventId::new();
@@ -164,7 +224,6 @@ fn retained_events(
             body.push_str(&sse_event(payload, Some(&id.to_string())));
         }
     }
-    body
 }
 
 /// The message of `slot` to send to a subscriber that has seen `seen`.

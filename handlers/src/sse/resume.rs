@@ -37,6 +37,14 @@ pub(super) fn seen_by_proxy(headers: &HeaderMap, topics: &[&TopicName]) -> Vec<O
 /// The id the client resumes from: the `Last-Event-ID` header, else the `lastEventId`
 /// query parameter; empty values count as absent.
 pub(super) fn last_event_id(req: &Request) -> Result<Option<EventId>, Error> {
+    last_event_id_text(req)?
+        .filter(|t| t != "earliest")
+        .map(|t| EventId::parse(&t))
+        .transpose()
+}
+
+/// The text of the id the client resumes from (see [`last_event_id`]), unparsed.
+pub(super) fn last_event_id_text(req: &Request) -> Result<Option<String>, Error> {
     let header = match req.headers().get("last-event-id") {
         Some(value) => Some(
             value
@@ -47,11 +55,10 @@ pub(super) fn last_event_id(req: &Request) -> Result<Option<EventId>, Error> {
         ),
         None => None,
     };
-    let text = match header.filter(|h| !h.is_empty()) {
-        Some(h) => Some(h),
-        None => query_value(req.uri().query(), "lastEventId")?.filter(|q| !q.is_empty()),
-    };
-    text.map(|t| EventId::parse(&t)).transpose()
+    match header.filter(|h| !h.is_empty()) {
+        Some(h) => Ok(Some(h)),
+        None => Ok(query_value(req.uri().query(), "lastEventId")?.filter(|q| !q.is_empty())),
+    }
 }
 
 /// `(channel, last-id)` of every `Grip-Last` entry (`<channel>; last-id=<id>`), from every

@@ -1,0 +1,248 @@
+//! The history replay of a subscribe: what a stream asks to see again of its topics that
+//! have history (Config Store `history`), read from KV in pages.
+//!
+//! # Where a replay starts
+//!
+//! In this order, the first present wins: the `Last-Event-ID` header (an `EventSource`
+//! reconnecting sends it, whatever its URL says), the `lastEventId` query parameter, then
+//! `rewind=N` (the last N messages of each topic, at most [`MAX_REWIND`]). `earliest` as
+//! the id replays all that history holds. An id names, per topic, the last message seen;
+//! a topic of the stream it does not name (a live event names its own topic only) resumes
+//! from the newest position the id names, less [`SKEW_MS`]: messages of those topics in
+//! that second may come twice, none is skipped. An id that names none of the stream's
+//! topics is a 400. Without any of these, nothing is replayed.
+//!
+//! # Pages
+//!
+//! One answer holds at most [`PAGE_MESSAGES`] messages and [`PAGE_BYTES`] of payload, so it
+//! stays far below Fanout's 1,000,000-byte limit whatever the messages. When more remain,
+//! the answer is not held: its `Grip-Link` (no timeout) makes Fanout ask for the next page
+//! at once, with the position reached in `replay=` (a topic it does not name had nothing
+//! held, so it starts from the earliest). The last page holds the stream, so live messages
+//! follow it. Every topic is read on the first page, so each one's start is settled there
+//! (and so is its `gap` event).
+
+use pubsub_core::history::{self, Gap, HistoryId, Page, Position};
+use pubsub_core::ports::Platform;
+use pubsub_core::retained::{topic_tag, EventId};
+use pubsub_core::topic::query::query_value;
+use pubsub_core::topic::{Selector, TopicName};
+use pubsub_core::{Config, Error, Request};
+
+use super::resume::last_event_id_text;
+
+/// Most messages in one answer.
+pub const PAGE_MESSAGES: usize = 1000;
+/// Most payload bytes in one answer (base64 makes them at most 4/3 larger).
+pub const PAGE_BYTES: usize = 384 * 1024;
+/// Largest `rewind`.
+pub const MAX_REWIND: u32 = 10_000;
+/// How far before the newest position an id names the stream's other topics resume.
+pub const SKEW_MS: u64 = 1_000;
+/// Most topics of one filter whose history a replay reads.
+pub const MAX_FILTER_TOPICS: usize = 32;
+
+/// A topic to replay: its name, the rule keeping its history, whether its events take
+/// the wildcard form, and where it starts.
+pub(super) struct Topic {
+    pub(super) name: TopicName,
+    pub(super) rule: history::HistoryRule,
+    pub(super) wildcard: bool,
+    pub(super) start: Position,
+}
+
+/// A replay asked for: its topics and the id events carry (every topic's position).
+pub(super) struct Replay {
+    pub(super) topics: Vec<Topic>,
+    pub(super) cursor: EventId,
+}
+
+/// Where the client (or, with `page`, the previous page) asks a replay to start.
+enum Asked {
+    Earliest,
+    Rewind(u32),
+    From(EventId),
+    Page(EventId),
+}
+
+/// The replay `req` asks for, if any. `page` tells a page request of Fanout's.
+pub(super) fn requested(
+    platform: &Platform,
+    config: &Config,
+    req: &Request,
+    selectors: &[Selector],
+    page: bool,
+) -> Result<Option<Replay>, Error> {
+    if config.history.is_empty() {
+        return Ok(None);
+    }
+    let Some(asked) = asked(req, page)? else {
+        return Ok(None);
+    };
+    let topics = history_topics(platform, config, selectors)?;
+    let id = match &asked {
+        Asked::From(id) | Asked::Page(id) => Some(id),
+        _ => None,
+    };
+    if let Some(id) = id.filter(|id| !id.is_empty()) {
+        let named = selectors.iter().any(|s| id.names_tag(topic_tag(s.as_str())))
+            || topics.iter().any(|(t, ..)| id.names_tag(topic_tag(t.as_str())));
+        if !named {
+            return Err(Error::BadRequest(
+                "invalid last event id: it names none of this stream's topics (an id of \
+                 another topic set); reconnect with the id of an event of this stream"
+                    .into(),
+            ));
+        }
+    }
+    let fallback = id.and_then(EventId::latest_history).map(|latest| {
+        HistoryId::time_position(latest.millis().saturating_sub(SKEW_MS))
+    });
+    let mut cursor = EventId::new();
+    let topics = topics
+        .into_iter()
+        .map(|(name, rule, wildcard)| {
+            let named = id.and_then(|id| id.history(name.as_str()));
+            let start = match (&asked, named) {
+                (Asked::Earliest, _) => Position::Earliest,
+                (Asked::Rewind(n), _) => Position::Last(*n),
+                (_, Some(seen)) => Position::After(seen),
+                (Asked::Page(_), None) => Position::Earliest,
+                (Asked::From(_), None) => fallback.map_or(Position::Earliest, Position::After),
+            };
+            if let Position::After(at) = start {
+                cursor.set_history(name.as_str(), at);
+            }
+            Topic {
+                name,
+                rule,
+                wildcard,
+                start,
+            }
+        })
+        .collect();
+    Ok(Some(Replay { topics, cursor }))
+}
+
+/// Where `req` asks to start: the page cursor of a page request, else the client's.
+fn asked(req: &Request, page: bool) -> Result<Option<Asked>, Error> {
+    let query = req.uri().query();
+    if page {
+        if let Some(text) = query_value(query, "replay")? {
+            return EventId::parse(&text).map(|id| Some(Asked::Page(id)));
+        }
+        return Ok(None);
+    }
+    if let Some(text) = last_event_id_text(req)? {
+        if text == "earliest" {
+            return Ok(Some(Asked::Earliest));
+        }
+        return EventId::parse(&text).map(|id| Some(Asked::From(id)));
+    }
+    match query_value(query, "rewind")? {
+        None => Ok(None),
+        Some(text) => rewind(&text).map(|n| Some(Asked::Rewind(n))),
+    }
+}
+
+/// The value of `rewind`: a count from 1 to [`MAX_REWIND`].
+fn rewind(text: &str) -> Result<u32, Error> {
+    let n = text
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_REWIND).contains(n));
+    n.ok_or_else(|| {
+        Error::BadRequest(format!(
+            "`rewind` must be a whole number of messages from 1 to {MAX_REWIND}, not {:?}",
+            text.chars().take(32).collect::<String>()
+        ))
+    })
+}
+
+/// The topics of `selectors` with history, in order: each name with a rule, and for each
+/// filter the topics it matches that have history (at most [`MAX_FILTER_TOPICS`]).
+fn history_topics(
+    platform: &Platform,
+    config: &Config,
+    selectors: &[Selector],
+) -> Result<Vec<(TopicName, history::HistoryRule, bool)>, Error> {
+    let mut out: Vec<(TopicName, history::HistoryRule, bool)> = Vec::new();
+    for selector in selectors {
+        match selector {
+            Selector::Name(name) => {
+                if let Some(rule) = config.history.rule_for(name.as_str()) {
+                    out.push((name.clone(), rule, false));
+                }
+            }
+            Selector::Filter(filter) => {
+                let found = history::topics_with_history(&*platform.kv, filter, MAX_FILTER_TOPICS)?;
+                for topic in found {
+                    let Ok(name) = TopicName::from_string(topic) else {
+                        continue;
+                    };
+                    let rule = config.history.rule_for(name.as_str());
+                    if let Some(rule) = rule.filter(|_| !out.iter().any(|(t, ..)| *t == name)) {
+                        out.push((name, rule, true));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One page of `replay`: the gap events (first page only), then the messages, each with
+/// the id of every position reached so far. Answers whether more remain.
+pub(super) fn page(
+    platform: &Platform,
+    replay: &mut Replay,
+    body: &mut String,
+) -> Result<bool, Error> {
+    let share = replay.topics.len().max(1);
+    let limit = (PAGE_MESSAGES / share).max(1);
+    let bytes = (PAGE_BYTES / share).max(1);
+    let mut pages: Vec<Page> = Vec::with_capacity(replay.topics.len());
+    for topic in &replay.topics {
+        pages.push(history::read(
+            platform,
+            topic.rule,
+            &topic.name,
+            topic.start,
+            limit,
+            bytes,
+        )?);
+    }
+    for page in &pages {
+        if let Some(gap) = &page.gap {
+            push_gap(body, gap);
+        }
+    }
+    let mut more = false;
+    for (topic, page) in replay.topics.iter().zip(&pages) {
+        for m in &page.messages {
+            replay.cursor.set_history(topic.name.as_str(), m.id);
+            let id = replay.cursor.to_string();
+            let event = if topic.wildcard {
+                pubsub_core::render::filter_sse_event(topic.name.as_str(), &m.payload, Some(&id))
+            } else {
+                pubsub_core::render::sse_event(&m.payload, Some(&id))
+            };
+            body.push_str(&event);
+        }
+        more |= page.next.is_some();
+    }
+    Ok(more)
+}
+
+/// `event: gap`: which topic lost messages, the position asked for and where the replay
+/// really starts (`null` when history holds nothing).
+fn push_gap(body: &mut String, gap: &Gap) {
+    let text = |id: Option<HistoryId>| id.map_or("null".to_owned(), |id| format!("\"{id}\""));
+    body.push_str("event: gap\ndata: {\"topic\":");
+    body.push_str(&serde_json::Value::from(gap.topic.as_str()).to_string());
+    body.push_str(",\"after\":");
+    body.push_str(&text(gap.after));
+    body.push_str(",\"from\":");
+    body.push_str(&text(gap.from));
+    body.push_str("}\n\n");
+}
