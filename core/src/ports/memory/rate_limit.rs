@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use crate::ports::{Environment, InsertOptions, KvError, KvItem, KvStore};
+use crate::ports::{Environment, InsertOptions, KvError, KvItem, KvPage, KvStore};
 
 /// A KV store that refuses an insert ([`KvError::RateLimited`]) to a key that had a
 /// successful insert during the same second of `clock`. Reads, lists and deletes pass
@@ -57,6 +57,16 @@ impl KvStore for RateLimitedKv {
 
     fn list(&self, store: &str) -> Result<Vec<String>, KvError> {
         self.inner.list(store)
+    }
+
+    fn list_page(
+        &self,
+        store: &str,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<KvPage, KvError> {
+        self.inner.list_page(store, prefix, cursor, limit)
     }
 }
 
