@@ -98,4 +98,49 @@ mod tests {
         assert_eq!(kv.delete("s", "a"), Ok(()));
         assert_eq!(kv.lookup("s", "a"), Ok(None));
     }
+
+    #[test]
+    fn a_history_topic_sustains_250_messages_per_second_where_its_retained_slot_takes_one() {
+        use crate::history;
+        use crate::ports::memory::InMemory;
+        use crate::publish::{publish, Publication, PublishError};
+        use crate::topic::TopicName;
+        use crate::Config;
+
+        let ports = InMemory::new().with_kv_write_limit();
+        let mut config = Config::default();
+        config.history = pubsub_config::HistoryRules::parse("# 100000 1h").expect("rules");
+        let topic = [TopicName::parse("ai/answer").expect("topic")];
+        let publication = |payload: &'static [u8], retain| Publication {
+            topics: &topic,
+            payload,
+            retain,
+            ttl_secs: None,
+            mqtt: None,
+            sender: None,
+        };
+        let (mut live, mut retained, mut refused) = (0, 0, 0);
+        for _second in 0..4 {
+            for _ in 0..250 {
+                publish(&ports.platform, &config, &publication(b"token", false))
+                    .expect("a distinct key per message: never refused for rate");
+                live += 1;
+            }
+            for _ in 0..5 {
+                match publish(&ports.platform, &config, &publication(b"last", true)) {
+                    Ok(_) => retained += 1,
+                    Err(PublishError::RateLimited(_)) => refused += 1,
+                    Err(e) => panic!("unexpected {e:?}"),
+                }
+            }
+            ports.env.now.fetch_add(1, Ordering::Relaxed);
+        }
+        assert_eq!((live, retained, refused), (1000, 4, 16));
+        let held = history::held_ids(&*ports.platform.kv, "ai/answer").expect("listed");
+        assert_eq!(
+            held.len(),
+            live + retained,
+            "a refused retained publish keeps no record"
+        );
+    }
 }
