@@ -58,6 +58,18 @@ impl HistoryId {
     pub fn rand(self) -> u32 {
         self.rand
     }
+
+    /// A *time position*: the moment `ms`, not a message. Its sequence and random parts
+    /// are 0, which no message id has (their random part is never 0), so a stream can
+    /// name "everything from then on" of a topic in its ids.
+    pub fn time_position(ms: u64) -> Self {
+        Self::new(ms, 0, 0)
+    }
+
+    /// Whether this is a [time position](Self::time_position) rather than a message's id.
+    pub fn is_time_position(self) -> bool {
+        self.seq == 0 && self.rand == 0
+    }
 }
 
 impl fmt::Display for HistoryId {
@@ -135,7 +147,8 @@ impl IdSequence {
         let mut bytes = [0u8; 4];
         env.random(&mut bytes)
             .map_err(|why| Error::Internal(format!("random source for a history id: {why}")))?;
-        let rand = u32::from_be_bytes(bytes);
+        // Never 0: a random part of 0 with sequence 0 is a time position.
+        let rand = u32::from_be_bytes(bytes).max(1);
         let now_ms = (env.now_micros() / 1000).min(MS_MAX);
         let id = match self.last {
             Some(last) if now_ms <= last.ms => match last.seq.checked_add(1) {

@@ -18,6 +18,10 @@
 //! - `x` within the held range: [`Error::BadRequest`] (an id this topic never had);
 //! - `x` more than [`FUTURE_SLACK_MS`] ahead of the clock: [`Error::BadRequest`].
 //!
+//! A time position ([`Position::Since`], or [`Position::After`] of a
+//! [time position](HistoryId::time_position)) starts at the first id from that moment on;
+//! it has a gap only when the moment is older than `max-age`.
+//!
 //! [`Position::Earliest`] never has a gap. [`Position::Last`] of more than the rule's
 //! `max-count` or [`REWIND_MAX`] is a [`Error::BadRequest`] naming `rewind`.
 
@@ -46,6 +50,9 @@ pub enum Position {
     After(HistoryId),
     /// The last this many messages.
     Last(u32),
+    /// The messages from this moment on (milliseconds since the Unix epoch): where a
+    /// [time position](HistoryId::time_position) resumes.
+    Since(u64),
 }
 
 /// Messages a reader asked for that the history no longer holds (or never held).
@@ -115,6 +122,18 @@ pub fn read(
     Ok(page)
 }
 
+/// Where in `ids` the time position `at` starts: at its first id from that moment on,
+/// with a gap when the moment is older than `max-age` and something may have expired.
+fn since(ids: &[HistoryId], topic: &str, at: HistoryId, oldest_ms: u64) -> (usize, Option<Gap>) {
+    let start = ids.partition_point(|id| *id < at);
+    let gap = (at.ms() < oldest_ms).then(|| Gap {
+        topic: topic.to_owned(),
+        after: Some(at),
+        from: ids.get(start).copied(),
+    });
+    (start, gap)
+}
+
 /// Where in `ids` the position `from` starts, and its gap.
 fn start(
     ids: &[HistoryId],
@@ -138,7 +157,11 @@ fn start(
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             return Ok((ids.len().saturating_sub(n), None));
         }
+        Position::After(x) if x.is_time_position() => return Ok(since(ids, topic, x, oldest_ms)),
         Position::After(x) => x,
+        Position::Since(ms) => {
+            return Ok(since(ids, topic, HistoryId::time_position(ms), oldest_ms))
+        }
     };
     if after.ms() > now_ms.saturating_add(FUTURE_SLACK_MS) {
         return Err(Error::BadRequest(format!(

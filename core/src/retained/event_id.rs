@@ -110,6 +110,12 @@ impl EventId {
         })
     }
 
+    /// Whether the id names `topic` (a topic name, or a filter's text).
+    pub fn names(&self, topic: &str) -> bool {
+        let tag = topic_tag(topic);
+        self.0.iter().any(|(other, _)| *other == tag)
+    }
+
     /// The largest history id the id names, whatever its topic: a time position for the
     /// stream's topics the id does not name.
     pub fn latest_history(&self) -> Option<HistoryId> {
