@@ -29,7 +29,7 @@ mod record;
 pub use append::{append, trim, NewMessage, MIN_TTL_SECS, TRIM_DELETES_MAX, TRIM_EVERY};
 pub use id::{HistoryId, IdSequence, InvalidHistoryId, HISTORY_ID_LEN};
 pub use listing::{held_ids, topics_with_history, LIST_PAGE, MAX_LIST_PAGES, TOPIC_LIST_PAGES};
-pub use read::{read, Gap, Page, Position, FUTURE_SLACK_MS, REWIND_MAX};
+pub use read::{read, Gap, Page, Position, FUTURE_SLACK_MS, LOOKUP_BATCH, REWIND_MAX};
 pub use record::{key, topic_prefix, HistoryMessage};
 
 #[cfg(test)]
