@@ -72,6 +72,26 @@ impl KvStore for FastlyKv {
         }
     }
 
+    fn lookup_many(&self, store: &str, keys: &[String]) -> Result<Vec<Option<KvItem>>, KvError> {
+        let store = open(store)?;
+        let pending = keys
+            .iter()
+            .map(|key| store.build_lookup().execute_async(key))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(kv_error)?;
+        pending
+            .into_iter()
+            .map(|handle| match store.pending_lookup_wait(handle) {
+                Ok(mut found) => Ok(Some(KvItem {
+                    generation: found.current_generation(),
+                    value: found.take_body_bytes(),
+                })),
+                Err(KVStoreError::ItemNotFound) => Ok(None),
+                Err(e) => Err(kv_error(e)),
+            })
+            .collect()
+    }
+
     fn insert(
         &self,
         store: &str,

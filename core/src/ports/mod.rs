@@ -73,6 +73,12 @@ pub trait KvStore: Send + Sync {
         value: &[u8],
         options: InsertOptions,
     ) -> Result<(), KvError>;
+    /// Reads each of `keys` from `store`, answering in the same order. The platform may
+    /// run the reads concurrently (Fastly: asynchronous lookups, then their waits); the
+    /// default reads one after another.
+    fn lookup_many(&self, store: &str, keys: &[String]) -> Result<Vec<Option<KvItem>>, KvError> {
+        keys.iter().map(|key| self.lookup(store, key)).collect()
+    }
     /// Deletes `key`; deleting a missing key is not an error.
     fn delete(&self, store: &str, key: &str) -> Result<(), KvError>;
     /// Lists every key in `store`.
