@@ -9,18 +9,18 @@ use super::*;
 mod env;
 mod erl;
 mod log;
+mod metadata;
 mod rate_limit;
 pub use env::TestEnv;
 pub use erl::MemoryRateLimiter;
 pub use log::RecordingLog;
+pub use metadata::MetadataKv;
 pub use rate_limit::RateLimitedKv;
 
 /// A KV store in memory, with real generation semantics.
 #[derive(Default)]
 pub struct MemoryKv {
     items: Mutex<BTreeMap<(String, String), KvItem>>,
-    /// KV metadata of the items that have some ([`MemoryKv::insert_with_metadata`]).
-    metadata: Mutex<BTreeMap<(String, String), Vec<u8>>>,
     next_generation: AtomicU64,
     /// When set, every operation fails as unavailable.
     pub fail: std::sync::atomic::AtomicBool,
@@ -37,25 +37,6 @@ impl MemoryKv {
 
     fn items(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, String), KvItem>> {
         self.items.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn metadata(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, String), Vec<u8>>> {
-        self.metadata.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Writes `value` under `key` with KV metadata `metadata` (as another app would: the
-    /// ports' own inserts write none).
-    pub fn insert_with_metadata(
-        &self,
-        store: &str,
-        key: &str,
-        value: &[u8],
-        metadata: &[u8],
-    ) -> Result<(), KvError> {
-        self.insert(store, key, value, InsertOptions::default())?;
-        self.metadata()
-            .insert((store.into(), key.into()), metadata.to_vec());
-        Ok(())
     }
 }
 
@@ -84,7 +65,6 @@ impl KvStore for MemoryKv {
                 return Err(KvError::GenerationMismatch);
             }
         }
-        self.metadata().remove(&slot);
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed) + 1;
         items.insert(
             slot,
@@ -96,19 +76,9 @@ impl KvStore for MemoryKv {
         Ok(())
     }
 
-    fn lookup_with_metadata(&self, store: &str, key: &str) -> Result<Option<KvEntry>, KvError> {
-        let Some(item) = self.lookup(store, key)? else {
-            return Ok(None);
-        };
-        let metadata = self.metadata().get(&(store.into(), key.into())).cloned();
-        Ok(Some(KvEntry { item, metadata }))
-    }
-
     fn delete(&self, store: &str, key: &str) -> Result<(), KvError> {
         self.check()?;
-        let slot = (store.to_owned(), key.to_owned());
-        self.items().remove(&slot);
-        self.metadata().remove(&slot);
+        self.items().remove(&(store.into(), key.into()));
         Ok(())
     }
 

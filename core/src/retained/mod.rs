@@ -69,6 +69,7 @@
 //! events a durable subscribe answers with name every topic of the request they cover.
 
 mod event_id;
+mod legacy;
 mod listing;
 mod mqtt_props;
 mod slot;
