@@ -22,6 +22,11 @@
 //! the Unix epoch) is present when the message was published with a TTL; `mqtt` holds the
 //! MQTT v5 properties to forward ([`MqttProps`]) when the publisher was an MQTT client.
 //!
+//! A topic without a slot is read from a record of Fastly's original app, if it has one
+//! (`r:<topic>`, version and expiry in the KV metadata; see `legacy`): its version is
+//! [`Version`] epoch 0, below every slot's. The write that creates the slot continues
+//! from that version (the new slot's `previous`) and deletes the old record.
+//!
 //! # Versions
 //!
 //! A [`Version`] is `<epoch>-<sequence>`, two 12-digit lowercase hex numbers (25 ASCII
@@ -67,6 +72,8 @@
 //! where the tag is [`topic_tag`], the 16-hex-digit FNV-1a 64 hash of the topic. A live
 //! event names its own topic only (one published item is shared by every subscriber); the
 //! events a durable subscribe answers with name every topic of the request they cover.
+//! [`EventId::parse`] also takes the original app's ids (`<topic>:<generation>-<seq>`
+//! entries), as "seen write `seq`" of each topic they name.
 
 mod event_id;
 mod legacy;
