@@ -17,7 +17,7 @@
 //! ([`retire`]). An original event id resumes each topic it names as "seen S": compared
 //! by sequence only, since G cannot be compared with our versions.
 
-use serde::Deserialize;
+use serde_json::Value;
 
 use super::{EventId, Retained, Slot, Version, EVENT_ID_MAX_ENTRIES, STORE};
 use crate::ports::{KvError, KvStore};
@@ -29,17 +29,11 @@ const KEY_PREFIX: &str = "r:";
 /// Longest key Fastly KV accepts.
 const KEY_MAX: usize = 1024;
 
-/// `expires-at` as the `time` crate writes it without its human-readable feature.
-type ExpiresAt = (i32, u16, u8, u8, u8, u32);
-
-#[derive(Deserialize)]
+/// What the KV metadata of an original record says.
 struct Metadata {
-    /// Random per KV item; required, as the original requires it, but never compared.
-    #[serde(rename = "generation")]
-    _generation: u64,
     seq: u64,
-    #[serde(rename = "expires-at", default)]
-    expires_at: Option<ExpiresAt>,
+    /// Seconds since the Unix epoch.
+    expires_at: Option<u64>,
 }
 
 /// The key of `topic`'s record; `None` when Fastly KV would refuse the key, so that the
@@ -71,7 +65,7 @@ pub(super) fn read(kv: &dyn KvStore, now: u64, topic: &str) -> Result<Slot, Erro
         return Ok(none);
     };
     let version = Version::of_original(meta.seq);
-    let expires_at = meta.expires_at.map(unix_secs);
+    let expires_at = meta.expires_at;
     let payload = entry.item.value;
     let live = !payload.is_empty() && expires_at.is_none_or(|at| now < at);
     let message = live.then_some(Retained {
@@ -109,17 +103,32 @@ pub(super) fn retire(kv: &dyn KvStore, topic: &str) {
     }
 }
 
+/// Reads the metadata JSON. `generation` is required, as the original requires it, but
+/// never compared; `expires-at` is the `time` crate's compact form (it is built without
+/// the human-readable feature): `[year, day of year, hour, minute, second, nanosecond]`.
 fn metadata(bytes: &[u8]) -> Option<Metadata> {
-    serde_json::from_slice(bytes).ok()
+    let value: Value = serde_json::from_slice(bytes).ok()?;
+    value.get("generation")?.as_u64()?;
+    let seq = value.get("seq")?.as_u64()?;
+    let expires_at = match value.get("expires-at") {
+        None | Some(Value::Null) => None,
+        Some(at) => Some(expiry(at.as_array()?)?),
+    };
+    Some(Metadata { seq, expires_at })
 }
 
-/// Seconds since the Unix epoch of a UTC date-time; 0 for one before it.
-fn unix_secs((year, ordinal, hour, minute, second, _nanos): ExpiresAt) -> u64 {
+/// Seconds since the Unix epoch of an `expires-at` array; 0 for a time before it.
+fn expiry(parts: &[Value]) -> Option<u64> {
+    let [year, ordinal, hour, minute, second, _nanos] = parts else {
+        return None;
+    };
+    let part = |v: &Value, max: i64| v.as_i64().filter(|n| (0..=max).contains(n));
+    let year = i64::from(i32::try_from(year.as_i64()?).ok()?);
+    let ordinal = part(ordinal, 366).filter(|&day| day >= 1)?;
     let leap_days = |y: i64| y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400);
-    let year = i64::from(year);
-    let days = 365 * (year - 1970) + leap_days(year - 1) - leap_days(1969) + i64::from(ordinal) - 1;
-    let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
-    u64::try_from(secs).unwrap_or(0)
+    let days = 365 * (year - 1970) + leap_days(year - 1) - leap_days(1969) + ordinal - 1;
+    let secs = days * 86_400 + part(hour, 23)? * 3600 + part(minute, 59)? * 60 + part(second, 59)?;
+    Some(u64::try_from(secs).unwrap_or(0))
 }
 
 /// Parses `s` if it is an event id of the original app: `None` when its first entry is
@@ -229,10 +238,23 @@ mod tests {
 
     #[test]
     fn utc_date_times_convert_to_unix_seconds() {
-        assert_eq!(unix_secs((1970, 1, 0, 0, 0, 0)), 0);
-        assert_eq!(unix_secs((2000, 1, 0, 0, 0, 0)), 946_684_800);
-        assert_eq!(unix_secs((2024, 366, 23, 59, 59, 999)), 1_735_689_599);
-        assert_eq!(unix_secs((1969, 365, 23, 59, 59, 0)), 0);
+        let at = |text: &str| {
+            let parts: Vec<Value> = serde_json::from_str(text).expect("json");
+            expiry(&parts)
+        };
+        assert_eq!(at("[1970,1,0,0,0,0]"), Some(0));
+        assert_eq!(at("[2000,1,0,0,0,0]"), Some(946_684_800));
+        assert_eq!(at("[2024,366,23,59,59,999]"), Some(1_735_689_599));
+        assert_eq!(at("[1969,365,23,59,59,0]"), Some(0));
+        for bad in [
+            "[2024,0,0,0,0,0]",
+            "[2024,367,0,0,0,0]",
+            "[2024,1,24,0,0,0]",
+            "[1e10,1,0,0,0,0]",
+            "[2024,1,0,0,0]",
+        ] {
+            assert_eq!(at(bad), None, "{bad}");
+        }
     }
 
     #[test]
