@@ -11,8 +11,9 @@
 //!
 //! Such a record is read as version [`Version::of_original`]`(S)` (epoch 0: below every
 //! version of our slots). [`read`] is asked only when the topic has no slot of ours; a
-//! record whose metadata is missing or unreadable, or whose payload is empty, holds no
-//! message (the original could not deliver it either). The write that creates a topic's
+//! record whose metadata is missing or unreadable holds no message (the original could
+//! not read it either), and an empty payload counts as cleared, as an empty retained
+//! publish does here. The write that creates a topic's
 //! slot continues the record's version sequence ([`previous`]) and then deletes it
 //! ([`retire`]). An original event id resumes each topic it names as "seen S": compared
 //! by sequence only, since G cannot be compared with our versions.
