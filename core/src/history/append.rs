@@ -27,8 +27,11 @@ pub const MIN_TTL_SECS: u32 = 60;
 /// One append in about this many trims the topic to its count.
 pub const TRIM_EVERY: u32 = 16;
 
-/// The most records one trim pass deletes.
-pub const TRIM_DELETES_MAX: usize = 100;
+/// The longest interval between trims, in appends.
+pub const TRIM_EVERY_MAX: u32 = 256;
+
+/// The most records one trim pass deletes: twice the longest interval, so trims keep up.
+pub const TRIM_DELETES_MAX: usize = 2 * TRIM_EVERY_MAX as usize;
 
 /// A message to append.
 #[derive(Clone, Copy, Debug)]
@@ -72,10 +75,17 @@ pub fn append(
     };
     kv.insert(STORE, &key(topic, message.id), &value, options)
         .map_err(unavailable)?;
-    if message.id.rand() % TRIM_EVERY != 0 {
+    if message.id.rand() % trim_every(rule) != 0 {
         return Ok(0);
     }
     Ok(trim(kv, rule, topic).unwrap_or(0))
+}
+
+/// About one append in this many trims `rule`'s topics: [`TRIM_EVERY`], or for a large
+/// `max-count` up to [`TRIM_EVERY_MAX`], so that a trim's listing (one call per 1,000
+/// records) costs an append about the same whatever the count.
+fn trim_every(rule: HistoryRule) -> u32 {
+    (rule.max_count / 64).clamp(TRIM_EVERY, TRIM_EVERY_MAX)
 }
 
 /// Deletes the oldest of `topic`'s records beyond `rule.max_count` (at most

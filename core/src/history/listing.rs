@@ -74,7 +74,7 @@ pub fn topics_with_history(
 
 /// Calls `each` with every key under `prefix`, in order, at most `max_pages` pages, until
 /// it answers `false`.
-fn each_key(
+pub(super) fn each_key(
     kv: &dyn KvStore,
     prefix: &str,
     max_pages: usize,

@@ -32,7 +32,8 @@ use pubsub_config::HistoryRule;
 use super::id::HistoryId;
 use super::listing::{held_ids, unavailable};
 use super::record::{decode, key, HistoryMessage};
-use crate::ports::Platform;
+use super::scan;
+use crate::ports::{KvStore, Platform};
 use crate::retained::STORE;
 use crate::topic::TopicName;
 use crate::Error;
@@ -42,6 +43,11 @@ pub const REWIND_MAX: u32 = 10_000;
 
 /// The most records one batch of lookups reads (issued together on Fastly).
 pub const LOOKUP_BATCH: usize = 32;
+
+/// The largest `max-count` whose topics a read lists in full (at most 3 listing calls),
+/// keeping exactly the newest `max-count`; larger histories are read from the position
+/// on (`scan.rs`), and only their trims bound the count.
+pub const FULL_LISTING_MAX: u32 = 2_000;
 
 /// How far ahead of the clock an id may be before it is refused, in milliseconds.
 pub const FUTURE_SLACK_MS: u64 = 60_000;
@@ -94,9 +100,19 @@ pub fn read(
 ) -> Result<Page, Error> {
     let now_ms = platform.env.now_micros() / 1000;
     let oldest_ms = now_ms.saturating_sub(u64::from(rule.max_age_secs) * 1000);
-    let mut ids = held_ids(&*platform.kv, topic)?;
-    let keep = usize::try_from(rule.max_count).unwrap_or(usize::MAX);
-    ids.drain(..ids.len().saturating_sub(keep));
+    let want = limit.max(1).saturating_add(1);
+    let kv = &*platform.kv;
+    let full = rule.max_count <= FULL_LISTING_MAX;
+    let mut ids = match from {
+        _ if full => held_newest(kv, topic, rule)?,
+        Position::Last(_) => held_newest(kv, topic, rule)?,
+        Position::Earliest => scan::from_start(kv, topic, want, oldest_ms)?,
+        Position::After(at) => scan::after(kv, topic, at, want, now_ms, oldest_ms)?,
+        Position::Since(ms) => {
+            let at = HistoryId::time_position(ms);
+            scan::after(kv, topic, at, want, now_ms, oldest_ms)?
+        }
+    };
     ids.drain(..ids.partition_point(|id| id.ms() < oldest_ms));
     let (start, gap) = start(&ids, topic, from, rule, now_ms, oldest_ms)?;
     let mut page = Page {
@@ -131,6 +147,14 @@ pub fn read(
         }
     }
     Ok(page)
+}
+
+/// Every id `topic` holds, but only the newest `max-count` of them.
+fn held_newest(kv: &dyn KvStore, topic: &str, rule: HistoryRule) -> Result<Vec<HistoryId>, Error> {
+    let mut ids = held_ids(kv, topic)?;
+    let keep = usize::try_from(rule.max_count).unwrap_or(usize::MAX);
+    ids.drain(..ids.len().saturating_sub(keep));
+    Ok(ids)
 }
 
 /// Where in `ids` the time position `at` starts: at its first id from that moment on,

@@ -420,3 +420,90 @@ fn a_page_reads_in_batches_only_the_records_it_needs_and_one_more() {
         "batches of {LOOKUP_BATCH}"
     );
 }
+
+/// A store counting its listing calls.
+struct CountingKv {
+    inner: std::sync::Arc<dyn crate::ports::KvStore>,
+    lists: std::sync::atomic::AtomicUsize,
+}
+
+impl crate::ports::KvStore for CountingKv {
+    fn lookup(
+        &self,
+        s: &str,
+        k: &str,
+    ) -> Result<Option<crate::ports::KvItem>, crate::ports::KvError> {
+        self.inner.lookup(s, k)
+    }
+    fn insert(
+        &self,
+        s: &str,
+        k: &str,
+        v: &[u8],
+        o: crate::ports::InsertOptions,
+    ) -> Result<(), crate::ports::KvError> {
+        self.inner.insert(s, k, v, o)
+    }
+    fn delete(&self, s: &str, k: &str) -> Result<(), crate::ports::KvError> {
+        self.inner.delete(s, k)
+    }
+    fn list(&self, s: &str) -> Result<Vec<String>, crate::ports::KvError> {
+        self.inner.list(s)
+    }
+    fn list_page(
+        &self,
+        s: &str,
+        p: &str,
+        c: Option<&str>,
+        l: u32,
+    ) -> Result<crate::ports::KvPage, crate::ports::KvError> {
+        self.lists.fetch_add(1, Ordering::Relaxed);
+        self.inner.list_page(s, p, c, l)
+    }
+}
+
+#[test]
+fn a_large_history_is_read_from_the_position_on_in_a_few_listing_calls() {
+    let ports = InMemory::new();
+    let rule = HistoryRule {
+        max_count: 20_000,
+        max_age_secs: 3600,
+    };
+    // 6,000 records over three windows of 65 s.
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.extend(append_n(&ports, rule, "big", 2_000));
+        ports.env.now.fetch_add(70, Ordering::Relaxed);
+    }
+    let counting = std::sync::Arc::new(CountingKv {
+        inner: ports.platform.kv.clone(),
+        lists: Default::default(),
+    });
+    let platform = crate::ports::Platform {
+        kv: counting.clone(),
+        ..ports.platform.clone()
+    };
+    let read_from = |from: Position, limit: usize| {
+        read(&platform, rule, &topic("big"), from, limit, usize::MAX)
+    };
+    let page = read_from(Position::After(ids[5_990]), 100).expect("read");
+    assert_eq!(ids_of(&page), ids[5_991..]);
+    assert!(page.gap.is_none() && page.next.is_none());
+    let calls = counting.lists.swap(0, Ordering::Relaxed);
+    assert!(calls <= 4, "{calls} listing calls for a read near the end");
+    // Pages go on across windows, in order.
+    let page = read_from(Position::After(ids[1_500]), 1_000).expect("read");
+    assert_eq!(ids_of(&page), ids[1_501..2_501]);
+    assert_eq!(page.next, Some(ids[2_500]));
+    // The same answers as a full listing: gaps, unknown ids, time positions.
+    let forged = HistoryId::new(ids[3_000].ms(), ids[3_000].seq(), ids[3_000].rand() ^ 1);
+    let err = read_from(Position::After(forged), 10).expect_err("never held");
+    assert_eq!(err.status(), 400);
+    let older = HistoryId::new(ids[0].ms() - 1, 0, 1);
+    let page = read_from(Position::After(older), 10).expect("read");
+    assert_eq!(page.gap.as_ref().map(|g| g.from), Some(Some(ids[0])));
+    assert_eq!(ids_of(&page), ids[..10]);
+    let since = read_from(Position::Since(ids[4_000].ms()), 5).expect("read");
+    assert_eq!(since.messages[0].id.ms(), ids[4_000].ms());
+    assert!(since.messages[0].id <= ids[4_000]);
+}

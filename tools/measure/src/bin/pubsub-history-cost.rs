@@ -67,7 +67,11 @@ fn main() -> io::Result<()> {
     println!();
     println!("| missed messages | reconnect to last replayed (ms) | app requests of the replay |");
     println!("|---|---|---|");
-    let counts: &[usize] = if quick { &[100, 1000] } else { &[100, 1000, 10_000] };
+    let counts: &[usize] = if quick {
+        &[100, 1000]
+    } else {
+        &[100, 1000, 10_000]
+    };
     for &n in counts {
         let (ms, requests) = resume(&history, &token, n)?;
         println!("| {n} | {ms:.0} | {requests} |");
@@ -107,7 +111,9 @@ fn publish_batch(
     let agent = agent();
     let meter = CpuMeter::start(pid)?;
     let started = Instant::now();
-    publish_n(&agent, stack, topic, token, n as usize, |_| PAYLOAD.to_vec())?;
+    publish_n(&agent, stack, topic, token, n as usize, |_| {
+        PAYLOAD.to_vec()
+    })?;
     let wall = started.elapsed().as_secs_f64() * 1000.0 / f64::from(n);
     let (cpu_s, _) = meter.elapsed(clk)?;
     Ok((cpu_s * 1e6 / f64::from(n), wall))
@@ -182,7 +188,9 @@ fn resume(stack: &Stack, token: &str, n: usize) -> io::Result<(f64, usize)> {
         true
     })?;
     let open_id = open_id.ok_or_else(|| io::Error::other("stream-open without an id"))?;
-    publish_n(&agent, stack, &topic, token, n, |i| i.to_string().into_bytes())?;
+    publish_n(&agent, stack, &topic, token, n, |i| {
+        i.to_string().into_bytes()
+    })?;
     let log = stack
         .app_requests()
         .ok_or_else(|| io::Error::other("no request log"))?;
