@@ -1,11 +1,12 @@
 //! The ids a read needs, without listing a whole topic when it need not.
 //!
 //! A record's key ends with its id, whose first 12 hex digits are its millisecond, so
-//! the keys of one *window* of 65,536 ms share a prefix (the topic's prefix and the id's
-//! first 8 hex digits). A read after a position lists the window holding it and the
-//! windows after it, stopping as soon as it has one id more than the page takes; only a
-//! position more than [`MAX_WINDOWS`] windows (about 70 minutes) old lists the topic
-//! from its start. So resuming near the end of a long history costs one or two listing
+//! the keys of one *window* share a prefix: 65,536 ms for the id's first 8 hex digits,
+//! 4,096 ms for 9. A read after a position lists the 4 s window holding it, then (when
+//! that window is busy) the 4 s windows after it up to the end of its minute, else that
+//! whole minute, then the minutes after, stopping as soon as it has one id more than the
+//! page takes; only a position more than [`MAX_WINDOWS`] minutes (about 70 minutes) old
+//! lists the topic from its start. So resuming near the end of a long history costs one or two listing
 //! calls, not one per thousand records held.
 //!
 //! [`after`] answers a list that decides a read the way the full listing would: the
@@ -20,11 +21,6 @@ use crate::Error;
 
 /// Windows walked before a read lists the topic from its start instead.
 pub const MAX_WINDOWS: u64 = 64;
-
-/// The window of millisecond `ms`.
-fn window(ms: u64) -> u64 {
-    ms >> 16
-}
 
 /// The ids listed under `prefix`, in order, `each` deciding whether to go on.
 fn ids(
@@ -77,30 +73,53 @@ pub(super) fn after(
     out.retain(|oldest| *oldest < at);
     let mut later = 0usize;
     let mut take = |id: HistoryId| {
-        if id >= at && id.ms() >= oldest_ms && out.last() != Some(&id) {
+        let new = out.last().is_none_or(|last| id > *last);
+        if new && id >= at && id.ms() >= oldest_ms {
             later += usize::from(id > at);
             out.push(id);
         }
         later < want
     };
-    let (first, last) = (window(at.ms()), window(now_ms).max(window(at.ms())));
-    if last - first > MAX_WINDOWS {
+    let (x8, now8) = (at.ms() >> 16, (now_ms >> 16).max(at.ms() >> 16));
+    if now8 - x8 > MAX_WINDOWS {
         ids(kv, &prefix, &prefix, &mut take)?;
         return Ok(out);
     }
-    let mut window_prefix = String::with_capacity(prefix.len() + 8);
-    for w in first..=last {
-        window_prefix.clear();
-        window_prefix.push_str(&prefix);
-        window_prefix.push_str(&format!("{w:08x}"));
+    let list = |digits: usize, w: u64, take: &mut dyn FnMut(HistoryId) -> bool| {
+        let window = format!("{prefix}{w:0digits$x}");
         let mut more = true;
-        ids(kv, &prefix, &window_prefix, |id| {
+        let mut seen = 0usize;
+        ids(kv, &prefix, &window, |id| {
+            seen += 1;
             more = take(id);
             more
         })?;
-        if !more {
+        Ok::<_, Error>((more, seen))
+    };
+    // x's own 4 s window first; then, when it is dense, its sibling 4 s windows, so that
+    // a read deep in a busy minute does not list that minute from its start.
+    let x9 = at.ms() >> 12;
+    let (more, seen) = list(9, x9, &mut take)?;
+    if !more {
+        return Ok(out);
+    }
+    if seen >= DENSE {
+        let now9 = (now_ms >> 12).max(x9);
+        for w9 in x9 + 1..=(x8 << 4 | 0xf).min(now9) {
+            if !list(9, w9, &mut take)?.0 {
+                return Ok(out);
+            }
+        }
+    } else if !list(8, x8, &mut take)?.0 {
+        return Ok(out);
+    }
+    for w8 in x8 + 1..=now8 {
+        if !list(8, w8, &mut take)?.0 {
             break;
         }
     }
     Ok(out)
 }
+
+/// Records in a 4 s window from which a read walks its sibling windows one by one.
+const DENSE: usize = 100;
