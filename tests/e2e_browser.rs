@@ -12,6 +12,8 @@
 
 #[path = "support/e2e.rs"]
 mod e2e;
+#[path = "e2e_browser/ai_answer.rs"]
+mod ai_answer;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

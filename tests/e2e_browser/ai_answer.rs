@@ -1,0 +1,149 @@
+//! The AI-answer scenarios (`tests/js/browser/ai_answer.mjs`): a producer here publishes an
+//! answer token by token over HTTP while a page in Chromium renders it from an
+//! `EventSource`; the page is reloaded half way (it resumes from the id it kept), or its
+//! network drops (its `EventSource` reconnects with `Last-Event-ID`). The scenario checks
+//! that the page shows the whole answer, in order, each token once.
+//!
+//! The stack is one of its own: history on for `ai/+/answer` and the app requests counted
+//! (how many the replay took). The scenario talks to the producer through `ask`:
+//! `produce` starts it, `mark` notes where the request log stands, `published` waits for
+//! the producer's end and answers, as JSON, the answer, when each publish was answered
+//! and the app requests of the answer's topic since the mark.
+
+use std::sync::{Mutex, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use pubsub_devstack::{Stack, StackOptions};
+use serde_json::{json, Value};
+
+use super::e2e::{enc, send_to, token, unique};
+use super::{config, run_with};
+
+/// The history rule of the stack: an hour of up to 20,000 messages per answer topic.
+const AI_HISTORY: &str = "ai/+/answer 20000 1h";
+/// Tokens of the answer, then the end marker.
+const TOKENS: usize = 2_000;
+const END: &str = "[DONE]";
+/// One publish every 4 ms (250 per second) unless a publish takes longer.
+const PERIOD: Duration = Duration::from_millis(4);
+/// The slowest rate the test accepts (publishes answered per second).
+const MIN_RATE: f64 = 200.0;
+
+/// The stack of the AI-answer scenarios, and a lock so that they run one at a time.
+fn history_stack() -> &'static (Stack, Mutex<()>) {
+    static STACK: OnceLock<(Stack, Mutex<()>)> = OnceLock::new();
+    STACK.get_or_init(|| {
+        let stack = Stack::start(StackOptions {
+            quiet: std::env::var_os("PUBSUB_STACK_LOGS").is_none(),
+            config: vec![("history".to_owned(), AI_HISTORY.to_owned())],
+            count_app_requests: true,
+            ..StackOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("cannot start a stack with history: {e}"));
+        (stack, Mutex::new(()))
+    })
+}
+
+/// What the producer did: the whole answer, and when each publish (the end marker last)
+/// was answered, in ms since the epoch.
+struct Produced {
+    answer: String,
+    acked_ms: Vec<u64>,
+    elapsed: Duration,
+}
+
+fn epoch_ms(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Publishes `t0 t1 … t1999 ` one token per request, one after the other (so the broker
+/// orders them as sent), then [`END`].
+fn produce(app_url: String, topic: String, token: String) -> JoinHandle<Produced> {
+    std::thread::spawn(move || {
+        let path = format!("/events?topic={}", enc(&topic));
+        let auth = format!("Bearer {token}");
+        let mut answer = String::new();
+        let mut acked_ms = Vec::with_capacity(TOKENS + 1);
+        let started = Instant::now();
+        for i in 0..=TOKENS {
+            let text = if i == TOKENS {
+                END.to_owned()
+            } else {
+                format!("t{i} ")
+            };
+            let due = started + PERIOD * u32::try_from(i).unwrap_or(u32::MAX);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            let reply = send_to(&app_url, "POST", &path, &[("Authorization", &auth)], text.as_bytes());
+            assert_eq!(reply.status, 200, "publish {i}: {}", reply.text());
+            acked_ms.push(epoch_ms(SystemTime::now()));
+            if i < TOKENS {
+                answer.push_str(&text);
+            }
+        }
+        Produced {
+            answer,
+            acked_ms,
+            elapsed: started.elapsed(),
+        }
+    })
+}
+
+/// Runs `scenario` on the history stack, playing the producer; returns the script's lines.
+fn run_answer(scenario: &str) -> Vec<String> {
+    let (stack, one_at_a_time) = history_stack();
+    let _turn = one_at_a_time.lock().unwrap_or_else(|e| e.into_inner());
+    let answer_topic = format!("ai/{}/answer", unique("chat"));
+    let topics = json!({ "shown": answer_topic, "fromPage": answer_topic });
+    let mut cfg = config(stack, scenario, topics, json!({ "tokens": TOKENS, "end": END }));
+    cfg["token"] = Value::from(token(&[&answer_topic], &[]));
+    let writer = token(&[], &[&answer_topic]);
+    let log = stack.app_requests().expect("the stack counts app requests");
+    let mut producer = None;
+    let mut mark = (0, Instant::now(), SystemTime::now());
+    run_with(cfg, |request| match request {
+        "produce" => {
+            producer = Some(produce(stack.app_url(), answer_topic.clone(), writer.clone()));
+            "producing".to_owned()
+        }
+        "mark" => {
+            mark = (log.len(), Instant::now(), SystemTime::now());
+            "marked".to_owned()
+        }
+        "published" => {
+            let produced = producer.take().expect("produce came first").join().expect("producer");
+            let rate = TOKENS as f64 / produced.elapsed.as_secs_f64();
+            assert!(rate >= MIN_RATE, "the producer published {rate:.0} tokens/s");
+            let needle = enc(&answer_topic);
+            let requests: Vec<Value> = log.snapshot()[mark.0..]
+                .iter()
+                .filter(|r| r.target.contains(&needle))
+                .map(|r| {
+                    let at = mark.2 + r.at.saturating_duration_since(mark.1);
+                    json!({ "method": r.method, "target": r.target, "atMs": epoch_ms(at) })
+                })
+                .collect();
+            json!({
+                "answer": produced.answer,
+                "ackedMs": produced.acked_ms,
+                "rate": rate,
+                "appRequests": requests,
+            })
+            .to_string()
+        }
+        other => panic!("unexpected request {other:?}"),
+    })
+}
+
+#[test]
+fn an_ai_answer_page_reloaded_half_way_shows_the_whole_answer_once() {
+    run_answer("aiAnswerReload");
+}
+
+#[test]
+fn an_ai_answer_page_whose_network_drops_resumes_with_last_event_id() {
+    run_answer("aiAnswerNetworkDrop");
+}

@@ -1,0 +1,155 @@
+// The AI-answer scenarios (tests/e2e_browser/ai_answer.rs): ai_answer.html, served from
+// another origin, renders an answer that the Rust test publishes token by token (`ask
+// produce`) on a topic with history. Half way through, the page is reloaded
+// (`aiAnswerReload`) or its network drops (`aiAnswerNetworkDrop`). Either way the page
+// must end showing the whole answer, in order, each token once: the page appends every
+// token it gets and never looks at ids except to resume, so a token lost or sent twice by
+// the broker shows. Each prints the figures it measured as `figure <name> <value>` lines.
+
+import { check, sentLastEventIds, servePage, sleep, until } from './harness.mjs';
+
+/** How long the page may take to show the whole answer once the producer is going. */
+const ANSWER_MS = 40_000;
+
+/** Opens ai_answer.html on its own origin for the answer's topic; waits for stream-open. */
+async function openAnswer(cfg, newPage) {
+  const server = await servePage(new URL('./ai_answer.html', import.meta.url));
+  const { page } = await newPage();
+  const fragment = new URLSearchParams({ app: cfg.appUrl, token: cfg.token, topic: cfg.topics.shown });
+  await page.goto(`${server.origin}/#${fragment}`);
+  await page.waitForSelector('body[data-state="streaming"]');
+  return { page, server };
+}
+
+/** What the page shows and measured: its text, its counters, when tokens came. */
+function shown(page) {
+  return page.evaluate(() => ({
+    text: document.getElementById('answer').textContent,
+    state: document.body.dataset.state,
+    status: document.getElementById('status').textContent,
+    opens: Number(document.body.dataset.opens),
+    gaps: Number(document.body.dataset.gaps),
+    restored: window.restored,
+    openedAt: window.openedAt,
+    shownAt: window.shownAt,
+    keptId: JSON.parse(sessionStorage.getItem(`answer:${new URLSearchParams(location.hash.slice(1)).get('topic')}`) ?? '{}').lastId,
+  }));
+}
+
+const tokensShown = (page) => page.evaluate(() => window.restored + window.shownAt.length);
+
+/** Waits until the page shows at least `n` tokens. */
+const untilShown = (page, n) => until(`${n} tokens on the page`, async () => await tokensShown(page) >= n, ANSWER_MS);
+
+/** Waits for `[DONE]`; then checks the page shows exactly the producer's answer. */
+async function checkWholeAnswer(page, ask) {
+  await page.waitForSelector('body[data-state="done"]', { timeout: ANSWER_MS }).catch(async (e) => {
+    const now = await shown(page);
+    throw new Error(`${e.message}; the page shows ${now.restored + now.shownAt.length} tokens, ` +
+      `status ${JSON.stringify(now.status)}`);
+  });
+  const produced = JSON.parse(await ask('published'));
+  const now = await shown(page);
+  if (now.text !== produced.answer) {
+    const want = produced.answer.split(' ');
+    const got = now.text.split(' ');
+    const at = want.findIndex((w, i) => got[i] !== w);
+    throw new Error(`the page's answer differs from the published one at token ${at}: ` +
+      `it shows ${JSON.stringify(got.slice(Math.max(0, at - 3), at + 4))}, ` +
+      `published ${JSON.stringify(want.slice(Math.max(0, at - 3), at + 4))} ` +
+      `(${got.length - 1} tokens shown, ${want.length - 1} published)`);
+  }
+  check(now.gaps === 0, `the page got ${now.gaps} gap events`);
+  return { produced, now };
+}
+
+/**
+ * The last token the page could only have got from history: the newest one whose publish
+ * was answered before the page's stream request went out (index into the answer).
+ */
+function lastMissed(ackedMs, sentAt, tokens) {
+  let last = -1;
+  for (let i = 0; i < tokens; i += 1) if (ackedMs[i] <= sentAt) last = i;
+  return last;
+}
+
+/**
+ * Reload half way: the page shows the kept text and reopens with `lastEventId=<kept id>`;
+ * the tokens published while it was away come from history, then live ones follow.
+ */
+export async function aiAnswerReload({ cfg, newPage, say, ask }) {
+  const { page, server } = await openAnswer(cfg, newPage);
+  try {
+    check(await ask('produce') === 'producing', 'the producer started');
+    await untilShown(page, cfg.tokens / 2);
+    await ask('mark');
+    const reloadAt = Date.now();
+    await page.reload();
+    await page.waitForSelector('body[data-state="streaming"], body[data-state="done"]');
+    const { produced, now } = await checkWholeAnswer(page, ask);
+    check(now.restored > 0 && now.restored < cfg.tokens, `restored ${now.restored} tokens`);
+    check(now.opens === 1, `the reloaded page opened ${now.opens} streams`);
+    const last = lastMissed(produced.ackedMs, now.openedAt, cfg.tokens);
+    const missed = last - now.restored + 1;
+    check(missed > 0, `no token was published while the page was away (${last}, ${now.restored})`);
+    const replayShownAt = now.shownAt[last - now.restored];
+    say(`figure producer-rate-per-s ${produced.rate.toFixed(0)}`);
+    say(`figure tokens-kept-before-reload ${now.restored}`);
+    say(`figure tokens-published-while-away ${missed}`);
+    say(`figure reload-to-last-replayed-shown-ms ${replayShownAt - reloadAt}`);
+    say(`figure stream-request-to-last-replayed-shown-ms ${replayShownAt - now.openedAt}`);
+    sayRequests(say, produced.appRequests);
+  } finally {
+    server.close();
+  }
+}
+
+/**
+ * Network drop half way: the page goes offline (its stream is cut: no token arrives), then
+ * back; its EventSource reconnects by itself with the `Last-Event-ID` of the last token it
+ * got (the request's URL still says `lastEventId=earliest`), and goes on without a loss or
+ * a repeat.
+ */
+export async function aiAnswerNetworkDrop({ cfg, newPage, say, ask }) {
+  const { page, server } = await openAnswer(cfg, newPage);
+  try {
+    const sent = await sentLastEventIds(page);
+    check(await ask('produce') === 'producing', 'the producer started');
+    await untilShown(page, cfg.tokens / 2);
+    await ask('mark');
+    await page.context().setOffline(true);
+    const offlineAt = Date.now();
+    await sleep(300);
+    const cutAt = await tokensShown(page);
+    await sleep(1_000);
+    const stillAt = await tokensShown(page);
+    check(stillAt === cutAt, `tokens kept coming while offline (${cutAt}, then ${stillAt}): ` +
+      'the stream was not cut');
+    const keptId = (await shown(page)).keptId;
+    await page.context().setOffline(false);
+    const onlineAt = Date.now();
+    const { produced, now } = await checkWholeAnswer(page, ask);
+    check(now.opens === 2, `stream-open ${now.opens} times in the page's life, not twice`);
+    check(sent[0] === null && sent.length >= 2 && sent.slice(1).every((id) => id === keptId),
+      `Last-Event-ID of the stream requests on the wire: ${JSON.stringify(sent)}, ` +
+      `the last token's id ${keptId}`);
+    const last = lastMissed(produced.ackedMs, onlineAt, cfg.tokens);
+    say(`figure tokens-before-the-drop ${cutAt}`);
+    say(`figure tokens-published-while-offline ${last - cutAt + 1}`);
+    say(`figure offline-ms ${onlineAt - offlineAt}`);
+    say(`figure online-to-last-missed-shown-ms ${now.shownAt[last] - onlineAt}`);
+    sayRequests(say, produced.appRequests);
+  } finally {
+    server.close();
+  }
+}
+
+/** The app requests of the answer's topic since the mark, one line each, then the count. */
+function sayRequests(say, requests) {
+  for (const r of requests) {
+    const url = new URL(r.target, 'http://app');
+    const kind = url.searchParams.has('replay') ? 'replay page' : url.pathname;
+    say(`app-request ${r.method} ${kind} at ${r.atMs}`);
+  }
+  say(`figure app-requests-signed ${requests.length}`);
+}
