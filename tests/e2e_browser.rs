@@ -10,10 +10,10 @@
 //! `<target dir>/browser/`. `scripts/setup.sh` installs Chromium, curl and the npm
 //! packages; without them the tests fail and say so.
 
-#[path = "support/e2e.rs"]
-mod e2e;
 #[path = "e2e_browser/ai_answer.rs"]
 mod ai_answer;
+#[path = "support/e2e.rs"]
+mod e2e;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
