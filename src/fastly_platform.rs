@@ -16,8 +16,8 @@ use fastly::secret_store::SecretStore;
 
 use pubsub_core::limits;
 use pubsub_core::ports::{
-    ConfigSource, Environment, InsertOptions, KvError, KvItem, KvStore, Platform, Publisher,
-    Secrets,
+    ConfigSource, Environment, InsertOptions, KvError, KvItem, KvPage, KvStore, Platform,
+    Publisher, Secrets,
 };
 use pubsub_core::{Config, Request};
 
@@ -117,6 +117,26 @@ impl KvStore for FastlyKv {
             .execute()
             .map_err(kv_error)?;
         Ok(page.into_keys())
+    }
+
+    fn list_page(
+        &self,
+        store: &str,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<KvPage, KvError> {
+        let store = open(store)?;
+        let mut list = store.build_list().prefix(prefix).limit(limit);
+        if let Some(cursor) = cursor {
+            list = list.cursor(cursor);
+        }
+        let page = list.execute().map_err(kv_error)?;
+        // The platform may end a listing with an empty cursor, or with an empty page.
+        let next = page.next_cursor().filter(|c| !c.is_empty());
+        let keys = page.into_keys();
+        let next = next.filter(|_| !keys.is_empty());
+        Ok(KvPage { keys, next })
     }
 }
 

@@ -9,16 +9,19 @@
 //! `docs/configuration.md`, whose table `tests/docs_facts.rs` checks against [`Config::load`]
 //! and [`Config::default`].
 //!
-//! - [`rate_limit`], [`request_log`], [`mqtt_limits`]: the syntax of the keys with rules.
+//! - [`rate_limit`], [`request_log`], [`mqtt_limits`], [`history`]: the syntax of the keys
+//!   with rules.
 //! - `parse`: reading one key as its type and in range, or its default.
 
 use std::fmt;
 
+pub mod history;
 pub mod mqtt_limits;
 mod parse;
 pub mod rate_limit;
 pub mod request_log;
 
+pub use history::{HistoryRule, HistoryRules};
 pub use mqtt_limits::MqttLimits;
 pub use rate_limit::{RateLimit, RateLimits, Window};
 pub use request_log::RequestLog;
@@ -89,6 +92,8 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// Where one JSON line per request goes (`request-log`); `None`: nowhere (default).
     pub request_log: Option<RequestLog>,
+    /// Which topics keep a history of their messages (`history`); none by default.
+    pub history: HistoryRules,
 }
 
 /// Largest length of a topic name, in bytes.
@@ -122,6 +127,7 @@ impl Default for Config {
             link_grant_max_age: 3_600,
             rate_limits: RateLimits::default(),
             request_log: None,
+            history: HistoryRules::default(),
         }
     }
 }
@@ -217,6 +223,7 @@ impl Config {
             link_grant_max_age: link_grant_max_age(&mut lookup, d.link_grant_max_age)?,
             rate_limits: rate_limit::load(&mut lookup)?,
             request_log: request_log::load(&mut lookup)?,
+            history: history::load(&mut lookup)?,
         })
     }
 }
@@ -246,6 +253,7 @@ mod tests {
         assert!(!c.allow_tokens_without_exp, "tokens without exp are opt-in");
         assert_eq!(c.rate_limits, RateLimits::default(), "no class is limited");
         assert_eq!(c.request_log, None, "nothing is logged");
+        assert!(c.history.is_empty(), "no topic keeps history");
     }
 
     #[test]
@@ -268,6 +276,7 @@ mod tests {
             ("rate-limits", "publish 20/s over 1s penalty 5m"),
             ("request-log", "requests sample 0.5"),
             ("mqtt-limits", "publishes 7; min-keep-alive 0"),
+            ("history", "chat/# 1000 24h"),
         ])
         .expect("valid config");
         let publish = c.rate_limits.publish.expect("publish limit");
@@ -281,6 +290,8 @@ mod tests {
         assert_eq!(c.mqtt_limits.publishes_per_request, 7);
         assert_eq!(c.mqtt_limits.min_keep_alive, 0);
         assert_eq!(c.link_grant_max_age, 60);
+        let chat = c.history.rule_for("chat/x").expect("a history rule");
+        assert_eq!((chat.max_count, chat.max_age_secs), (1000, 86_400));
         assert_eq!(c.mqtt_connect_deadline, 10);
         assert_eq!(c.mqtt_server_keep_alive, 0);
         assert!(!c.sse && !c.admin && !c.demo && c.mqtt && c.http_publish);
@@ -321,6 +332,8 @@ mod tests {
             ("mqtt-limits", "channels 20; channels 21"),
             ("request-log", "stdout"),
             ("request-log", "requests sample 0"),
+            ("history", "a/# 0 1h"),
+            ("history", "a/# 10"),
         ];
         for (key, value) in cases {
             let err = load(&[(key, value)]).expect_err(key);

@@ -19,6 +19,8 @@
 //! - [`audience`]: who listens on which Fanout channel and which rendering each channel
 //!   is sent, with the one scheme that names channels.
 //! - [`retained`]: the last retained message of each topic, in KV store `messages`.
+//! - [`history`]: the recent messages of history topics, in the same store, read back
+//!   after a position.
 //! - [`publish`]: the one publish use case, from a typed publication to a typed outcome.
 //! - [`render`]: one message rendered for every kind of subscriber (SSE, MQTT).
 //! - `json`: JSON string escaping for the GRIP serializer (crate-private).
@@ -34,6 +36,7 @@ pub mod extensions;
 pub mod grant;
 pub mod grip;
 pub mod grip_sig;
+pub mod history;
 mod json;
 pub mod jwt;
 pub mod keys;

@@ -22,6 +22,11 @@
 //!   delivered live; durable subscribers still converge on it through GRIP recovery.
 //! - Success answers with a `Pubsub-Version` header: the new version of each topic, in
 //!   the order of the `topic` parameters, comma-separated.
+//!
+//! History: when a topic keeps history (Config Store key `history`), the message is also
+//! appended to it before anything is published (a failed append is a 503 and nothing is
+//! published), and success answers with a `Pubsub-History-Id` header: the message's id,
+//! the same in every topic of the request that keeps history.
 
 use http::header::{HeaderValue, CONTENT_TYPE};
 
@@ -33,6 +38,9 @@ use pubsub_core::{Config, Error, Request, Response, Result};
 
 /// The response header listing the versions a retained publish stored.
 pub const VERSION_HEADER: &str = "pubsub-version";
+
+/// The response header naming the message's id in its topics' history.
+pub const HISTORY_ID_HEADER: &str = "pubsub-history-id";
 
 /// What the query asks of a publish besides its topics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -108,6 +116,13 @@ pub fn publish(platform: &Platform, req: Request) -> Result {
                 .map_err(|e| Error::Internal(format!("version header: {e}")))?,
         );
     }
+    if let Some(id) = published.history_id() {
+        res.headers_mut().insert(
+            HISTORY_ID_HEADER,
+            HeaderValue::try_from(id.to_string())
+                .map_err(|e| Error::Internal(format!("history id header: {e}")))?,
+        );
+    }
     Ok(res)
 }
 
@@ -142,6 +157,25 @@ mod tests {
             items[0]["items"][0]["formats"]["http-stream"]["content"],
             "event: message\ndata: hello\n\n"
         );
+    }
+
+    #[test]
+    fn a_publish_to_a_history_topic_names_its_history_id() {
+        let (platform, _) = platform();
+        let mut config = pubsub_core::Config::default();
+        config.history = pubsub_core::config::HistoryRules::parse("h/# 10 1h").expect("rules");
+        let send = |topics: &[&str]| {
+            let mut req = with_topics(post("/events", b"x"), topics);
+            req.extensions_mut().insert(config.clone());
+            publish(&platform, req).expect("published")
+        };
+        let res = send(&["a", "h/1"]);
+        let id = res.headers()[HISTORY_ID_HEADER].to_str().expect("ascii");
+        assert!(
+            id.parse::<pubsub_core::history::HistoryId>().is_ok(),
+            "{id}"
+        );
+        assert!(!send(&["a"]).headers().contains_key(HISTORY_ID_HEADER));
     }
 
     #[test]

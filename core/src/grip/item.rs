@@ -80,6 +80,12 @@ pub struct Fragment(String);
 impl Fragment {
     /// The part after the channel of an item without ids, from `sender` and `formats`.
     pub fn new(sender: Option<&str>, formats: &Formats<'_>) -> Self {
+        Self::with_id(None, sender, formats)
+    }
+
+    /// The part after the channel of an item with GRIP `id` (no `prev-id`), from `id`,
+    /// `sender` and `formats`.
+    pub fn with_id(id: Option<&str>, sender: Option<&str>, formats: &Formats<'_>) -> Self {
         // Room for the content as it is and the packet as base64, plus the JSON around them.
         let content = match formats.http_stream {
             Some(HttpStream::Content(content)) => content.len(),
@@ -89,8 +95,12 @@ impl Fragment {
             Some(WsMessage::ContentBin(bytes)) => bytes.len().div_ceil(3) * 4,
             _ => 0,
         };
-        let sender_len = sender.map_or(0, str::len);
+        let sender_len = sender.map_or(0, str::len) + id.map_or(0, str::len);
         let mut out = String::with_capacity(content + packet + sender_len + 96);
+        if let Some(id) = id {
+            out.push_str(",\"id\":");
+            json::push_str(&mut out, id);
+        }
         write_tail(&mut out, sender, formats);
         Self(out)
     }

@@ -8,10 +8,12 @@ use super::*;
 
 mod env;
 mod erl;
+mod list_lag;
 mod log;
 mod rate_limit;
 pub use env::TestEnv;
 pub use erl::MemoryRateLimiter;
+pub use list_lag::ListLagKv;
 pub use log::RecordingLog;
 pub use rate_limit::RateLimitedKv;
 

@@ -41,6 +41,15 @@ impl fmt::Display for KvError {
     }
 }
 
+/// One page of a KV listing: keys in ascending order, and where the next page starts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KvPage {
+    /// The keys of this page, ascending.
+    pub keys: Vec<String>,
+    /// The cursor of the next page; `None`: this was the last one.
+    pub next: Option<String>,
+}
+
 /// Options of a KV insert.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InsertOptions {
@@ -79,6 +88,29 @@ pub trait KvStore: Send + Sync {
         keys.sort_unstable();
         keys.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         Ok(keys)
+    }
+    /// One page of the keys of `store` that start with `prefix`, ascending: at most
+    /// `limit` keys, starting after `cursor` (the `next` of the page before; `None` for
+    /// the first page). A cursor is opaque to callers: on Fastly it is the platform's.
+    /// The default reads [`KvStore::list`]; its cursor is the last key of a page.
+    fn list_page(
+        &self,
+        store: &str,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<KvPage, KvError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX).max(1);
+        let mut keys: Vec<String> = self
+            .list(store)?
+            .into_iter()
+            .filter(|k| k.starts_with(prefix) && cursor.is_none_or(|c| k.as_str() > c))
+            .collect();
+        keys.sort_unstable();
+        let more = keys.len() > limit;
+        keys.truncate(limit);
+        let next = more.then(|| keys.last().cloned()).flatten();
+        Ok(KvPage { keys, next })
     }
 }
 

@@ -7,6 +7,9 @@
 //! ([`wildcard::filters_matching`], filters of at most `wildcard-max-levels` levels; none
 //! when that is 0).
 //!
+//! For a topic with history, the SSE event carries `id: <tag>:<HistoryId>` and the
+//! [`Rendering::FilterEvent`] items the GRIP `id` HistoryId.
+//!
 //! Every such item of a topic carries the same meta and formats, so they are serialized
 //! once per topic (a [`Fragment`]) and copied into each item. The items of one publish may
 //! take at most [`BUDGET_BYTES`] (each counted with its separator): a publication whose
@@ -16,11 +19,13 @@
 //! message's own, straight into their requests ([`FanOut::write`]).
 
 use super::error::PublishError;
+use super::logged::{id_of, Logged};
 use super::publication::Publication;
 use super::rendered::Rendered;
 use crate::audience::Rendering;
 use crate::grip::{Batch, Formats, Fragment, HttpStream, WsMessage, REQUEST_BYTES};
-use crate::render::filter_sse_event;
+use crate::render::filter_sse_event_with_id;
+use crate::retained::EventId;
 use crate::topic::wildcard;
 use crate::Error;
 
@@ -44,25 +49,30 @@ struct TopicFanOut {
     channels: Vec<(String, String)>,
 }
 
-/// Plans the wildcard items of `messages`, filters of at most `max_levels` levels.
+/// Plans the wildcard items of `messages`, filters of at most `max_levels` levels, with
+/// the history ids of `logged`.
 pub(super) fn plan(
     messages: &[Rendered<'_>],
     p: &Publication<'_>,
     max_levels: usize,
+    logged: &[Option<Logged>],
 ) -> Result<FanOut, PublishError> {
     let mut fan_out = FanOut::default();
     if max_levels == 0 {
         return Ok(fan_out);
     }
     let mut bytes = 0;
-    for m in messages {
-        let sse = filter_sse_event(m.topic, p.payload);
+    for (i, m) in messages.iter().enumerate() {
+        let id = id_of(logged, i);
+        let grip_id = id.map(|id| id.to_string());
+        let event_id = id.map(|id| EventId::single_history(m.topic, id).to_string());
+        let sse = filter_sse_event_with_id(m.topic, p.payload, event_id.as_deref());
         let formats = |http_stream, packet| Formats {
             http_stream,
             ws_message: Some(WsMessage::ContentBin(packet)),
         };
         let v5 = formats(Some(HttpStream::Content(&sse)), &m.mqtt_v5);
-        let v5 = Fragment::new(p.sender, &v5);
+        let v5 = Fragment::with_id(grip_id.as_deref(), p.sender, &v5);
         let v311 = Fragment::new(p.sender, &formats(None, &m.mqtt_v311));
         let levels = m.topic.split('/').count();
         let mut channels = Vec::with_capacity(wildcard::count(levels, max_levels));

@@ -13,13 +13,20 @@
 //! then the MQTT 5 and 3.1.1 packets on the live and [`Rendering::Mqtt311`] channels without
 //! the SSE format (SSE subscribers of the live channel get the event through the retained
 //! channel), and the MQTT 5 packet with RETAIN set on [`Rendering::Mqtt5AsPublished`].
+//!
+//! A topic with history: its SSE event's `id:` is [`EventId::single_history`] (also for a
+//! retained message, whose GRIP `id`/`prev-id` stay the versions), and its live
+//! [`Rendering::Event`] item carries the GRIP `id` HistoryId; so that topic's live event
+//! is rendered for it alone. Topics without history are rendered as above.
 
+use super::logged::{id_of, Logged};
 use super::publication::Publication;
 use super::rendered::Rendered;
 use std::borrow::Cow;
 
 use crate::audience::{feed, publication, Feed, Rendering};
 use crate::grip::{Batch, Formats, HttpStream, Item, WsMessage};
+use crate::history::HistoryId;
 use crate::render::sse_event;
 use crate::retained::{EventId, Stored};
 
@@ -34,35 +41,54 @@ pub(super) fn estimate(messages: &[Rendered<'_>], p: &Publication<'_>) -> usize 
 }
 
 /// Appends the items of `messages` on their own channels to `batch`: live ones when
-/// `stored` is empty, else retained ones (one [`Stored`] per message, in order).
+/// `stored` is empty, else retained ones (one [`Stored`] per message, in order); with
+/// the history ids of `logged`.
 pub(super) fn own_items(
     batch: &mut Batch,
     messages: &[Rendered<'_>],
     p: &Publication<'_>,
     stored: &[Stored],
+    logged: &[Option<Logged>],
 ) {
     if stored.is_empty() {
-        live(batch, messages, p.payload, p.sender);
+        live(batch, messages, p, logged);
     } else {
-        for (m, stored) in messages.iter().zip(stored) {
-            retained(batch, m, p.payload, p.sender, stored);
+        for (i, (m, stored)) in messages.iter().zip(stored).enumerate() {
+            let history = id_of(logged, i);
+            retained(batch, m, p.payload, p.sender, stored, history);
         }
     }
 }
 
 /// The live items of `messages`: per topic, the table's renderings of a live publication
 /// ([`publication`]`(false)`) on their channels.
-fn live(batch: &mut Batch, messages: &[Rendered<'_>], payload: &[u8], sender: Option<&str>) {
-    let sse = sse_event(payload, None);
-    for m in messages {
+fn live(
+    batch: &mut Batch,
+    messages: &[Rendered<'_>],
+    p: &Publication<'_>,
+    logged: &[Option<Logged>],
+) {
+    let shared = sse_event(p.payload, None);
+    for (i, m) in messages.iter().enumerate() {
+        let history = id_of(logged, i);
+        let grip_id = history.map(|id| id.to_string());
+        let own = history.map(|id| {
+            let event_id = EventId::single_history(m.topic, id).to_string();
+            sse_event(p.payload, Some(&event_id))
+        });
+        let sse = own.as_deref().unwrap_or(&shared);
         for &rendering in publication(false) {
             let (http_stream, packet) = match rendering {
-                Rendering::Event => (Some(HttpStream::Content(&sse[..])), &m.mqtt_v5[..]),
+                Rendering::Event => (Some(HttpStream::Content(sse)), &m.mqtt_v5[..]),
                 Rendering::Mqtt311 => (None, &m.mqtt_v311[..]),
                 _ => (None, &m.mqtt_v5[..]),
             };
             let channel = channel(rendering, m.topic);
-            batch.push(&item(&channel, sender, http_stream, packet));
+            let mut item = item(&channel, p.sender, http_stream, packet);
+            if rendering == Rendering::Event {
+                item.id = grip_id.as_deref();
+            }
+            batch.push(&item);
         }
     }
 }
@@ -76,10 +102,15 @@ fn retained(
     payload: &[u8],
     sender: Option<&str>,
     stored: &Stored,
+    history: Option<HistoryId>,
 ) {
     let version = stored.version.to_string();
     let previous = stored.previous.to_string();
-    let event_id = EventId::single(m.topic, stored.version).to_string();
+    let event_id = match history {
+        Some(id) => EventId::single_history(m.topic, id),
+        None => EventId::single(m.topic, stored.version),
+    }
+    .to_string();
     let sse = sse_event(payload, Some(&event_id));
     // Retain As Published: the same MQTT 5 packet with RETAIN set.
     let mut as_published = m.mqtt_v5.clone();

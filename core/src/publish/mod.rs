@@ -7,7 +7,10 @@
 //! 2. fan-out plan (`fanout.rs`): the wildcard items, refused over [`BUDGET_BYTES`]
 //!    ([`PublishError::TooLarge`]) before anything is stored or published;
 //! 3. store (`store`): with `retain`, each topic's retained message, topic by topic
-//!    ([`PublishError::RateLimited`], [`PublishError::NotStored`]; nothing is published);
+//!    ([`PublishError::RateLimited`], [`PublishError::NotStored`]; nothing is published),
+//!    then the message's record in the history of each topic that keeps one
+//!    (`logged.rs`: the [`HistoryId`](crate::history::HistoryId), assigned before step 2
+//!    because the SSE events carry it; [`PublishError::NotStored`]);
 //! 4. items (`items.rs`): the items on the topics' own channels, live or retained;
 //! 5. send (`send`): the own items, then the wildcard items, packed into as few
 //!    requests as Fanout's limit allows ([`Batch`]), each request one publish API call
@@ -16,12 +19,20 @@
 //! [`Outbox`] runs steps 1 to 4 for each publication of one MQTT request and then sends
 //! them all together, in as few requests as their items fit in.
 //!
-//! On success, [`Published`] carries the stored versions (retained only). Handlers parse
-//! their protocol into a [`Publication`] and map the outcome to a status or reason code.
+//! Topics with history: every SSE rendering of the message (the live event, the retained
+//! event, the wildcard events) carries `id: <tag>:<HistoryId>` ([`EventId::single_history`]
+//! (crate::retained::EventId::single_history)) and its item the GRIP `id` HistoryId, but
+//! a retained event keeps its version and previous version as GRIP `id`/`prev-id`.
+//! Topics without a rule are published exactly as if history did not exist.
+//!
+//! On success, [`Published`] carries the stored versions (retained only) and the history
+//! ids. Handlers parse their protocol into a [`Publication`] and map the outcome to a
+//! status or reason code.
 
 mod error;
 mod fanout;
 mod items;
+mod logged;
 mod outbox;
 mod publication;
 mod rendered;
@@ -32,9 +43,11 @@ pub use outbox::Outbox;
 pub use publication::{Publication, Published};
 
 use crate::grip::Batch;
+use crate::history::IdSequence;
 use crate::ports::{Platform, Publisher};
 use crate::retained::{self, NewRetained, Stored};
 use crate::Config;
+use logged::Logged;
 
 /// Publishes `p` through `platform`'s KV store (retained messages), clock and publisher.
 pub fn publish(
@@ -43,77 +56,92 @@ pub fn publish(
     p: &Publication<'_>,
 ) -> Result<Published, PublishError> {
     let mut batch = Batch::new();
-    let (stored, own_requests) = prepare(platform, config, p, &mut batch)?;
+    let (published, own_requests) =
+        prepare(platform, config, p, &mut batch, &mut IdSequence::new())?;
     send(&*platform.publisher, config, batch, own_requests).map_err(|reason| {
         PublishError::NotDelivered {
-            stored: stored.clone(),
+            stored: published.stored.clone(),
             reason,
         }
     })?;
-    Ok(Published { stored })
+    Ok(published)
 }
 
-/// Steps 1 to 4 of [`publish`]: renders, plans and stores `p`, then appends its own items
-/// and its wildcard items to `batch`. Answers the stored versions and how many requests
-/// of `batch` then hold own items.
+/// Steps 1 to 4 of [`publish`]: renders, plans and stores `p` (history ids from `ids`),
+/// then appends its own items and its wildcard items to `batch`. Answers what was stored
+/// and how many requests of `batch` then hold own items.
 fn prepare(
     platform: &Platform,
     config: &Config,
     p: &Publication<'_>,
     batch: &mut Batch,
-) -> Result<(Vec<Stored>, usize), PublishError> {
+    ids: &mut IdSequence,
+) -> Result<(Published, usize), PublishError> {
     let messages = rendered::render(p)?;
-    let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels)?;
-    let stored = store(platform, p)?;
-    let own_requests = write(batch, &messages, p, &stored, &wildcard);
-    Ok((stored, own_requests))
+    let logged = logged::assign(platform, &config.history, p, ids)?;
+    let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels, &logged)?;
+    let stored = store(platform, p, &logged)?;
+    logged::append(platform, p, &logged)?;
+    let own_requests = write(batch, &messages, p, &stored, &wildcard, &logged);
+    let history = logged::published(p, &logged);
+    Ok((Published { stored, history }, own_requests))
 }
 
 /// The request bodies [`publish`] sends for `p` as a live (not retained) publication,
 /// without sending them: what a measuring tool counts.
 pub fn live_requests(p: &Publication<'_>, config: &Config) -> Result<Vec<Vec<u8>>, PublishError> {
     let messages = rendered::render(p)?;
-    let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels)?;
+    let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels, &[])?;
     let mut batch = Batch::new();
-    write(&mut batch, &messages, p, &[], &wildcard);
+    write(&mut batch, &messages, p, &[], &wildcard, &[]);
     Ok(batch.into_requests())
 }
 
-/// Appends the own items of `messages` (retained when `stored` is not empty) and then
-/// the `wildcard` items to `batch`; answers how many requests then hold own items.
+/// Appends the own items of `messages` (retained when `stored` is not empty; with the
+/// history ids of `logged`) and then the `wildcard` items to `batch`; answers how many
+/// requests then hold own items.
 fn write(
     batch: &mut Batch,
     messages: &[rendered::Rendered<'_>],
     p: &Publication<'_>,
     stored: &[Stored],
     wildcard: &fanout::FanOut,
+    logged: &[Option<Logged>],
 ) -> usize {
     batch.reserve(items::estimate(messages, p) + wildcard.bytes());
-    items::own_items(batch, messages, p, stored);
+    items::own_items(batch, messages, p, stored, logged);
     let own_requests = batch.len();
     wildcard.write(batch);
     own_requests
 }
 
 /// Stores `p` as the retained message of each of its topics, in order (nothing without
-/// `retain`).
-fn store(platform: &Platform, p: &Publication<'_>) -> Result<Vec<Stored>, PublishError> {
+/// `retain`), linked to its history id where the topic keeps history.
+fn store(
+    platform: &Platform,
+    p: &Publication<'_>,
+    logged: &[Option<Logged>],
+) -> Result<Vec<Stored>, PublishError> {
     if !p.retain {
         return Ok(Vec::new());
     }
     let now = platform.env.now();
     p.topics
         .iter()
-        .map(|topic| {
+        .enumerate()
+        .map(|(i, topic)| {
             let new = NewRetained {
                 payload: p.payload,
                 ttl_secs: p.ttl_secs,
                 mqtt: p.mqtt.clone(),
             };
-            retained::store(&*platform.kv, now, topic, new).map_err(|e| match e {
-                crate::Error::RateLimited { .. } => PublishError::RateLimited(e),
-                e => PublishError::NotStored(e),
-            })
+            let history_id = logged::id_of(logged, i);
+            retained::store_linked(&*platform.kv, now, topic, new, history_id).map_err(
+                |e| match e {
+                    crate::Error::RateLimited { .. } => PublishError::RateLimited(e),
+                    e => PublishError::NotStored(e),
+                },
+            )
         })
         .collect()
 }

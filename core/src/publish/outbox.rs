@@ -12,6 +12,8 @@
 //!
 //! An outbox whose items fill more than one request is [`Outbox::full`]: its owner sends
 //! it then, so that what waits in memory stays about one request plus one publication.
+//! [`Outbox::take`] hands over what waits and keeps the request's history
+//! [`IdSequence`], so the history ids of one request keep growing across sends.
 
 use std::ops::Range;
 
@@ -19,8 +21,8 @@ use super::error::PublishError;
 use super::prepare;
 use super::publication::{Publication, Published};
 use crate::grip::Batch;
+use crate::history::IdSequence;
 use crate::ports::{Platform, Publisher};
-use crate::retained::Stored;
 use crate::Config;
 
 /// Publications waiting to be sent together.
@@ -29,6 +31,8 @@ pub struct Outbox {
     batch: Batch,
     /// Per publication added, in order: refused at once, or queued.
     entries: Vec<Result<Queued, PublishError>>,
+    /// The history ids of the request's publications.
+    ids: IdSequence,
 }
 
 /// A publication whose items are in the batch.
@@ -36,8 +40,8 @@ pub struct Outbox {
 struct Queued {
     /// Its items, by number in the batch.
     items: Range<usize>,
-    /// What its store step stored (retained only).
-    stored: Vec<Stored>,
+    /// What its store step stored.
+    published: Published,
 }
 
 impl Outbox {
@@ -61,12 +65,22 @@ impl Outbox {
         self.batch.len() > 1
     }
 
+    /// What waits, to send; this outbox is left empty but keeps its history ids going.
+    pub fn take(&mut self) -> Outbox {
+        Outbox {
+            batch: std::mem::take(&mut self.batch),
+            entries: std::mem::take(&mut self.entries),
+            ids: self.ids,
+        }
+    }
+
     /// Renders, plans and stores `p` (a retained one is stored now), and queues its items.
     pub fn add(&mut self, platform: &Platform, config: &Config, p: &Publication<'_>) {
         let first = self.batch.items();
-        let entry = prepare(platform, config, p, &mut self.batch).map(|(stored, _)| Queued {
+        let prepared = prepare(platform, config, p, &mut self.batch, &mut self.ids);
+        let entry = prepared.map(|(published, _)| Queued {
             items: first..self.batch.items(),
-            stored,
+            published,
         });
         self.entries.push(entry);
     }
@@ -90,14 +104,14 @@ impl Outbox {
         self.entries
             .into_iter()
             .map(|entry| {
-                let Queued { items, stored } = entry?;
+                let Queued { items, published } = entry?;
                 let failure = failed
                     .iter()
                     .find(|(request, _)| request.start < items.end && items.start < request.end);
                 match failure {
-                    None => Ok(Published { stored }),
+                    None => Ok(published),
                     Some((_, why)) => Err(PublishError::NotDelivered {
-                        stored,
+                        stored: published.stored,
                         reason: why.clone(),
                     }),
                 }

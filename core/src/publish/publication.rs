@@ -6,7 +6,10 @@
 //! the retained message stays deliverable and, for an MQTT publication (one with MQTT
 //! properties), is also the Message Expiry Interval of its MQTT 5 packets; an HTTP
 //! publication's packets carry no properties. Versions are reported in topic order, as
-//! the HTTP `Pubsub-Version` header lists them.
+//! the HTTP `Pubsub-Version` header lists them; the history ids of the topics that keep
+//! history too (one message has one id, the same in each of them).
+
+use crate::history::HistoryId;
 
 use crate::retained::{MqttProps, Stored};
 use crate::topic::TopicName;
@@ -35,9 +38,17 @@ pub struct Publication<'a> {
 pub struct Published {
     /// With `retain`: per topic, in order, the version stored and the one it replaced.
     pub stored: Vec<Stored>,
+    /// The topics that keep history, in order, each with the message's id in it (the
+    /// same id in each).
+    pub history: Vec<(TopicName, HistoryId)>,
 }
 
 impl Published {
+    /// The message's id in the history of its topics, when one of them keeps history.
+    pub fn history_id(&self) -> Option<HistoryId> {
+        self.history.first().map(|(_, id)| *id)
+    }
+
     /// The stored versions, comma-separated in topic order (empty when not retained).
     pub fn versions(&self) -> String {
         versions(&self.stored)

@@ -17,6 +17,7 @@ use crate::topic::TopicName;
 use crate::Error;
 
 mod audience;
+mod history;
 
 fn publication<'a>(topics: &'a [TopicName], payload: &'a [u8]) -> Publication<'a> {
     Publication {

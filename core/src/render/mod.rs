@@ -19,4 +19,4 @@ mod mqtt;
 mod sse;
 
 pub use mqtt::{mqtt_props, mqtt_publish};
-pub use sse::{filter_sse_event, sse_event};
+pub use sse::{filter_sse_event, filter_sse_event_with_id, sse_event};

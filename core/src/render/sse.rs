@@ -41,7 +41,17 @@ pub fn sse_event(payload: &[u8], id: Option<&str>) -> String {
 
 /// The SSE event of a message on `topic` for the subscribers of a wildcard filter.
 pub fn filter_sse_event(topic: &str, payload: &[u8]) -> String {
+    filter_sse_event_with_id(topic, payload, None)
+}
+
+/// [`filter_sse_event`] with an optional `id:` line.
+pub fn filter_sse_event_with_id(topic: &str, payload: &[u8], id: Option<&str>) -> String {
     let mut out = String::with_capacity(payload.len() + topic.len() + 64);
+    if let Some(id) = id {
+        out.push_str("id: ");
+        out.push_str(id);
+        out.push('\n');
+    }
     match std::str::from_utf8(payload) {
         Ok(text) => {
             out.push_str("event: message\ndata: {\"topic\":");
@@ -106,6 +116,10 @@ mod tests {
         assert_eq!(
             filter_sse_event("a/b", b"hi\nthere"),
             "event: message\ndata: {\"topic\":\"a/b\",\"data\":\"hi\\nthere\"}\n\n"
+        );
+        assert_eq!(
+            filter_sse_event_with_id("t", b"x", Some("i")),
+            "id: i\nevent: message\ndata: {\"topic\":\"t\",\"data\":\"x\"}\n\n"
         );
         assert_eq!(
             filter_sse_event("t", &[0xff, 0]),

@@ -20,7 +20,9 @@
 //! empty retained payload writes (MQTT semantics: the retained message is cleared). A
 //! tombstone keeps the slot, so its version sequence goes on. `expires_at` (seconds since
 //! the Unix epoch) is present when the message was published with a TTL; `mqtt` holds the
-//! MQTT v5 properties to forward ([`MqttProps`]) when the publisher was an MQTT client.
+//! MQTT v5 properties to forward ([`MqttProps`]) when the publisher was an MQTT client;
+//! `history_id` the same message's id in its topic's history when the topic keeps one
+//! ([`store_linked`]), so a resume from a history position knows it covers the message.
 //!
 //! # Versions
 //!
@@ -78,7 +80,7 @@ pub use event_id::{topic_tag, EventId, EVENT_ID_MAX_ENTRIES};
 pub use listing::{topics_matching, LIST_PAGE};
 pub use mqtt_props::MqttProps;
 pub use slot::{
-    key, load, read, store, NewRetained, Retained, Slot, Stored, MAX_ATTEMPTS, RETRY_AFTER_SECS,
-    SLOT_GRACE_SECS, STORE,
+    key, load, read, store, store_linked, NewRetained, Retained, Slot, Stored, MAX_ATTEMPTS,
+    RETRY_AFTER_SECS, SLOT_GRACE_SECS, STORE,
 };
 pub use version::{InvalidVersion, Version};

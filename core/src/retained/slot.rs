@@ -6,6 +6,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use super::{MqttProps, Version};
+use crate::history::HistoryId;
 use crate::ports::{InsertOptions, KvError, KvItem, KvStore};
 use crate::Error;
 
@@ -54,6 +55,9 @@ pub struct Retained {
     pub expires_at: Option<u64>,
     /// MQTT v5 properties to forward.
     pub mqtt: Option<MqttProps>,
+    /// The id of the same message in its topic's history, when the topic keeps one: a
+    /// resume from a history position already covers this message.
+    pub history_id: Option<HistoryId>,
 }
 
 impl Retained {
@@ -87,6 +91,8 @@ struct Record {
     payload: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     mqtt: Option<MqttProps>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    history_id: Option<String>,
 }
 
 /// The KV key of `topic`'s slot.
@@ -116,7 +122,19 @@ pub fn store(
     topic: &str,
     msg: NewRetained<'_>,
 ) -> Result<Stored, Error> {
+    store_linked(kv, now, topic, msg, None)
+}
+
+/// [`store`], recording that the message is `history_id` in its topic's history.
+pub fn store_linked(
+    kv: &dyn KvStore,
+    now: u64,
+    topic: &str,
+    msg: NewRetained<'_>,
+    history_id: Option<HistoryId>,
+) -> Result<Stored, Error> {
     let key = key(topic);
+    let history_id = history_id.map(|id| id.to_string());
     let payload = (!msg.payload.is_empty()).then(|| BASE64.encode(msg.payload));
     let expires_at = msg.ttl_secs.map(|ttl| now.saturating_add(u64::from(ttl)));
     let kv_ttl = match (&payload, msg.ttl_secs) {
@@ -135,6 +153,7 @@ pub fn store(
             expires_at,
             payload: payload.clone(),
             mqtt: msg.mqtt.clone(),
+            history_id: history_id.clone(),
         };
         let value = serde_json::to_vec(&record)
             .map_err(|e| Error::Internal(format!("retained record: {e}")))?;
@@ -222,6 +241,8 @@ fn decode(value: &[u8]) -> Option<(Version, Option<Retained>)> {
             stored_at: record.stored_at,
             expires_at: record.expires_at,
             mqtt: record.mqtt,
+            // An unreadable link is no link: the message is then delivered as retained.
+            history_id: record.history_id.and_then(|id| id.parse().ok()),
         }),
     };
     Some((version, message.filter(|m| !m.payload.is_empty())))
@@ -528,11 +549,24 @@ mod tests {
         assert_eq!(got.payload, [0xff, 0, 1]);
         assert_eq!(got.mqtt, Some(props));
         assert_eq!(got.remaining_secs(NOW), None);
+        assert_eq!(got.history_id, None);
         let raw = kv.lookup(STORE, &key("a")).expect("read").expect("present");
         let json: serde_json::Value = serde_json::from_slice(&raw.value).expect("json");
         assert_eq!(json["format"], 1);
         assert_eq!(json["payload"], "/wAB");
         assert_eq!(json["mqtt"]["correlation_data"], "AP8=");
+    }
+
+    #[test]
+    fn a_linked_record_names_its_history_id() {
+        let kv = MemoryKv::default();
+        let id = HistoryId::new(1_800_000_000_000, 0, 3);
+        store_linked(&kv, NOW, "a", text("x"), Some(id)).expect("stored");
+        let got = load(&kv, NOW, "a").expect("read").expect("present");
+        assert_eq!(got.history_id, Some(id));
+        let raw = kv.lookup(STORE, &key("a")).expect("read").expect("present");
+        let json: serde_json::Value = serde_json::from_slice(&raw.value).expect("json");
+        assert_eq!(json["history_id"], id.to_string());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! `PUBSUB_APP_PORT`, `PUBSUB_PUBLISH_PORT`, `PUBSUB_PROXY_PORT`. `PUBSUB_WASM` selects
 //! another wasm file. Prints a link to the demo page with a token for topic `demo` in its
 //! fragment, the URLs, the dev signing key, the token and example commands, then runs
-//! until Ctrl-C.
+//! until Ctrl-C. Config Store key `history` is `# 1000 1h`: every topic keeps history.
 //!
 //! Ctrl-C kills this process (no signal handler: that would need `unsafe` or another
 //! crate). Viceroy and Pushpin still stop cleanly: each runs under a wrapper that ignores
@@ -47,6 +47,8 @@ fn run() -> io::Result<()> {
         publish_port: Some(port("PUBSUB_PUBLISH_PORT", 5561)?),
         proxy_port: Some(port("PUBSUB_PROXY_PORT", 7999)?),
         quiet: false,
+        // The tour and the demo page show resumable streams: every topic keeps history.
+        config: vec![("history".into(), "# 1000 1h".into())],
         ..StackOptions::default()
     };
     if let Some(wasm) = std::env::var_os("PUBSUB_WASM") {

@@ -119,7 +119,10 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
         durable,
         link,
     };
-    let mut body = match link_request {
+    // A recovery (Fanout's request with `Grip-Last`) also goes on with the stream.
+    let recovery_request = req.extensions().get::<GripVerified>().is_some()
+        && req.headers().contains_key("grip-last");
+    let mut body = match link_request || recovery_request {
         true => String::new(),
         false => stream_open(platform, config, selectors, replay.is_some()),
     };
@@ -220,7 +223,12 @@ fn retained_events(
     }
     for ((topic, slot), seen) in topics.iter().zip(slots).zip(seen) {
         if let Some((version, payload)) = deliver(slot, *seen) {
-            id.set(topic, version);
+            // A message also kept in history is named by its history id, so a resume
+            // goes on from the history.
+            match slot.message.as_ref().and_then(|m| m.history_id) {
+                Some(history_id) => id.set_history(topic, history_id),
+                None => id.set(topic, version),
+            }
             body.push_str(&sse_event(payload, Some(&id.to_string())));
         }
     }

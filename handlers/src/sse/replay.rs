@@ -5,7 +5,7 @@
 //!
 //! In this order, the first present wins: the `Last-Event-ID` header (an `EventSource`
 //! reconnecting sends it, whatever its URL says), the `lastEventId` query parameter, then
-//! `rewind=N` (the last N messages of each topic, at most [`MAX_REWIND`]). `earliest` as
+//! `rewind=N` (the last N messages of each topic, at most [`REWIND_MAX`]). `earliest` as
 //! the id replays all that history holds. An id names, per topic, the last message seen;
 //! a topic of the stream it does not name (a live event names its own topic only) resumes
 //! from the newest position the id names, less [`SKEW_MS`]: messages of those topics in
@@ -22,9 +22,9 @@
 //! follow it. Every topic is read on the first page, so each one's start is settled there
 //! (and so is its `gap` event).
 
-use pubsub_core::history::{self, Gap, HistoryId, Page, Position};
+use pubsub_core::history::{self, Gap, HistoryId, Page, Position, REWIND_MAX};
 use pubsub_core::ports::Platform;
-use pubsub_core::retained::{topic_tag, EventId};
+use pubsub_core::retained::EventId;
 use pubsub_core::topic::query::query_value;
 use pubsub_core::topic::{Selector, TopicName};
 use pubsub_core::{Config, Error, Request};
@@ -32,15 +32,13 @@ use pubsub_core::{Config, Error, Request};
 use super::resume::last_event_id_text;
 
 /// Most messages in one answer.
-pub const PAGE_MESSAGES: usize = 1000;
+pub(super) const PAGE_MESSAGES: usize = 1000;
 /// Most payload bytes in one answer (base64 makes them at most 4/3 larger).
-pub const PAGE_BYTES: usize = 384 * 1024;
-/// Largest `rewind`.
-pub const MAX_REWIND: u32 = 10_000;
+pub(super) const PAGE_BYTES: usize = 384 * 1024;
 /// How far before the newest position an id names the stream's other topics resume.
-pub const SKEW_MS: u64 = 1_000;
+pub(super) const SKEW_MS: u64 = 1_000;
 /// Most topics of one filter whose history a replay reads.
-pub const MAX_FILTER_TOPICS: usize = 32;
+pub(super) const MAX_FILTER_TOPICS: usize = 32;
 
 /// A topic to replay: its name, the rule keeping its history, whether its events take
 /// the wildcard form, and where it starts.
@@ -85,8 +83,8 @@ pub(super) fn requested(
         _ => None,
     };
     if let Some(id) = id.filter(|id| !id.is_empty()) {
-        let named = selectors.iter().any(|s| id.names_tag(topic_tag(s.as_str())))
-            || topics.iter().any(|(t, ..)| id.names_tag(topic_tag(t.as_str())));
+        let named = selectors.iter().any(|s| id.names(s.as_str()))
+            || topics.iter().any(|(t, ..)| id.names(t.as_str()));
         if !named {
             return Err(Error::BadRequest(
                 "invalid last event id: it names none of this stream's topics (an id of \
@@ -96,7 +94,7 @@ pub(super) fn requested(
         }
     }
     let fallback = id.and_then(EventId::latest_history).map(|latest| {
-        HistoryId::time_position(latest.millis().saturating_sub(SKEW_MS))
+        HistoryId::time_position(latest.ms().saturating_sub(SKEW_MS))
     });
     let mut cursor = EventId::new();
     let topics = topics
@@ -145,15 +143,15 @@ fn asked(req: &Request, page: bool) -> Result<Option<Asked>, Error> {
     }
 }
 
-/// The value of `rewind`: a count from 1 to [`MAX_REWIND`].
+/// The value of `rewind`: a count from 1 to [`REWIND_MAX`].
 fn rewind(text: &str) -> Result<u32, Error> {
     let n = text
         .parse::<u32>()
         .ok()
-        .filter(|n| (1..=MAX_REWIND).contains(n));
+        .filter(|n| (1..=REWIND_MAX).contains(n));
     n.ok_or_else(|| {
         Error::BadRequest(format!(
-            "`rewind` must be a whole number of messages from 1 to {MAX_REWIND}, not {:?}",
+            "`rewind` must be a whole number of messages from 1 to {REWIND_MAX}, not {:?}",
             text.chars().take(32).collect::<String>()
         ))
     })
@@ -223,7 +221,7 @@ pub(super) fn page(
             replay.cursor.set_history(topic.name.as_str(), m.id);
             let id = replay.cursor.to_string();
             let event = if topic.wildcard {
-                pubsub_core::render::filter_sse_event(topic.name.as_str(), &m.payload, Some(&id))
+                pubsub_core::render::filter_sse_event_with_id(topic.name.as_str(), &m.payload, Some(&id))
             } else {
                 pubsub_core::render::sse_event(&m.payload, Some(&id))
             };

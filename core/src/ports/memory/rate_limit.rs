@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use crate::ports::{Environment, InsertOptions, KvError, KvItem, KvStore};
+use crate::ports::{Environment, InsertOptions, KvError, KvItem, KvPage, KvStore};
 
 /// A KV store that refuses an insert ([`KvError::RateLimited`]) to a key that had a
 /// successful insert during the same second of `clock`. Reads, lists and deletes pass
@@ -58,6 +58,16 @@ impl KvStore for RateLimitedKv {
     fn list(&self, store: &str) -> Result<Vec<String>, KvError> {
         self.inner.list(store)
     }
+
+    fn list_page(
+        &self,
+        store: &str,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<KvPage, KvError> {
+        self.inner.list_page(store, prefix, cursor, limit)
+    }
 }
 
 #[cfg(test)]
@@ -87,5 +97,50 @@ mod tests {
         assert_eq!(put("a", InsertOptions::default()), Ok(()), "a second later");
         assert_eq!(kv.delete("s", "a"), Ok(()));
         assert_eq!(kv.lookup("s", "a"), Ok(None));
+    }
+
+    #[test]
+    fn a_history_topic_sustains_250_messages_per_second_where_its_retained_slot_takes_one() {
+        use crate::history;
+        use crate::ports::memory::InMemory;
+        use crate::publish::{publish, Publication, PublishError};
+        use crate::topic::TopicName;
+        use crate::Config;
+
+        let ports = InMemory::new().with_kv_write_limit();
+        let mut config = Config::default();
+        config.history = pubsub_config::HistoryRules::parse("# 100000 1h").expect("rules");
+        let topic = [TopicName::parse("ai/answer").expect("topic")];
+        let publication = |payload: &'static [u8], retain| Publication {
+            topics: &topic,
+            payload,
+            retain,
+            ttl_secs: None,
+            mqtt: None,
+            sender: None,
+        };
+        let (mut live, mut retained, mut refused) = (0, 0, 0);
+        for _second in 0..4 {
+            for _ in 0..250 {
+                publish(&ports.platform, &config, &publication(b"token", false))
+                    .expect("a distinct key per message: never refused for rate");
+                live += 1;
+            }
+            for _ in 0..5 {
+                match publish(&ports.platform, &config, &publication(b"last", true)) {
+                    Ok(_) => retained += 1,
+                    Err(PublishError::RateLimited(_)) => refused += 1,
+                    Err(e) => panic!("unexpected {e:?}"),
+                }
+            }
+            ports.env.now.fetch_add(1, Ordering::Relaxed);
+        }
+        assert_eq!((live, retained, refused), (1000, 4, 16));
+        let held = history::held_ids(&*ports.platform.kv, "ai/answer").expect("listed");
+        assert_eq!(
+            held.len(),
+            live + retained,
+            "a refused retained publish keeps no record"
+        );
     }
 }

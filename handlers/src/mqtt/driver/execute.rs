@@ -56,7 +56,7 @@ impl<'a> Answer<'a> {
         if self.outbox.is_empty() {
             return;
         }
-        let outbox = std::mem::take(&mut self.outbox);
+        let outbox = self.outbox.take();
         let acks = std::mem::take(&mut self.acks);
         let outcomes = outbox.send(&*self.platform.publisher, ctx.config);
         let open = !state.closed;

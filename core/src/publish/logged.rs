@@ -1,0 +1,87 @@
+//! The history of a publication: which of its topics keep history, the one
+//! [`HistoryId`] the message gets in them, and the append of its records (part of the
+//! store step).
+//!
+//! A publication gets its id only when at least one of its topics has a `history` rule
+//! (no clock or random read otherwise), from the request's [`IdSequence`], so the
+//! messages of one request are strictly ordered. Every topic with a rule holds the
+//! message under that same id. The append runs after the retained slots are written
+//! (a slot refused for rate then leaves no history record of a message never
+//! published) and before anything is sent; a failed append is
+//! [`PublishError::NotStored`].
+
+use pubsub_config::{HistoryRule, HistoryRules};
+
+use super::error::PublishError;
+use super::publication::Publication;
+use crate::history::{self, HistoryId, IdSequence, NewMessage};
+use crate::ports::Platform;
+use crate::topic::TopicName;
+
+/// A topic's part in the history: its rule and the message's id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Logged {
+    pub(super) rule: HistoryRule,
+    pub(super) id: HistoryId,
+}
+
+/// Per topic of `p`, in order, its [`Logged`] when it keeps history.
+pub(super) fn assign(
+    platform: &Platform,
+    rules: &HistoryRules,
+    p: &Publication<'_>,
+    ids: &mut IdSequence,
+) -> Result<Vec<Option<Logged>>, PublishError> {
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let topic_rules: Vec<Option<HistoryRule>> =
+        p.topics.iter().map(|t| rules.rule_for(t)).collect();
+    if topic_rules.iter().all(Option::is_none) {
+        return Ok(Vec::new());
+    }
+    let id = ids.next(&*platform.env).map_err(PublishError::NotStored)?;
+    Ok(topic_rules
+        .into_iter()
+        .map(|rule| rule.map(|rule| Logged { rule, id }))
+        .collect())
+}
+
+/// The history id of topic number `i`, if it keeps history.
+pub(super) fn id_of(logged: &[Option<Logged>], i: usize) -> Option<HistoryId> {
+    logged.get(i).copied().flatten().map(|l| l.id)
+}
+
+/// Appends `p` to the history of each topic that keeps one, in order.
+pub(super) fn append(
+    platform: &Platform,
+    p: &Publication<'_>,
+    logged: &[Option<Logged>],
+) -> Result<(), PublishError> {
+    for (topic, logged) in p.topics.iter().zip(logged) {
+        let Some(Logged { rule, id }) = *logged else {
+            continue;
+        };
+        let message = NewMessage {
+            id,
+            payload: p.payload,
+            retain: p.retain,
+            ttl_secs: p.ttl_secs,
+            mqtt: p.mqtt.as_ref(),
+        };
+        history::append(&*platform.kv, rule, topic, &message).map_err(PublishError::NotStored)?;
+    }
+    Ok(())
+}
+
+/// The topics of `p` that keep history, each with the message's id there.
+pub(super) fn published(
+    p: &Publication<'_>,
+    logged: &[Option<Logged>],
+) -> Vec<(TopicName, HistoryId)> {
+    p.topics
+        .iter()
+        .zip(logged)
+        .filter_map(|(topic, l)| Some((topic.clone(), (*l)?.id)))
+        .collect()
+}

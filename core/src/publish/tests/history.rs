@@ -1,0 +1,200 @@
+//! Publishing to topics with history: the append before the send, the ids on the SSE
+//! renderings and items, the slot's link, and topics without a rule left byte-identical.
+
+use serde_json::Value;
+
+use crate::config::HistoryRules;
+use crate::history::{self, HistoryId, Position};
+use crate::ports::memory::InMemory;
+use crate::ports::KvStore;
+use crate::publish::{publish, Outbox, Publication, PublishError, Published};
+use crate::retained::{self, topic_tag, EventId};
+use crate::topic::TopicName;
+use crate::Config;
+
+fn config(rules: &str) -> Config {
+    let mut config = Config::default();
+    config.wildcard_max_levels = 2;
+    config.history = HistoryRules::parse(rules).expect("rules");
+    config
+}
+
+fn names(list: &[&str]) -> Vec<TopicName> {
+    list.iter()
+        .map(|t| TopicName::parse(t).expect("topic"))
+        .collect()
+}
+
+fn publication<'a>(topics: &'a [TopicName], payload: &'a [u8]) -> Publication<'a> {
+    Publication {
+        topics,
+        payload,
+        retain: false,
+        ttl_secs: None,
+        mqtt: None,
+        sender: None,
+    }
+}
+
+fn items(ports: &InMemory) -> Vec<Value> {
+    let bodies = ports.publisher.published.lock().expect("lock").clone();
+    bodies
+        .iter()
+        .flat_map(|b| {
+            let v: Value = serde_json::from_slice(b).expect("json");
+            v["items"].as_array().expect("items").clone()
+        })
+        .collect()
+}
+
+fn item<'a>(items: &'a [Value], channel: &str) -> &'a Value {
+    items
+        .iter()
+        .find(|i| i["channel"] == channel)
+        .unwrap_or_else(|| panic!("no item on {channel}"))
+}
+
+fn content(item: &Value) -> &str {
+    item["formats"]["http-stream"]["content"]
+        .as_str()
+        .expect("content")
+}
+
+#[test]
+fn a_live_message_of_a_history_topic_is_appended_and_its_sse_renderings_carry_the_id() {
+    let ports = InMemory::new();
+    let config = config("h/# 100 1h");
+    let topics = names(&["h/a", "plain"]);
+    let published = publish(&ports.platform, &config, &publication(&topics, b"hi")).expect("ok");
+    let id = published.history_id().expect("a history id");
+    assert_eq!(published.history, [(topics[0].clone(), id)]);
+    let event_id = EventId::single_history("h/a", id).to_string();
+    assert_eq!(event_id, format!("{:016x}:{id}", topic_tag("h/a")));
+    let sent = items(&ports);
+    let live = item(&sent, "h/a");
+    assert_eq!(live["id"], id.to_string());
+    assert_eq!(
+        content(live),
+        format!("id: {event_id}\nevent: message\ndata: hi\n\n")
+    );
+    for channel in ["v4#h/a", "a#h/a", "f4#h/+"] {
+        assert!(
+            item(&sent, channel).get("id").is_none(),
+            "{channel}: MQTT only"
+        );
+    }
+    let filter = item(&sent, "f#h/+");
+    assert_eq!(filter["id"], id.to_string());
+    assert!(content(filter).starts_with(&format!("id: {event_id}\nevent: message\n")));
+    let plain = item(&sent, "plain");
+    assert!(plain.get("id").is_none());
+    assert_eq!(content(plain), "event: message\ndata: hi\n\n");
+    let t = &topics[0];
+    let rule = config.history.rule_for(t).expect("rule");
+    let page = history::read(&ports.platform, rule, t, Position::Earliest, 10, 1000).expect("read");
+    assert_eq!(page.messages.len(), 1);
+    assert_eq!(
+        (page.messages[0].id, &page.messages[0].payload[..]),
+        (id, &b"hi"[..])
+    );
+}
+
+#[test]
+fn a_retained_message_of_a_history_topic_keeps_its_versions_as_grip_ids_and_links_the_slot() {
+    let ports = InMemory::new();
+    let topics = names(&["h/a"]);
+    let p = Publication {
+        retain: true,
+        ..publication(&topics, b"kept")
+    };
+    let published = publish(&ports.platform, &config("h/# 100 1h"), &p).expect("ok");
+    let (stored, id) = (published.stored[0], published.history_id().expect("id"));
+    let sent = items(&ports);
+    let sequenced = item(&sent, "r#h/a");
+    assert_eq!(sequenced["id"], stored.version.to_string());
+    assert_eq!(sequenced["prev-id"], stored.previous.to_string());
+    let event_id = EventId::single_history("h/a", id);
+    assert!(content(sequenced).starts_with(&format!("id: {event_id}\n")));
+    let slot = retained::load(
+        &*ports.platform.kv,
+        ports.env.now.load(std::sync::atomic::Ordering::Relaxed),
+        "h/a",
+    );
+    assert_eq!(slot.expect("read").expect("kept").history_id, Some(id));
+    let held = history::held_ids(&*ports.platform.kv, "h/a").expect("listed");
+    assert_eq!(held, [id]);
+}
+
+#[test]
+fn topics_without_a_rule_are_published_byte_for_byte_as_without_history() {
+    let topics = names(&["a/b", "c"]);
+    for retain in [false, true] {
+        let p = Publication {
+            retain,
+            sender: Some("conn"),
+            ..publication(&topics, b"same")
+        };
+        let without = InMemory::new();
+        let with = InMemory::new();
+        publish(&without.platform, &config(""), &p).expect("ok");
+        let published = publish(&with.platform, &config("other/# 10 1h"), &p).expect("ok");
+        assert_eq!(published.history, []);
+        assert_eq!(
+            *with.publisher.published.lock().expect("lock"),
+            *without.publisher.published.lock().expect("lock"),
+            "retain {retain}"
+        );
+        assert_eq!(with.kv.list("messages"), without.kv.list("messages"));
+    }
+}
+
+#[test]
+fn a_failed_append_is_not_stored_and_nothing_is_published() {
+    let ports = InMemory::new();
+    ports
+        .kv
+        .fail
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let topics = names(&["h/a"]);
+    let err = publish(
+        &ports.platform,
+        &config("# 10 1h"),
+        &publication(&topics, b"x"),
+    )
+    .expect_err("not stored");
+    assert!(matches!(err, PublishError::NotStored(_)), "{err:?}");
+    assert_eq!(crate::Error::from(err).status(), 503);
+    assert!(ports.publisher.published.lock().expect("lock").is_empty());
+}
+
+#[test]
+fn one_requests_publications_get_growing_ids_across_outbox_sends() {
+    let ports = InMemory::new();
+    let config = config("# 10000 1h");
+    let topics = names(&["t"]);
+    let mut outbox = Outbox::new();
+    let mut ids: Vec<HistoryId> = Vec::new();
+    for round in 0..3 {
+        for _ in 0..50 {
+            outbox.add(&ports.platform, &config, &publication(&topics, b"m"));
+        }
+        let sent = outbox.take().send(&*ports.platform.publisher, &config);
+        ids.extend(sent.into_iter().map(|o| {
+            let published: Published = o.expect("published");
+            published.history_id().expect("id")
+        }));
+        assert!(outbox.is_empty(), "round {round}");
+    }
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "strictly growing");
+    let live: Vec<String> = items(&ports)
+        .iter()
+        .filter(|i| i["channel"] == "t")
+        .map(|i| i["id"].as_str().expect("id").to_owned())
+        .collect();
+    let want: Vec<String> = ids.iter().map(HistoryId::to_string).collect();
+    assert_eq!(live, want, "subscribers receive them in id order");
+    assert_eq!(
+        history::held_ids(&*ports.platform.kv, "t").expect("listed"),
+        ids
+    );
+}
