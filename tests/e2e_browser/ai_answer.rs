@@ -165,7 +165,8 @@ fn run_answer(scenario: &str) -> Vec<String> {
     let log = stack.app_requests().expect("the stack counts app requests");
     let mut producer = None;
     let mut mark = (0, Instant::now(), SystemTime::now());
-    run_with(cfg, |request| match request {
+    let mut rate = 0.0;
+    let lines = run_with(cfg, |request| match request {
         "produce" => {
             producer = Some(produce(
                 stack.app_url(),
@@ -184,11 +185,7 @@ fn run_answer(scenario: &str) -> Vec<String> {
                 .expect("produce came first")
                 .join()
                 .expect("producer");
-            let rate = TOKENS as f64 / produced.elapsed.as_secs_f64();
-            assert!(
-                rate >= MIN_RATE,
-                "the producer published {rate:.0} tokens/s"
-            );
+            rate = TOKENS as f64 / produced.elapsed.as_secs_f64();
             let needle = enc(&answer_topic);
             let requests: Vec<Value> = log.snapshot()[mark.0..]
                 .iter()
@@ -207,7 +204,13 @@ fn run_answer(scenario: &str) -> Vec<String> {
             .to_string()
         }
         other => panic!("unexpected request {other:?}"),
-    })
+    });
+    // Checked last, so that a slow machine still shows whether the page got it right.
+    assert!(
+        rate >= MIN_RATE,
+        "the page showed the whole answer, but the producer published only {rate:.0} tokens/s"
+    );
+    lines
 }
 
 #[test]

@@ -38,6 +38,7 @@ function shown(page) {
     restored: window.restored,
     openedAt: window.openedAt,
     shownAt: window.shownAt,
+    openTimes: window.openTimes,
     keptId: JSON.parse(sessionStorage.getItem(`answer:${new URLSearchParams(location.hash.slice(1)).get('topic')}`) ?? '{}').lastId,
   }));
 }
@@ -47,36 +48,45 @@ const tokensShown = (page) => page.evaluate(() => window.restored + window.shown
 /** Waits until the page shows at least `n` tokens. */
 const untilShown = (page, n) => until(`${n} tokens on the page`, async () => await tokensShown(page) >= n, ANSWER_MS);
 
-/** Waits for `[DONE]`; then checks the page shows exactly the producer's answer. */
-async function checkWholeAnswer(page, ask) {
+/** Waits for `[DONE]`; answers what the producer published and what the page shows. */
+async function finished(page, ask) {
   await page.waitForSelector('body[data-state="done"]', { timeout: ANSWER_MS }).catch(async (e) => {
     const now = await shown(page);
     throw new Error(`${e.message}; the page shows ${now.restored + now.shownAt.length} tokens, ` +
       `status ${JSON.stringify(now.status)}`);
   });
-  const produced = JSON.parse(await ask('published'));
-  const now = await shown(page);
+  return { produced: JSON.parse(await ask('published')), now: await shown(page) };
+}
+
+/** Checks that the page shows exactly the producer's answer, with no gap event. */
+function checkWholeAnswer({ produced, now }) {
   if (now.text !== produced.answer) {
     const want = produced.answer.split(' ');
     const got = now.text.split(' ');
     const at = want.findIndex((w, i) => got[i] !== w);
+    const requests = produced.appRequests.map((r) =>
+      `${r.method} ${r.target.replace(/auth=[^&]*/, 'auth=…')} at ${r.atMs - now.openedAt} ms`);
     throw new Error(`the page's answer differs from the published one at token ${at}: ` +
       `it shows ${JSON.stringify(got.slice(Math.max(0, at - 3), at + 4))}, ` +
       `published ${JSON.stringify(want.slice(Math.max(0, at - 3), at + 4))} ` +
-      `(${got.length - 1} tokens shown, ${want.length - 1} published)`);
+      `(${got.length - 1} tokens shown, ${want.length - 1} published); the page kept ` +
+      `${now.restored} tokens before its last load; token ${at} was published ` +
+      `${produced.ackedMs[at] - now.openedAt} ms after the page's stream request, whose ` +
+      `stream-open came after ${now.openTimes.map((t) => t - now.openedAt)} ms; app requests ` +
+      `since the mark: ${requests.join('; ')}`);
   }
   check(now.gaps === 0, `the page got ${now.gaps} gap events`);
-  return { produced, now };
 }
 
 /**
  * The last token the page could only have got from history: the newest one whose publish
- * was answered before the page's stream request went out (index into the answer).
+ * was answered before `at` (index into the answer); and when the page first showed it.
  */
-function lastMissed(ackedMs, sentAt, tokens) {
+function lastMissed({ produced, now }, at, tokens) {
   let last = -1;
-  for (let i = 0; i < tokens; i += 1) if (ackedMs[i] <= sentAt) last = i;
-  return last;
+  for (let i = 0; i < tokens; i += 1) if (produced.ackedMs[i] <= at) last = i;
+  const shownAt = now.shownAt.find(([, data]) => data === `t${last} `)?.[0];
+  return { last, shownAt };
 }
 
 /**
@@ -92,19 +102,20 @@ export async function aiAnswerReload({ cfg, newPage, say, ask }) {
     const reloadAt = Date.now();
     await page.reload();
     await page.waitForSelector('body[data-state="streaming"], body[data-state="done"]');
-    const { produced, now } = await checkWholeAnswer(page, ask);
-    check(now.restored > 0 && now.restored < cfg.tokens, `restored ${now.restored} tokens`);
-    check(now.opens === 1, `the reloaded page opened ${now.opens} streams`);
-    const last = lastMissed(produced.ackedMs, now.openedAt, cfg.tokens);
-    const missed = last - now.restored + 1;
-    check(missed > 0, `no token was published while the page was away (${last}, ${now.restored})`);
-    const replayShownAt = now.shownAt[last - now.restored];
+    const result = await finished(page, ask);
+    const { produced, now } = result;
+    const { last, shownAt } = lastMissed(result, now.openedAt, cfg.tokens);
     say(`figure producer-rate-per-s ${produced.rate.toFixed(0)}`);
     say(`figure tokens-kept-before-reload ${now.restored}`);
-    say(`figure tokens-published-while-away ${missed}`);
-    say(`figure reload-to-last-replayed-shown-ms ${replayShownAt - reloadAt}`);
-    say(`figure stream-request-to-last-replayed-shown-ms ${replayShownAt - now.openedAt}`);
+    say(`figure tokens-published-while-away ${last - now.restored + 1}`);
+    say(`figure reload-to-last-replayed-shown-ms ${shownAt - reloadAt}`);
+    say(`figure stream-request-to-stream-open-ms ${now.openTimes[0] - now.openedAt}`);
+    say(`figure stream-request-to-last-replayed-shown-ms ${shownAt - now.openedAt}`);
     sayRequests(say, produced.appRequests);
+    checkWholeAnswer(result);
+    check(now.restored > 0 && now.restored < cfg.tokens, `restored ${now.restored} tokens`);
+    check(now.opens === 1, `the reloaded page opened ${now.opens} streams`);
+    check(last >= now.restored, `no token was published while the page was away (${last}, ${now.restored})`);
   } finally {
     server.close();
   }
@@ -175,19 +186,22 @@ export async function aiAnswerNetworkDrop({ cfg, newPage, say, ask }) {
       `${stillAt})`);
     relay.restore();
     const onlineAt = Date.now();
-    const { produced, now } = await checkWholeAnswer(page, ask);
-    check(now.opens === 2, `stream-open ${now.opens} times in the page's life, not twice`);
-    check(sent[0] === null && sent.length >= 2 && sent.slice(1).every((id) => id === during.keptId),
-      `Last-Event-ID of the stream requests on the wire: ${JSON.stringify(sent)}, ` +
-      `the last token's id ${during.keptId}`);
-    const last = lastMissed(produced.ackedMs, onlineAt, cfg.tokens);
+    const result = await finished(page, ask);
+    const { produced, now } = result;
+    const { last, shownAt } = lastMissed(result, onlineAt, cfg.tokens);
     say(`figure producer-rate-per-s ${produced.rate.toFixed(0)}`);
     say(`figure tokens-before-the-drop ${cutAt}`);
     say(`figure tokens-published-while-down ${last - cutAt + 1}`);
     say(`figure down-ms ${onlineAt - offlineAt}`);
-    say(`figure back-to-last-missed-shown-ms ${now.shownAt[last] - onlineAt}`);
+    say(`figure back-to-stream-open-ms ${now.openTimes[1] - onlineAt}`);
+    say(`figure back-to-last-missed-shown-ms ${shownAt - onlineAt}`);
     say(`figure connections-through-the-relay ${relay.connections}`);
     sayRequests(say, produced.appRequests);
+    checkWholeAnswer(result);
+    check(now.opens === 2, `stream-open ${now.opens} times in the page's life, not twice`);
+    check(sent[0] === null && sent.length >= 2 && sent.slice(1).every((id) => id === during.keptId),
+      `Last-Event-ID of the stream requests on the wire: ${JSON.stringify(sent)}, ` +
+      `the last token's id ${during.keptId}`);
   } finally {
     server.close();
     relay.close();
