@@ -268,4 +268,27 @@ impl Environment for FastlyEnv {
             let _ = body.finish();
         }
     }
+
+    fn cache_get(&self, key: &str) -> Option<Vec<u8>> {
+        let key = key.as_bytes().to_vec().into();
+        let found = fastly::cache::core::lookup(key).execute().ok()??;
+        let mut body = found.to_stream().ok()?;
+        let mut value = Vec::new();
+        std::io::Read::read_to_end(&mut body, &mut value).ok()?;
+        Some(value)
+    }
+
+    fn cache_put(&self, key: &str, value: &[u8], ttl_secs: u32) {
+        let key = key.as_bytes().to_vec().into();
+        let ttl = Duration::from_secs(u64::from(ttl_secs));
+        let length = u64::try_from(value.len()).unwrap_or(u64::MAX);
+        if let Ok(mut body) = fastly::cache::core::insert(key, ttl)
+            .known_length(length)
+            .execute()
+        {
+            if std::io::Write::write_all(&mut body, value).is_ok() {
+                let _ = body.finish();
+            }
+        }
+    }
 }

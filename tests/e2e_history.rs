@@ -99,7 +99,9 @@ fn a_stream_resumes_from_when_it_subscribed_even_before_any_message() {
     let t = token(&[&topic], &[&topic]);
     let sse = Sse::open_at(&stack().app_url(), &path(&[&topic], "", &t), &[]);
     let open_event = sse.next().expect("stream-open");
-    let id = open_event.id.expect("stream-open names where the stream starts");
+    let id = open_event
+        .id
+        .expect("stream-open names where the stream starts");
     drop(sse);
     publish_ok(&topic, b"while away", &t);
     let sse = open(&path(&[&topic], "", &t), &[("Last-Event-ID", &id)]);
@@ -164,7 +166,10 @@ fn binary_messages_replay_as_message_base64() {
     publish_ok(&topic, &[0xff, 0x00, 0x80], &t);
     let sse = open(&path(&[&topic], "lastEventId=earliest", &t), &[]);
     let ev = sse.next().expect("replayed");
-    assert_eq!((ev.event.as_str(), ev.data.as_str()), ("message-base64", "/wCA"));
+    assert_eq!(
+        (ev.event.as_str(), ev.data.as_str()),
+        ("message-base64", "/wCA")
+    );
 }
 
 #[test]
@@ -201,7 +206,10 @@ fn a_durable_resume_gets_a_retained_message_once() {
     );
     assert_eq!(reply.status, 200, "{}", reply.text());
     publish_ok(&topic, b"after", &t);
-    let sse = open(&path(&[&topic], "durable=true", &t), &[("Last-Event-ID", &last)]);
+    let sse = open(
+        &path(&[&topic], "durable=true", &t),
+        &[("Last-Event-ID", &last)],
+    );
     assert_eq!(messages(&sse, 2).0, ["kept", "after"]);
     assert!(sse.next_within(Duration::from_millis(500)).is_none());
 }
@@ -248,7 +256,20 @@ fn a_message_published_during_the_reconnect_arrives_exactly_once() {
         got.push(ev.data.parse().expect("a number"));
     }
     let want: Vec<u64> = (0..sent).collect();
-    assert_eq!(got, want, "each message once, in order, across 4 reconnects");
+    if got != want {
+        let mut sorted = got.clone();
+        sorted.sort_unstable();
+        let twice: Vec<u64> = sorted
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        let missing: Vec<u64> = want.iter().filter(|n| !got.contains(n)).copied().collect();
+        panic!(
+            "{sent} sent, {} received: twice {twice:?}, missing {missing:?}",
+            got.len()
+        );
+    }
 }
 
 #[test]
@@ -307,6 +328,10 @@ fn bad_positions_are_a_precise_400() {
         let sse = Sse::open_at(&stack().app_url(), &path(&[&topic], query, &t), &[]);
         let ev = sse.next().expect("stream-error");
         assert_eq!(ev.event, "stream-error", "{query}: {ev:?}");
-        assert!(ev.data.contains("bad-request") && ev.data.contains(needle), "{query}: {}", ev.data);
+        assert!(
+            ev.data.contains("bad-request") && ev.data.contains(needle),
+            "{query}: {}",
+            ev.data
+        );
     }
 }

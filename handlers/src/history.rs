@@ -81,9 +81,7 @@ fn position(topic: &TopicName, query: Option<&str>) -> Result<Position, Error> {
     let after = query_value(query, "after")?;
     let last = query_value(query, "last")?;
     match (after, last) {
-        (Some(_), Some(_)) => Err(Error::BadRequest(
-            "give `after` or `last`, not both".into(),
-        )),
+        (Some(_), Some(_)) => Err(Error::BadRequest("give `after` or `last`, not both".into())),
         (None, Some(text)) => {
             let n = count("last", &text)?;
             Ok(Position::Last(u32::try_from(n).unwrap_or(u32::MAX)))
@@ -92,12 +90,14 @@ fn position(topic: &TopicName, query: Option<&str>) -> Result<Position, Error> {
         (Some(text), None) if text == "earliest" => Ok(Position::Earliest),
         (Some(text), None) if text.contains(':') => {
             let id = EventId::parse(&text)?;
-            id.history(topic.as_str()).map(Position::After).ok_or_else(|| {
-                Error::BadRequest(format!(
-                    "`after`: the event id names no position of topic {:?}",
-                    topic.as_str()
-                ))
-            })
+            id.history(topic.as_str())
+                .map(Position::After)
+                .ok_or_else(|| {
+                    Error::BadRequest(format!(
+                        "`after`: the event id names no position of topic {:?}",
+                        topic.as_str()
+                    ))
+                })
         }
         (Some(text), None) => text
             .parse::<HistoryId>()
@@ -108,7 +108,10 @@ fn position(topic: &TopicName, query: Option<&str>) -> Result<Position, Error> {
 
 /// A count parameter: 1 to [`MAX_LIMIT`].
 fn count(name: &str, text: &str) -> Result<usize, Error> {
-    let n = text.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n));
+    let n = text
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_LIMIT).contains(n));
     n.ok_or_else(|| {
         Error::BadRequest(format!(
             "`{name}` must be a whole number from 1 to {MAX_LIMIT}, not {:?}",

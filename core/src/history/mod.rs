@@ -14,6 +14,8 @@
 //!   its own expiry, so a reader never sees more than the rule keeps.
 //! - [`read`] pages through one topic from a [`Position`], saying with a [`Gap`] when the
 //!   position lies before what is held; an impossible position is a 400.
+//! - [`head`] / [`set_head`] (`head.rs`): the newest id this POP appended to a topic, in
+//!   its cache, which gives a live item its GRIP `prev-id`.
 //! - [`topics_with_history`] finds the topics under a wildcard filter, bounded.
 //! - Listings are eventually consistent: a message written but not yet listed is not
 //!   returned now and is returned by a later read after the same position; once a
@@ -21,17 +23,19 @@
 //!   it is trimmed.
 
 mod append;
+mod head;
 mod id;
 mod listing;
 mod read;
 mod record;
 
 pub use append::{append, trim, NewMessage, MIN_TTL_SECS, TRIM_DELETES_MAX, TRIM_EVERY};
+pub use head::{head, set_head};
 pub use id::{HistoryId, IdSequence, InvalidHistoryId, HISTORY_ID_LEN};
 pub use listing::{held_ids, topics_with_history, LIST_PAGE, MAX_LIST_PAGES, TOPIC_LIST_PAGES};
+pub use pubsub_config::{HistoryRule, HistoryRules};
 pub use read::{read, Gap, Page, Position, FUTURE_SLACK_MS, REWIND_MAX};
 pub use record::{key, topic_prefix, HistoryMessage};
-pub use pubsub_config::{HistoryRule, HistoryRules};
 
 #[cfg(test)]
 mod tests;

@@ -157,16 +157,16 @@ fn start(
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             return Ok((ids.len().saturating_sub(n), None));
         }
-        Position::After(x) if x.is_time_position() => return Ok(since(ids, topic, x, oldest_ms)),
         Position::After(x) => x,
-        Position::Since(ms) => {
-            return Ok(since(ids, topic, HistoryId::time_position(ms), oldest_ms))
-        }
+        Position::Since(ms) => HistoryId::time_position(ms),
     };
     if after.ms() > now_ms.saturating_add(FUTURE_SLACK_MS) {
         return Err(Error::BadRequest(format!(
             "unknown event id {after} for topic {topic:?}: it lies in the future"
         )));
+    }
+    if after.is_time_position() {
+        return Ok(since(ids, topic, after, oldest_ms));
     }
     let gap = |from| Gap {
         topic: topic.to_owned(),

@@ -154,7 +154,7 @@ fn positions_before_what_is_held_are_gaps_and_impossible_ones_are_400() {
     let after_last = read_all(&ports, RULE, t, Position::After(ids[5]));
     assert!(after_last.messages.is_empty() && after_last.gap.is_none());
     // Before the oldest held (trimmed, or before history was on): a gap, then all.
-    let older = HistoryId::new(ids[0].ms() - 1, 0, 0);
+    let older = HistoryId::new(ids[0].ms() - 1, 0, 1);
     let page = read_all(&ports, RULE, t, Position::After(older));
     assert_eq!(ids_of(&page), ids);
     let gap = page.gap.expect("a gap");

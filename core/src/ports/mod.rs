@@ -185,6 +185,19 @@ pub trait Environment: Send + Sync {
     fn cache(&self, key: &str, ttl_secs: u32) {
         let _ = (key, ttl_secs);
     }
+    /// The value stored under `key` in this POP's cache by [`cache_put`], if it is there
+    /// and not expired. The default cache keeps nothing.
+    ///
+    /// [`cache_put`]: Environment::cache_put
+    fn cache_get(&self, key: &str) -> Option<Vec<u8>> {
+        let _ = key;
+        None
+    }
+    /// Stores `value` under `key` in this POP's cache for `ttl_secs` seconds, replacing
+    /// what was there; a failure is ignored. The default does nothing.
+    fn cache_put(&self, key: &str, value: &[u8], ttl_secs: u32) {
+        let _ = (key, value, ttl_secs);
+    }
 }
 
 /// One implementation of every port.

@@ -14,12 +14,14 @@
 //! the SSE format (SSE subscribers of the live channel get the event through the retained
 //! channel), and the MQTT 5 packet with RETAIN set on [`Rendering::Mqtt5AsPublished`].
 //!
-//! A topic with history: its SSE event's `id:` is [`EventId::single_history`] (also for a
-//! retained message, whose GRIP `id`/`prev-id` stay the versions), and its live
-//! [`Rendering::Event`] item carries the GRIP `id` HistoryId; so that topic's live event
-//! is rendered for it alone. Topics without history are rendered as above.
+//! A topic with history: its SSE event's `id:` is [`EventId::single_history`], and its live
+//! [`Rendering::Event`] item carries the GRIP `id` = the HistoryId and `prev-id` = the
+//! topic's previous head (see [`crate::history::head`]), so that topic's live event is
+//! rendered for it alone. A retained message of such a topic sends its SSE event on the
+//! live channel in that chain (not on the retained channel), so a stream sees every
+//! message of the topic in one sequence. Topics without history are rendered as above.
 
-use super::logged::{id_of, Logged};
+use super::logged::{id_of, prev_of, Logged};
 use super::publication::Publication;
 use super::rendered::Rendered;
 use std::borrow::Cow;
@@ -54,7 +56,7 @@ pub(super) fn own_items(
         live(batch, messages, p, logged);
     } else {
         for (i, (m, stored)) in messages.iter().zip(stored).enumerate() {
-            let history = id_of(logged, i);
+            let history = id_of(logged, i).map(|id| (id, prev_of(logged, i)));
             retained(batch, m, p.payload, p.sender, stored, history);
         }
     }
@@ -72,6 +74,7 @@ fn live(
     for (i, m) in messages.iter().enumerate() {
         let history = id_of(logged, i);
         let grip_id = history.map(|id| id.to_string());
+        let prev_id = prev_of(logged, i).map(|id| id.to_string());
         let own = history.map(|id| {
             let event_id = EventId::single_history(m.topic, id).to_string();
             sse_event(p.payload, Some(&event_id))
@@ -87,6 +90,7 @@ fn live(
             let mut item = item(&channel, p.sender, http_stream, packet);
             if rendering == Rendering::Event {
                 item.id = grip_id.as_deref();
+                item.prev_id = prev_id.as_deref();
             }
             batch.push(&item);
         }
@@ -95,23 +99,26 @@ fn live(
 
 /// The retained items of one message: the table's renderings of a retained publication
 /// ([`publication`]`(true)`) on their channels, the SSE event in the topic's version
-/// sequence.
+/// sequence. A topic with history (`history`: the message's id and the topic's previous
+/// head) instead sends the SSE event on its live channel in the history sequence, so
+/// its live stream's `prev-id` chain has every message.
 fn retained(
     batch: &mut Batch,
     m: &Rendered<'_>,
     payload: &[u8],
     sender: Option<&str>,
     stored: &Stored,
-    history: Option<HistoryId>,
+    history: Option<(HistoryId, Option<HistoryId>)>,
 ) {
     let version = stored.version.to_string();
     let previous = stored.previous.to_string();
     let event_id = match history {
-        Some(id) => EventId::single_history(m.topic, id),
+        Some((id, _)) => EventId::single_history(m.topic, id),
         None => EventId::single(m.topic, stored.version),
     }
     .to_string();
     let sse = sse_event(payload, Some(&event_id));
+    let history_ids = history.map(|(id, prev)| (id.to_string(), prev.map(|p| p.to_string())));
     // Retain As Published: the same MQTT 5 packet with RETAIN set.
     let mut as_published = m.mqtt_v5.clone();
     if let Some(first) = as_published.first_mut() {
@@ -120,6 +127,7 @@ fn retained(
     for &rendering in publication(true) {
         let channel = channel(rendering, m.topic);
         let packet = match rendering {
+            Rendering::SequencedEvent if history_ids.is_some() => continue,
             Rendering::SequencedEvent => {
                 batch.push(&Item {
                     channel: &channel,
@@ -137,7 +145,13 @@ fn retained(
             Rendering::Mqtt5AsPublished => &as_published[..],
             _ => &m.mqtt_v5[..],
         };
-        batch.push(&item(&channel, sender, None, packet));
+        let mut item = item(&channel, sender, None, packet);
+        if let (Feed::Live, Some((id, prev))) = (rendering.feed(), &history_ids) {
+            item.formats.http_stream = Some(HttpStream::Content(&sse));
+            item.id = Some(id);
+            item.prev_id = prev.as_deref();
+        }
+        batch.push(&item);
     }
 }
 

@@ -23,6 +23,8 @@ use crate::topic::TopicName;
 pub(super) struct Logged {
     pub(super) rule: HistoryRule,
     pub(super) id: HistoryId,
+    /// The topic's [head](history::head) before this message: its live item's `prev-id`.
+    pub(super) prev: Option<HistoryId>,
 }
 
 /// Per topic of `p`, in order, its [`Logged`] when it keeps history.
@@ -43,7 +45,13 @@ pub(super) fn assign(
     let id = ids.next(&*platform.env).map_err(PublishError::NotStored)?;
     Ok(topic_rules
         .into_iter()
-        .map(|rule| rule.map(|rule| Logged { rule, id }))
+        .map(|rule| {
+            rule.map(|rule| Logged {
+                rule,
+                id,
+                prev: None,
+            })
+        })
         .collect())
 }
 
@@ -52,26 +60,35 @@ pub(super) fn id_of(logged: &[Option<Logged>], i: usize) -> Option<HistoryId> {
     logged.get(i).copied().flatten().map(|l| l.id)
 }
 
-/// Appends `p` to the history of each topic that keeps one, in order.
+/// Appends `p` to the history of each topic that keeps one, in order, recording each
+/// topic's previous head in `logged` and moving the head to the message.
 pub(super) fn append(
     platform: &Platform,
     p: &Publication<'_>,
-    logged: &[Option<Logged>],
+    logged: &mut [Option<Logged>],
 ) -> Result<(), PublishError> {
+    let env = &*platform.env;
     for (topic, logged) in p.topics.iter().zip(logged) {
-        let Some(Logged { rule, id }) = *logged else {
+        let Some(Logged { rule, id, prev }) = logged else {
             continue;
         };
         let message = NewMessage {
-            id,
+            id: *id,
             payload: p.payload,
             retain: p.retain,
             ttl_secs: p.ttl_secs,
             mqtt: p.mqtt.as_ref(),
         };
-        history::append(&*platform.kv, rule, topic, &message).map_err(PublishError::NotStored)?;
+        history::append(&*platform.kv, *rule, topic, &message).map_err(PublishError::NotStored)?;
+        *prev = history::head(env, topic);
+        history::set_head(env, topic, *id, rule.max_age_secs);
     }
     Ok(())
+}
+
+/// The previous head of topic number `i` (its live item's `prev-id`), if known.
+pub(super) fn prev_of(logged: &[Option<Logged>], i: usize) -> Option<HistoryId> {
+    logged.get(i).copied().flatten().and_then(|l| l.prev)
 }
 
 /// The topics of `p` that keep history, each with the message's id there.

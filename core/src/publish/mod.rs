@@ -78,10 +78,10 @@ fn prepare(
     ids: &mut IdSequence,
 ) -> Result<(Published, usize), PublishError> {
     let messages = rendered::render(p)?;
-    let logged = logged::assign(platform, &config.history, p, ids)?;
+    let mut logged = logged::assign(platform, &config.history, p, ids)?;
     let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels, &logged)?;
     let stored = store(platform, p, &logged)?;
-    logged::append(platform, p, &logged)?;
+    logged::append(platform, p, &mut logged)?;
     let own_requests = write(batch, &messages, p, &stored, &wildcard, &logged);
     let history = logged::published(p, &logged);
     Ok((Published { stored, history }, own_requests))

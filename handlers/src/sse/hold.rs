@@ -56,7 +56,12 @@ pub(super) struct Hold<'a> {
 impl Hold<'_> {
     /// The answer holding the stream, starting with `body`. With `versions` (durable, one
     /// per selector), each retained channel is held at its topic's version.
-    pub(super) fn answer(&self, versions: Option<&[Version]>, body: Vec<u8>) -> Result {
+    pub(super) fn answer(
+        &self,
+        versions: Option<&[Version]>,
+        history: Option<&EventId>,
+        body: Vec<u8>,
+    ) -> Result {
         let header = |value: String, what: &str| {
             HeaderValue::try_from(value).map_err(|e| Error::Internal(format!("{what} header: {e}")))
         };
@@ -65,7 +70,8 @@ impl Hold<'_> {
         h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         h.insert("grip-hold", HeaderValue::from_static("stream"));
-        h.insert("grip-channel", header(self.channels(versions), "channel")?);
+        let channels = self.channels(versions, history);
+        h.insert("grip-channel", header(channels, "channel")?);
         h.insert("grip-keep-alive", HeaderValue::from_static(KEEP_ALIVE));
         let timeout = self.link.timeout;
         let value = format!("<{}>; rel=next; timeout={timeout}", self.link_uri());
@@ -89,15 +95,23 @@ impl Hold<'_> {
         Ok(res)
     }
 
-    fn channels(&self, versions: Option<&[Version]>) -> String {
+    /// The channels, each retained one at its version in `versions` (durable), each live
+    /// one of a history topic named in `history` at that id.
+    fn channels(&self, versions: Option<&[Version]>, history: Option<&EventId>) -> String {
         let mut channels = String::new();
         for (i, selector) in self.selectors.iter().enumerate() {
+            let history_id = history.and_then(|h| h.history(selector.as_str()));
             for (feed, channel) in Audience::Sse.channels(selector) {
                 channels.push_str(&channel);
                 let version = versions.and_then(|v| v.get(i));
-                if let (Feed::Retained, Some(version)) = (feed, version) {
+                let prev_id = match (feed, version, history_id) {
+                    (Feed::Retained, Some(version), _) => Some(version.to_string()),
+                    (Feed::Live, _, Some(id)) => Some(id.to_string()),
+                    _ => None,
+                };
+                if let Some(prev_id) = prev_id {
                     channels.push_str("; prev-id=");
-                    channels.push_str(&version.to_string());
+                    channels.push_str(&prev_id);
                 }
                 channels.push_str(", ");
             }

@@ -61,17 +61,17 @@ mod resume;
 
 use pubsub_core::extensions::{required, GripVerified, Selectors};
 use pubsub_core::grant;
+use pubsub_core::history::HistoryId;
 use pubsub_core::ports::Platform;
 use pubsub_core::principal::Principal;
 use pubsub_core::render::sse_event;
-use pubsub_core::history::HistoryId;
 use pubsub_core::retained::{self, EventId, Slot, Version};
 use pubsub_core::topic::query::query_value;
 use pubsub_core::topic::{Selector, TopicName};
 use pubsub_core::{Config, Error, Request, Result};
 
 use hold::{grant_key, link_timeout, Hold, Link};
-use replay::Replay;
+use replay::{Asker, Replay};
 use resume::{seen_by_client, seen_by_proxy};
 
 /// Seconds of silence after which Fanout sends a `keep-alive` event.
@@ -105,7 +105,14 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
     let link_request = req.extensions().get::<GripVerified>().is_some()
         && req.uri().path().starts_with(LINK_PREFIX);
     let page_request = link_request && query_value(req.uri().query(), "replay")?.is_some();
-    let mut replay = replay::requested(platform, config, &req, selectors, page_request)?;
+    let recovery_request =
+        req.extensions().get::<GripVerified>().is_some() && req.headers().contains_key("grip-last");
+    let asker = match (page_request, link_request || recovery_request) {
+        (true, _) => Asker::Page,
+        (false, true) => Asker::Link,
+        (false, false) => Asker::Client,
+    };
+    let mut replay = replay::requested(platform, config, &req, selectors, asker)?;
     let recovery = u64::from(config.durable_recovery_interval);
     let max_age = u64::from(config.link_grant_max_age);
     let grant = grant::issue(&grant_key(platform), principal, selectors, now, max_age)?;
@@ -113,29 +120,42 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
         timeout: link_timeout(principal.exp, grant.until, now, durable.then_some(recovery)),
         grant: grant.text,
     };
-    let hold = Hold {
+    let mut hold = Hold {
         selectors,
         kid: &principal.kid,
         durable,
         link,
     };
     // A recovery (Fanout's request with `Grip-Last`) also goes on with the stream.
-    let recovery_request = req.extensions().get::<GripVerified>().is_some()
-        && req.headers().contains_key("grip-last");
     let mut body = match link_request || recovery_request {
         true => String::new(),
         false => stream_open(platform, config, selectors, replay.is_some()),
     };
     let versions = match durable {
-        true => Some(retained_part(platform, &req, &mut body, replay.as_mut(), page_request)?),
+        true => Some(retained_part(
+            platform,
+            &req,
+            &mut body,
+            replay.as_mut(),
+            page_request,
+        )?),
         false => None,
     };
-    if let Some(replay) = &mut replay {
-        if replay::page(platform, replay, &mut body)? {
-            return hold.next_page(&replay.cursor, body.into_bytes());
-        }
+    let Some(replay) = &mut replay else {
+        return hold.answer(versions.as_deref(), None, body.into_bytes());
+    };
+    let paged = replay::page(platform, replay, &mut body)?;
+    if paged.more {
+        return hold.next_page(&replay.cursor, body.into_bytes());
     }
-    hold.answer(versions.as_deref(), body.into_bytes())
+    // After a resume or a replay, Fanout asks again soon (with what it delivered since,
+    // in `Grip-Last`), so a message that slipped through the seam and has no successor
+    // still arrives; a quiet recovery goes back to the usual timeout.
+    if asker != Asker::Link || paged.sent > 0 {
+        hold.link.timeout = hold.link.timeout.min(replay::SETTLE_SECS);
+    }
+    let held_at = replay::held_at(replay, platform.env.now_micros() / 1000);
+    hold.answer(versions.as_deref(), Some(&held_at), body.into_bytes())
 }
 
 /// The `stream-open` event. A fresh stream (no replay asked) of topics that may have

@@ -22,6 +22,7 @@
 //! follow it. Every topic is read on the first page, so each one's start is settled there
 //! (and so is its `gap` event).
 
+use pubsub_core::audience::Feed;
 use pubsub_core::history::{self, Gap, HistoryId, Page, Position, REWIND_MAX};
 use pubsub_core::ports::Platform;
 use pubsub_core::retained::EventId;
@@ -29,7 +30,7 @@ use pubsub_core::topic::query::query_value;
 use pubsub_core::topic::{Selector, TopicName};
 use pubsub_core::{Config, Error, Request};
 
-use super::resume::last_event_id_text;
+use super::resume::{grip_last, last_event_id_text};
 
 /// Most messages in one answer.
 pub(super) const PAGE_MESSAGES: usize = 1000;
@@ -37,6 +38,8 @@ pub(super) const PAGE_MESSAGES: usize = 1000;
 pub(super) const PAGE_BYTES: usize = 384 * 1024;
 /// How far before the newest position an id names the stream's other topics resume.
 pub(super) const SKEW_MS: u64 = 1_000;
+/// How soon Fanout asks the link again after a replay that may have a seam to close.
+pub(super) const SETTLE_SECS: u64 = 3;
 /// Most topics of one filter whose history a replay reads.
 pub(super) const MAX_FILTER_TOPICS: usize = 32;
 
@@ -55,26 +58,40 @@ pub(super) struct Replay {
     pub(super) cursor: EventId,
 }
 
-/// Where the client (or, with `page`, the previous page) asks a replay to start.
+/// Where the client, the previous page or Fanout's recovery asks a replay to start.
 enum Asked {
     Earliest,
     Rewind(u32),
     From(EventId),
     Page(EventId),
+    /// Fanout's recovery: the last id the stream saw of each history topic's live channel
+    /// (`Grip-Last`), or a topic it names no id of (not replayed).
+    Recover(EventId),
 }
 
-/// The replay `req` asks for, if any. `page` tells a page request of Fanout's.
+/// What kind of request asks: a client's subscribe, or one of Fanout's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Asker {
+    /// A client's subscribe.
+    Client,
+    /// Fanout's request for the next page (`replay=`).
+    Page,
+    /// Fanout's request of the stream's link (its timeout, or a recovery).
+    Link,
+}
+
+/// The replay `req` asks for, if any.
 pub(super) fn requested(
     platform: &Platform,
     config: &Config,
     req: &Request,
     selectors: &[Selector],
-    page: bool,
+    asker: Asker,
 ) -> Result<Option<Replay>, Error> {
     if config.history.is_empty() {
         return Ok(None);
     }
-    let Some(asked) = asked(req, page)? else {
+    let Some(asked) = asked(req, asker, config, selectors)? else {
         return Ok(None);
     };
     let topics = history_topics(platform, config, selectors)?;
@@ -93,43 +110,56 @@ pub(super) fn requested(
             ));
         }
     }
-    let fallback = id.and_then(EventId::latest_history).map(|latest| {
-        HistoryId::time_position(latest.ms().saturating_sub(SKEW_MS))
-    });
+    let fallback = id
+        .and_then(EventId::latest_history)
+        .map(|latest| HistoryId::time_position(latest.ms().saturating_sub(SKEW_MS)));
     let mut cursor = EventId::new();
     let topics = topics
         .into_iter()
-        .map(|(name, rule, wildcard)| {
+        .map(|(name, rule, wildcard)| -> Option<Topic> {
             let named = id.and_then(|id| id.history(name.as_str()));
             let start = match (&asked, named) {
-                (Asked::Earliest, _) => Position::Earliest,
-                (Asked::Rewind(n), _) => Position::Last(*n),
-                (_, Some(seen)) => Position::After(seen),
-                (Asked::Page(_), None) => Position::Earliest,
-                (Asked::From(_), None) => fallback.map_or(Position::Earliest, Position::After),
+                (Asked::Earliest, _) => Some(Position::Earliest),
+                (Asked::Rewind(n), _) => Some(Position::Last(*n)),
+                (Asked::Recover(seen), _) => seen.history(name.as_str()).map(Position::After),
+                (_, Some(seen)) => Some(Position::After(seen)),
+                (Asked::Page(_), None) => Some(Position::Earliest),
+                (Asked::From(_), None) => {
+                    Some(fallback.map_or(Position::Earliest, Position::After))
+                }
             };
+            let start = start?;
             if let Position::After(at) = start {
                 cursor.set_history(name.as_str(), at);
             }
-            Topic {
+            Some(Topic {
                 name,
                 rule,
                 wildcard,
                 start,
-            }
+            })
         })
+        .flatten()
         .collect();
     Ok(Some(Replay { topics, cursor }))
 }
 
-/// Where `req` asks to start: the page cursor of a page request, else the client's.
-fn asked(req: &Request, page: bool) -> Result<Option<Asked>, Error> {
+/// Where `req` asks to start: the page cursor of a page request, the `Grip-Last` ids of
+/// a link request, else the client's.
+fn asked(
+    req: &Request,
+    asker: Asker,
+    config: &Config,
+    selectors: &[Selector],
+) -> Result<Option<Asked>, Error> {
     let query = req.uri().query();
-    if page {
-        if let Some(text) = query_value(query, "replay")? {
+    match asker {
+        Asker::Page => {
+            let text = query_value(query, "replay")?.unwrap_or_default();
             return EventId::parse(&text).map(|id| Some(Asked::Page(id)));
         }
-        return Ok(None);
+        Asker::Link => return Ok(recovered(req, config, selectors).map(Asked::Recover)),
+        Asker::Client => {}
     }
     if let Some(text) = last_event_id_text(req)? {
         if text == "earliest" {
@@ -141,6 +171,27 @@ fn asked(req: &Request, page: bool) -> Result<Option<Asked>, Error> {
         None => Ok(None),
         Some(text) => rewind(&text).map(|n| Some(Asked::Rewind(n))),
     }
+}
+
+/// The last id Fanout delivered on the live channel of each history topic named in
+/// `selectors`, from `Grip-Last`; `None` when it names none.
+fn recovered(req: &Request, config: &Config, selectors: &[Selector]) -> Option<EventId> {
+    let last = grip_last(req.headers());
+    let mut seen = EventId::new();
+    for selector in selectors {
+        let Selector::Name(name) = selector else {
+            continue;
+        };
+        if config.history.rule_for(name.as_str()).is_none() {
+            continue;
+        }
+        let channel = Feed::Live.channel(name.as_str());
+        let id = last.iter().find(|(c, _)| *c == channel);
+        if let Some(id) = id.and_then(|(_, id)| id.parse::<HistoryId>().ok()) {
+            seen.set_history(name.as_str(), id);
+        }
+    }
+    (!seen.is_empty()).then_some(seen)
 }
 
 /// The value of `rewind`: a count from 1 to [`REWIND_MAX`].
@@ -189,13 +240,19 @@ fn history_topics(
     Ok(out)
 }
 
+/// What a page did: whether more remain, and how many messages it sent.
+pub(super) struct Paged {
+    pub(super) more: bool,
+    pub(super) sent: usize,
+}
+
 /// One page of `replay`: the gap events (first page only), then the messages, each with
-/// the id of every position reached so far. Answers whether more remain.
+/// the id of every position reached so far.
 pub(super) fn page(
     platform: &Platform,
     replay: &mut Replay,
     body: &mut String,
-) -> Result<bool, Error> {
+) -> Result<Paged, Error> {
     let share = replay.topics.len().max(1);
     let limit = (PAGE_MESSAGES / share).max(1);
     let bytes = (PAGE_BYTES / share).max(1);
@@ -215,13 +272,18 @@ pub(super) fn page(
             push_gap(body, gap);
         }
     }
-    let mut more = false;
+    let (mut more, mut sent) = (false, 0);
     for (topic, page) in replay.topics.iter().zip(&pages) {
+        sent += page.messages.len();
         for m in &page.messages {
             replay.cursor.set_history(topic.name.as_str(), m.id);
             let id = replay.cursor.to_string();
             let event = if topic.wildcard {
-                pubsub_core::render::filter_sse_event_with_id(topic.name.as_str(), &m.payload, Some(&id))
+                pubsub_core::render::filter_sse_event_with_id(
+                    topic.name.as_str(),
+                    &m.payload,
+                    Some(&id),
+                )
             } else {
                 pubsub_core::render::sse_event(&m.payload, Some(&id))
             };
@@ -229,7 +291,21 @@ pub(super) fn page(
         }
         more |= page.next.is_some();
     }
-    Ok(more)
+    Ok(Paged { more, sent })
+}
+
+/// The id the live channel of each replayed topic name is held at (its GRIP `prev-id`):
+/// the last position reached, or, for a topic with nothing held, [`SKEW_MS`] before now.
+/// A live message whose `prev-id` differs (one published while the stream was being
+/// attached) then makes Fanout recover through the link instead of leaving a hole.
+pub(super) fn held_at(replay: &Replay, now_ms: u64) -> EventId {
+    let mut ids = EventId::new();
+    let before = HistoryId::time_position(now_ms.saturating_sub(SKEW_MS));
+    for topic in replay.topics.iter().filter(|t| !t.wildcard) {
+        let at = replay.cursor.history(topic.name.as_str()).unwrap_or(before);
+        ids.set_history(topic.name.as_str(), at);
+    }
+    ids
 }
 
 /// `event: gap`: which topic lost messages, the position asked for and where the replay

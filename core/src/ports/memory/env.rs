@@ -19,6 +19,8 @@ pub struct TestEnv {
     pub fastly_key: Option<String>,
     /// The cache: key -> second it expires at.
     pub cache: Mutex<BTreeMap<String, u64>>,
+    /// The cache's values: key -> (second it expires at, value).
+    pub values: Mutex<BTreeMap<String, (u64, Vec<u8>)>>,
 }
 
 impl Default for TestEnv {
@@ -29,6 +31,7 @@ impl Default for TestEnv {
             counter: AtomicU64::new(0),
             fastly_key: None,
             cache: Mutex::new(BTreeMap::new()),
+            values: Mutex::new(BTreeMap::new()),
         }
     }
 }
@@ -73,5 +76,22 @@ impl Environment for TestEnv {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(key.to_owned(), expires);
+    }
+
+    fn cache_get(&self, key: &str) -> Option<Vec<u8>> {
+        let now = self.now();
+        let values = self.values.lock().unwrap_or_else(|e| e.into_inner());
+        values
+            .get(key)
+            .filter(|(expires, _)| *expires > now)
+            .map(|(_, value)| value.clone())
+    }
+
+    fn cache_put(&self, key: &str, value: &[u8], ttl_secs: u32) {
+        let expires = self.now() + u64::from(ttl_secs);
+        self.values
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_owned(), (expires, value.to_vec()));
     }
 }

@@ -100,21 +100,37 @@ fn a_live_message_of_a_history_topic_is_appended_and_its_sse_renderings_carry_th
 }
 
 #[test]
-fn a_retained_message_of_a_history_topic_keeps_its_versions_as_grip_ids_and_links_the_slot() {
+fn a_retained_message_of_a_history_topic_goes_on_the_live_chain_and_links_the_slot() {
     let ports = InMemory::new();
     let topics = names(&["h/a"]);
+    let config = config("h/# 100 1h");
+    let first = publish(&ports.platform, &config, &publication(&topics, b"before")).expect("ok");
+    let before = first.history_id().expect("id");
     let p = Publication {
         retain: true,
         ..publication(&topics, b"kept")
     };
-    let published = publish(&ports.platform, &config("h/# 100 1h"), &p).expect("ok");
-    let (stored, id) = (published.stored[0], published.history_id().expect("id"));
+    let published = publish(&ports.platform, &config, &p).expect("ok");
+    let id = published.history_id().expect("id");
     let sent = items(&ports);
-    let sequenced = item(&sent, "r#h/a");
-    assert_eq!(sequenced["id"], stored.version.to_string());
-    assert_eq!(sequenced["prev-id"], stored.previous.to_string());
+    assert!(
+        !sent.iter().any(|i| i["channel"] == "r#h/a"),
+        "a history topic's retained event is not on the retained channel"
+    );
+    let live: Vec<&Value> = sent
+        .iter()
+        .filter(|i| i["channel"] == "h/a" && i["formats"]["http-stream"].is_object())
+        .collect();
+    assert_eq!(live.len(), 2, "both messages on the live channel");
+    assert_eq!(live[1]["id"], id.to_string());
+    assert_eq!(
+        live[1]["prev-id"],
+        before.to_string(),
+        "chained to the previous"
+    );
+    assert!(live[0].get("prev-id").is_none(), "nothing before the first");
     let event_id = EventId::single_history("h/a", id);
-    assert!(content(sequenced).starts_with(&format!("id: {event_id}\n")));
+    assert!(content(live[1]).starts_with(&format!("id: {event_id}\n")));
     let slot = retained::load(
         &*ports.platform.kv,
         ports.env.now.load(std::sync::atomic::Ordering::Relaxed),
@@ -122,7 +138,7 @@ fn a_retained_message_of_a_history_topic_keeps_its_versions_as_grip_ids_and_link
     );
     assert_eq!(slot.expect("read").expect("kept").history_id, Some(id));
     let held = history::held_ids(&*ports.platform.kv, "h/a").expect("listed");
-    assert_eq!(held, [id]);
+    assert_eq!(held, [before, id]);
 }
 
 #[test]
