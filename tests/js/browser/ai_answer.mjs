@@ -15,15 +15,17 @@ const ANSWER_MS = 40_000;
 
 /**
  * Opens ai_answer.html on its own origin for the answer's topic, reaching the broker at
- * `app`; waits for stream-open.
+ * `app`; waits for stream-open. `sent` lists the `Last-Event-ID` of every stream request
+ * the page sends, from the first.
  */
 async function openAnswer(cfg, newPage, app = cfg.appUrl) {
   const server = await servePage(new URL('./ai_answer.html', import.meta.url));
   const { page } = await newPage();
+  const sent = await sentLastEventIds(page);
   const fragment = new URLSearchParams({ app, token: cfg.token, topic: cfg.topics.shown });
   await page.goto(`${server.origin}/#${fragment}`);
   await page.waitForSelector('body[data-state="streaming"]');
-  return { page, server };
+  return { page, server, sent };
 }
 
 /** What the page shows and measured: its text, its counters, when tokens came. */
@@ -111,7 +113,7 @@ export async function aiAnswerReload({ cfg, newPage, say, ask }) {
     say(`figure reload-to-last-replayed-shown-ms ${shownAt - reloadAt}`);
     say(`figure stream-request-to-stream-open-ms ${now.openTimes[0] - now.openedAt}`);
     say(`figure stream-request-to-last-replayed-shown-ms ${shownAt - now.openedAt}`);
-    sayRequests(say, produced.appRequests);
+    sayRequests(say, produced.appRequests, shownAt);
     checkWholeAnswer(result);
     check(now.restored > 0 && now.restored < cfg.tokens, `restored ${now.restored} tokens`);
     check(now.opens === 1, `the reloaded page opened ${now.opens} streams`);
@@ -169,9 +171,8 @@ async function dropRelay(appUrl) {
  */
 export async function aiAnswerNetworkDrop({ cfg, newPage, say, ask }) {
   const relay = await dropRelay(cfg.appUrl);
-  const { page, server } = await openAnswer(cfg, newPage, relay.url);
+  const { page, server, sent } = await openAnswer(cfg, newPage, relay.url);
   try {
-    const sent = await sentLastEventIds(page);
     check(await ask('produce') === 'producing', 'the producer started');
     await untilShown(page, cfg.tokens / 2);
     await ask('mark');
@@ -196,7 +197,7 @@ export async function aiAnswerNetworkDrop({ cfg, newPage, say, ask }) {
     say(`figure back-to-stream-open-ms ${now.openTimes[1] - onlineAt}`);
     say(`figure back-to-last-missed-shown-ms ${shownAt - onlineAt}`);
     say(`figure connections-through-the-relay ${relay.connections}`);
-    sayRequests(say, produced.appRequests);
+    sayRequests(say, produced.appRequests, shownAt);
     checkWholeAnswer(result);
     check(now.opens === 2, `stream-open ${now.opens} times in the page's life, not twice`);
     check(sent[0] === null && sent.length >= 2 && sent.slice(1).every((id) => id === during.keptId),
@@ -208,12 +209,21 @@ export async function aiAnswerNetworkDrop({ cfg, newPage, say, ask }) {
   }
 }
 
-/** The app requests of the answer's topic since the mark, one line each, then the count. */
-function sayRequests(say, requests) {
+/**
+ * The app requests of the answer's topic since the mark, one line each; then how many of
+ * them the resume took (from the page's new stream request, `GET /events`, until the last
+ * missed token was shown) and how many came after it, while the stream was live. Requests
+ * before the new stream request are the old page's.
+ */
+function sayRequests(say, requests, caughtUpAt) {
+  const start = requests.find((r) => new URL(r.target, 'http://app').pathname === '/events');
   for (const r of requests) {
     const url = new URL(r.target, 'http://app');
-    const kind = url.searchParams.has('replay') ? 'replay page' : url.pathname;
-    say(`app-request ${r.method} ${kind} at ${r.atMs}`);
+    const kind = url.searchParams.has('replay') ? 'replay page' : url.pathname.replace(/link\/.*/, 'link/…');
+    say(`app-request ${r.method} ${kind} at ${r.atMs - (start?.atMs ?? 0)} ms`);
   }
-  say(`figure app-requests-signed ${requests.length}`);
+  const mine = requests.filter((r) => start && r.atMs >= start.atMs);
+  const resume = mine.filter((r) => r.atMs <= caughtUpAt).length;
+  say(`figure app-requests-signed-for-the-resume ${resume}`);
+  say(`figure app-requests-signed-after-it-while-live ${mine.length - resume}`);
 }
