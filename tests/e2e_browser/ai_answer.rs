@@ -21,7 +21,7 @@ use pubsub_devstack::{Stack, StackOptions};
 use serde_json::{json, Value};
 
 use super::e2e::{enc, token, unique};
-use super::{config, run_with};
+use super::{config, run_with, SCENARIO_LIMIT};
 
 /// The history rule of the stack: an hour of up to 20,000 messages per answer topic.
 const AI_HISTORY: &str = "ai/+/answer 20000 1h";
@@ -158,7 +158,8 @@ fn run_answer(scenario: &str) -> Vec<String> {
         stack,
         scenario,
         topics,
-        json!({ "tokens": TOKENS, "end": END }),
+        // Twice the usual bound: on a loaded machine the answer alone may take a minute.
+        json!({ "tokens": TOKENS, "end": END, "limitMs": 2 * SCENARIO_LIMIT.as_millis() as u64 }),
     );
     cfg["token"] = Value::from(token(&[&answer_topic], &[]));
     let writer = token(&[], &[&answer_topic]);

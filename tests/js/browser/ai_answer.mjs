@@ -11,7 +11,7 @@ import { connect, createServer } from 'node:net';
 import { check, sentLastEventIds, servePage, sleep, until } from './harness.mjs';
 
 /** How long the page may take to show the whole answer once the producer is going. */
-const ANSWER_MS = 40_000;
+const ANSWER_MS = 80_000;
 
 /**
  * Opens ai_answer.html on its own origin for the answer's topic, reaching the broker at
