@@ -13,6 +13,9 @@ import { check, sentLastEventIds, servePage, sleep, until } from './harness.mjs'
 /** How long the page may take to show the whole answer once the producer is going. */
 const ANSWER_MS = 80_000;
 
+/** How long the reloaded page's stream request is held back. */
+const AWAY_MS = 1_000;
+
 /**
  * Opens ai_answer.html on its own origin for the answer's topic, reaching the broker at
  * `app`; waits for stream-open. `sent` lists the `Last-Event-ID` of every stream request
@@ -82,7 +85,8 @@ function checkWholeAnswer({ produced, now }) {
 
 /**
  * The last token the page could only have got from history: the newest one whose publish
- * was answered before `at` (index into the answer); and when the page first showed it.
+ * was answered before `at`, when the page's stream request reached the app (index into the
+ * answer); and when the page first showed it.
  */
 function lastMissed({ produced, now }, at, tokens) {
   let last = -1;
@@ -93,7 +97,9 @@ function lastMissed({ produced, now }, at, tokens) {
 
 /**
  * Reload half way: the page shows the kept text and reopens with `lastEventId=<kept id>`;
- * the tokens published while it was away come from history, then live ones follow.
+ * the tokens published while it was away come from history, then live ones follow. The
+ * reloaded page's stream request is held back for [`AWAY_MS`] (a slow reload), so that
+ * tokens are published while the page is away whatever the machine's speed.
  */
 export async function aiAnswerReload({ cfg, newPage, say, ask }) {
   const { page, server } = await openAnswer(cfg, newPage);
@@ -101,18 +107,23 @@ export async function aiAnswerReload({ cfg, newPage, say, ask }) {
     check(await ask('produce') === 'producing', 'the producer started');
     await untilShown(page, cfg.tokens / 2);
     await ask('mark');
+    await page.route((url) => url.pathname === '/events', async (route) => {
+      await sleep(AWAY_MS);
+      await route.continue();
+    }, { times: 1 });
     const reloadAt = Date.now();
     await page.reload();
     await page.waitForSelector('body[data-state="streaming"], body[data-state="done"]');
     const result = await finished(page, ask);
     const { produced, now } = result;
-    const { last, shownAt } = lastMissed(result, now.openedAt, cfg.tokens);
+    const subscribedAt = subscribeAt(produced.appRequests);
+    const { last, shownAt } = lastMissed(result, subscribedAt, cfg.tokens);
     say(`figure producer-rate-per-s ${produced.rate.toFixed(0)}`);
     say(`figure tokens-kept-before-reload ${now.restored}`);
     say(`figure tokens-published-while-away ${last - now.restored + 1}`);
-    say(`figure reload-to-last-replayed-shown-ms ${shownAt - reloadAt}`);
-    say(`figure stream-request-to-stream-open-ms ${now.openTimes[0] - now.openedAt}`);
-    say(`figure stream-request-to-last-replayed-shown-ms ${shownAt - now.openedAt}`);
+    say(`figure reload-to-last-missed-shown-ms ${shownAt - reloadAt}`);
+    say(`figure subscribe-at-app-to-stream-open-ms ${now.openTimes[0] - subscribedAt}`);
+    say(`figure subscribe-at-app-to-last-missed-shown-ms ${shownAt - subscribedAt}`);
     sayRequests(say, produced.appRequests, shownAt);
     checkWholeAnswer(result);
     check(now.restored > 0 && now.restored < cfg.tokens, `restored ${now.restored} tokens`);
@@ -121,6 +132,11 @@ export async function aiAnswerReload({ cfg, newPage, say, ask }) {
   } finally {
     server.close();
   }
+}
+
+/** When the page's (new) subscribe reached the app: its first `GET /events` since the mark. */
+function subscribeAt(requests) {
+  return requests.find((r) => new URL(r.target, 'http://app').pathname === '/events')?.atMs;
 }
 
 /**
@@ -189,13 +205,15 @@ export async function aiAnswerNetworkDrop({ cfg, newPage, say, ask }) {
     const onlineAt = Date.now();
     const result = await finished(page, ask);
     const { produced, now } = result;
-    const { last, shownAt } = lastMissed(result, onlineAt, cfg.tokens);
+    const subscribedAt = subscribeAt(produced.appRequests);
+    const { last, shownAt } = lastMissed(result, subscribedAt, cfg.tokens);
     say(`figure producer-rate-per-s ${produced.rate.toFixed(0)}`);
     say(`figure tokens-before-the-drop ${cutAt}`);
     say(`figure tokens-published-while-down ${last - cutAt + 1}`);
     say(`figure down-ms ${onlineAt - offlineAt}`);
     say(`figure back-to-stream-open-ms ${now.openTimes[1] - onlineAt}`);
     say(`figure back-to-last-missed-shown-ms ${shownAt - onlineAt}`);
+    say(`figure subscribe-at-app-to-last-missed-shown-ms ${shownAt - subscribedAt}`);
     say(`figure connections-through-the-relay ${relay.connections}`);
     sayRequests(say, produced.appRequests, shownAt);
     checkWholeAnswer(result);
