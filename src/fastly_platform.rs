@@ -11,12 +11,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fastly::config_store::ConfigStore;
-use fastly::kv_store::{InsertMode, KVStore, KVStoreError};
+use fastly::kv_store::{InsertMode, KVStore, KVStoreError, LookupResponse};
 use fastly::secret_store::SecretStore;
 
 use pubsub_core::limits;
 use pubsub_core::ports::{
-    ConfigSource, Environment, InsertOptions, KvError, KvItem, KvPage, KvStore, Platform,
+    ConfigSource, Environment, InsertOptions, KvEntry, KvError, KvItem, KvPage, KvStore, Platform,
     Publisher, Secrets,
 };
 use pubsub_core::{Config, Request};
@@ -60,16 +60,52 @@ fn open(store: &str) -> Result<KVStore, KvError> {
         .ok_or_else(|| KvError::Unavailable(format!("KV store {store:?} is not linked")))
 }
 
+/// The KV item under `key`, `None` when absent.
+fn fetch(store: &str, key: &str) -> Result<Option<LookupResponse>, KvError> {
+    match open(store)?.lookup(key) {
+        Ok(found) => Ok(Some(found)),
+        Err(KVStoreError::ItemNotFound) => Ok(None),
+        Err(e) => Err(kv_error(e)),
+    }
+}
+
+fn item_of(found: &mut LookupResponse) -> KvItem {
+    KvItem {
+        generation: found.current_generation(),
+        value: found.take_body_bytes(),
+    }
+}
+
 impl KvStore for FastlyKv {
     fn lookup(&self, store: &str, key: &str) -> Result<Option<KvItem>, KvError> {
-        match open(store)?.lookup(key) {
-            Ok(mut found) => Ok(Some(KvItem {
-                generation: found.current_generation(),
-                value: found.take_body_bytes(),
-            })),
-            Err(KVStoreError::ItemNotFound) => Ok(None),
-            Err(e) => Err(kv_error(e)),
-        }
+        Ok(fetch(store, key)?.map(|mut found| item_of(&mut found)))
+    }
+
+    fn lookup_with_metadata(&self, store: &str, key: &str) -> Result<Option<KvEntry>, KvError> {
+        Ok(fetch(store, key)?.map(|mut found| KvEntry {
+            metadata: found.metadata().map(|m| m.to_vec()),
+            item: item_of(&mut found),
+        }))
+    }
+
+    fn lookup_many(&self, store: &str, keys: &[String]) -> Result<Vec<Option<KvItem>>, KvError> {
+        let store = open(store)?;
+        let pending = keys
+            .iter()
+            .map(|key| store.build_lookup().execute_async(key))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(kv_error)?;
+        pending
+            .into_iter()
+            .map(|handle| match store.pending_lookup_wait(handle) {
+                Ok(mut found) => Ok(Some(KvItem {
+                    generation: found.current_generation(),
+                    value: found.take_body_bytes(),
+                })),
+                Err(KVStoreError::ItemNotFound) => Ok(None),
+                Err(e) => Err(kv_error(e)),
+            })
+            .collect()
     }
 
     fn insert(

@@ -40,6 +40,15 @@ use tungstenite::Message;
 
 const ADMIN_TOKEN: &str = "local-admin-token";
 
+/// The corpus's stack keeps history for topics under `hist/` (the history rows), at most
+/// 3 messages each.
+const CONFIG: &[(&str, &str)] = &[("history", "hist/# 3 1h")];
+
+/// The corpus's stack (with [`CONFIG`]).
+fn stack() -> &'static pubsub_devstack::Stack {
+    stack_with(CONFIG)
+}
+
 /// A throwaway P-256 key pair made for this test (`openssl genpkey`): the public half is
 /// registered as an ES256 key; tokens are signed with the private half.
 const ES256_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
@@ -78,6 +87,7 @@ NJQZ/lDoHYWaV2BatQIDAQAB
 enum Area {
     Publish,
     Subscribe,
+    History,
     GripSig,
     Mqtt5,
     Mqtt311,
@@ -2222,13 +2232,125 @@ fn run_rows(rows: &[Row], threads: usize) -> Vec<String> {
     failures.into_inner().expect("lock")
 }
 
+/// Resuming from history and `GET /history`: every new parameter and id form.
+fn history_rows(fx: &Fixture) -> Table {
+    let mut table = Table::new(Area::History);
+    let topic = format!("hist/{}", unique("corpus"));
+    let token = dev(&claims(&topic));
+    let events = format!("/events?topic={}&auth={}", enc(&topic), enc(&token));
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let r = send(
+            "POST",
+            &format!("/events?topic={}", enc(&topic)),
+            &[("Authorization", &bearer(&token))],
+            format!("h{i}").as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        ids.push(r.header("pubsub-history-id").expect("history id").to_owned());
+    }
+    let tag = format!("{:016x}", fnv1a(&topic));
+    let held = &ids[3];
+    let forged = format!("{}{}", &held[..25], if held.ends_with('0') { '1' } else { '0' });
+    let rewinds = [
+        ("0", "from 1 to 10000"),
+        ("-1", "from 1 to 10000"),
+        ("abc", "from 1 to 10000"),
+        ("10001", "from 1 to 10000"),
+        ("4", "must be at most 3"),
+    ];
+    for (n, text) in rewinds {
+        let name = format!("rewind={n}");
+        table.row(&name, http("GET", &format!("{events}&rewind={n}"), &[], b""), "400", text);
+    }
+    let positions = [
+        ("an id of another topic set", format!("{:016x}:{held}", 7), "another topic set"),
+        ("a forged id inside the held range", format!("{tag}:{forged}"), "never held"),
+        ("an id from the future", format!("{tag}:ffffffffffff-0000-00000001"), "future"),
+        ("a history id with upper-case hex", format!("{tag}:{}", held.to_uppercase()), "invalid last event id"),
+        ("a history id one digit short", format!("{tag}:{}", &held[..25]), "invalid last event id"),
+        ("a history id with a bad separator", format!("{tag}:{}", held.replacen('-', "_", 1)), "invalid last event id"),
+    ];
+    for (name, id, text) in positions {
+        table.row(
+            &format!("Last-Event-ID: {name}"),
+            http("GET", &events, &[("Last-Event-ID", &id)], b""),
+            "400",
+            text,
+        );
+    }
+    table.row(
+        "lastEventId=Earliest (case matters)",
+        http("GET", &format!("{events}&lastEventId=Earliest"), &[], b""),
+        "400",
+        "invalid last event id",
+    );
+    table.row(
+        "rewind on a topic without history",
+        http(
+            "GET",
+            &format!("/events?topic={}&auth={}&rewind=2", enc(&fx.topic), enc(&fx.good)),
+            &[],
+            b"",
+        ),
+        "400",
+        "none of the stream's topics keeps history",
+    );
+    let auth = [("Authorization", bearer(&dev(&claims("hist/#"))))];
+    let auth: Vec<(&str, &str)> = auth.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let api = |query: &str| format!("/history?topic={}&{query}", enc(&topic));
+    let api_rows = [
+        ("limit=0", api("limit=0"), "400", "`limit` must be a whole number from 1 to 1000"),
+        ("limit=1001", api("limit=1001"), "400", "`limit` must be a whole number from 1 to 1000"),
+        ("last=x", api("last=x"), "400", "`last` must be a whole number"),
+        ("after and last together", api("after=earliest&last=2"), "400", "not both"),
+        ("after=garbage", api("after=garbage"), "400", "`after`"),
+        ("after=an event id of another topic", api(&format!("after={:016x}:{held}", 7)), "400", "names no position"),
+        ("after=a forged id", api(&format!("after={forged}")), "400", "never held"),
+        ("two topics", format!("/history?topic={}&topic=hist/other", enc(&topic)), "400", "exactly one"),
+        ("a filter", "/history?topic=hist/%2B".to_owned(), "400", "is a filter"),
+        ("no topic", "/history".to_owned(), "400", "topic"),
+    ];
+    for (name, path, status, text) in api_rows {
+        table.row(&format!("GET /history {name}"), http("GET", &path, &auth, b""), status, text);
+    }
+    table.row(
+        "GET /history a topic without history",
+        http(
+            "GET",
+            &format!("/history?topic={}", enc(&fx.topic)),
+            &[("Authorization", &bearer(&fx.good))],
+            b"",
+        ),
+        "404",
+        "keeps no history",
+    );
+    table.row(
+        "GET /history of a topic the token may not read",
+        http("GET", &api(""), &[("Authorization", &bearer(&fx.good))], b""),
+        "403",
+        "read",
+    );
+    table
+}
+
+/// FNV-1a 64 of `text`: a topic's tag in an event id.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 #[test]
 fn every_bad_input_gets_its_refusal_and_nothing_crashes() {
     let started = Instant::now();
+    // Start the stack with the corpus's settings before any helper starts the default.
+    stack();
     let fx = Fixture::new();
     let tables = [
         publish_rows(&fx),
         subscribe_rows(&fx),
+        history_rows(&fx),
         grip_rows(&fx),
         mqtt_rows(&fx, true),
         mqtt_rows(&fx, false),

@@ -28,7 +28,7 @@ pub use request_log::RequestLog;
 
 use parse::{
     connect_deadline, flag, link_grant_max_age, number, recovery_interval, server_keep_alive, text,
-    wildcard_max_levels,
+    wildcard_max_levels, wildcard_retained_max,
 };
 
 /// The validated configuration of one request.
@@ -211,13 +211,7 @@ impl Config {
             )?,
             mqtt_connect_deadline: connect_deadline(&mut lookup, d.mqtt_connect_deadline)?,
             wildcard_max_levels: wildcard_max_levels(&mut lookup, d.wildcard_max_levels)?,
-            wildcard_retained_max: number(
-                &mut lookup,
-                "wildcard-retained-max",
-                d.wildcard_retained_max,
-                0..=64,
-                "an integer from 0 to 64",
-            )?,
+            wildcard_retained_max: wildcard_retained_max(&mut lookup, d.wildcard_retained_max)?,
             durable_recovery_interval: recovery_interval(&mut lookup, d.durable_recovery_interval)?,
             mqtt_limits: mqtt_limits::load(&mut lookup)?,
             link_grant_max_age: link_grant_max_age(&mut lookup, d.link_grant_max_age)?,

@@ -17,6 +17,15 @@ pub(crate) fn wildcard_max_levels(
     )
 }
 
+/// `wildcard-retained-max`: 0 to 64.
+pub(crate) fn wildcard_retained_max(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    let expected = "an integer from 0 to 64";
+    number(lookup, "wildcard-retained-max", default, 0..=64, expected)
+}
+
 /// The value of `key` when present and `valid`; a present, invalid value is an error.
 pub(crate) fn text(
     lookup: &mut impl FnMut(&str) -> Option<String>,

@@ -72,7 +72,7 @@ use std::path::{Path, PathBuf};
 
 pub use counting::{AppRequest, RequestLog, BODY_CAPTURE};
 pub use node::NodeScript;
-pub use stack::{default_wasm, Stack, StackOptions};
+pub use stack::{default_wasm, KvSeed, Stack, StackOptions};
 pub use token::{dev_token, mint_token};
 
 /// Key id of the dev signing key in KV store `keys` (`config/dev-keys.json`).

@@ -88,6 +88,21 @@ pub struct StackOptions {
     /// fails the app's calls to open them (`KV Store "<name>" not found`), which is how
     /// the fault tests make the store fail. Default: none.
     pub missing_kv_stores: Vec<String>,
+    /// Items the KV store `messages` starts with (instead of the manifest's contents);
+    /// how the upgrade tests seed records another app wrote. Default: none, which keeps
+    /// the manifest's contents.
+    pub messages: Vec<KvSeed>,
+}
+
+/// One item of a KV store at start-up: its key, its value (UTF-8) and its KV metadata.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KvSeed {
+    /// The item's key.
+    pub key: String,
+    /// The item's value.
+    pub data: String,
+    /// The item's KV metadata, if any.
+    pub metadata: Option<String>,
 }
 
 impl Default for StackOptions {
@@ -104,6 +119,7 @@ impl Default for StackOptions {
             message_rate: None,
             publish_relay: false,
             missing_kv_stores: Vec::new(),
+            messages: Vec::new(),
         }
     }
 }

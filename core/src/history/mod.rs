@@ -34,7 +34,7 @@ pub use head::{head, set_head};
 pub use id::{HistoryId, IdSequence, InvalidHistoryId, HISTORY_ID_LEN};
 pub use listing::{held_ids, topics_with_history, LIST_PAGE, MAX_LIST_PAGES, TOPIC_LIST_PAGES};
 pub use pubsub_config::{HistoryRule, HistoryRules};
-pub use read::{read, Gap, Page, Position, FUTURE_SLACK_MS, REWIND_MAX};
+pub use read::{read, Gap, Page, Position, FUTURE_SLACK_MS, LOOKUP_BATCH, REWIND_MAX};
 pub use record::{key, topic_prefix, HistoryMessage};
 
 #[cfg(test)]

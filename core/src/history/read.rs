@@ -7,7 +7,9 @@
 //! record past a full page, so [`Page::next`] is set only when a message really remains. A record past
 //! its own `expires_at`, or gone since the listing (trimmed, expired), is skipped.
 //! [`Page::next`] is the last id returned when more remain: read again with
-//! [`Position::After`] it.
+//! [`Position::After`] it. Records are read in batches of at most [`LOOKUP_BATCH`]
+//! ([`KvStore::lookup_many`](crate::ports::KvStore::lookup_many): concurrent on Fastly),
+//! no more than the page needs.
 //!
 //! Positions and gaps ([`Position::After`] of an id `x` that is not held):
 //! - `x` older than the oldest held id (trimmed, expired, or written before history was
@@ -37,6 +39,9 @@ use crate::Error;
 
 /// The most messages a [`Position::Last`] may ask for.
 pub const REWIND_MAX: u32 = 10_000;
+
+/// The most records one batch of lookups reads (issued together on Fastly).
+pub const LOOKUP_BATCH: usize = 32;
 
 /// How far ahead of the clock an id may be before it is refused, in milliseconds.
 pub const FUTURE_SLACK_MS: u64 = 60_000;
@@ -98,26 +103,32 @@ pub fn read(
         gap,
         ..Page::default()
     };
-    let (limit, mut bytes) = (limit.max(1), 0);
+    let (limit, mut bytes) = (limit.max(1), 0usize);
     let now_secs = now_ms / 1000;
-    for id in &ids[start..] {
-        let item = platform
-            .kv
-            .lookup(STORE, &key(topic, *id))
-            .map_err(unavailable)?;
-        let Some(message) = item.and_then(|item| decode(topic, &item.value)) else {
-            continue;
-        };
-        if message.expires_at.is_some_and(|at| at <= now_secs) {
-            continue;
+    let mut rest = &ids[start..];
+    while !rest.is_empty() {
+        // Enough lookups to fill the page and see whether one more remains.
+        let want = limit.saturating_add(1).saturating_sub(page.messages.len());
+        let (batch, tail) = rest.split_at(want.clamp(1, LOOKUP_BATCH).min(rest.len()));
+        rest = tail;
+        let keys: Vec<String> = batch.iter().map(|id| key(topic, *id)).collect();
+        let items = platform.kv.lookup_many(STORE, &keys).map_err(unavailable)?;
+        for item in items {
+            let Some(message) = item.and_then(|item| decode(topic, &item.value)) else {
+                continue;
+            };
+            if message.expires_at.is_some_and(|at| at <= now_secs) {
+                continue;
+            }
+            let size = message.payload.len();
+            let full = page.messages.len() >= limit || bytes.saturating_add(size) > max_bytes;
+            if full && !page.messages.is_empty() {
+                page.next = page.messages.last().map(|m| m.id);
+                return Ok(page);
+            }
+            bytes += size;
+            page.messages.push(message);
         }
-        let full = page.messages.len() >= limit || bytes + message.payload.len() > max_bytes;
-        if full && !page.messages.is_empty() {
-            page.next = page.messages.last().map(|m| m.id);
-            break;
-        }
-        bytes += message.payload.len();
-        page.messages.push(message);
     }
     Ok(page)
 }

@@ -355,3 +355,68 @@ fn an_unavailable_store_is_a_503() {
     let err = read(&ports.platform, RULE, &topic("t"), Position::Earliest, 1, 1);
     assert_eq!(err.expect_err("down").status(), 503);
 }
+
+#[test]
+fn a_page_reads_in_batches_only_the_records_it_needs_and_one_more() {
+    use crate::ports::{InsertOptions, KvError, KvItem, KvStore};
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    #[derive(Default)]
+    struct Counting(crate::ports::memory::MemoryKv, AtomicUsize, AtomicUsize);
+    impl KvStore for Counting {
+        fn lookup(&self, s: &str, k: &str) -> Result<Option<KvItem>, KvError> {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            self.0.lookup(s, k)
+        }
+        fn lookup_many(&self, s: &str, keys: &[String]) -> Result<Vec<Option<KvItem>>, KvError> {
+            self.2.fetch_add(1, Ordering::Relaxed);
+            keys.iter().map(|k| self.lookup(s, k)).collect()
+        }
+        fn insert(&self, s: &str, k: &str, v: &[u8], o: InsertOptions) -> Result<(), KvError> {
+            self.0.insert(s, k, v, o)
+        }
+        fn delete(&self, s: &str, k: &str) -> Result<(), KvError> {
+            self.0.delete(s, k)
+        }
+        fn list(&self, s: &str) -> Result<Vec<String>, KvError> {
+            self.0.list(s)
+        }
+    }
+    let mut ports = InMemory::new();
+    let kv = Arc::new(Counting::default());
+    ports.platform.kv = kv.clone();
+    append_n(&ports, RULE, "t", 200);
+    let t = topic("t");
+    let page = read(
+        &ports.platform,
+        RULE,
+        &t,
+        Position::Earliest,
+        10,
+        usize::MAX,
+    )
+    .expect("read");
+    assert_eq!(page.messages.len(), 10);
+    let (lookups, batches) = (kv.1.load(Ordering::Relaxed), kv.2.load(Ordering::Relaxed));
+    assert_eq!(
+        (lookups, batches),
+        (11, 1),
+        "the page and one more, in one batch"
+    );
+    let all = read(
+        &ports.platform,
+        RULE,
+        &t,
+        Position::Earliest,
+        100,
+        usize::MAX,
+    )
+    .expect("read");
+    assert_eq!(all.messages.len(), 100);
+    let batches = kv.2.load(Ordering::Relaxed) - 1;
+    assert_eq!(
+        batches,
+        101_usize.div_ceil(LOOKUP_BATCH),
+        "batches of {LOOKUP_BATCH}"
+    );
+}

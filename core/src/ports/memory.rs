@@ -10,11 +10,13 @@ mod env;
 mod erl;
 mod list_lag;
 mod log;
+mod metadata;
 mod rate_limit;
 pub use env::TestEnv;
 pub use erl::MemoryRateLimiter;
 pub use list_lag::ListLagKv;
 pub use log::RecordingLog;
+pub use metadata::MetadataKv;
 pub use rate_limit::RateLimitedKv;
 
 /// A KV store in memory, with real generation semantics.

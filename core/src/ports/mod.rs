@@ -19,6 +19,15 @@ pub struct KvItem {
     pub generation: u64,
 }
 
+/// An item read with its KV metadata ([`KvStore::lookup_with_metadata`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KvEntry {
+    /// The item.
+    pub item: KvItem,
+    /// Its KV metadata, if it has any.
+    pub metadata: Option<Vec<u8>>,
+}
+
 /// Why a KV operation failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KvError {
@@ -73,6 +82,20 @@ pub trait KvStore: Send + Sync {
         value: &[u8],
         options: InsertOptions,
     ) -> Result<(), KvError>;
+    /// Reads each of `keys` from `store`, answering in the same order. The platform may
+    /// run the reads concurrently (Fastly: asynchronous lookups, then their waits); the
+    /// default reads one after another.
+    fn lookup_many(&self, store: &str, keys: &[String]) -> Result<Vec<Option<KvItem>>, KvError> {
+        keys.iter().map(|key| self.lookup(store, key)).collect()
+    }
+    /// Reads `key` from `store` with the item's KV metadata (`None` when it has none).
+    /// The default reads the item only; ports whose store keeps metadata override it.
+    fn lookup_with_metadata(&self, store: &str, key: &str) -> Result<Option<KvEntry>, KvError> {
+        Ok(self.lookup(store, key)?.map(|item| KvEntry {
+            item,
+            metadata: None,
+        }))
+    }
     /// Deletes `key`; deleting a missing key is not an error.
     fn delete(&self, store: &str, key: &str) -> Result<(), KvError>;
     /// Lists every key in `store`.

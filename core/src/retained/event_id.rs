@@ -134,7 +134,8 @@ impl EventId {
     }
 
     /// Parses an id sent back by a client (`Last-Event-ID`, `lastEventId`). Every entry
-    /// must be well formed; an empty string names no topic.
+    /// must be well formed; an empty string names no topic. An id of Fastly's original app
+    /// is read as its entries' sequences (see `legacy`).
     pub fn parse(s: &str) -> Result<Self, Error> {
         let bad = |why: String| {
             Error::BadRequest(format!(
@@ -143,6 +144,9 @@ impl EventId {
                  events"
             ))
         };
+        if let Some(original) = super::legacy::event_id(s) {
+            return original;
+        }
         let mut id = EventId::new();
         if s.is_empty() {
             return Ok(id);

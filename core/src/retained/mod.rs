@@ -24,6 +24,11 @@
 //! `history_id` the same message's id in its topic's history when the topic keeps one
 //! ([`store_linked`]), so a resume from a history position knows it covers the message.
 //!
+//! A topic without a slot is read from a record of Fastly's original app, if it has one
+//! (`r:<topic>`, version and expiry in the KV metadata; see `legacy`): its version is
+//! [`Version`] epoch 0, below every slot's. The write that creates the slot continues
+//! from that version (the new slot's `previous`) and deletes the old record.
+//!
 //! # Versions
 //!
 //! A [`Version`] is `<epoch>-<sequence>`, two 12-digit lowercase hex numbers (25 ASCII
@@ -69,8 +74,11 @@
 //! where the tag is [`topic_tag`], the 16-hex-digit FNV-1a 64 hash of the topic. A live
 //! event names its own topic only (one published item is shared by every subscriber); the
 //! events a durable subscribe answers with name every topic of the request they cover.
+//! [`EventId::parse`] also takes the original app's ids (`<topic>:<generation>-<seq>`
+//! entries), as "seen write `seq`" of each topic they name.
 
 mod event_id;
+mod legacy;
 mod listing;
 mod mqtt_props;
 mod slot;

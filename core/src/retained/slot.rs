@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use super::{MqttProps, Version};
+use super::{legacy, MqttProps, Version};
 use crate::history::HistoryId;
 use crate::ports::{InsertOptions, KvError, KvItem, KvStore};
 use crate::Error;
@@ -49,7 +49,8 @@ pub struct Retained {
     pub version: Version,
     /// The payload (never empty: an empty payload is a cleared slot).
     pub payload: Vec<u8>,
-    /// When it was stored, in seconds since the Unix epoch.
+    /// When it was stored, in seconds since the Unix epoch; 0 when unknown (a record of
+    /// Fastly's original app).
     pub stored_at: u64,
     /// When it expires, in seconds since the Unix epoch.
     pub expires_at: Option<u64>,
@@ -137,16 +138,21 @@ pub fn store_linked(
     let history_id = history_id.map(|id| id.to_string());
     let payload = (!msg.payload.is_empty()).then(|| BASE64.encode(msg.payload));
     let expires_at = msg.ttl_secs.map(|ttl| now.saturating_add(u64::from(ttl)));
-    let kv_ttl = match (&payload, msg.ttl_secs) {
-        (None, _) => Some(SLOT_GRACE_SECS),
-        (Some(_), Some(ttl)) => Some(ttl.saturating_add(SLOT_GRACE_SECS)),
-        (Some(_), None) => None,
-    };
+    let kv_ttl = item_ttl(payload.is_some(), msg.ttl_secs);
     for _ in 0..MAX_ATTEMPTS {
         let current = kv.lookup(STORE, &key).map_err(unavailable)?;
-        let (previous, condition) = precondition(current);
-        let version = previous.next(now);
-        let record = Record {
+        // The write that creates the slot takes over a record of the original app.
+        let original = match current {
+            None => legacy::previous(kv, topic)?,
+            Some(_) => None,
+        };
+        let (previous, condition) = precondition(current, original);
+        // A slot's epoch is its creation time, also when it continues an original record.
+        let version = match original {
+            Some(_) => Version::ZERO.next(now),
+            None => previous.next(now),
+        };
+        let value = encode(Record {
             format: FORMAT,
             version: version.to_string(),
             stored_at: now,
@@ -154,15 +160,18 @@ pub fn store_linked(
             payload: payload.clone(),
             mqtt: msg.mqtt.clone(),
             history_id: history_id.clone(),
-        };
-        let value = serde_json::to_vec(&record)
-            .map_err(|e| Error::Internal(format!("retained record: {e}")))?;
+        })?;
         let options = InsertOptions {
             ttl_secs: kv_ttl,
             ..condition
         };
         match kv.insert(STORE, &key, &value, options) {
-            Ok(()) => return Ok(Stored { version, previous }),
+            Ok(()) => {
+                if original.is_some() {
+                    legacy::retire(kv, topic);
+                }
+                return Ok(Stored { version, previous });
+            }
             Err(KvError::GenerationMismatch) => continue,
             // Not a lost race: reading and retrying at once would be refused again.
             Err(KvError::RateLimited) => {
@@ -180,12 +189,26 @@ pub fn store_linked(
     )))
 }
 
+/// The KV item TTL of a slot holding a message (with TTL `ttl`) or a tombstone.
+fn item_ttl(message: bool, ttl: Option<u32>) -> Option<u32> {
+    match (message, ttl) {
+        (false, _) => Some(SLOT_GRACE_SECS),
+        (true, Some(ttl)) => Some(ttl.saturating_add(SLOT_GRACE_SECS)),
+        (true, None) => None,
+    }
+}
+
+fn encode(record: Record) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(&record).map_err(|e| Error::Internal(format!("retained record: {e}")))
+}
+
 /// The version a write over `current` replaces, and the condition that makes the write a
-/// compare-and-swap: on `current`'s generation, or "only if absent" for a new slot.
-fn precondition(current: Option<KvItem>) -> (Version, InsertOptions) {
+/// compare-and-swap: on `current`'s generation, or "only if absent" for a new slot, which
+/// replaces `original` (the version of the original app's record) if there is one.
+fn precondition(current: Option<KvItem>, original: Option<Version>) -> (Version, InsertOptions) {
     match current {
         None => (
-            Version::ZERO,
+            original.unwrap_or(Version::ZERO),
             InsertOptions {
                 if_absent: true,
                 ..InsertOptions::default()
@@ -206,10 +229,7 @@ fn precondition(current: Option<KvItem>) -> (Version, InsertOptions) {
 /// Reads `topic`'s slot at time `now`.
 pub fn read(kv: &dyn KvStore, now: u64, topic: &str) -> Result<Slot, Error> {
     let Some(item) = kv.lookup(STORE, &key(topic)).map_err(unavailable)? else {
-        return Ok(Slot {
-            version: Version::ZERO,
-            message: None,
-        });
+        return legacy::read(kv, now, topic);
     };
     let (version, message) = decode(&item.value).ok_or_else(|| {
         Error::Internal(format!(

@@ -35,6 +35,15 @@ impl Version {
         self.sequence
     }
 
+    /// The version standing for write `sequence` of a record of Fastly's original app
+    /// (see `legacy`): epoch 0, so below every version of a slot of ours.
+    pub(super) fn of_original(sequence: u64) -> Version {
+        Version {
+            epoch: 0,
+            sequence: sequence.clamp(1, VERSION_PART_MAX),
+        }
+    }
+
     /// The version a write at time `now` gives after this one.
     pub(super) fn next(self, now: u64) -> Version {
         if self == Version::ZERO {

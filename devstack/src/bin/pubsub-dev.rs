@@ -41,19 +41,25 @@ fn port(var: &str, default: u16) -> io::Result<u16> {
     }
 }
 
-fn run() -> io::Result<()> {
+/// The stack's options: the ports and wasm of the environment, and every topic keeping
+/// history (so the tour and the demo page show resumable streams).
+fn options() -> io::Result<StackOptions> {
     let mut opts = StackOptions {
         app_port: Some(port("PUBSUB_APP_PORT", 7676)?),
         publish_port: Some(port("PUBSUB_PUBLISH_PORT", 5561)?),
         proxy_port: Some(port("PUBSUB_PROXY_PORT", 7999)?),
         quiet: false,
-        // The tour and the demo page show resumable streams: every topic keeps history.
         config: vec![("history".into(), "# 1000 1h".into())],
         ..StackOptions::default()
     };
     if let Some(wasm) = std::env::var_os("PUBSUB_WASM") {
         opts.wasm = wasm.into();
     }
+    Ok(opts)
+}
+
+fn run() -> io::Result<()> {
+    let opts = options()?;
     eprintln!(
         "pubsub-dev: starting Pushpin and Viceroy ({})",
         opts.wasm.display()

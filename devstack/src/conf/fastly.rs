@@ -7,6 +7,8 @@ use std::path::Path;
 use toml::{Table, Value};
 
 use super::stores::{config_store_contents, secret_store_entries, SecretValue};
+use crate::KvSeed;
+
 use super::{invalid_data, path_string, FALLBACK_GRIP_KEY, PUBLISH_PATH, SIG_ISS};
 
 /// Settings for the generated `fastly.toml`.
@@ -24,6 +26,8 @@ pub(crate) struct FastlySettings<'a> {
     pub(crate) secrets: &'a [(String, String)],
     /// KV stores left out, whatever the manifest says.
     pub(crate) missing_kv_stores: &'a [String],
+    /// Items KV store `messages` starts with, replacing the manifest's; empty keeps them.
+    pub(crate) messages: &'a [KvSeed],
 }
 
 /// The generated manifest plus the Grip signing key it hands to the app.
@@ -52,6 +56,9 @@ pub(crate) fn derive_fastly_toml(
     set_backends(local, s)?;
     set_config_store(local, s)?;
     ensure_kv_stores(local, s.base_dir)?;
+    if !s.messages.is_empty() {
+        table_entry(local, "kv_stores")?.insert("messages".into(), inline_items(s.messages));
+    }
     for name in s.missing_kv_stores {
         table_entry(local, "kv_stores")?.remove(name);
     }
@@ -121,6 +128,20 @@ fn ensure_kv_stores(local: &mut Table, base_dir: &Path) -> io::Result<()> {
         kv.insert("messages".into(), Value::Array(Vec::new()));
     }
     Ok(())
+}
+
+/// A KV store in Viceroy's inline form: an array of `{key, data, metadata}` tables.
+fn inline_items(items: &[KvSeed]) -> Value {
+    let entry = |item: &KvSeed| {
+        let mut t = Table::new();
+        t.insert("key".into(), Value::String(item.key.clone()));
+        t.insert("data".into(), Value::String(item.data.clone()));
+        if let Some(meta) = &item.metadata {
+            t.insert("metadata".into(), Value::String(meta.clone()));
+        }
+        Value::Table(t)
+    };
+    Value::Array(items.iter().map(entry).collect())
 }
 
 /// Secret Store `secrets`, inline: the manifest's entries, defaults for the ones the app
@@ -245,6 +266,7 @@ mod tests {
                 config,
                 secrets,
                 missing_kv_stores: &[],
+                messages: &[],
             },
         )
         .expect("derive")
@@ -262,12 +284,51 @@ mod tests {
                 config: &[],
                 secrets: &[],
                 missing_kv_stores: &missing,
+                messages: &[],
             },
         )
         .expect("derive");
         let doc: Table = derived.toml.parse().expect("parses");
         let kv = doc["local_server"]["kv_stores"].as_table().expect("kv");
         assert!(kv.contains_key("keys") && !kv.contains_key("messages"));
+    }
+
+    #[test]
+    fn seeded_messages_replace_the_store_with_inline_items_and_their_metadata() {
+        let seed = [
+            KvSeed {
+                key: "r:a".into(),
+                data: "hello".into(),
+                metadata: Some(r#"{"seq":1}"#.into()),
+            },
+            KvSeed {
+                key: "plain".into(),
+                data: "x".into(),
+                metadata: None,
+            },
+        ];
+        let derived = derive_fastly_toml(
+            &repo_manifest(),
+            &FastlySettings {
+                base_dir: &workspace(),
+                publish_port: PUBLISH_PORT,
+                app_port: APP_PORT,
+                config: &[],
+                secrets: &[],
+                missing_kv_stores: &[],
+                messages: &seed,
+            },
+        )
+        .expect("derive");
+        let doc: Table = derived.toml.parse().expect("parses");
+        let items = doc["local_server"]["kv_stores"]["messages"]
+            .as_array()
+            .expect("inline");
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0]["key"].as_str(), Some("r:a"));
+        assert_eq!(items[0]["data"].as_str(), Some("hello"));
+        assert_eq!(items[0]["metadata"].as_str(), Some(r#"{"seq":1}"#));
+        assert!(items[1].get("metadata").is_none());
     }
 
     #[test]

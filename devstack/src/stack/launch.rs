@@ -114,6 +114,7 @@ impl Stack {
                 config: &opts.config,
                 secrets: &opts.secrets,
                 missing_kv_stores: &opts.missing_kv_stores,
+                messages: &opts.messages,
             },
         )?;
         self.grip_key = derived.grip_key;

@@ -88,12 +88,25 @@ pub(super) fn requested(
     selectors: &[Selector],
     asker: Asker,
 ) -> Result<Option<Replay>, Error> {
-    if config.history.is_empty() {
+    if config.history.is_empty() && asker != Asker::Client {
         return Ok(None);
     }
     let Some(asked) = asked(req, asker, config, selectors)? else {
         return Ok(None);
     };
+    let may_have_history = |s: &Selector| match s {
+        Selector::Name(name) => config.history.rule_for(name.as_str()).is_some(),
+        Selector::Filter(_) => !config.history.is_empty(),
+    };
+    if let (Asked::Rewind(_), false) = (&asked, selectors.iter().any(may_have_history)) {
+        return Err(Error::BadRequest(
+            "`rewind`: none of the stream's topics keeps history (Config Store `history`)"
+                .into(),
+        ));
+    }
+    if config.history.is_empty() {
+        return Ok(None);
+    }
     let topics = history_topics(platform, config, selectors)?;
     let id = match &asked {
         Asked::From(id) | Asked::Page(id) => Some(id),

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use crate::ports::{Environment, InsertOptions, KvError, KvItem, KvPage, KvStore};
+use crate::ports::{Environment, InsertOptions, KvEntry, KvError, KvItem, KvPage, KvStore};
 
 /// A KV store that refuses an insert ([`KvError::RateLimited`]) to a key that had a
 /// successful insert during the same second of `clock`. Reads, lists and deletes pass
@@ -49,6 +49,10 @@ impl KvStore for RateLimitedKv {
         self.inner.insert(store, key, value, options)?;
         last_write.insert(slot, now);
         Ok(())
+    }
+
+    fn lookup_with_metadata(&self, store: &str, key: &str) -> Result<Option<KvEntry>, KvError> {
+        self.inner.lookup_with_metadata(store, key)
     }
 
     fn delete(&self, store: &str, key: &str) -> Result<(), KvError> {
