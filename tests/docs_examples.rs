@@ -8,7 +8,7 @@
 //! it; `tests/support/examples.rs` states the conventions. The runner changes only this:
 //!
 //! - the documented addresses `http://127.0.0.1:7676` and `ws://…` (what `scripts/run.sh`
-//!   serves) and
+//!   serves, with its settings: history for every topic) and
 //!   `https://pubsub.example.com` / `wss://pubsub.example.com` (a deployed service) point at
 //!   this test's stack, which runs on free ports;
 //! - `$TOKEN` (shell) and `token` (JavaScript) hold a dev token, as `scripts/run.sh` prints
@@ -38,7 +38,14 @@ use js_example::js_dir;
 use markdown::{blocks, Block};
 
 /// The documents whose examples run, with the topics of the token they get.
-const RUN: &[(&str, &[&str])] = &[("README.md", &["demo"]), ("docs/api.md", &["#"])];
+const RUN: &[(&str, &[&str])] = &[
+    ("README.md", &["demo"]),
+    ("docs/api.md", &["#"]),
+    ("docs/ai-streams.md", &["#"]),
+];
+
+/// The stack's Config Store settings: every topic keeps history, as `scripts/run.sh` has it.
+const LOCAL_CONFIG: &[(&str, &str)] = &[("history", "# 1000 1h")];
 
 /// How long a document's shell part may take, and how long output may be waited for.
 const SCRIPT_LIMIT: Duration = Duration::from_secs(120);
@@ -52,6 +59,11 @@ fn the_readme_tour_runs() {
 #[test]
 fn the_api_reference_examples_run() {
     run("docs/api.md");
+}
+
+#[test]
+fn the_ai_stream_recipe_runs() {
+    run("docs/ai-streams.md");
 }
 
 #[test]
@@ -75,6 +87,7 @@ fn is_runnable(b: &Block) -> bool {
 }
 
 fn run(doc: &str) {
+    e2e::stack_with(LOCAL_CONFIG);
     let topics = RUN
         .iter()
         .find(|(d, _)| *d == doc)

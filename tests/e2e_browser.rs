@@ -1,15 +1,18 @@
 //! The browser: the demo page and browser clients (`EventSource`, `fetch`, MQTT.js over a
 //! browser WebSocket) in real Chromium against the real local stack.
 //!
-//! Each test runs one scenario of `tests/js/browser/scenarios.mjs` with
-//! `node tests/js/browser/main.mjs` (devstack's [`NodeScript`]), which drives Debian's
-//! `chromium` (headless; `PUBSUB_CHROMIUM` names another binary) with `playwright-core`
-//! from `tests/js`. Pages reach only loopback: the pinned MQTT.js address the demo page
+//! Each test runs one scenario of `tests/js/browser/scenarios.mjs` (the AI-answer ones
+//! are in `ai_answer.mjs`, with a Rust producer and a stack of their own:
+//! `e2e_browser/ai_answer.rs`) with `node tests/js/browser/main.mjs` (devstack's
+//! [`NodeScript`]), which drives Debian's `chromium` (headless; `PUBSUB_CHROMIUM` names
+//! another binary) with `playwright-core` from `tests/js`. Pages reach only loopback: the pinned MQTT.js address the demo page
 //! loads is answered from `tests/js/node_modules`, anything else is aborted and fails the
 //! scenario. `curl` is the client outside the browser. Screenshots go to
 //! `<target dir>/browser/`. `scripts/setup.sh` installs Chromium, curl and the npm
 //! packages; without them the tests fail and say so.
 
+#[path = "e2e_browser/ai_answer.rs"]
+mod ai_answer;
 #[path = "support/e2e.rs"]
 mod e2e;
 

@@ -1,10 +1,12 @@
 // The pieces every browser scenario uses: the system's Chromium driven by playwright-core,
-// a network guard that keeps pages on loopback, curl as the client outside the browser,
-// polling with a bound, and the line protocol with the Rust test (tests/e2e_browser.rs).
+// a network guard that keeps pages on loopback, pages served from another origin, curl as
+// the client outside the browser, polling with a bound, the Last-Event-ID a page sends, and
+// the line protocol with the Rust test (tests/e2e_browser.rs).
 
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -48,6 +50,20 @@ export async function guardNetwork(context, mqttJsUrl) {
     });
   });
   return guard;
+}
+
+/**
+ * Serves the file at `url` (a file: URL) as HTML on a free loopback port: a page on another
+ * origin than the broker's. Resolves with its `origin` and `close()`.
+ */
+export async function servePage(url) {
+  const html = readFileSync(url);
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(html);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
 }
 
 /** Polls `probe` every 50 ms until it returns a truthy value; fails after `ms`. */
@@ -108,6 +124,21 @@ export class CurlSubscriber {
   stop() {
     this.child.kill();
   }
+}
+
+/**
+ * The `Last-Event-ID` of every subscribe request the page sends over the wire (`null`
+ * when none), read from the headers Chromium reports as sent.
+ */
+export async function sentLastEventIds(page) {
+  const cdp = await page.context().newCDPSession(page);
+  const sent = [];
+  cdp.on('Network.requestWillBeSentExtraInfo', ({ headers }) => {
+    const h = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+    if (h.accept === 'text/event-stream') sent.push(h['last-event-id'] ?? null);
+  });
+  await cdp.send('Network.enable');
+  return sent;
 }
 
 /**

@@ -1,12 +1,12 @@
 // The browser scenarios, one exported function each (run by main.mjs, named by
 // tests/e2e_browser.rs). Each gets { cfg, newPage, say, ask } and throws when it fails.
 
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 
-import { check, curlPublish, CurlSubscriber, until } from './harness.mjs';
+import { check, curlPublish, CurlSubscriber, sentLastEventIds, servePage, until } from './harness.mjs';
 import { entries, openDemo, publish, subscribe, text, waitEntry } from './demo_page.mjs';
+
+export { aiAnswerNetworkDrop, aiAnswerReload } from './ai_answer.mjs';
 
 const enc = encodeURIComponent;
 const stamp = () => `${Date.now()}`;
@@ -89,12 +89,7 @@ export async function screenshots({ cfg, newPage, say }) {
  */
 export async function crossOrigin({ cfg, newPage }) {
   const { appUrl, token, topics } = cfg;
-  const html = readFileSync(new URL('./other_origin.html', import.meta.url));
-  const server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(html);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await servePage(new URL('./other_origin.html', import.meta.url));
   try {
     const { page } = await newPage();
     const cdp = await page.context().newCDPSession(page);
@@ -105,7 +100,7 @@ export async function crossOrigin({ cfg, newPage }) {
     await cdp.send('Network.enable');
     const message = `from another origin ${stamp()}`;
     const fragment = new URLSearchParams({ app: appUrl, token, topic: topics.shown, message });
-    await page.goto(`http://127.0.0.1:${server.address().port}/#${fragment}`);
+    await page.goto(`${server.origin}/#${fragment}`);
     check(new URL(page.url()).origin !== appUrl, 'the page is on another origin');
     const shown = () => page.$$eval('#log li', (lis) => lis.map((li) => `${li.dataset.kind}: ${li.textContent}`));
     await until('the message published by the page', async () =>
@@ -224,21 +219,6 @@ export async function mqttJs({ cfg, newPage }) {
   }
   const errors = (await entries(page, 'mqtt-log')).filter((e) => e.kind === 'error');
   check(errors.length === 0, `MQTT errors: ${JSON.stringify(errors)}`);
-}
-
-/**
- * The `Last-Event-ID` of every subscribe request the page sends over the wire (`null`
- * when none), read from the headers Chromium reports as sent.
- */
-async function sentLastEventIds(page) {
-  const cdp = await page.context().newCDPSession(page);
-  const sent = [];
-  cdp.on('Network.requestWillBeSentExtraInfo', ({ headers }) => {
-    const h = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-    if (h.accept === 'text/event-stream') sent.push(h['last-event-id'] ?? null);
-  });
-  await cdp.send('Network.enable');
-  return sent;
 }
 
 /**
