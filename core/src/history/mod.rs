@@ -30,7 +30,9 @@ mod read;
 mod record;
 mod scan;
 
-pub use append::{append, trim, NewMessage, MIN_TTL_SECS, TRIM_DELETES_MAX, TRIM_EVERY};
+pub use append::{
+    append, trim, NewMessage, MIN_TTL_SECS, TRIM_DELETES_MAX, TRIM_EVERY, TRIM_EVERY_MAX,
+};
 pub use head::{head, set_head};
 pub use id::{HistoryId, IdSequence, InvalidHistoryId, HISTORY_ID_LEN};
 pub use listing::{held_ids, topics_with_history, LIST_PAGE, MAX_LIST_PAGES, TOPIC_LIST_PAGES};
@@ -39,6 +41,7 @@ pub use read::{
     read, Gap, Page, Position, FULL_LISTING_MAX, FUTURE_SLACK_MS, LOOKUP_BATCH, REWIND_MAX,
 };
 pub use record::{key, topic_prefix, HistoryMessage};
+pub use scan::MAX_WINDOWS;
 
 #[cfg(test)]
 mod tests;

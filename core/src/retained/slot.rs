@@ -173,20 +173,25 @@ pub fn store_linked(
                 return Ok(Stored { version, previous });
             }
             Err(KvError::GenerationMismatch) => continue,
-            // Not a lost race: reading and retrying at once would be refused again.
-            Err(KvError::RateLimited) => {
-                return Err(Error::RateLimited {
-                    what: format!("the retained message of topic {topic:?}"),
-                    retry_after_secs: RETRY_AFTER_SECS,
-                })
-            }
-            Err(e) => return Err(unavailable(e)),
+            Err(e) => return Err(refused(e, topic)),
         }
     }
     Err(Error::StoreUnavailable(format!(
         "too many concurrent writes to the retained message of topic {topic:?}; \
          gave up after {MAX_ATTEMPTS} attempts"
     )))
+}
+
+/// The error of a slot write the store refused other than for a lost race. A refusal
+/// for rate is not a lost race: reading and retrying at once would be refused again.
+fn refused(e: KvError, topic: &str) -> Error {
+    match e {
+        KvError::RateLimited => Error::RateLimited {
+            what: format!("the retained message of topic {topic:?}"),
+            retry_after_secs: RETRY_AFTER_SECS,
+        },
+        e => unavailable(e),
+    }
 }
 
 /// The KV item TTL of a slot holding a message (with TTL `ttl`) or a tombstone.

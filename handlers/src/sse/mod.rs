@@ -195,7 +195,7 @@ fn retained_part(
     platform: &Platform,
     req: &Request,
     body: &mut String,
-    mut replay: Option<&mut Replay>,
+    replay: Option<&mut Replay>,
     page_request: bool,
 ) -> Result<Vec<Version>, Error> {
     let topics = names_only(&required::<Selectors>(req)?.0)?;
@@ -212,7 +212,7 @@ fn retained_part(
         .iter()
         .map(|topic| retained::read(&*platform.kv, now, topic))
         .collect::<Result<Vec<Slot>, Error>>()?;
-    if let Some(replay) = replay.as_deref_mut() {
+    if let Some(replay) = replay {
         for ((topic, slot), seen) in topics.iter().zip(&slots).zip(seen.iter_mut()) {
             if replay.topics.iter().any(|t| &t.name == *topic) {
                 *seen = Some(slot.version);
