@@ -99,19 +99,7 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
     let config = required::<Config>(&req)?;
     let now = platform.env.now();
     let durable = durable(&req)?;
-    // A link Fanout requests on its own carries the grant; its answer goes on with the
-    // stream, so it starts no new one. A page request (`replay=`) asks for the next page
-    // of a replay.
-    let link_request = req.extensions().get::<GripVerified>().is_some()
-        && req.uri().path().starts_with(LINK_PREFIX);
-    let page_request = link_request && query_value(req.uri().query(), "replay")?.is_some();
-    let recovery_request =
-        req.extensions().get::<GripVerified>().is_some() && req.headers().contains_key("grip-last");
-    let asker = match (page_request, link_request || recovery_request) {
-        (true, _) => Asker::Page,
-        (false, true) => Asker::Link,
-        (false, false) => Asker::Client,
-    };
+    let asker = asker(&req)?;
     let mut replay = replay::requested(platform, config, &req, selectors, asker)?;
     let recovery = u64::from(config.durable_recovery_interval);
     let max_age = u64::from(config.link_grant_max_age);
@@ -126,11 +114,12 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
         durable,
         link,
     };
-    // A recovery (Fanout's request with `Grip-Last`) also goes on with the stream.
-    let mut body = match link_request || recovery_request {
-        true => String::new(),
-        false => stream_open(platform, config, selectors, replay.is_some()),
+    // Fanout's own requests go on with the stream, so they start no new one.
+    let mut body = match asker {
+        Asker::Client => stream_open(platform, config, selectors, replay.is_some()),
+        _ => String::new(),
     };
+    let page_request = asker == Asker::Page;
     let versions = match durable {
         true => Some(retained_part(
             platform,
@@ -156,6 +145,21 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
     }
     let held_at = replay::held_at(replay, platform.env.now_micros() / 1000);
     hold.answer(versions.as_deref(), Some(&held_at), body.into_bytes())
+}
+
+/// Who asks: a link Fanout requests on its own carries the grant (a page request also
+/// `replay=`, the next page of a replay); a recovery is Fanout's request with
+/// `Grip-Last`; anything else is the client's subscribe.
+fn asker(req: &Request) -> Result<Asker, Error> {
+    let fanout = req.extensions().get::<GripVerified>().is_some();
+    let link = fanout && req.uri().path().starts_with(LINK_PREFIX);
+    if link && query_value(req.uri().query(), "replay")?.is_some() {
+        return Ok(Asker::Page);
+    }
+    match link || fanout && req.headers().contains_key("grip-last") {
+        true => Ok(Asker::Link),
+        false => Ok(Asker::Client),
+    }
 }
 
 /// The `stream-open` event. A fresh stream (no replay asked) of topics that may have
