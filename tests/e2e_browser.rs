@@ -149,7 +149,17 @@ fn run_with(cfg: Value, mut answer: impl FnMut(&str) -> String) -> Vec<String> {
     lines
 }
 
+/// The AI-answer scenarios measure a producer's rate: they run alone (write), the other
+/// scenarios side by side (read).
+static SOLO: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// A turn among the scenarios that may run side by side.
+fn shared_turn() -> std::sync::RwLockReadGuard<'static, ()> {
+    SOLO.read().unwrap_or_else(|e| e.into_inner())
+}
+
 fn run(scenario: &str, extra: Value) -> Vec<String> {
+    let _turn = shared_turn();
     let cfg = config(stack(), scenario, topics(), extra);
     run_with(cfg, |request| panic!("unexpected request {request:?}"))
 }
@@ -182,6 +192,7 @@ fn mqtt_js_3_1_1_in_the_page_gets_an_http_publish_and_the_puback_of_its_qos_1_pu
 /// The screenshots use topic `demo` and a token for it alone, as `scripts/run.sh` prints.
 #[test]
 fn the_demo_page_in_use_is_screenshotted_at_desktop_and_phone_width() {
+    let _turn = shared_turn();
     let topics = json!({ "shown": "demo", "fromPage": "demo" });
     let cfg = config(stack(), "screenshots", topics, json!({}));
     let lines = run_with(cfg, |request| panic!("unexpected request {request:?}"));
@@ -199,6 +210,7 @@ fn the_demo_page_in_use_is_screenshotted_at_desktop_and_phone_width() {
 /// A stack of its own: this test stops and starts Pushpin and Viceroy.
 #[test]
 fn a_durable_event_source_survives_a_restart_and_resumes_with_last_event_id() {
+    let _turn = shared_turn();
     let mut stack = Stack::start(StackOptions {
         quiet: std::env::var_os("PUBSUB_STACK_LOGS").is_none(),
         ..StackOptions::default()

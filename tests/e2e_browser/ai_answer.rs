@@ -13,7 +13,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -35,18 +35,17 @@ const WINDOW: usize = 8;
 /// The slowest rate the test accepts (publishes answered per second).
 const MIN_RATE: f64 = 200.0;
 
-/// The stack of the AI-answer scenarios, and a lock so that they run one at a time.
-fn history_stack() -> &'static (Stack, Mutex<()>) {
-    static STACK: OnceLock<(Stack, Mutex<()>)> = OnceLock::new();
+/// The stack of the AI-answer scenarios.
+fn history_stack() -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
     STACK.get_or_init(|| {
-        let stack = Stack::start(StackOptions {
+        Stack::start(StackOptions {
             quiet: std::env::var_os("PUBSUB_STACK_LOGS").is_none(),
             config: vec![("history".to_owned(), AI_HISTORY.to_owned())],
             count_app_requests: true,
             ..StackOptions::default()
         })
-        .unwrap_or_else(|e| panic!("cannot start a stack with history: {e}"));
-        (stack, Mutex::new(()))
+        .unwrap_or_else(|e| panic!("cannot start a stack with history: {e}"))
     })
 }
 
@@ -150,8 +149,9 @@ fn read_answers(stream: TcpStream, acked: &AtomicUsize) -> Vec<u64> {
 
 /// Runs `scenario` on the history stack, playing the producer; returns the script's lines.
 fn run_answer(scenario: &str) -> Vec<String> {
-    let (stack, one_at_a_time) = history_stack();
-    let _turn = one_at_a_time.lock().unwrap_or_else(|e| e.into_inner());
+    let stack = history_stack();
+    // Alone: the producer's rate is part of what is checked.
+    let _turn = super::SOLO.write().unwrap_or_else(|e| e.into_inner());
     let answer_topic = format!("ai/{}/answer", unique("chat"));
     let topics = json!({ "shown": answer_topic, "fromPage": answer_topic });
     let mut cfg = config(

@@ -15,7 +15,7 @@
 //!    requests to the app, counted by devstack's relay: the subscribe, its next pages,
 //!    the settle request).
 //!
-//! Usage: `cargo run --release -p pubsub-measure --bin pubsub-history-cost [-- --quick]`
+//! Usage: `cargo run --release -p pubsub-measure --bin pubsub-history-cost [-- --quick] [--rule "# 1000 1h"]`
 //! after building the release wasm. Loopback only; bounded by its counts.
 
 use std::io::{self, BufRead, BufReader, Read};
@@ -30,7 +30,14 @@ fn main() -> io::Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
     let (rounds, per_round): (u32, u32) = if quick { (2, 50) } else { (5, 200) };
     let plain = start(&[])?;
-    let history = start(&[("history", "# 20000 1h")])?;
+    // `--rule "<history value>"` measures another rule (default `# 20000 1h`).
+    let args: Vec<String> = std::env::args().collect();
+    let rule = args
+        .iter()
+        .position(|a| a == "--rule")
+        .and_then(|i| args.get(i + 1))
+        .map_or("# 20000 1h", String::as_str);
+    let history = start(&[("history", rule)])?;
     let stacks = [&plain, &history];
     let token = dev_token(&["#"], &["#"]);
     let clk = clk_tck();
