@@ -1,8 +1,8 @@
 //! Per-request cost of the pipeline, natively, on in-memory ports:
 //! `cargo run --release --example pipeline_bench`.
 //!
-//! Every Compute request is a fresh instance that builds the pipeline and serves one
-//! request, so each iteration does exactly that. The figure is the app's own work (routing,
+//! Every Compute request builds the pipeline and serves one request through it (even when
+//! an instance serves several in turn), so each iteration does exactly that. The figure is the app's own work (routing,
 //! config, Grip-Sig and token verification, rendering), not the platform's I/O. Each case
 //! runs with the default settings, then with every rate limit class on (limits no request
 //! reaches; the in-memory counter stands in for Edge Rate Limiting), then with the request

@@ -6,31 +6,58 @@
 //!
 //! The MQTT cases first open a connection (CONNECT) outside the counted difference and then
 //! send the packet with the connection metadata that CONNECT returned, as Fanout would.
+//! `subscribe-link` requests the `Grip-Link` that a signed subscribe's answer named, signed
+//! by Fanout, as Fanout does when the link is due.
 
-use jsonwebtoken::{encode, EncodingKey, Header};
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use pubsub_codec::mqtt::{Connect, Packet, ProtocolVersion};
 use pubsub_codec::wsevents;
 use pubsub_core::ports::memory::InMemory;
-use pubsub_core::ports::{Environment, Platform};
+use pubsub_core::ports::{Environment, KvStore as _, Platform};
 use tower_service::Service;
 
 /// Every case this program knows, in the order the script prints them.
-const CASES: [&str; 9] = [
+const CASES: [&str; 13] = [
     "not-found",
     "subscribe-handoff",
     "subscribe-signed",
+    "subscribe-signed-es256",
+    "subscribe-link",
     "publish-1k",
     "publish-1k-retained",
     "mqtt-connect",
     "mqtt-subscribe-1",
+    "mqtt-subscribe-10",
     "mqtt-publish-qos0",
+    "mqtt-publish-qos1",
     "mqtt-pingreq",
 ];
 
+/// A P-256 key pair made for this benchmark (`openssl genpkey`): the public half is
+/// registered as ES256 key `e`, the private half signs `subscribe-signed-es256`'s token.
+const ES256_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAENS6EgBtegRjEVNZuOua26H9Ne4a+
+jqOziCsq/XoqB5PYNOSRagzpPXl1By2+TACRZo8neSOz2Px4gzn7FfkmRg==
+-----END PUBLIC KEY-----
+";
+const ES256_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgWxpgR/Kn2OgQ9BwZ
+G5WPyj1ZD7/AaI6Az9nSEM8qh9ShRANCAAQ1LoSAG16BGMRU1m465rbof017hr6O
+o7OIKyr9eioHk9g05JFqDOk9eXUHLb5MAJFmjyd5I7PY/HiDOfsV+SZG
+-----END PRIVATE KEY-----
+";
+
 struct Bench {
     platform: Platform,
+    /// HS256, reads and writes `t`.
     token: String,
+    /// ES256 (key `e`), reads and writes `t`.
+    token_es256: String,
+    /// HS256, reads `t` and `t/#` (the ten filters of `mqtt-subscribe-10`).
+    token_wide: String,
     grip: String,
+    /// The path and query of the `Grip-Link` a signed subscribe named.
+    link: String,
 }
 
 fn main() {
@@ -50,7 +77,7 @@ fn main() {
     }
     let bench = Bench::new();
     let meta = if case.starts_with("mqtt-") && case != "mqtt-connect" {
-        bench.connected()
+        bench.connected(bench.mqtt_token(&case))
     } else {
         Vec::new()
     };
@@ -69,25 +96,53 @@ impl Bench {
         let ports =
             InMemory::with_secrets(&[("grip-sig-key", "grip"), ("grant-key", "bench-grant")])
                 .with_hs256_key("k", "bench-secret");
+        let record = serde_json::json!({"kind": "es256", "public": ES256_PUBLIC, "created": 0});
+        ports
+            .kv
+            .insert(
+                "keys",
+                "e",
+                record.to_string().as_bytes(),
+                Default::default(),
+            )
+            .expect("es256 key");
         let now = ports.env.now();
-        let header = Header {
-            kid: Some("k".into()),
-            ..Header::default()
-        };
-        let claims =
+        let hs256 = EncodingKey::from_secret(b"bench-secret");
+        let es256 = EncodingKey::from_ec_pem(ES256_PRIVATE.as_bytes()).expect("es256 pem");
+        let rw =
             serde_json::json!({"x-fastly-read":["t"],"x-fastly-write":["t"],"exp": now + 3600});
-        let token =
-            encode(&header, &claims, &EncodingKey::from_secret(b"bench-secret")).expect("jwt");
+        let wide = serde_json::json!({"x-fastly-read":["t","t/#"],"exp": now + 3600});
         let grip = encode(
             &Header::default(),
             &serde_json::json!({"iss":"pushpin","exp": now + 60}),
             &EncodingKey::from_secret(b"grip"),
         )
         .expect("jwt");
-        Self {
+        let mut bench = Self {
             platform: ports.platform,
-            token,
+            token: sign("k", Algorithm::HS256, &rw, &hs256),
+            token_es256: sign("e", Algorithm::ES256, &rw, &es256),
+            token_wide: sign("k", Algorithm::HS256, &wide, &hs256),
             grip,
+            link: String::new(),
+        };
+        let hold = bench.send(bench.request("subscribe-signed", &[]));
+        bench.link = hold
+            .headers()
+            .get("grip-link")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once('<')?.1.split_once('>'))
+            .map(|(url, _)| url.to_owned())
+            .expect("a signed subscribe names a Grip-Link");
+        bench
+    }
+
+    /// The token a case's MQTT connection presents in its CONNECT.
+    fn mqtt_token(&self, case: &str) -> &str {
+        if case == "mqtt-subscribe-10" {
+            &self.token_wide
+        } else {
+            &self.token
         }
     }
 
@@ -99,8 +154,8 @@ impl Bench {
     }
 
     /// The `Meta-*` headers of a connection that has sent its CONNECT.
-    fn connected(&self) -> Vec<(String, String)> {
-        let res = self.send(self.request("mqtt-connect", &[]));
+    fn connected(&self, token: &str) -> Vec<(String, String)> {
+        let res = self.send(self.mqtt("mqtt-connect", token, &[]));
         res.headers()
             .iter()
             .filter_map(|(name, value)| {
@@ -115,8 +170,12 @@ impl Bench {
         match case {
             "not-found" => get("/nope"),
             "subscribe-handoff" => get("/events?topic=t"),
-            "subscribe-signed" => {
-                let mut req = get(&format!("/events?topic=t&auth={token}"));
+            "subscribe-signed" | "subscribe-signed-es256" | "subscribe-link" => {
+                let mut req = match case {
+                    "subscribe-signed" => get(&format!("/events?topic=t&auth={token}")),
+                    "subscribe-link" => get(&self.link),
+                    _ => get(&format!("/events?topic=t&auth={}", self.token_es256)),
+                };
                 self.sign(&mut req);
                 req
             }
@@ -131,18 +190,18 @@ impl Bench {
                     .body(vec![b'x'; 1024])
                     .expect("req")
             }
-            _ => self.mqtt(case, meta),
+            _ => self.mqtt(case, self.mqtt_token(case), meta),
         }
     }
 
-    fn mqtt(&self, case: &str, meta: &[(String, String)]) -> http::Request<Vec<u8>> {
+    fn mqtt(&self, case: &str, token: &str, meta: &[(String, String)]) -> http::Request<Vec<u8>> {
         let mut body = Vec::new();
         let packet: Vec<u8> = match case {
             "mqtt-connect" => {
                 wsevents::write_open(&mut body);
                 let mut connect = Connect::new(ProtocolVersion::V5, "bench");
                 connect.keep_alive = 60;
-                connect.password = Some(self.token.clone().into_bytes());
+                connect.password = Some(token.as_bytes().to_vec());
                 let mut out = Vec::new();
                 Packet::Connect(connect)
                     .encode(ProtocolVersion::V5, &mut out)
@@ -151,9 +210,23 @@ impl Bench {
             }
             // SUBSCRIBE id 1, no properties, filter "t", QoS 0.
             "mqtt-subscribe-1" => vec![0x82, 7, 0, 1, 0, 0, 1, b't', 0],
+            // SUBSCRIBE id 1, no properties, filters "t/0" to "t/9", QoS 0.
+            "mqtt-subscribe-10" => {
+                let mut p = vec![0x82, 63, 0, 1, 0];
+                for i in 0..10 {
+                    p.extend_from_slice(&[0, 3, b't', b'/', b'0' + i, 0]);
+                }
+                p
+            }
             // PUBLISH QoS 0 on "t", no properties, 16 bytes of payload.
             "mqtt-publish-qos0" => {
                 let mut p = vec![0x30, 20, 0, 1, b't', 0];
+                p.extend_from_slice(&[b'x'; 16]);
+                p
+            }
+            // PUBLISH QoS 1 on "t", packet id 1, no properties, 16 bytes of payload.
+            "mqtt-publish-qos1" => {
+                let mut p = vec![0x32, 22, 0, 1, b't', 0, 1, 0];
                 p.extend_from_slice(&[b'x'; 16]);
                 p
             }
@@ -183,6 +256,14 @@ impl Bench {
             req.headers_mut().insert("grip-sig", v);
         }
     }
+}
+
+fn sign(kid: &str, alg: Algorithm, claims: &serde_json::Value, key: &EncodingKey) -> String {
+    let header = Header {
+        kid: Some(kid.into()),
+        ..Header::new(alg)
+    };
+    encode(&header, claims, key).expect("jwt")
 }
 
 fn get(uri: &str) -> http::Request<Vec<u8>> {

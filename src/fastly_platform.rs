@@ -46,7 +46,7 @@ struct FastlyKv;
 fn kv_error(e: KVStoreError) -> KvError {
     match e {
         KVStoreError::ItemPreconditionFailed => KvError::GenerationMismatch,
-        // fastly 0.11.13 `kv_store/handle.rs`, `pending_insert_wait`: host status
+        // fastly 0.13.2 `kv_store/handle.rs`, `pending_insert_wait`: host status
         // `FastlyStatus::LIMITEXCEEDED` becomes `TooManyRequests` ("Too many KV Store
         // requests"); in production that is the one-write-per-second-per-key limit.
         KVStoreError::TooManyRequests => KvError::RateLimited,

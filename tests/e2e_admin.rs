@@ -122,3 +122,26 @@ fn a_body_larger_than_the_adapters_cap_is_refused_before_the_pipeline() {
     let small = send("POST", "/mqtt", &[], b"x");
     assert_eq!(small.status, 403, "below the cap the pipeline decides");
 }
+
+/// Instances are reused for several requests (`src/main.rs`): a request's `Fastly-Key`
+/// verdict must not carry over to the next request, whichever instance serves it.
+#[test]
+fn a_request_after_an_authorised_one_is_judged_on_its_own_credentials() {
+    let cases: [(&[(&str, &str)], u16); 4] = [
+        (&[("Fastly-Key", ADMIN_TOKEN)], 200),
+        (&[], 401),
+        (&[("Fastly-Key", ADMIN_TOKEN)], 200),
+        (&[("Fastly-Key", "not-the-admin-token")], 401),
+    ];
+    for round in 0..5 {
+        for (headers, status) in cases {
+            let reply = send("GET", "/admin/keys", headers, b"");
+            assert_eq!(
+                reply.status,
+                status,
+                "round {round}, {headers:?}: {}",
+                reply.text()
+            );
+        }
+    }
+}
