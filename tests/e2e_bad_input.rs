@@ -2247,19 +2247,11 @@ fn history_rows(fx: &Fixture) -> Table {
             format!("h{i}").as_bytes(),
         );
         assert_eq!(r.status, 200, "{}", r.text());
-        ids.push(
-            r.header("pubsub-history-id")
-                .expect("history id")
-                .to_owned(),
-        );
+        ids.push(r.header("pubsub-history-id").expect("history id").to_owned());
     }
     let tag = format!("{:016x}", fnv1a(&topic));
     let held = &ids[3];
-    let forged = format!(
-        "{}{}",
-        &held[..25],
-        if held.ends_with('0') { '1' } else { '0' }
-    );
+    let forged = format!("{}{}", &held[..25], if held.ends_with('0') { '1' } else { '0' });
     let rewinds = [
         ("0", "from 1 to 10000"),
         ("-1", "from 1 to 10000"),
@@ -2269,44 +2261,15 @@ fn history_rows(fx: &Fixture) -> Table {
     ];
     for (n, text) in rewinds {
         let name = format!("rewind={n}");
-        table.row(
-            &name,
-            http("GET", &format!("{events}&rewind={n}"), &[], b""),
-            "400",
-            text,
-        );
+        table.row(&name, http("GET", &format!("{events}&rewind={n}"), &[], b""), "400", text);
     }
     let positions = [
-        (
-            "an id of another topic set",
-            format!("{:016x}:{held}", 7),
-            "another topic set",
-        ),
-        (
-            "a forged id inside the held range",
-            format!("{tag}:{forged}"),
-            "never held",
-        ),
-        (
-            "an id from the future",
-            format!("{tag}:ffffffffffff-0000-00000001"),
-            "future",
-        ),
-        (
-            "a history id with upper-case hex",
-            format!("{tag}:{}", held.to_uppercase()),
-            "invalid last event id",
-        ),
-        (
-            "a history id one digit short",
-            format!("{tag}:{}", &held[..25]),
-            "invalid last event id",
-        ),
-        (
-            "a history id with a bad separator",
-            format!("{tag}:{}", held.replacen('-', "_", 1)),
-            "invalid last event id",
-        ),
+        ("an id of another topic set", format!("{:016x}:{held}", 7), "another topic set"),
+        ("a forged id inside the held range", format!("{tag}:{forged}"), "never held"),
+        ("an id from the future", format!("{tag}:ffffffffffff-0000-00000001"), "future"),
+        ("a history id with upper-case hex", format!("{tag}:{}", held.to_uppercase()), "invalid last event id"),
+        ("a history id one digit short", format!("{tag}:{}", &held[..25]), "invalid last event id"),
+        ("a history id with a bad separator", format!("{tag}:{}", held.replacen('-', "_", 1)), "invalid last event id"),
     ];
     for (name, id, text) in positions {
         table.row(
@@ -2326,11 +2289,7 @@ fn history_rows(fx: &Fixture) -> Table {
         "rewind on a topic without history",
         http(
             "GET",
-            &format!(
-                "/events?topic={}&auth={}&rewind=2",
-                enc(&fx.topic),
-                enc(&fx.good)
-            ),
+            &format!("/events?topic={}&auth={}&rewind=2", enc(&fx.topic), enc(&fx.good)),
             &[],
             b"",
         ),
@@ -2341,64 +2300,19 @@ fn history_rows(fx: &Fixture) -> Table {
     let auth: Vec<(&str, &str)> = auth.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let api = |query: &str| format!("/history?topic={}&{query}", enc(&topic));
     let api_rows = [
-        (
-            "limit=0",
-            api("limit=0"),
-            "400",
-            "`limit` must be a whole number from 1 to 1000",
-        ),
-        (
-            "limit=1001",
-            api("limit=1001"),
-            "400",
-            "`limit` must be a whole number from 1 to 1000",
-        ),
-        (
-            "last=x",
-            api("last=x"),
-            "400",
-            "`last` must be a whole number",
-        ),
-        (
-            "after and last together",
-            api("after=earliest&last=2"),
-            "400",
-            "not both",
-        ),
+        ("limit=0", api("limit=0"), "400", "`limit` must be a whole number from 1 to 1000"),
+        ("limit=1001", api("limit=1001"), "400", "`limit` must be a whole number from 1 to 1000"),
+        ("last=x", api("last=x"), "400", "`last` must be a whole number"),
+        ("after and last together", api("after=earliest&last=2"), "400", "not both"),
         ("after=garbage", api("after=garbage"), "400", "`after`"),
-        (
-            "after=an event id of another topic",
-            api(&format!("after={:016x}:{held}", 7)),
-            "400",
-            "names no position",
-        ),
-        (
-            "after=a forged id",
-            api(&format!("after={forged}")),
-            "400",
-            "never held",
-        ),
-        (
-            "two topics",
-            format!("/history?topic={}&topic=hist/other", enc(&topic)),
-            "400",
-            "exactly one",
-        ),
-        (
-            "a filter",
-            "/history?topic=hist/%2B".to_owned(),
-            "400",
-            "is a filter",
-        ),
+        ("after=an event id of another topic", api(&format!("after={:016x}:{held}", 7)), "400", "names no position"),
+        ("after=a forged id", api(&format!("after={forged}")), "400", "never held"),
+        ("two topics", format!("/history?topic={}&topic=hist/other", enc(&topic)), "400", "exactly one"),
+        ("a filter", "/history?topic=hist/%2B".to_owned(), "400", "is a filter"),
         ("no topic", "/history".to_owned(), "400", "topic"),
     ];
     for (name, path, status, text) in api_rows {
-        table.row(
-            &format!("GET /history {name}"),
-            http("GET", &path, &auth, b""),
-            status,
-            text,
-        );
+        table.row(&format!("GET /history {name}"), http("GET", &path, &auth, b""), status, text);
     }
     table.row(
         "GET /history a topic without history",
@@ -2413,12 +2327,7 @@ fn history_rows(fx: &Fixture) -> Table {
     );
     table.row(
         "GET /history of a topic the token may not read",
-        http(
-            "GET",
-            &api(""),
-            &[("Authorization", &bearer(&fx.good))],
-            b"",
-        ),
+        http("GET", &api(""), &[("Authorization", &bearer(&fx.good))], b""),
         "403",
         "read",
     );

@@ -100,7 +100,8 @@ pub(super) fn requested(
     };
     if let (Asked::Rewind(_), false) = (&asked, selectors.iter().any(may_have_history)) {
         return Err(Error::BadRequest(
-            "`rewind`: none of the stream's topics keeps history (Config Store `history`)".into(),
+            "`rewind`: none of the stream's topics keeps history (Config Store `history`)"
+                .into(),
         ));
     }
     if config.history.is_empty() {
