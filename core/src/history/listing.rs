@@ -40,7 +40,6 @@ pub fn held_ids(kv: &dyn KvStore, topic: &str) -> Result<Vec<HistoryId>, Error> 
         if let Some(id) = key.strip_prefix(&prefix).and_then(|id| id.parse().ok()) {
             ids.push(id);
         }
-        true
     })?;
     Ok(ids)
 }
@@ -71,24 +70,19 @@ pub fn topics_with_history(
         .collect())
 }
 
-/// Calls `each` with every key under `prefix`, in order, at most `max_pages` pages, until
-/// it answers `false`.
+/// Calls `each` with every key under `prefix`, in order, at most `max_pages` pages.
 fn each_key(
     kv: &dyn KvStore,
     prefix: &str,
     max_pages: usize,
-    mut each: impl FnMut(&str) -> bool,
+    mut each: impl FnMut(&str),
 ) -> Result<(), Error> {
     let mut cursor: Option<String> = None;
     for _ in 0..max_pages {
         let page = kv
             .list_page(STORE, prefix, cursor.as_deref(), LIST_PAGE)
             .map_err(unavailable)?;
-        for key in &page.keys {
-            if !each(key) {
-                return Ok(());
-            }
-        }
+        page.keys.iter().for_each(|key| each(key));
         match page.next {
             Some(next) => cursor = Some(next),
             None => return Ok(()),
