@@ -75,7 +75,7 @@ pub fn append(
     };
     kv.insert(STORE, &key(topic, message.id), &value, options)
         .map_err(unavailable)?;
-    if message.id.rand() % trim_every(rule) != 0 {
+    if !message.id.rand().is_multiple_of(trim_every(rule)) {
         return Ok(0);
     }
     Ok(trim(kv, rule, topic).unwrap_or(0))

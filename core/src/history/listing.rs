@@ -7,14 +7,16 @@
 //! are eventually consistent on Fastly: a record just written may be missing from a
 //! listing for a while (it shows in a later one).
 //!
-//! [`topics_with_history`] lists the keys under the filter's literal prefix (everything
-//! before its first wildcard, without a trailing `/`), at most [`TOPIC_LIST_PAGES`]
-//! pages, and keeps the distinct topics the filter matches, in byte order, at most the
-//! caller's limit. Every record is one key, so a topic with many records takes room in
-//! those pages: the bound is on the keys read, not on the topics found.
+//! [`topics_with_history`] lists the topic markers (`marker.rs`, `hm/<hex of the topic>`)
+//! under the filter's literal prefix (everything before its first wildcard, without a
+//! trailing `/`: `a/#` also matches `a`), one page of [`LIST_PAGE`], and keeps the topics
+//! the filter matches, in byte order, at most the caller's limit. One key per topic, so
+//! the bound is on the topics, whatever their record counts; a topic whose marker was
+//! never written (every write of it failed) is not found.
 
 use super::id::HistoryId;
-use super::record::{parse_key, push_hex, topic_prefix};
+use super::marker::{parse_marker_key, MARKER_PREFIX};
+use super::record::{push_hex, topic_prefix};
 use crate::ports::{KvError, KvStore};
 use crate::retained::STORE;
 use crate::topic::Filter;
@@ -25,9 +27,6 @@ pub const LIST_PAGE: u32 = 1000;
 
 /// The most pages [`held_ids`] reads for one topic.
 pub const MAX_LIST_PAGES: usize = 120;
-
-/// The most pages [`topics_with_history`] reads.
-pub const TOPIC_LIST_PAGES: usize = 4;
 
 pub(super) fn unavailable(e: KvError) -> Error {
     Error::StoreUnavailable(format!("KV store `{STORE}` (history): {e}"))
@@ -46,30 +45,30 @@ pub fn held_ids(kv: &dyn KvStore, topic: &str) -> Result<Vec<HistoryId>, Error> 
     Ok(ids)
 }
 
-/// The topics with history that `filter` matches, in byte order, at most `limit`.
+/// The topics with history that `filter` matches, in byte order, at most `limit`, from
+/// the first [`LIST_PAGE`] topic markers under the filter's literal prefix.
 pub fn topics_with_history(
     kv: &dyn KvStore,
     filter: &Filter,
     limit: usize,
 ) -> Result<Vec<String>, Error> {
-    let mut topics: Vec<String> = Vec::new();
     if limit == 0 {
-        return Ok(topics);
+        return Ok(Vec::new());
     }
     let text = filter.as_str();
     let literal = &text[..text.find(['+', '#']).unwrap_or(text.len())];
-    let mut prefix = String::from("h/");
+    let mut prefix = String::from(MARKER_PREFIX);
     push_hex(&mut prefix, literal.strip_suffix('/').unwrap_or(literal));
-    each_key(kv, &prefix, TOPIC_LIST_PAGES, |key| {
-        if let Some((topic, _)) = parse_key(key) {
-            let new = topics.last() != Some(&topic);
-            if new && filter.matches(&topic) {
-                topics.push(topic);
-            }
-        }
-        topics.len() < limit
-    })?;
-    Ok(topics)
+    let page = kv
+        .list_page(STORE, &prefix, None, LIST_PAGE)
+        .map_err(unavailable)?;
+    Ok(page
+        .keys
+        .iter()
+        .filter_map(|key| parse_marker_key(key))
+        .filter(|topic| filter.matches(topic))
+        .take(limit)
+        .collect())
 }
 
 /// Calls `each` with every key under `prefix`, in order, at most `max_pages` pages, until

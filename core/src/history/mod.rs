@@ -16,7 +16,9 @@
 //!   position lies before what is held; an impossible position is a 400.
 //! - [`head`] / [`set_head`] (`head.rs`): the newest id this POP appended to a topic, in
 //!   its cache, which gives a live item its GRIP `prev-id`.
-//! - [`topics_with_history`] finds the topics under a wildcard filter, bounded.
+//! - [`mark`] (`marker.rs`): after an append, the topic's marker key, refreshed at most
+//!   once per half `max-age` per POP, which [`topics_with_history`] lists to find the
+//!   topics under a wildcard filter, one listing page of topics.
 //! - Listings are eventually consistent: a message written but not yet listed is not
 //!   returned now and is returned by a later read after the same position; once a
 //!   message has been returned, a read after an earlier position returns it again until
@@ -26,6 +28,7 @@ mod append;
 mod head;
 mod id;
 mod listing;
+mod marker;
 mod read;
 mod record;
 mod scan;
@@ -35,7 +38,10 @@ pub use append::{
 };
 pub use head::{head, set_head};
 pub use id::{HistoryId, IdSequence, InvalidHistoryId, HISTORY_ID_LEN};
-pub use listing::{held_ids, topics_with_history, LIST_PAGE, MAX_LIST_PAGES, TOPIC_LIST_PAGES};
+pub use listing::{held_ids, topics_with_history, LIST_PAGE, MAX_LIST_PAGES};
+pub use marker::{
+    mark, marker_fresh_secs, marker_key, marker_ttl_secs, FRESH_PREFIX, MARKER_PREFIX,
+};
 pub use pubsub_config::{HistoryRule, HistoryRules};
 pub use read::{
     read, Gap, Page, Position, FULL_LISTING_MAX, FUTURE_SLACK_MS, LOOKUP_BATCH, REWIND_MAX,

@@ -88,20 +88,17 @@ pub(super) fn push_hex(out: &mut String, text: &str) {
     }
 }
 
-/// The topic and the id of a record key; `None` for a key this module never writes.
-pub(super) fn parse_key(key: &str) -> Option<(String, HistoryId)> {
-    let rest = key.strip_prefix("h/")?;
-    let (digits, id) = rest.split_once('/')?;
-    let id = id.parse().ok()?;
+/// The text whose UTF-8 bytes `digits` spell in hex; `None` when they do not.
+pub(super) fn parse_hex(digits: &str) -> Option<String> {
     let digits = digits.as_bytes();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     let bytes = digits
         .chunks(2)
         .map(|pair| Some(hex(pair[0])? << 4 | hex(pair[1])?))
         .collect::<Option<Vec<u8>>>()?;
-    Some((String::from_utf8(bytes).ok()?, id))
+    String::from_utf8(bytes).ok()
 }
 
 /// The parts of a message to store, borrowed.
@@ -148,6 +145,14 @@ pub(super) fn decode(topic: &str, value: &[u8]) -> Option<HistoryMessage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The topic and the id of a record key; `None` for a key [`key`] never writes.
+    fn parse_key(key: &str) -> Option<(String, HistoryId)> {
+        let rest = key.strip_prefix("h/")?;
+        let (digits, id) = rest.split_once('/')?;
+        let id = id.parse().ok()?;
+        Some((parse_hex(digits)?, id))
+    }
 
     #[test]
     fn keys_are_hex_and_parse_back() {

@@ -18,7 +18,8 @@ fn topic(name: &str) -> TopicName {
     TopicName::parse(name).expect("topic")
 }
 
-/// Appends `n` messages `"<topic> <i>"` to `topic`, in order; answers their ids.
+/// Appends `n` messages `"<topic> <i>"` to `topic`, in order, refreshing its marker as
+/// the publish path does; answers their ids.
 fn append_n(ports: &InMemory, rule: HistoryRule, name: &str, n: usize) -> Vec<HistoryId> {
     let mut ids = IdSequence::new();
     (0..n)
@@ -33,6 +34,7 @@ fn append_n(ports: &InMemory, rule: HistoryRule, name: &str, n: usize) -> Vec<Hi
                 mqtt: None,
             };
             append(&*ports.platform.kv, rule, name, &message).expect("appended");
+            mark(&*ports.platform.kv, &*ports.platform.env, rule, name);
             id
         })
         .collect()
@@ -346,6 +348,39 @@ fn wildcard_listing_finds_each_topic_with_history_once() {
         let got = topics_with_history(&*ports.platform.kv, &filter, limit).expect("listed");
         assert_eq!(got, want, "{filter} (limit {limit})");
     }
+}
+
+#[test]
+fn topics_with_thousands_of_records_no_longer_hide_their_siblings() {
+    use crate::ports::memory::RecordingKv;
+    use std::sync::Arc;
+    let mut ports = InMemory::new();
+    let kv = Arc::new(RecordingKv::new(ports.kv.clone()));
+    ports.platform.kv = kv.clone();
+    let many = HistoryRule {
+        max_count: 100_000,
+        ..RULE
+    };
+    // 6,000 records sorting before `a/small`'s: more than four listing pages of keys.
+    append_n(&ports, many, "a/big1", 3000);
+    append_n(&ports, many, "a/big2", 3000);
+    append_n(&ports, many, "a/small", 1);
+    append_n(&ports, many, "b/other", 1);
+    let pages_before = kv.pages().len();
+    let filter = Filter::parse("a/+").expect("filter");
+    let got = topics_with_history(&*ports.platform.kv, &filter, 10).expect("listed");
+    assert_eq!(got, ["a/big1", "a/big2", "a/small"]);
+    assert_eq!(
+        kv.pages()[pages_before..],
+        [marker_key("a")],
+        "one page of topic markers"
+    );
+    assert_eq!(
+        held_ids(&*ports.platform.kv, "a/big1")
+            .expect("listed")
+            .len(),
+        3000
+    );
 }
 
 #[test]

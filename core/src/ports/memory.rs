@@ -12,12 +12,14 @@ mod list_lag;
 mod log;
 mod metadata;
 mod rate_limit;
+mod recording_kv;
 pub use env::TestEnv;
 pub use erl::MemoryRateLimiter;
 pub use list_lag::ListLagKv;
 pub use log::RecordingLog;
 pub use metadata::MetadataKv;
 pub use rate_limit::RateLimitedKv;
+pub use recording_kv::RecordingKv;
 
 /// A KV store in memory, with real generation semantics.
 #[derive(Default)]

@@ -8,7 +8,9 @@
 //! message under that same id. The append runs after the retained slots are written
 //! (a slot refused for rate then leaves no history record of a message never
 //! published) and before anything is sent; a failed append is
-//! [`PublishError::NotStored`].
+//! [`PublishError::NotStored`]. Each append then refreshes the topic's marker
+//! ([`history::mark`]: at most once per half `max-age` per POP, never failing the publish)
+//! and moves the topic's head in the POP cache.
 
 use pubsub_config::{HistoryRule, HistoryRules};
 
@@ -60,8 +62,8 @@ pub(super) fn id_of(logged: &[Option<Logged>], i: usize) -> Option<HistoryId> {
     logged.get(i).copied().flatten().map(|l| l.id)
 }
 
-/// Appends `p` to the history of each topic that keeps one, in order, recording each
-/// topic's previous head in `logged` and moving the head to the message.
+/// Appends `p` to the history of each topic that keeps one, in order, refreshing its
+/// marker, recording its previous head in `logged` and moving the head to the message.
 pub(super) fn append(
     platform: &Platform,
     p: &Publication<'_>,
@@ -80,6 +82,7 @@ pub(super) fn append(
             mqtt: p.mqtt.as_ref(),
         };
         history::append(&*platform.kv, *rule, topic, &message).map_err(PublishError::NotStored)?;
+        history::mark(&*platform.kv, env, *rule, topic);
         *prev = history::head(env, topic);
         history::set_head(env, topic, *id, rule.max_age_secs);
     }

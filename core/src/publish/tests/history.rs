@@ -1,12 +1,14 @@
 //! Publishing to topics with history: the append before the send, the ids on the SSE
 //! renderings and items, the slot's link, and topics without a rule left byte-identical.
 
+use std::sync::atomic::Ordering;
+
 use serde_json::Value;
 
 use crate::config::HistoryRules;
 use crate::history::{self, HistoryId, Position};
-use crate::ports::memory::InMemory;
-use crate::ports::KvStore;
+use crate::ports::memory::{InMemory, RecordingKv};
+use crate::ports::{KvError, KvStore};
 use crate::publish::{publish, Outbox, Publication, PublishError, Published};
 use crate::retained::{self, topic_tag, EventId};
 use crate::topic::TopicName;
@@ -213,4 +215,80 @@ fn one_requests_publications_get_growing_ids_across_outbox_sends() {
         history::held_ids(&*ports.platform.kv, "t").expect("listed"),
         ids
     );
+}
+
+/// `ports` whose KV records its calls, and that recorder.
+fn recorded(ports: InMemory) -> (InMemory, std::sync::Arc<RecordingKv>) {
+    let mut ports = ports;
+    let kv = std::sync::Arc::new(RecordingKv::new(ports.kv.clone()));
+    ports.platform.kv = kv.clone();
+    (ports, kv)
+}
+
+#[test]
+fn a_topics_marker_is_written_once_per_half_max_age_per_pop_not_per_publish() {
+    let (ports, kv) = recorded(InMemory::new());
+    let config = config("h/# 100 1h");
+    let topics = names(&["h/a"]);
+    let send = |ports: &InMemory| {
+        publish(&ports.platform, &config, &publication(&topics, b"m")).expect("published");
+    };
+    for _ in 0..50 {
+        send(&ports);
+    }
+    let marker = history::marker_key("h/a");
+    let markers = kv.inserts(history::MARKER_PREFIX);
+    assert_eq!(markers.len(), 1, "50 publishes, one marker write");
+    assert_eq!(markers[0].0, marker);
+    assert_eq!(markers[0].1.ttl_secs, Some(5400), "max-age × 1.5");
+    assert_eq!(kv.inserts("h/").len(), 50, "one record per publish");
+    ports.env.now.fetch_add(1799, Ordering::Relaxed);
+    send(&ports);
+    assert_eq!(kv.inserts(history::MARKER_PREFIX).len(), 1, "still fresh");
+    ports.env.now.fetch_add(1, Ordering::Relaxed);
+    send(&ports);
+    send(&ports);
+    assert_eq!(
+        kv.inserts(history::MARKER_PREFIX).len(),
+        2,
+        "half max-age on"
+    );
+    // Another POP (its own cache) over the same store refreshes it once too.
+    let (mut other, _) = recorded(InMemory::new());
+    other.platform.kv = kv.clone();
+    send(&other);
+    send(&other);
+    assert_eq!(kv.inserts(history::MARKER_PREFIX).len(), 3);
+    let listed = history::topics_with_history(
+        &*ports.platform.kv,
+        &crate::topic::Filter::parse("h/+").expect("filter"),
+        10,
+    );
+    assert_eq!(listed.expect("listed"), ["h/a"]);
+}
+
+#[test]
+fn a_publish_whose_marker_write_fails_still_succeeds() {
+    let (ports, kv) = recorded(InMemory::new());
+    let config = config("# 100 1h");
+    let topics = names(&["t"]);
+    let marker_writes = || kv.inserts(history::MARKER_PREFIX).len();
+    let down = KvError::Unavailable("marker store down".into());
+    kv.refuse(Some((history::MARKER_PREFIX, down)));
+    for n in 1..=2 {
+        let published = publish(&ports.platform, &config, &publication(&topics, b"x"));
+        assert!(published.expect("published").history_id().is_some());
+        assert_eq!(marker_writes(), n, "a failed write is tried again");
+    }
+    assert_eq!(
+        items(&ports).iter().filter(|i| i["channel"] == "t").count(),
+        2
+    );
+    assert_eq!(history::held_ids(&*kv, "t").expect("listed").len(), 2);
+    // Refused for rate: someone refreshed it just now, so this POP takes it as fresh.
+    kv.refuse(Some((history::MARKER_PREFIX, KvError::RateLimited)));
+    for _ in 0..3 {
+        publish(&ports.platform, &config, &publication(&topics, b"x")).expect("published");
+    }
+    assert_eq!(marker_writes(), 3, "tried once, then fresh");
 }
