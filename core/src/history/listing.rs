@@ -55,10 +55,8 @@ pub fn topics_with_history(
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let text = filter.as_str();
-    let literal = &text[..text.find(['+', '#']).unwrap_or(text.len())];
     let mut prefix = String::from(MARKER_PREFIX);
-    push_hex(&mut prefix, literal.strip_suffix('/').unwrap_or(literal));
+    push_hex(&mut prefix, filter.literal_prefix());
     let page = kv
         .list_page(STORE, &prefix, None, LIST_PAGE)
         .map_err(unavailable)?;

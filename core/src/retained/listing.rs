@@ -27,9 +27,7 @@ pub fn topics_matching(
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let text = filter.as_str();
-    let literal = &text[..text.find(['+', '#']).unwrap_or(text.len())];
-    let prefix = key(literal.strip_suffix('/').unwrap_or(literal));
+    let prefix = key(filter.literal_prefix());
     let keys = kv
         .list_prefix(STORE, &prefix, LIST_PAGE)
         .map_err(|e| match e {

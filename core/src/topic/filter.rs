@@ -98,6 +98,14 @@ impl Filter {
         &self.0
     }
 
+    /// What every topic it matches starts with: the text before its first wildcard,
+    /// without a trailing `/` (`a/#` also matches `a`); empty for a leading wildcard.
+    pub fn literal_prefix(&self) -> &str {
+        let text = self.as_str();
+        let literal = &text[..text.find(['+', '#']).unwrap_or(text.len())];
+        literal.strip_suffix('/').unwrap_or(literal)
+    }
+
     /// Whether the filter matches topic name `topic`. A string that is not a topic name
     /// (empty, or holding a wildcard) matches no filter.
     pub fn matches(&self, topic: &str) -> bool {
