@@ -101,6 +101,7 @@ function subscribe(event) {
   const query = new URLSearchParams();
   for (const topic of topics) query.append("topic", topic);
   if ($("sub-durable").checked) query.set("durable", "true");
+  if ($("sub-rewind").checked) query.set("rewind", "10");
   // EventSource cannot send headers: the token goes in `auth`.
   if (token()) query.set("auth", token());
   const es = new EventSource(`/events?${query}`);
@@ -122,6 +123,8 @@ function subscribe(event) {
   es.addEventListener("message", show("message", (d) => d));
   es.addEventListener("message-base64", show("message-base64", (d) => describeBytes(base64Bytes(d))));
   es.addEventListener("keep-alive", show("keep-alive"));
+  // History lost messages the stream asked for: say which and where the replay starts.
+  es.addEventListener("gap", show("gap", (d) => d));
   es.addEventListener("stream-error", (e) => {
     let why;
     try {
