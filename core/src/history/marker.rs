@@ -18,7 +18,8 @@
 
 use pubsub_config::HistoryRule;
 
-use super::append::MIN_TTL_SECS;
+/// The shortest KV item TTL a marker gets, in seconds (as a record's).
+const MIN_TTL_SECS: u32 = 60;
 use super::record::{parse_hex, push_hex};
 use crate::ports::{Environment, InsertOptions, KvError, KvStore};
 use crate::retained::STORE;
