@@ -48,7 +48,7 @@ use pubsub_middleware::handoff::{FanoutHandoff, FanoutOnly};
 use pubsub_middleware::load_config::LoadConfig;
 use pubsub_middleware::rate_limit::RateLimit;
 use pubsub_middleware::request_log::RequestLog;
-use pubsub_middleware::router::{boxed, handler, BoxService, MethodRouter, Router};
+use pubsub_middleware::router::{boxed, handler, BoxService, HandlerFn, MethodRouter, Router};
 use pubsub_middleware::verify_grip::VerifyGrip;
 use pubsub_middleware::wrap::WrapLayer;
 use pubsub_middleware::{Error, Identity, Layer, Ready, Request, Response};
@@ -64,71 +64,110 @@ pub mod fastly_platform;
 /// Paths whose `GET` errors are answered as an SSE `stream-error` event.
 pub const EVENT_STREAM_PATHS: &[&str] = &["/events"];
 
-/// The route table.
-pub fn routes(platform: &Platform) -> Router {
-    let feature = |f| GuardLayer::new(RequireFeature(f));
-    let limit = |class| GuardLayer::new(RateLimit::new(class, platform.clone()));
-    let handoff = GuardLayer::new(FanoutHandoff);
-    let acl = |source| GuardLayer::new(Acl::new(source, platform.clone()));
-    let admin_auth = GuardLayer::new(AdminAuth(platform.clone()));
-    let with = |f: fn(&Platform, Request) -> Result<Response, Error>| {
-        let platform = platform.clone();
-        handler(move |req| f(&platform, req))
-    };
-    // Each route says where its selectors come from and what credential covers them.
-    let subscribe = |source| {
-        let held = through_fanout(source, acl(source).layer(with(sse::subscribe)));
-        boxed(feature(Feature::Sse).layer(limit(Class::Subscribe).layer(held)))
-    };
-    let publish = acl(SelectorSource::Query(Access::Write)).layer(with(publish::publish));
-    let publish = feature(Feature::HttpPublish).layer(limit(Class::Publish).layer(publish));
-    let history = acl(SelectorSource::Query(Access::Read)).layer(with(history::read));
-    let history = feature(Feature::Sse).layer(limit(Class::Subscribe).layer(history));
-    let mqtt_get = handoff.layer(handler(mqtt::get));
-    let mqtt_get = feature(Feature::Mqtt).layer(limit(Class::Subscribe).layer(mqtt_get));
-    // Fanout speaks WebSocket-over-HTTP in POSTs it signs; an unsigned POST is refused
-    // by the handler, never handed off.
-    let mqtt_post = feature(Feature::Mqtt).layer(with(mqtt::websocket));
-    let admin_route = |f| {
-        let authorised = limit(Class::Admin).layer(admin_auth.layer(with(f)));
-        boxed(feature(Feature::Admin).layer(authorised))
-    };
-    let demo_page = || boxed(feature(Feature::Demo).layer(handler(demo::serve)));
-    let router = demo::ASSETS.iter().fold(Router::new(), |router, asset| {
-        router.route(asset.path, MethodRouter::new().on(Method::GET, demo_page()))
-    });
+/// The route table: each method of a path names the function that builds its service
+/// (its guards, then its handler) from the platform; only the matched one is built.
+pub fn routes(platform: &Platform) -> Router<Platform> {
+    let router = demo::ASSETS
+        .iter()
+        .fold(Router::new(platform.clone()), |router, asset| {
+            router.route(asset.path, MethodRouter::new().on(Method::GET, demo_page))
+        });
     router
         .route(
             "/admin/keys",
             MethodRouter::new()
-                .on(Method::GET, admin_route(admin::list))
-                .on(Method::POST, admin_route(admin::create)),
+                .on(Method::GET, |p| admin_route(p, admin::list))
+                .on(Method::POST, |p| admin_route(p, admin::create)),
         )
         .route(
             "/admin/keys/{id}",
-            MethodRouter::new().on(Method::DELETE, admin_route(admin::revoke)),
+            MethodRouter::new().on(Method::DELETE, |p| admin_route(p, admin::revoke)),
         )
         .route(
             "/events",
             MethodRouter::new()
-                .on(Method::GET, subscribe(SelectorSource::Query(Access::Read)))
-                .on(Method::POST, boxed(publish)),
+                .on(Method::GET, |p| {
+                    subscribe(p, SelectorSource::Query(Access::Read))
+                })
+                .on(Method::POST, publish_route),
         )
         // The links Fanout requests on its own to end or recover a stream (see `sse`).
         .route(
             "/events/link/{grant}",
-            MethodRouter::new().on(Method::GET, subscribe(SelectorSource::LinkGrant)),
+            MethodRouter::new().on(Method::GET, |p| subscribe(p, SelectorSource::LinkGrant)),
         )
         .route(
             "/history",
-            MethodRouter::new().on(Method::GET, boxed(history)),
+            MethodRouter::new().on(Method::GET, history_route),
         )
         .route(
             "/mqtt",
             MethodRouter::new()
-                .on(Method::GET, boxed(mqtt_get))
-                .on(Method::POST, boxed(mqtt_post)),
+                .on(Method::GET, mqtt_get)
+                .on(Method::POST, mqtt_post),
         )
+}
+
+type HandlerOf = fn(&Platform, Request) -> Result<Response, Error>;
+
+fn feature(f: Feature) -> GuardLayer<RequireFeature> {
+    GuardLayer::new(RequireFeature(f))
+}
+
+fn limit(platform: &Platform, class: Class) -> GuardLayer<RateLimit> {
+    GuardLayer::new(RateLimit::new(class, platform.clone()))
+}
+
+fn acl(platform: &Platform, source: SelectorSource) -> GuardLayer<Acl> {
+    GuardLayer::new(Acl::new(source, platform.clone()))
+}
+
+/// `f` served with the platform.
+fn with(
+    platform: &Platform,
+    f: HandlerOf,
+) -> HandlerFn<impl FnMut(Request) -> Result<Response, Error>> {
+    let platform = platform.clone();
+    handler(move |req| f(&platform, req))
+}
+
+// Each route says where its selectors come from and what credential covers them.
+fn subscribe(platform: &Platform, source: SelectorSource) -> BoxService {
+    let authorised = acl(platform, source).layer(with(platform, sse::subscribe));
+    let held = through_fanout(source, authorised);
+    boxed(feature(Feature::Sse).layer(limit(platform, Class::Subscribe).layer(held)))
+}
+
+fn publish_route(platform: &Platform) -> BoxService {
+    let publish =
+        acl(platform, SelectorSource::Query(Access::Write)).layer(with(platform, publish::publish));
+    boxed(feature(Feature::HttpPublish).layer(limit(platform, Class::Publish).layer(publish)))
+}
+
+fn history_route(platform: &Platform) -> BoxService {
+    let history =
+        acl(platform, SelectorSource::Query(Access::Read)).layer(with(platform, history::read));
+    boxed(feature(Feature::Sse).layer(limit(platform, Class::Subscribe).layer(history)))
+}
+
+fn mqtt_get(platform: &Platform) -> BoxService {
+    let handed = GuardLayer::new(FanoutHandoff).layer(handler(mqtt::get));
+    boxed(feature(Feature::Mqtt).layer(limit(platform, Class::Subscribe).layer(handed)))
+}
+
+/// Fanout speaks WebSocket-over-HTTP in POSTs it signs; an unsigned POST is refused by
+/// the handler, never handed off.
+fn mqtt_post(platform: &Platform) -> BoxService {
+    boxed(feature(Feature::Mqtt).layer(with(platform, mqtt::websocket)))
+}
+
+fn admin_route(platform: &Platform, f: HandlerOf) -> BoxService {
+    let authorised = GuardLayer::new(AdminAuth(platform.clone())).layer(with(platform, f));
+    boxed(feature(Feature::Admin).layer(limit(platform, Class::Admin).layer(authorised)))
+}
+
+fn demo_page(_: &Platform) -> BoxService {
+    boxed(feature(Feature::Demo).layer(handler(demo::serve)))
 }
 
 /// `authorised` behind the way its requests come through Fanout: a subscribe is handed
@@ -158,7 +197,7 @@ pub fn app_with<L>(
     layer: L,
 ) -> impl Service<Request, Response = Response, Error = Infallible, Future = Ready<Response, Infallible>>
 where
-    L: Layer<Router>,
+    L: Layer<Router<Platform>>,
     L::Service: Service<Request, Response = Response, Error = Error, Future = Ready>,
 {
     let router = routes(&platform);

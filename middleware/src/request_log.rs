@@ -40,7 +40,7 @@ use crate::{Config, Error, Ready, Request, Response};
 #[derive(Clone)]
 pub struct RequestLog {
     platform: Platform,
-    routes: Arc<matchit::Router<String>>,
+    patterns: Arc<[&'static str]>,
     event_stream_paths: &'static [&'static str],
 }
 
@@ -50,19 +50,25 @@ impl RequestLog {
     /// `event_stream_paths` are rendered as SSE (as `ErrorMap` is told).
     pub fn new(
         platform: Platform,
-        patterns: &[String],
+        patterns: &[&'static str],
         event_stream_paths: &'static [&'static str],
     ) -> Self {
-        let mut routes = matchit::Router::new();
-        for pattern in patterns {
-            // The patterns come from a route table that accepted them.
-            let _ = routes.insert(pattern.as_str(), pattern.clone());
-        }
         Self {
             platform,
-            routes: Arc::new(routes),
+            patterns: patterns.into(),
             event_stream_paths,
         }
+    }
+
+    /// The pattern of the route `path` takes: the route table is matched again only for a
+    /// request that is logged.
+    fn route_of(&self, path: &str) -> Option<String> {
+        let mut routes = matchit::Router::new();
+        for pattern in self.patterns.iter() {
+            // The patterns come from a route table that accepted them.
+            let _ = routes.insert(*pattern, *pattern);
+        }
+        routes.at(path).ok().map(|m| (*m.value).to_owned())
     }
 
     /// Whether this request is in the sample of `ppm` millionths.
@@ -93,11 +99,7 @@ where
         let endpoint = log.endpoint.clone();
         let env = &self.platform.env;
         let start = env.now_micros();
-        let route = self
-            .routes
-            .at(req.uri().path())
-            .ok()
-            .map(|m| m.value.clone());
+        let route = self.route_of(req.uri().path());
         let mut line = line::Line::of_request(&req, route, start);
         let form = ErrorForm::of(&req, self.event_stream_paths);
         let result = inner.call(req).into_inner();

@@ -1,6 +1,7 @@
 //! `Router`: dispatches on the path with `matchit`, then on the method.
 //!
-//! The route table is built once, when the pipeline is built. An unknown path is
+//! The route table is built once, when the pipeline is built; a route holds a function
+//! that builds its service ([`Build`]), and only the matched route's is built. An unknown path is
 //! [`Error::NotFound`] (404); a known path with another method is
 //! [`Error::MethodNotAllowed`] (405) carrying the `Allow` value, derived from the methods
 //! the path serves (plus `OPTIONS`, which [`Cors`](crate::cors) answers on every path).
@@ -57,22 +58,34 @@ where
 
 pub use pubsub_core::extensions::PathParams;
 
+/// How a route's service is made: a plain function of the router's context (e.g. the
+/// platform). Only the matched route's service is built, once per request, so a request
+/// pays for its own layers, not for every route's.
+pub type Build<C> = fn(&C) -> BoxService;
+
 /// The services of one path, by method.
-#[derive(Default)]
 #[must_use]
-pub struct MethodRouter {
-    handlers: Vec<(Method, BoxService)>,
+pub struct MethodRouter<C> {
+    handlers: Vec<(Method, Build<C>)>,
 }
 
-impl MethodRouter {
+impl<C> Default for MethodRouter<C> {
+    fn default() -> Self {
+        Self {
+            handlers: Vec::new(),
+        }
+    }
+}
+
+impl<C> MethodRouter<C> {
     /// An empty method table.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Serves `method` with `service`.
-    pub fn on(mut self, method: Method, service: BoxService) -> Self {
-        self.handlers.push((method, service));
+    /// Serves `method` with the service `build` makes.
+    pub fn on(mut self, method: Method, build: Build<C>) -> Self {
+        self.handlers.push((method, build));
         self
     }
 
@@ -93,19 +106,24 @@ fn allow_list<'a>(methods: impl Iterator<Item = &'a Method>) -> String {
     allow
 }
 
-/// See the module documentation.
-#[derive(Default)]
+/// See the module documentation. `C` is what route services are built from.
 #[must_use]
-pub struct Router {
-    routes: matchit::Router<MethodRouter>,
+pub struct Router<C> {
+    context: C,
+    routes: matchit::Router<MethodRouter<C>>,
     methods: Vec<Method>,
-    patterns: Vec<String>,
+    patterns: Vec<&'static str>,
 }
 
-impl Router {
-    /// An empty route table.
-    pub fn new() -> Self {
-        Self::default()
+impl<C> Router<C> {
+    /// An empty route table whose services are built from `context`.
+    pub fn new(context: C) -> Self {
+        Self {
+            context,
+            routes: matchit::Router::new(),
+            methods: Vec::new(),
+            patterns: Vec::new(),
+        }
     }
 
     /// Adds `path` (matchit syntax, e.g. `/admin/keys/{id}`).
@@ -113,7 +131,7 @@ impl Router {
     /// # Panics
     /// If `path` conflicts with a route already added: the table is static, so this is a
     /// programming error found by the first test that builds the pipeline.
-    pub fn route(mut self, path: &str, methods: MethodRouter) -> Self {
+    pub fn route(mut self, path: &'static str, methods: MethodRouter<C>) -> Self {
         for (method, _) in &methods.handlers {
             if !self.methods.contains(method) {
                 self.methods.push(method.clone());
@@ -122,13 +140,13 @@ impl Router {
         if let Err(e) = self.routes.insert(path, methods) {
             panic!("route {path:?} cannot be added: {e}");
         }
-        self.patterns.push(path.to_owned());
+        self.patterns.push(path);
         self
     }
 
     /// Every route's path pattern, in the order added (`/admin/keys/{id}`): how a request
     /// log names a route without its parameters.
-    pub fn patterns(&self) -> &[String] {
+    pub fn patterns(&self) -> &[&'static str] {
         &self.patterns
     }
 
@@ -138,7 +156,7 @@ impl Router {
     }
 }
 
-impl Service<Request> for Router {
+impl<C> Service<Request> for Router<C> {
     type Response = Response;
     type Error = Error;
     type Future = Ready;
@@ -148,16 +166,15 @@ impl Service<Request> for Router {
     }
 
     fn call(&mut self, mut req: Request) -> Ready {
-        let path = req.uri().path().to_owned();
-        let matched = match self.routes.at_mut(&path) {
+        let matched = match self.routes.at(req.uri().path()) {
             Ok(matched) => matched,
             Err(matchit::MatchError::NotFound) => return std::future::ready(Err(Error::NotFound)),
         };
         let methods = matched.value;
-        let Some((_, service)) = methods.handlers.iter_mut().find(|(m, _)| m == req.method())
-        else {
+        let Some((_, build)) = methods.handlers.iter().find(|(m, _)| m == req.method()) else {
             return std::future::ready(Err(Error::MethodNotAllowed(methods.allow())));
         };
+        let build = *build;
         if !matched.params.is_empty() {
             let params = matched
                 .params
@@ -166,7 +183,7 @@ impl Service<Request> for Router {
                 .collect();
             req.extensions_mut().insert(PathParams(params));
         }
-        service.call(req)
+        build(&self.context).call(req)
     }
 }
 
@@ -175,17 +192,21 @@ mod tests {
     use super::*;
     use crate::test_helpers::*;
 
-    fn router() -> Router {
-        Router::new()
+    fn echo(_: &()) -> BoxService {
+        boxed(Echo)
+    }
+
+    fn router() -> Router<()> {
+        Router::new(())
             .route(
                 "/events",
                 MethodRouter::new()
-                    .on(Method::GET, boxed(Echo))
-                    .on(Method::POST, boxed(Echo)),
+                    .on(Method::GET, echo)
+                    .on(Method::POST, echo),
             )
             .route(
                 "/admin/keys/{id}",
-                MethodRouter::new().on(Method::DELETE, boxed(Echo)),
+                MethodRouter::new().on(Method::DELETE, echo),
             )
     }
 

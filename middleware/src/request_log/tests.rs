@@ -7,8 +7,7 @@ use crate::wrap::WrapLayer;
 const PATTERNS: [&str; 2] = ["/events", "/admin/keys/{id}"];
 
 fn logged(ports: &InMemory, setting: Option<&str>, req: Request) -> Result<Response, Error> {
-    let patterns = PATTERNS.map(str::to_owned);
-    let log = RequestLog::new(ports.platform.clone(), &patterns, &["/events"]);
+    let log = RequestLog::new(ports.platform.clone(), &PATTERNS, &["/events"]);
     let mut svc = WrapLayer::new(log).layer(Echo);
     let mut req = req;
     let config = Config::load(|k| {
@@ -66,8 +65,7 @@ fn an_error_is_logged_with_the_status_the_client_gets() {
         let _ = req;
         Err(Error::MissingCredentials)
     };
-    let patterns = PATTERNS.map(str::to_owned);
-    let log = RequestLog::new(ports.platform.clone(), &patterns, &["/events"]);
+    let log = RequestLog::new(ports.platform.clone(), &PATTERNS, &["/events"]);
     let mut svc = WrapLayer::new(log).layer(crate::router::handler(failing));
     let config = Config::load(|k| (k == "request-log").then(|| "requests".to_owned()));
     let config = config.expect("valid");
