@@ -89,7 +89,9 @@ mod tests {
 
     #[test]
     fn escapes_are_found_at_every_offset_of_a_long_run() {
-        for special in ['"', '\\', '\n', '\u{1}', '\u{1f}', '\u{7f}', 'é', ' ', '!', '#', ']'] {
+        for special in [
+            '"', '\\', '\n', '\u{1}', '\u{1f}', '\u{7f}', 'é', ' ', '!', '#', ']',
+        ] {
             for at in 0..20 {
                 let mut s = "abcdefghijklmnopqrst".to_owned();
                 s.replace_range(at..=at, &special.to_string());

@@ -58,6 +58,9 @@ pub enum HttpStream<'a> {
 pub enum WsMessage<'a> {
     /// A binary message (an MQTT packet).
     ContentBin(&'a [u8]),
+    /// A binary message already base64-encoded: one message sent on several channels is
+    /// encoded once.
+    ContentBase64(&'a str),
     /// Closes the WebSocket with this close code.
     Close {
         /// The WebSocket close code.
@@ -93,6 +96,7 @@ impl Fragment {
         };
         let packet = match formats.ws_message {
             Some(WsMessage::ContentBin(bytes)) => bytes.len().div_ceil(3) * 4,
+            Some(WsMessage::ContentBase64(text)) => text.len(),
             _ => 0,
         };
         let sender_len = sender.map_or(0, str::len) + id.map_or(0, str::len);
@@ -157,6 +161,11 @@ fn write_tail(out: &mut String, sender: Option<&str>, formats: &Formats<'_>) {
             WsMessage::ContentBin(bytes) => {
                 out.push_str("\"ws-message\":{\"content-bin\":\"");
                 BASE64.encode_string(bytes, out);
+                out.push_str("\"}");
+            }
+            WsMessage::ContentBase64(text) => {
+                out.push_str("\"ws-message\":{\"content-bin\":\"");
+                out.push_str(text);
                 out.push_str("\"}");
             }
             WsMessage::Close { code } => {

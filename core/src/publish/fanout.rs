@@ -69,11 +69,11 @@ pub(super) fn plan(
         let sse = filter_sse_event_with_id(m.topic, p.payload, event_id.as_deref());
         let formats = |http_stream, packet| Formats {
             http_stream,
-            ws_message: Some(WsMessage::ContentBin(packet)),
+            ws_message: Some(WsMessage::ContentBase64(packet)),
         };
-        let v5 = formats(Some(HttpStream::Content(&sse)), &m.mqtt_v5);
+        let v5 = formats(Some(HttpStream::Content(&sse)), &m.v5_base64);
         let v5 = Fragment::with_id(grip_id.as_deref(), p.sender, &v5);
-        let v311 = Fragment::new(p.sender, &formats(None, &m.mqtt_v311));
+        let v311 = Fragment::new(p.sender, &formats(None, &m.v311_base64));
         let levels = m.topic.split('/').count();
         let mut channels = Vec::with_capacity(wildcard::count(levels, max_levels));
         wildcard::filters_matching(m.topic, max_levels, |filter| {

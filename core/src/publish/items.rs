@@ -82,12 +82,17 @@ fn live(
         let sse = own.as_deref().unwrap_or(&shared);
         for &rendering in publication(false) {
             let (http_stream, packet) = match rendering {
-                Rendering::Event => (Some(HttpStream::Content(sse)), &m.mqtt_v5[..]),
-                Rendering::Mqtt311 => (None, &m.mqtt_v311[..]),
-                _ => (None, &m.mqtt_v5[..]),
+                Rendering::Event => (Some(HttpStream::Content(sse)), &m.v5_base64),
+                Rendering::Mqtt311 => (None, &m.v311_base64),
+                _ => (None, &m.v5_base64),
             };
             let channel = channel(rendering, m.topic);
-            let mut item = item(&channel, p.sender, http_stream, packet);
+            let mut item = item(
+                &channel,
+                p.sender,
+                http_stream,
+                WsMessage::ContentBase64(packet),
+            );
             if rendering == Rendering::Event {
                 item.id = grip_id.as_deref();
                 item.prev_id = prev_id.as_deref();
@@ -141,9 +146,9 @@ fn retained(
                 });
                 continue;
             }
-            Rendering::Mqtt311 => &m.mqtt_v311[..],
-            Rendering::Mqtt5AsPublished => &as_published[..],
-            _ => &m.mqtt_v5[..],
+            Rendering::Mqtt311 => WsMessage::ContentBase64(&m.v311_base64),
+            Rendering::Mqtt5AsPublished => WsMessage::ContentBin(&as_published),
+            _ => WsMessage::ContentBase64(&m.v5_base64),
         };
         let mut item = item(&channel, sender, None, packet);
         if let (Feed::Live, Some((id, prev))) = (rendering.feed(), &history_ids) {
@@ -170,7 +175,7 @@ fn item<'a>(
     channel: &'a str,
     sender: Option<&'a str>,
     http_stream: Option<HttpStream<'a>>,
-    packet: &'a [u8],
+    packet: WsMessage<'a>,
 ) -> Item<'a> {
     Item {
         channel,
@@ -179,7 +184,7 @@ fn item<'a>(
         sender,
         formats: Formats {
             http_stream,
-            ws_message: Some(WsMessage::ContentBin(packet)),
+            ws_message: Some(packet),
         },
     }
 }

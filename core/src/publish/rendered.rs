@@ -8,6 +8,8 @@
 //! `content-bin` is never sent. The SSE events depend on the step that uses them (live,
 //! retained with its event id, wildcard with its topic) and are rendered there.
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use pubsub_codec::mqtt::ProtocolVersion;
 
 use super::error::PublishError;
@@ -23,6 +25,10 @@ pub(super) struct Rendered<'a> {
     pub(super) mqtt_v5: Vec<u8>,
     /// The MQTT 3.1.1 PUBLISH that carries it to MQTT 3.1.1 subscribers.
     pub(super) mqtt_v311: Vec<u8>,
+    /// `mqtt_v5` as base64, as the items carry it (every item of it shares one encoding).
+    pub(super) v5_base64: String,
+    /// `mqtt_v311` as base64.
+    pub(super) v311_base64: String,
 }
 
 /// The message of `p` rendered for each of its topics, in order.
@@ -41,10 +47,14 @@ pub(super) fn render<'a>(p: &Publication<'a>) -> Result<Vec<Rendered<'a>>, Publi
                     false => Ok(packet),
                 }
             };
+            let (mqtt_v5, mqtt_v311) =
+                (packet(ProtocolVersion::V5)?, packet(ProtocolVersion::V311)?);
             Ok(Rendered {
                 topic,
-                mqtt_v5: packet(ProtocolVersion::V5)?,
-                mqtt_v311: packet(ProtocolVersion::V311)?,
+                v5_base64: BASE64.encode(&mqtt_v5),
+                v311_base64: BASE64.encode(&mqtt_v311),
+                mqtt_v5,
+                mqtt_v311,
             })
         })
         .collect()
