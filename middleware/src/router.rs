@@ -121,8 +121,9 @@ impl<C> Router<C> {
         Self {
             context,
             routes: matchit::Router::new(),
-            methods: Vec::new(),
-            patterns: Vec::new(),
+            // Room for the app's table without growing: a request builds it.
+            methods: Vec::with_capacity(4),
+            patterns: Vec::with_capacity(16),
         }
     }
 
