@@ -63,12 +63,14 @@ impl RequestLog {
     /// The pattern of the route `path` takes: the route table is matched again only for a
     /// request that is logged.
     fn route_of(&self, path: &str) -> Option<String> {
+        // Indexes, as the router's own tree holds them: one matchit in the module.
         let mut routes = matchit::Router::new();
-        for pattern in self.patterns.iter() {
+        for (i, pattern) in self.patterns.iter().enumerate() {
             // The patterns come from a route table that accepted them.
-            let _ = routes.insert(*pattern, *pattern);
+            let _ = routes.insert(*pattern, i);
         }
-        routes.at(path).ok().map(|m| (*m.value).to_owned())
+        let matched = routes.at(path).ok()?;
+        self.patterns.get(*matched.value).map(|p| (*p).to_owned())
     }
 
     /// Whether this request is in the sample of `ppm` millionths.

@@ -110,7 +110,10 @@ fn allow_list<'a>(methods: impl Iterator<Item = &'a Method>) -> String {
 #[must_use]
 pub struct Router<C> {
     context: C,
-    routes: matchit::Router<MethodRouter<C>>,
+    /// Path → index into `tables` (the same tree type as the request log's, so the wasm
+    /// carries matchit's code once).
+    routes: matchit::Router<usize>,
+    tables: Vec<MethodRouter<C>>,
     methods: Vec<Method>,
     patterns: Vec<&'static str>,
 }
@@ -121,6 +124,7 @@ impl<C> Router<C> {
         Self {
             context,
             routes: matchit::Router::new(),
+            tables: Vec::with_capacity(16),
             // Room for the app's table without growing: a request builds it.
             methods: Vec::with_capacity(4),
             patterns: Vec::with_capacity(16),
@@ -138,9 +142,10 @@ impl<C> Router<C> {
                 self.methods.push(method.clone());
             }
         }
-        if let Err(e) = self.routes.insert(path, methods) {
+        if let Err(e) = self.routes.insert(path, self.tables.len()) {
             panic!("route {path:?} cannot be added: {e}");
         }
+        self.tables.push(methods);
         self.patterns.push(path);
         self
     }
@@ -171,7 +176,9 @@ impl<C> Service<Request> for Router<C> {
             Ok(matched) => matched,
             Err(matchit::MatchError::NotFound) => return std::future::ready(Err(Error::NotFound)),
         };
-        let methods = matched.value;
+        let Some(methods) = self.tables.get(*matched.value) else {
+            return std::future::ready(Err(Error::NotFound));
+        };
         let Some((_, build)) = methods.handlers.iter().find(|(m, _)| m == req.method()) else {
             return std::future::ready(Err(Error::MethodNotAllowed(methods.allow())));
         };
