@@ -342,6 +342,3 @@ fn read_matcher(value: &Value, base: Option<&str>) -> Result<UriSelector, String
     };
     UriSelector::parse_v1(kind, pattern, base).map_err(|e| e.to_string())
 }
-
-#[cfg(test)]
-mod tests;

@@ -62,10 +62,12 @@ pub fn verify_mercure(
         (true, _, false) => {
             return Err(invalid("Mercure 1.0 tokens (typ at+jwt) are not accepted"))
         }
-        (false, false, _) => return Err(invalid(format!(
+        (false, false, _) => {
+            return Err(invalid(format!(
             "the JWT header's typ is {:?}, not \"at+jwt\" (Mercure 0.x tokens are not accepted)",
             parsed.typ.as_deref().unwrap_or("")
-        ))),
+        )))
+        }
         _ => {}
     }
     let kid = match (&parsed.kid, &rules.default_kid) {
@@ -131,3 +133,6 @@ fn check_v1(claims: &V1Claims, rules: &MercureTokenRules) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -131,6 +131,9 @@ impl MatchKind {
 }
 
 /// A parsed topic selector of either dialect.
+// A request holds a handful of selectors, parsed once: boxing the pattern would buy
+// nothing but an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum UriSelector {
     /// `*`: every topic.
@@ -216,4 +219,80 @@ fn check_len(s: &str) -> Result<(), UriMatchError> {
         return Err(UriMatchError::new(s, "the selector is empty"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HUB: &str = "https://hub.example.com/.well-known/mercure";
+
+    #[test]
+    fn selectors_of_both_dialects_parse_and_match() {
+        let v0: &[(&str, &str, bool)] = &[
+            ("*", "anything", true),
+            ("https://e.com/a", "https://e.com/a", true),
+            ("https://e.com/a", "https://e.com/A", false),
+            ("https://e.com/{id}", "https://e.com/1", true),
+            ("https://e.com/{id", "https://e.com/{id", true),
+            ("https://e.com/{id", "https://e.com/1", false),
+            ("https://e.com/{=x}", "https://e.com/{=x}", true),
+        ];
+        for (s, topic, want) in v0 {
+            let sel = UriSelector::parse_v0(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+            assert_eq!(sel.matches(topic), *want, "{s} vs {topic}");
+            assert_eq!(sel.as_str(), *s);
+        }
+        let v1: &[(MatchKind, &str, &str, bool)] = &[
+            (MatchKind::Exact, "*", "x", true),
+            (MatchKind::UrlPattern, "*", "x", true),
+            (MatchKind::Exact, "/a", "/a", true),
+            (MatchKind::Exact, "/a", "https://hub.example.com/a", false),
+            (
+                MatchKind::Exact,
+                "https://e.com/{id}",
+                "https://e.com/1",
+                false,
+            ),
+            (
+                MatchKind::UrlPattern,
+                "/a/:b",
+                "https://hub.example.com/a/1",
+                true,
+            ),
+            (MatchKind::UrlPattern, "/a/:b", "/a/1", true),
+        ];
+        for (kind, s, topic, want) in v1 {
+            let sel =
+                UriSelector::parse_v1(*kind, s, Some(HUB)).unwrap_or_else(|e| panic!("{s}: {e}"));
+            assert_eq!(sel.matches(topic), *want, "{s} vs {topic}");
+        }
+    }
+
+    #[test]
+    fn selectors_over_the_bounds_are_refused() {
+        let long = "a".repeat(MAX_SELECTOR_LEN + 1);
+        for r in [
+            UriSelector::parse_v0(&long),
+            UriSelector::parse_v0(""),
+            UriSelector::parse_v1(MatchKind::Exact, &long, None),
+            UriSelector::parse_v0(&"{a}".repeat(MAX_GROUPS + 1)),
+        ] {
+            let err = r.expect_err("refused");
+            assert!(!err.reason.is_empty() && err.part.len() <= 67, "{err}");
+        }
+    }
+
+    #[test]
+    fn matcher_parameter_names() {
+        assert_eq!(MatchKind::from_param("match"), Some(MatchKind::Exact));
+        assert_eq!(MatchKind::from_param("match_exact"), Some(MatchKind::Exact));
+        assert_eq!(
+            MatchKind::from_param("match_urlpattern"),
+            Some(MatchKind::UrlPattern)
+        );
+        assert_eq!(MatchKind::from_param("match_regex"), None);
+        assert!(MatchKind::is_reserved("MATCHx") && !MatchKind::is_reserved("topic"));
+        assert_eq!(MatchKind::from_match_type("URLPattern"), None);
+    }
 }
