@@ -9,7 +9,7 @@
 //! (`https://h/p#x` has an empty search); a hostname without a port has the empty port.
 
 use super::super::UriMatchError;
-use super::component::{tokenize, Tok};
+use super::tokenizer::{tokenize, Tok};
 use super::url::is_special;
 
 /// The components a constructor string sets, as pattern text.
@@ -27,29 +27,7 @@ pub(super) struct Init {
 
 /// Splits `input` into components.
 pub(super) fn split(input: &str) -> Result<Init, UriMatchError> {
-    let toks = tokenize(input, true)?;
-    // The positions of separator characters outside groups.
-    let mut depth = 0usize;
-    let mut plain: Vec<(char, usize, usize, usize)> = Vec::new(); // (char, token, start, end)
-    for (i, (tok, start, end)) in toks.iter().enumerate() {
-        match tok {
-            Tok::Open => depth += 1,
-            Tok::Close => depth = depth.saturating_sub(1),
-            Tok::Char(c) | Tok::Escaped(c) if depth == 0 => plain.push((*c, i, *start, *end)),
-            // A `?` modifier that follows nothing it could modify starts the search.
-            Tok::Modifier('?') if depth == 0 => {
-                let modifies = i > 0
-                    && matches!(
-                        toks[i - 1].0,
-                        Tok::Name(_) | Tok::Regexp(_) | Tok::Close | Tok::Asterisk
-                    );
-                if !modifies {
-                    plain.push(('?', i, *start, *end));
-                }
-            }
-            _ => {}
-        }
-    }
+    let plain = separators(input)?;
     let mut init = Init::default();
     let protocol_end = plain.iter().find(|p| p.0 == ':').filter(|p| {
         // Only when the text before it holds no `/`, `?` or `#` separator.
@@ -79,6 +57,50 @@ pub(super) fn split(input: &str) -> Result<Init, UriMatchError> {
         .iter()
         .find(|p| "/?#".contains(p.0))
         .map_or(input.len(), |p| p.2);
+    authority(input, &rest, auth_start, auth_end, &mut init);
+    let tail: Vec<_> = rest.iter().copied().filter(|p| p.2 >= auth_end).collect();
+    if auth_end < input.len() {
+        relative(input, &tail, auth_end, &mut init);
+        if init.pathname.is_none() {
+            init.pathname = Some(if special { "/".into() } else { String::new() });
+        }
+    }
+    Ok(init)
+}
+
+/// A separator candidate: the character, its token index, its byte span.
+type Sep = (char, usize, usize, usize);
+
+/// The characters outside groups that may separate components.
+fn separators(input: &str) -> Result<Vec<Sep>, UriMatchError> {
+    let toks = tokenize(input, true)?;
+    // The positions of separator characters outside groups.
+    let mut depth = 0usize;
+    let mut plain: Vec<Sep> = Vec::new();
+    for (i, (tok, start, end)) in toks.iter().enumerate() {
+        match tok {
+            Tok::Open => depth += 1,
+            Tok::Close => depth = depth.saturating_sub(1),
+            Tok::Char(c) | Tok::Escaped(c) if depth == 0 => plain.push((*c, i, *start, *end)),
+            // A `?` modifier that follows nothing it could modify starts the search.
+            Tok::Modifier('?') if depth == 0 => {
+                let modifies = i > 0
+                    && matches!(
+                        toks[i - 1].0,
+                        Tok::Name(_) | Tok::Regexp(_) | Tok::Close | Tok::Asterisk
+                    );
+                if !modifies {
+                    plain.push(('?', i, *start, *end));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(plain)
+}
+
+/// Username, password, hostname and port between bytes `auth_start` and `auth_end`.
+fn authority(input: &str, rest: &[Sep], auth_start: usize, auth_end: usize, init: &mut Init) {
     let in_auth: Vec<_> = rest.iter().copied().filter(|p| p.3 <= auth_end).collect();
     let mut host_start = auth_start;
     if let Some(at) = in_auth.iter().rev().find(|p| p.0 == '@') {
@@ -114,18 +136,10 @@ pub(super) fn split(input: &str) -> Result<Init, UriMatchError> {
             init.port = Some(String::new());
         }
     }
-    let tail: Vec<_> = rest.iter().copied().filter(|p| p.2 >= auth_end).collect();
-    if auth_end < input.len() {
-        relative(input, &tail, auth_end, &mut init);
-        if init.pathname.is_none() {
-            init.pathname = Some(if special { "/".into() } else { String::new() });
-        }
-    }
-    Ok(init)
 }
 
 /// Pathname, search and hash from byte `from` on (the separators in `plain`).
-fn relative(input: &str, plain: &[(char, usize, usize, usize)], from: usize, init: &mut Init) {
+fn relative(input: &str, plain: &[Sep], from: usize, init: &mut Init) {
     let q = plain.iter().find(|p| p.0 == '?' && p.2 >= from);
     let h = plain.iter().find(|p| p.0 == '#' && p.2 >= from);
     let path_end = q.or(h).map_or(input.len(), |p| p.2);
@@ -148,7 +162,7 @@ fn relative(input: &str, plain: &[(char, usize, usize, usize)], from: usize, ini
     }
 }
 
-fn path_onwards(input: &str, plain: &[(char, usize, usize, usize)], from: usize, init: &mut Init) {
+fn path_onwards(input: &str, plain: &[Sep], from: usize, init: &mut Init) {
     init.hostname = Some(String::new());
     init.port = Some(String::new());
     relative(input, plain, from, init);

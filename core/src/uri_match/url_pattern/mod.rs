@@ -21,6 +21,7 @@
 mod component;
 mod constructor;
 mod regex;
+mod tokenizer;
 mod url;
 
 use super::nfa::Program;
@@ -151,6 +152,40 @@ fn options(index: usize, special: bool) -> Options {
     }
 }
 
+/// Compiles the eight component patterns (`None` or `*` is a wildcard); the pathname,
+/// search and hash follow the URL rules of special schemes when the protocol pattern
+/// matches one.
+fn compile_all(texts: &[Option<String>; 8]) -> Result<[Option<Program>; 8], UriMatchError> {
+    let compile = |i: usize, special: bool| -> Result<Option<Program>, UriMatchError> {
+        match &texts[i] {
+            None => Ok(None),
+            Some(t) if t == "*" => Ok(None),
+            Some(t) => {
+                let node = component::compile(t, options(i, special)).map_err(|e| {
+                    UriMatchError::new(e.part, format!("{}: {}", COMPONENTS[i], e.reason))
+                })?;
+                Program::compile(&node, t).map(Some)
+            }
+        }
+    };
+    let protocol_prog = compile(0, false)?;
+    let special = match &protocol_prog {
+        None => true,
+        Some(p) => ["http", "https", "ws", "wss", "ftp", "file"]
+            .iter()
+            .any(|s| {
+                let mut budget = MATCH_COST_CAP;
+                p.matches(s, &mut budget).unwrap_or(false)
+            }),
+    };
+    let mut components: [Option<Program>; 8] = Default::default();
+    components[0] = protocol_prog;
+    for (i, slot) in components.iter_mut().enumerate().skip(1) {
+        *slot = compile(i, special)?;
+    }
+    Ok(components)
+}
+
 impl UrlPattern {
     /// Parses `input` as `new URLPattern(input, base)` does; a relative pattern without
     /// a base is refused, as is a base that is not a URL.
@@ -193,33 +228,7 @@ impl UrlPattern {
             init.search,
             init.hash,
         ];
-        let compile = |i: usize, special: bool| -> Result<Option<Program>, UriMatchError> {
-            match &texts[i] {
-                None => Ok(None),
-                Some(t) if t == "*" => Ok(None),
-                Some(t) => {
-                    let node = component::compile(t, options(i, special)).map_err(|e| {
-                        UriMatchError::new(e.part, format!("{}: {}", COMPONENTS[i], e.reason))
-                    })?;
-                    Program::compile(&node, t).map(Some)
-                }
-            }
-        };
-        let protocol_prog = compile(0, false)?;
-        let special = match &protocol_prog {
-            None => true,
-            Some(p) => ["http", "https", "ws", "wss", "ftp", "file"]
-                .iter()
-                .any(|s| {
-                    let mut budget = MATCH_COST_CAP;
-                    p.matches(s, &mut budget).unwrap_or(false)
-                }),
-        };
-        let mut components: [Option<Program>; 8] = Default::default();
-        components[0] = protocol_prog;
-        for (i, slot) in components.iter_mut().enumerate().skip(1) {
-            *slot = compile(i, special)?;
-        }
+        let components = compile_all(&texts)?;
         Ok(Self {
             text: input.to_owned(),
             base,
