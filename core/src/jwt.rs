@@ -102,6 +102,10 @@ impl VerifyingKey {
 struct Header {
     alg: String,
     kid: Option<String>,
+    /// Any JSON: a `typ` that is not a string is no `typ` to this verifier, as before
+    /// it was read at all.
+    #[serde(default)]
+    typ: Option<Value>,
     #[serde(default)]
     crit: Present,
 }
@@ -126,6 +130,8 @@ pub struct Token<'a> {
     pub alg: String,
     /// The header's `kid`, if any.
     pub kid: Option<String>,
+    /// The header's `typ`, if any (Mercure 1.0 tokens are `at+jwt`).
+    pub typ: Option<String>,
     /// Whether the header has `crit` (such a token never verifies).
     crit: bool,
     /// `<header>.<payload>`: what the signature signs.
@@ -150,6 +156,7 @@ pub fn parse(token: &str) -> Result<Token<'_>, String> {
     Ok(Token {
         alg: header.alg,
         kid: header.kid,
+        typ: header.typ.and_then(|v| v.as_str().map(str::to_owned)),
         crit: header.crit.0,
         signing_input,
         payload,

@@ -16,6 +16,8 @@
 //! - [`grant`]: the credential of the links Fanout requests on its own.
 //! - [`topic`]: topic names, filters and selectors, parsed once; the publish-side
 //!   expansion of wildcards.
+//! - [`uri_match`]: Mercure's topic selectors (URI templates, URL patterns, exact, `*`),
+//!   parsed once and matched in bounded time.
 //! - [`audience`]: who listens on which Fanout channel and which rendering each channel
 //!   is sent, with the one scheme that names channels.
 //! - [`retained`]: the last retained message of each topic, in KV store `messages`.
@@ -50,6 +52,7 @@ pub mod render;
 pub mod retained;
 pub mod tokens;
 pub mod topic;
+pub mod uri_match;
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;

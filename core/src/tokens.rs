@@ -14,10 +14,16 @@
 
 use crate::claims;
 use crate::jwt;
-use crate::keys::{self, KeyRecord};
+use crate::keys;
+#[cfg(doc)]
+use crate::keys::KeyRecord;
 use crate::ports::KvStore;
 use crate::principal::{Principal, LEEWAY_SECS};
 use crate::{Config, Error};
+
+pub mod mercure;
+
+pub use mercure::{verify_mercure, MercureTokenRules};
 
 /// The refusal of a token without `exp` (when `allow-tokens-without-exp` is off).
 pub const NO_EXP: &str = "token has no exp claim";
@@ -45,24 +51,9 @@ pub fn verify_with(
         .kid
         .clone()
         .ok_or_else(|| Error::InvalidToken("the JWT header has no `kid`".into()))?;
-    if keys::validate_id(&kid).is_err() {
-        return Err(Error::UnknownKey(kid));
-    }
-    let item = match kv.lookup(keys::STORE, &kid) {
-        Ok(Some(item)) => item,
-        Ok(None) => return Err(Error::UnknownKey(kid)),
-        Err(e) => return Err(Error::StoreUnavailable(format!("key lookup failed: {e}"))),
-    };
-    let unusable = || Error::InvalidToken(format!("signing key {kid:?} is unusable"));
-    let record = KeyRecord::parse(&item.value).map_err(|_| unusable())?;
-    // A stored key that cannot verify (a point off the curve) is broken, not the token.
-    let key = record.verifying_key().map_err(|_| unusable())?;
-    let principal = claims::read(&parsed, &key, kid.clone()).map_err(|why| {
-        Error::InvalidToken(match why.strip_prefix("the key only verifies") {
-            Some(rest) => format!("key {kid:?} only verifies{rest}"),
-            None => why,
-        })
-    })?;
+    let key = keys::verifying_key_for(kv, &kid)?;
+    let principal =
+        claims::read(&parsed, &key, kid.clone()).map_err(|why| claims::refusal(&kid, why))?;
     if principal.exp.is_none() && !config.allow_tokens_without_exp {
         return Err(Error::InvalidToken(NO_EXP.into()));
     }

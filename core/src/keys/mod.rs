@@ -19,6 +19,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::jwt::{Alg, VerifyingKey};
+use crate::ports::KvStore;
 use crate::Error;
 
 mod public;
@@ -133,6 +134,24 @@ impl KeyRecord {
     pub fn check(&self) -> Result<(), String> {
         self.verifying_key().map(|_| ())
     }
+}
+
+/// The key `kid` names in `kv`, ready to verify tokens: 401 when the id is malformed or
+/// unknown (`UnknownKey`) or the stored value is unusable (`signing key "<id>" is
+/// unusable`), 503 when the store cannot be read.
+pub fn verifying_key_for(kv: &dyn KvStore, kid: &str) -> Result<VerifyingKey, Error> {
+    if validate_id(kid).is_err() {
+        return Err(Error::UnknownKey(kid.to_owned()));
+    }
+    let item = match kv.lookup(STORE, kid) {
+        Ok(Some(item)) => item,
+        Ok(None) => return Err(Error::UnknownKey(kid.to_owned())),
+        Err(e) => return Err(Error::StoreUnavailable(format!("key lookup failed: {e}"))),
+    };
+    let unusable = || Error::InvalidToken(format!("signing key {kid:?} is unusable"));
+    let record = KeyRecord::parse(&item.value).map_err(|_| unusable())?;
+    // A stored key that cannot verify (a point off the curve) is broken, not the token.
+    record.verifying_key().map_err(|_| unusable())
 }
 
 /// Checks that `kid` is a usable key id: 1 to 64 characters from `[A-Za-z0-9_-]`.
