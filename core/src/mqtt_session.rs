@@ -26,6 +26,7 @@ use pubsub_codec::mqtt::ProtocolVersion;
 use crate::Error;
 
 mod sub;
+pub mod takeover;
 pub use sub::Sub;
 
 /// One field of the session metadata; its header names are declared here only.

@@ -88,6 +88,13 @@ impl<'a> Answer<'a> {
             }
             Effect::Unlisten(channel) => wire::listen(out, "unsubscribe", &channel, false),
             Effect::IdentifyAs(user) => wire::identify_as(out, &user),
+            Effect::TakeOver(bodies) => {
+                for body in bodies {
+                    // Best effort: the new connection is accepted whatever the publish
+                    // API answers (an older one then ends at its own next deadline).
+                    let _ = self.platform.publisher.publish(ctx.config, body);
+                }
+            }
             Effect::Close(code) => wsevents::write_close(out, code),
             // Queued above.
             Effect::Publish { .. } => {}

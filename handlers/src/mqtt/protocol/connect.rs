@@ -14,12 +14,16 @@
 //! is honoured below `mqtt-limits`' `min-keep-alive` ([`honoured_keep_alive`]): MQTT 5
 //! is told so in Server Keep Alive; an MQTT 3.1.1 client cannot be told, and the broker's
 //! deadlines (and so Fanout's callbacks) follow the floor instead of the client. An accepted connection also listens on its key's channel
-//! (the key channel of its `Audience`), where revoking the key publishes its end.
+//! (the key channel of its `Audience`), where revoking the key publishes its end, and,
+//! unless its client id was assigned, on its client id's channel, where a later CONNECT
+//! with the same client id and identity publishes the takeover
+//! (`pubsub_core::mqtt_session::takeover`) before listening there itself.
 
 use std::num::{NonZeroU16, NonZeroU32};
 
 use pubsub_codec::mqtt::{self, ConnAck, Connect, ConnectReasonCode, Packet, ProtocolVersion};
 use pubsub_core::audience::Audience;
+use pubsub_core::mqtt_session::takeover;
 use pubsub_core::principal::Principal;
 use pubsub_core::Error;
 
@@ -81,6 +85,13 @@ pub(super) fn connect(state: &mut State, ctx: &Context, fx: &mut Effects, c: Con
     if c.protocol == ProtocolVersion::V5 && (server_set || keep_alive != c.keep_alive) {
         ack.properties.server_keep_alive = Some(keep_alive);
     }
+    let owner = (!c.client_id.is_empty()).then(|| takeover::identity(&principal));
+    if let Some(owner) = &owner {
+        // [MQTT-3.1.4-3]: the older connection of this client id ends, before this one
+        // listens on the client id's channel.
+        let bodies = takeover::takeover_requests(owner, &c.client_id, ctx.connection_id);
+        fx.push(Effect::TakeOver(bodies));
+    }
     let packet = Packet::ConnAck(ack);
     fx.push(Effect::Send {
         packet,
@@ -98,6 +109,13 @@ pub(super) fn connect(state: &mut State, ctx: &Context, fx: &mut Effects, c: Con
         channel,
         skip_self: false,
     });
+    if let Some(owner) = &owner {
+        let channel = takeover::channel(c.protocol, owner, &c.client_id);
+        fx.push(Effect::Listen {
+            channel,
+            skip_self: true,
+        });
+    }
     state.principal = Some(Ok(principal));
     // No Local: Pushpin's `skip-self` filter compares a publish's `sender` with the
     // subscription's `user` metadata, which its handler only learns from a set-meta

@@ -35,6 +35,9 @@ pub(crate) enum Effect {
     Listen { channel: String, skip_self: bool },
     /// Stop delivering `channel` to the connection.
     Unlisten(String),
+    /// Send these publish request bodies (the end of the other connections of a client
+    /// id, see `pubsub_core::mqtt_session::takeover`), now; a failure is not answered.
+    TakeOver(Vec<Vec<u8>>),
     /// Tell Fanout the connection's `user` (what `skip-self` compares with a sender).
     IdentifyAs(String),
     /// Publish a message to every subscriber of its topic, then answer per [`Ack`].

@@ -6,8 +6,8 @@
 //! DISCONNECT carries a reason string and exists in MQTT 5 only; 3.1.1 just closes.
 //! Close codes: 1000 for a normal end, 1008 for a policy end, 1002 and 1003 for what is
 //! not MQTT (chosen by the callers). A peer close without a status code, or with 1008
-//! (`REVOKED_CLOSE_CODE`), may be Fanout's close action of a key revocation
-//! ([`closed_by_fanout`]): the Will is dropped then, whatever the KV store (eventually
+//! (`REVOKED_CLOSE_CODE`), may be Fanout's close action of a key revocation (or of a
+//! client-id takeover, which reads the same) ([`closed_by_fanout`]): the Will is dropped then, whatever the KV store (eventually
 //! consistent) still says about the key. A client that wants its Will published closes
 //! with another code, or just goes away (a lost connection publishes it).
 

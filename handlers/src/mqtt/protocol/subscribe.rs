@@ -6,8 +6,8 @@
 //! `wildcard-max-levels` gets 0xA2 (3.1.1: 0x80). Shared subscriptions are not supported
 //! (CONNACK says so), and a connection holds at most [`MAX_SUBSCRIPTIONS`] subscriptions,
 //! fewer when Fanout lets a connection listen on fewer channels: a subscription listens on
-//! one channel and the connection on its key channel, so at most `mqtt-limits`'
-//! `channels` minus one; one more gets 0x97 Quota exceeded (3.1.1: 0x80).
+//! one channel and the connection on its key channel and its client id's channel, so at
+//! most `mqtt-limits`' `channels` minus two; one more gets 0x97 Quota exceeded (3.1.1: 0x80).
 //! The retained messages follow the SUBACK as [`Effect::DeliverRetained`] (a topic) or
 //! [`Effect::DeliverFilterRetained`] (a wildcard filter); their bounds are the driver's.
 
@@ -33,12 +33,12 @@ use super::state::{Context, State};
 pub const MAX_SUBSCRIPTIONS: usize = 32;
 
 /// The most subscriptions a connection may hold: [`MAX_SUBSCRIPTIONS`], and one channel
-/// each within `mqtt-limits`' `channels` beside the key channel. Fanout does not deliver
+/// each within `mqtt-limits`' `channels` beside the key and client id channels. Fanout does not deliver
 /// the channels a connection listens on past its `connection_subscription_max`, so a
 /// subscription beyond is refused rather than granted and silent.
 fn max_subscriptions(ctx: &Context) -> usize {
     let channels = ctx.config.mqtt_limits.channels_per_connection;
-    MAX_SUBSCRIPTIONS.min(channels.saturating_sub(1))
+    MAX_SUBSCRIPTIONS.min(channels.saturating_sub(2))
 }
 
 /// The channel a subscription to `selector` listens on: an MQTT audience listens on one

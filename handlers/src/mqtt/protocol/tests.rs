@@ -8,7 +8,7 @@ use pubsub_codec::mqtt::{
     ConnAck, Connect, ConnectReasonCode, Disconnect, DisconnectReasonCode, Packet, ProtocolVersion,
 };
 use pubsub_core::audience::{Audience, Feed};
-use pubsub_core::mqtt_session::{Session, Sub};
+use pubsub_core::mqtt_session::{takeover, Session, Sub};
 use pubsub_core::principal::Principal;
 use pubsub_core::topic::Selector;
 use pubsub_core::{Config, Error};
@@ -209,13 +209,22 @@ fn connect(version: ProtocolVersion, token: &str) -> Packet {
 fn a_connect_is_accepted_or_refused_by_its_token() {
     let fresh = Session::default;
     let (fx, state) = step(fresh(), &connect(V5, "tok"), &Fake::allowing());
-    let [Effect::Send {
+    let [Effect::TakeOver(bodies), Effect::Send {
         packet: Packet::ConnAck(ack),
         version: V5,
-    }, listen, identify] = fx.as_slice()
+    }, listen, own, identify] = fx.as_slice()
     else {
         panic!("{fx:?}");
     };
+    // The older connection of the client id is ended before this one listens there.
+    assert_eq!(bodies, &takeover::takeover_requests("k:k", "client", CONN));
+    assert_eq!(
+        own,
+        &Effect::Listen {
+            channel: takeover::channel(V5, "k:k", "client"),
+            skip_self: true
+        }
+    );
     assert!(ack.reason_code.is_success());
     assert_eq!(ack.properties.server_keep_alive, Some(300));
     let key = Audience::mqtt(ProtocolVersion::V5, false).key_channel("k");
@@ -233,6 +242,17 @@ fn a_connect_is_accepted_or_refused_by_its_token() {
         (Some(V5), 300, Some(NOW + 3600))
     );
     assert_eq!(s.token.as_deref(), Some("tok"));
+
+    // An assigned client id has no older connection, and nobody can take it over.
+    let mut c = Connect::new(V5, "");
+    c.password = Some(b"tok".to_vec());
+    let (fx, _) = step(fresh(), &Packet::Connect(c), &Fake::allowing());
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::TakeOver(_))),
+        "{fx:?}"
+    );
+    let listens = fx.iter().filter(|e| matches!(e, Effect::Listen { .. }));
+    assert_eq!(listens.count(), 1, "the key channel only");
 
     for (version, code) in [(V5, 0x87u8), (V311, 0x05)] {
         let (fx, state) = step(fresh(), &connect(version, "bad"), &Fake::allowing());
