@@ -16,6 +16,7 @@
 use std::fmt;
 
 pub mod history;
+pub mod mercure;
 pub mod mqtt_limits;
 mod parse;
 pub mod rate_limit;
