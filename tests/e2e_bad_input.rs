@@ -343,20 +343,28 @@ fn connect_raw(name: &str, level: u8, flags: u8, props: Option<&[u8]>, payload: 
     packet(0x10, &body)
 }
 
+/// A client id of its own for each CONNECT: the rows run at once, and a CONNECT with the
+/// client id of a connected client ends that connection (takeover).
+fn client_id() -> Vec<u8> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    s(format!("bad-input-{n}").as_bytes())
+}
+
 /// An MQTT 5 CONNECT (clean start) with the token as the password.
 fn connect5(token: &str) -> Vec<u8> {
-    let payload = cat(&[&s(b"bad-input"), &s(token.as_bytes())]);
+    let payload = cat(&[&client_id(), &s(token.as_bytes())]);
     connect_raw("MQTT", 5, 0x42, Some(&[]), &payload)
 }
 
 /// An MQTT 5 CONNECT without password.
 fn connect5_anonymous() -> Vec<u8> {
-    connect_raw("MQTT", 5, 0x02, Some(&[]), &s(b"bad-input"))
+    connect_raw("MQTT", 5, 0x02, Some(&[]), &client_id())
 }
 
 /// An MQTT 3.1.1 CONNECT (clean session) with user name `u` and the token as password.
 fn connect4(token: &str) -> Vec<u8> {
-    let payload = cat(&[&s(b"bad-input"), &s(b"u"), &s(token.as_bytes())]);
+    let payload = cat(&[&client_id(), &s(b"u"), &s(token.as_bytes())]);
     connect_raw("MQTT", 4, 0xC2, None, &payload)
 }
 
@@ -1467,7 +1475,8 @@ fn grip_rows(fx: &Fixture) -> Table {
 fn mqtt_rows(fx: &Fixture, v5: bool) -> Table {
     let mut table = Table::new(if v5 { Area::Mqtt5 } else { Area::Mqtt311 });
     let connect = |token: &str| if v5 { connect5(token) } else { connect4(token) };
-    let good = Some(connect(&fx.good));
+    // A CONNECT of its own per row: rows sharing a client id would take each other over.
+    let good = || Some(connect(&fx.good));
     let t = fx.topic.as_bytes();
     // Refusals of a token: MQTT 5 CONNACK 0x87 with the reason, 3.1.1 CONNACK 0x05.
     let refused = if v5 {
@@ -1521,7 +1530,7 @@ fn mqtt_rows(fx: &Fixture, v5: bool) -> Table {
     );
     let level = if v5 { 5 } else { 4 };
     let props: Option<&[u8]> = if v5 { Some(&[]) } else { None };
-    let cid = s(b"bad-input");
+    let cid = client_id();
     // A refused CONNECT that could not be read: MQTT 5 CONNACK 0x81 Malformed Packet;
     // 3.1.1 has no return code for it: the connection just closes.
     let malformed = if v5 {
@@ -1602,7 +1611,7 @@ fn mqtt_rows(fx: &Fixture, v5: bool) -> Table {
     );
     table.row(
         "a second CONNECT",
-        ws(v5, good.clone(), vec![connect(&fx.good)]),
+        ws(v5, good(), vec![connect(&fx.good)]),
         if v5 {
             "DISCONNECT 0x82 + close 1008"
         } else {
@@ -1758,7 +1767,7 @@ fn mqtt_rows(fx: &Fixture, v5: bool) -> Table {
         ),
     ];
     for (name, bytes, want, txt) in rows {
-        table.row(name, ws(v5, good.clone(), vec![bytes]), &want, text(txt));
+        table.row(name, ws(v5, good(), vec![bytes]), &want, text(txt));
     }
     // SUBSCRIBE refusals keep the connection: a reason code per filter.
     let failure = |code: &str| {
@@ -1803,7 +1812,7 @@ fn mqtt_rows(fx: &Fixture, v5: bool) -> Table {
     for (name, filter, want) in subs {
         table.row(
             name,
-            ws(v5, good.clone(), vec![subscribe(v5, 0x82, &[(filter, 0)])]),
+            ws(v5, good(), vec![subscribe(v5, 0x82, &[(filter, 0)])]),
             &want,
             "",
         );
@@ -1811,7 +1820,7 @@ fn mqtt_rows(fx: &Fixture, v5: bool) -> Table {
     // QoS 2 is supported; its exchange has bad inputs of its own.
     table.row(
         "PUBREL for a packet identifier never received",
-        ws(v5, good.clone(), vec![vec![0x62, 0x02, 0x00, 0x05]]),
+        ws(v5, good(), vec![vec![0x62, 0x02, 0x00, 0x05]]),
         if v5 {
             "PUBCOMP 0x92 + silent"
         } else {
@@ -1823,7 +1832,7 @@ fn mqtt_rows(fx: &Fixture, v5: bool) -> Table {
         "PUBLISH QoS 2 to a topic the token may not write",
         ws(
             v5,
-            good.clone(),
+            good(),
             vec![publish(v5, 0x34, b"not-granted", Some(9), &[], b"x")],
         ),
         if v5 {
@@ -1838,7 +1847,7 @@ fn mqtt_rows(fx: &Fixture, v5: bool) -> Table {
             "PUBLISH QoS 1 to a topic the token may not write",
             ws(
                 v5,
-                good.clone(),
+                good(),
                 vec![publish(true, 0x32, b"not-granted", Some(1), &[], b"x")],
             ),
             "PUBACK 0x87 + silent",
@@ -1848,7 +1857,7 @@ fn mqtt_rows(fx: &Fixture, v5: bool) -> Table {
             "PUBLISH with a Topic Alias",
             ws(
                 v5,
-                good.clone(),
+                good(),
                 vec![publish(true, 0x30, t, None, &[0x23, 0, 1], b"x")],
             ),
             "DISCONNECT 0x94 + close 1008",
@@ -1882,7 +1891,7 @@ fn mqtt_rows(fx: &Fixture, v5: bool) -> Table {
         );
         table.row(
             "AUTH packet",
-            ws(v5, good.clone(), vec![vec![0xF0, 0x00]]),
+            ws(v5, good(), vec![vec![0xF0, 0x00]]),
             "DISCONNECT 0x82 + close 1008",
             "enhanced authentication is not supported",
         );
@@ -1901,7 +1910,7 @@ fn mqtt_rows(fx: &Fixture, v5: bool) -> Table {
             "PUBLISH QoS 1 to a topic the token may not write",
             ws(
                 v5,
-                good.clone(),
+                good(),
                 vec![publish(false, 0x32, b"not-granted", Some(1), &[], b"x")],
             ),
             "close 1008",
