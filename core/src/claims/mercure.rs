@@ -149,9 +149,9 @@ pub struct V1Claims {
     /// Issuer.
     #[serde(default)]
     pub iss: Option<String>,
-    /// Audience: a string or an array of strings.
+    /// Audience: a string or an array of strings (see [`audience_contains`]).
     #[serde(default)]
-    pub aud: Option<Audience>,
+    pub aud: Option<Value>,
     /// Expiry.
     #[serde(default)]
     pub exp: Option<u64>,
@@ -166,23 +166,14 @@ pub struct V1Claims {
     pub authorization_details: Option<Vec<Value>>,
 }
 
-/// An `aud` claim.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum Audience {
-    /// One audience.
-    One(String),
-    /// Several.
-    Many(Vec<String>),
-}
-
-impl Audience {
-    /// Whether `id` is the audience or one of them.
-    pub fn contains(&self, id: &str) -> bool {
-        match self {
-            Self::One(a) => a == id,
-            Self::Many(all) => all.iter().any(|a| a == id),
-        }
+/// Whether an `aud` claim (a string, or an array of strings) names `id`. Read from
+/// JSON by hand rather than as an untagged enum, which would cost the module serde's
+/// buffering machinery.
+pub fn audience_contains(aud: &Value, id: &str) -> bool {
+    match aud {
+        Value::String(a) => a == id,
+        Value::Array(all) => all.iter().any(|a| a.as_str() == Some(id)),
+        _ => false,
     }
 }
 

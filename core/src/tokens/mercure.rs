@@ -18,7 +18,9 @@
 //! Every refusal is an [`Error::InvalidToken`] (401) whose text names the check, except
 //! an unknown key (`UnknownKey`, 401) and a store failure (503).
 
-use crate::claims::mercure::{is_access_token_typ, MercureGrants, V0Claims, V1Claims};
+use crate::claims::mercure::{
+    audience_contains, is_access_token_typ, MercureGrants, V0Claims, V1Claims,
+};
 use crate::claims::refusal;
 use crate::jwt;
 use crate::keys;
@@ -121,7 +123,7 @@ fn check_v1(claims: &V1Claims, rules: &MercureTokenRules) -> Result<(), Error> {
         .ok_or_else(|| invalid("this hub has no resource identifier for `aud` configured"))?;
     match &claims.aud {
         None => return Err(invalid("the 1.0 token has no `aud`")),
-        Some(aud) if !aud.contains(audience) => {
+        Some(aud) if !audience_contains(aud, audience) => {
             return Err(invalid(format!(
                 "the token's `aud` does not contain this hub's resource identifier {audience:?}"
             )))

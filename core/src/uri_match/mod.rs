@@ -45,7 +45,7 @@ pub const MAX_GROUPS: usize = 32;
 pub const MAX_PROGRAM: usize = 2048;
 /// The most automaton steps (thread × character) one match may take; past it, the
 /// selector does not match.
-pub const MATCH_COST_CAP: usize = 200_000;
+pub const MATCH_COST_CAP: usize = 100_000;
 
 /// Why a selector cannot be used: the offending part and the rule it breaks.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -143,7 +143,8 @@ impl Program {
         let n = self.insts.len();
         let mut current = Threads::new(n);
         let mut next = Threads::new(n);
-        self.add(&mut current, 0, budget)?;
+        let mut stack = Vec::new();
+        self.add(&mut current, 0, budget, &mut stack)?;
         for c in input.chars() {
             if current.list.is_empty() {
                 return Ok(false);
@@ -158,7 +159,7 @@ impl Program {
                     _ => false,
                 };
                 if ok {
-                    self.add(&mut next, pc + 1, budget)?;
+                    self.add(&mut next, pc + 1, budget, &mut stack)?;
                 }
             }
             std::mem::swap(&mut current, &mut next);
@@ -170,13 +171,23 @@ impl Program {
     }
 
     /// Adds thread `pc` and everything it reaches without reading a character.
-    fn add(&self, threads: &mut Threads, pc: usize, budget: &mut usize) -> Result<(), OverBudget> {
-        let mut stack = vec![pc];
+    fn add(
+        &self,
+        threads: &mut Threads,
+        pc: usize,
+        budget: &mut usize,
+        stack: &mut Vec<usize>,
+    ) -> Result<(), OverBudget> {
+        stack.push(pc);
         while let Some(pc) = stack.pop() {
             if !threads.insert(pc) {
                 continue;
             }
-            *budget = budget.checked_sub(1).ok_or(OverBudget)?;
+            let Some(left) = budget.checked_sub(1) else {
+                stack.clear();
+                return Err(OverBudget);
+            };
+            *budget = left;
             match self.insts[pc] {
                 Inst::Jmp(to) => stack.push(to),
                 Inst::Split(a, b) => {

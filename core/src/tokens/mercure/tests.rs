@@ -179,7 +179,11 @@ fn forged_and_misused_tokens_get_a_precise_refusal() {
             with(&|c| c["aud"] = json!(["https://other/hub"])),
             "`aud` does not contain",
         ),
-        ("aud a number", with(&|c| c["aud"] = json!(5)), "`aud`"),
+        (
+            "aud a number",
+            with(&|c| c["aud"] = json!(5)),
+            "`aud` does not contain",
+        ),
         (
             "no actions",
             det(json!({"type": DETAIL_TYPE, "topics": [{"match": "a"}]})),

@@ -1,4 +1,5 @@
 use super::*;
+use crate::uri_match::MAX_GROUPS;
 
 const HUB: &str = "https://hub.example.com/.well-known/mercure";
 
@@ -230,9 +231,24 @@ fn pathological_patterns_match_in_bounded_time() {
         let start = std::time::Instant::now();
         let _ = p.matches(&topic);
         let took = start.elapsed();
+        eprintln!("{pattern:.60} over {} chars: {took:?}", topic.len());
         assert!(
             took < std::time::Duration::from_millis(100),
             "{pattern}: {took:?}"
         );
     }
+}
+
+/// The most work one match may do: the largest program the caps allow, kept full of
+/// live threads over a long topic, stops at the cost cap.
+#[test]
+fn the_cost_cap_bounds_the_largest_program() {
+    let pattern = format!("https://e.com/{}", "([a-z]{0,30})".repeat(MAX_GROUPS));
+    let p = UrlPattern::parse(&pattern, None).expect("within the caps");
+    let topic = format!("https://e.com/{}", "a".repeat(4000));
+    let start = std::time::Instant::now();
+    assert!(!p.matches(&topic), "over the cap is not a match");
+    let took = start.elapsed();
+    eprintln!("largest program over 4000 chars: {took:?} (stopped by the cost cap)");
+    assert!(took < std::time::Duration::from_millis(100), "{took:?}");
 }

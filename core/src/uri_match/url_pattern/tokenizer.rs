@@ -72,8 +72,10 @@ pub(super) fn tokenize(
     Ok(out)
 }
 
+/// A group name is ASCII here (`[A-Za-z_$][A-Za-z0-9_$]*`): the standard's Unicode
+/// identifiers would cost the module Unicode tables.
 fn is_name_char(c: char, first: bool) -> bool {
-    c == '_' || c == '$' || c.is_alphabetic() || (!first && c.is_alphanumeric())
+    c == '_' || c == '$' || c.is_ascii_alphabetic() || (!first && c.is_ascii_digit())
 }
 
 /// The index of the `)` closing the regexp group opened at `start`.
