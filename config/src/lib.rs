@@ -11,6 +11,8 @@
 //!
 //! - [`rate_limit`], [`request_log`], [`mqtt_limits`], [`history`]: the syntax of the keys
 //!   with rules.
+//! - [`mercure`]: the syntax of key `mercure`, the Mercure hub's settings (parsed and
+//!   tested; the hub that reads it is not built yet, so `Config::load` does not read it).
 //! - `parse`: reading one key as its type and in range, or its default.
 
 use std::fmt;
