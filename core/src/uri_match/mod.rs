@@ -13,8 +13,8 @@
 //!   `urlpattern` is a WHATWG URL Pattern ([`url_pattern`]), relative patterns and
 //!   relative topics resolved against the hub's URL.
 //!
-//! Matching never backtracks: templates and URL patterns compile to a small automaton
-//! ([`nfa`]) simulated over the topic (Pike VM), so a match costs at most
+//! Matching never backtracks: templates and URL patterns become a regular-expression tree
+//! ([`tree`]) compiled to a small automaton ([`nfa`]) simulated over the topic (Pike VM), so a match costs at most
 //! topic length × automaton size steps, and stops (as not matching, which the 1.0
 //! draft asks for) past [`MATCH_COST_CAP`]. Parsing is bounded too: a selector longer than
 //! [`MAX_SELECTOR_LEN`] bytes, with more than [`MAX_GROUPS`] expressions or groups, or
@@ -30,6 +30,7 @@
 
 pub mod nfa;
 pub mod template;
+pub mod tree;
 pub mod url_pattern;
 
 use std::fmt;

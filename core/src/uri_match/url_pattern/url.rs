@@ -80,22 +80,7 @@ pub(super) fn parse(input: &str, base: Option<&Url>) -> Option<Url> {
         .collect();
     let input = cleaned.as_str();
     if let Some((scheme, rest)) = split_scheme(input) {
-        let scheme = scheme.to_ascii_lowercase();
-        let special = is_special(&scheme);
-        let mut url = Url {
-            protocol: scheme,
-            ..Url::default()
-        };
-        let slashes = if special { "/\\" } else { "/" };
-        if special || rest.starts_with("//") {
-            let after = rest.trim_start_matches(|c| slashes.contains(c));
-            if !special && rest.len() - after.len() != 2 {
-                return opaque(url, rest);
-            }
-            return authority_and_rest(url, after);
-        }
-        url.has_host = false;
-        return opaque(url, rest);
+        return absolute(scheme, rest);
     }
     let base = base?;
     let special = is_special(&base.protocol);
@@ -135,6 +120,26 @@ pub(super) fn parse(input: &str, base: Option<&Url>) -> Option<Url> {
         url.pathname = normalize_path(&joined, special);
     }
     Some(url)
+}
+
+/// A URL with its own scheme: `rest` is what follows `scheme:`.
+fn absolute(scheme: &str, rest: &str) -> Option<Url> {
+    let scheme = scheme.to_ascii_lowercase();
+    let special = is_special(&scheme);
+    let mut url = Url {
+        protocol: scheme,
+        ..Url::default()
+    };
+    let slashes = if special { "/\\" } else { "/" };
+    if special || rest.starts_with("//") {
+        let after = rest.trim_start_matches(|c| slashes.contains(c));
+        if !special && rest.len() - after.len() != 2 {
+            return opaque(url, rest);
+        }
+        return authority_and_rest(url, after);
+    }
+    url.has_host = false;
+    opaque(url, rest)
 }
 
 fn split_off(s: &str, c: char) -> (&str, Option<&str>) {

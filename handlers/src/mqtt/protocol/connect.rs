@@ -79,12 +79,7 @@ pub(super) fn connect(state: &mut State, ctx: &Context, fx: &mut Effects, c: Con
         Ok(will) => will,
         Err((code, text)) => return refuse_connect(state, ctx, fx, code, text),
     };
-    let mut ack = connack(ctx, c.client_id.is_empty());
-    let keep_alive = honoured_keep_alive(c.protocol, c.keep_alive, ctx.config);
-    let server_set = ctx.config.mqtt_server_keep_alive > 0;
-    if c.protocol == ProtocolVersion::V5 && (server_set || keep_alive != c.keep_alive) {
-        ack.properties.server_keep_alive = Some(keep_alive);
-    }
+    let (ack, keep_alive) = accepted(ctx, &c);
     let owner = (!c.client_id.is_empty()).then(|| takeover::identity(&principal));
     if let Some(owner) = &owner {
         // [MQTT-3.1.4-3]: the older connection of this client id ends, before this one
@@ -121,6 +116,18 @@ pub(super) fn connect(state: &mut State, ctx: &Context, fx: &mut Effects, c: Con
     // subscription's `user` metadata, which its handler only learns from a set-meta
     // control message (Set-Meta-* headers reach the proxy only).
     fx.push(Effect::IdentifyAs(ctx.connection_id.to_owned()));
+}
+
+/// The CONNACK of an accepted CONNECT, and the keep alive the session keeps (MQTT 5 is
+/// told it in Server Keep Alive when it differs from the client's or the server sets one).
+fn accepted(ctx: &Context, c: &Connect) -> (ConnAck, u16) {
+    let mut ack = connack(ctx, c.client_id.is_empty());
+    let keep_alive = honoured_keep_alive(c.protocol, c.keep_alive, ctx.config);
+    let server_set = ctx.config.mqtt_server_keep_alive > 0;
+    if c.protocol == ProtocolVersion::V5 && (server_set || keep_alive != c.keep_alive) {
+        ack.properties.server_keep_alive = Some(keep_alive);
+    }
+    (ack, keep_alive)
 }
 
 /// The principal of the CONNECT password, or the CONNACK refusal.
