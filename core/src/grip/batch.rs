@@ -83,6 +83,16 @@ impl Batch {
         self.requests.into_iter().map(String::into_bytes).collect()
     }
 
+    /// The request bodies of `items`, in order: a short fixed set of items (a
+    /// revocation's, a takeover's) packed as [`Batch::push`] packs any.
+    pub fn requests_of(items: &[Item<'_>]) -> Vec<Vec<u8>> {
+        let mut batch = Self::new();
+        for item in items {
+            batch.push(item);
+        }
+        batch.into_requests()
+    }
+
     /// Writes one item with `write` into the last request, or into a new one when it
     /// does not fit there.
     fn add(&mut self, write: impl FnOnce(&mut String)) {

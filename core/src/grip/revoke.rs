@@ -59,11 +59,7 @@ pub fn revocation_requests(kid: &str) -> Vec<Vec<u8>> {
         on(&key, Some(HttpStream::Close), close),
         on(&key311, None, close),
     ];
-    let mut batch = Batch::new();
-    for item in &items {
-        batch.push(item);
-    }
-    batch.into_requests()
+    Batch::requests_of(&items)
 }
 
 #[cfg(test)]

@@ -88,11 +88,7 @@ pub fn takeover_requests(identity: &str, client_id: &str, sender: &str) -> Vec<V
         on(&v5, close),
         on(&v311, close),
     ];
-    let mut batch = Batch::new();
-    for item in &items {
-        batch.push(item);
-    }
-    batch.into_requests()
+    Batch::requests_of(&items)
 }
 
 #[cfg(test)]
