@@ -431,3 +431,81 @@ fn subscriptions_past_fanouts_channels_per_connection_are_refused() {
         "what was granted is delivered"
     );
 }
+
+/// The channels of the items of the last publish API call that carried `topic`.
+fn last_publish_channels(topic: &str) -> Vec<String> {
+    let log = stack().publish_requests().expect("publish relay");
+    let needle = format!("\"channel\":\"{topic}\"");
+    let needle = needle.as_bytes();
+    let requests = log.snapshot();
+    let body = requests
+        .iter()
+        .rev()
+        .find(|r| r.body.windows(needle.len()).any(|w| w == needle))
+        .map(|r| r.body.clone())
+        .unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_slice(&body).expect("a publish body");
+    json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| item["channel"].as_str().expect("channel").to_owned())
+        .collect()
+}
+
+#[test]
+fn a_publish_sends_two_items_unless_a_wildcard_or_as_published_subscription_listens() {
+    let prefix = unique("reg");
+    let topic = format!("{prefix}/x");
+    let token = dev_token(&["#"], &[&topic]);
+    let auth = format!("Bearer {token}");
+    let app = stack().app_url();
+    let path = format!("/events?topic={}", enc(&topic));
+    let publish = |body: &[u8]| {
+        let sent = send_to(&app, "POST", &path, &[("Authorization", &auth)], body);
+        assert_eq!(sent.status, 200, "{}", sent.text());
+    };
+    publish(b"nobody listens on a filter");
+    let own = [topic.clone(), format!("v4#{topic}")];
+    assert_eq!(last_publish_channels(&topic), own);
+
+    // A wildcard stream registers its filter before it is held; the next publish has it.
+    let filter = format!("{prefix}/+");
+    let events = format!("/events?topic={}&auth={token}", enc(&filter));
+    let sse = Sse::subscribe_at(&app, &events, &[]);
+    publish(b"one filter");
+    let mut expected = own.to_vec();
+    expected.push(format!("f#{filter}"));
+    assert_eq!(last_publish_channels(&topic), expected);
+    let event = sse.next().expect("the filter's event");
+    assert_eq!(
+        event.data,
+        format!("{{\"topic\":\"{topic}\",\"data\":\"one filter\"}}")
+    );
+
+    // So does an MQTT 5 subscription with Retain As Published, before its SUBACK.
+    let v5 = ProtocolVersion::V5;
+    let (mut socket, _) = open(connect_packet(v5, &token, 60));
+    let mut options = SubscriptionOptions::qos(QoS::AtMostOnce);
+    options.retain_as_published = true;
+    let rap = Packet::Subscribe(Subscribe {
+        packet_id: std::num::NonZeroU16::new(1).expect("id"),
+        subscriptions: vec![Subscription {
+            filter: topic.clone(),
+            options,
+        }],
+        properties: Default::default(),
+    });
+    write_all(&mut socket, vec![rap], v5);
+    assert!(matches!(
+        next_packets(&mut socket, v5, 1)[..],
+        [Packet::SubAck(_)]
+    ));
+    publish(b"as published");
+    expected.insert(2, format!("a#{topic}"));
+    assert_eq!(last_publish_channels(&topic), expected);
+    match &next_packets(&mut socket, v5, 1)[..] {
+        [Packet::Publish(p)] => assert_eq!(&p.payload[..], b"as published"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -155,8 +155,33 @@ fn rumqttc_wildcards_receive_http_and_mqtt_publishes_and_keep_the_dollar_rule() 
 #[test]
 fn a_publish_whose_wildcard_fan_out_is_over_the_budget_is_refused_whole() {
     let topic = format!("{}/b/c/d/e/f", unique("deep"));
-    let t = token(&[&topic], &[&topic]);
+    let t = token(&["#"], &[&topic]);
     let sse = Sse::subscribe(&events_path(&[&topic], &t, ""));
+    // Publishers send to the filters someone listens on: 63 matching filters (every
+    // level of the topic as written or `+`, one `+` at least), 9 to a stream, make a
+    // 32,000-byte message's wildcard items (about 75 KB each) larger than the budget.
+    let levels: Vec<&str> = topic.split('/').collect();
+    let filters: Vec<String> = (1u32..64)
+        .map(|mask| {
+            let level = |(i, name): (usize, &&str)| match mask >> i & 1 {
+                1 => "+".to_owned(),
+                _ => (*name).to_owned(),
+            };
+            levels
+                .iter()
+                .enumerate()
+                .map(level)
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    let _listeners: Vec<Sse> = filters
+        .chunks(9)
+        .map(|chunk| {
+            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            Sse::subscribe(&events_path(&chunk, &t, ""))
+        })
+        .collect();
     let r = publish(&topic, &[b'x'; 32_000], &t);
     assert_eq!(r.status, 413, "{}", r.text());
     assert!(r.text().contains("wildcard-max-levels"), "{}", r.text());

@@ -15,6 +15,8 @@ pub const GRANT_KEY: &str = "grant-test-key";
 
 pub fn platform() -> (Platform, Arc<RecordingPublisher>) {
     let ports = InMemory::with_secrets(&[("grant-key", GRANT_KEY)]);
+    // These tests look at the whole fan-out, whoever is subscribed.
+    pubsub_core::audience::registry::listen_everywhere(&*ports.env);
     (ports.platform, ports.publisher)
 }
 

@@ -62,6 +62,21 @@ impl Feed {
         Self::Filter311,
     ];
 
+    /// Whether this feed's channels are sent to only when registered as listened
+    /// ([`super::registry`]): the wildcard filters' and Retain As Published ones.
+    pub const fn registered(self) -> bool {
+        matches!(self, Self::Filter | Self::Filter311 | Self::AsPublished)
+    }
+
+    /// The feed of `channel`, a name this scheme made, read from its prefix alone.
+    pub fn of_channel(channel: &str) -> Self {
+        Self::ALL[1..]
+            .iter()
+            .copied()
+            .find(|feed| channel.starts_with(feed.prefix()))
+            .unwrap_or(Self::Live)
+    }
+
     const fn prefix(self) -> &'static str {
         match self {
             Self::Live => "",

@@ -11,7 +11,9 @@
 //!
 //! A publication to topic `t` sends, on `t`'s feeds, the renderings of [`publication`]
 //! (plain or retained), and on the feeds of every filter that matches `t`
-//! ([`crate::topic::wildcard::filters_matching`]) those of [`FILTER_PUBLICATION`];
+//! ([`crate::topic::wildcard::filters_matching`]) those of [`FILTER_PUBLICATION`], the
+//! renderings of a [registered](Feed::registered) feed only to the channels that
+//! [`registry`] lists as listened;
 //! revoking key `k` sends [`REVOCATION`]. Each [`Rendering`] goes to exactly one feed
 //! ([`Rendering::feed`]). The invariant, checked by the table test below: every channel
 //! an audience listens on is fed a rendering it reads, and each publication reaches each
@@ -21,6 +23,7 @@
 //! retained channels at a version (`prev-id`). Channel names are made in [`feed`].
 
 pub mod feed;
+pub mod registry;
 
 use pubsub_codec::mqtt::ProtocolVersion;
 

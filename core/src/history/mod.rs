@@ -47,6 +47,7 @@ pub use read::{
     read, Gap, Page, Position, FULL_LISTING_MAX, FUTURE_SLACK_MS, LOOKUP_BATCH, REWIND_MAX,
 };
 pub use record::{key, topic_prefix, HistoryMessage};
+pub(crate) use record::{parse_hex, push_hex};
 pub use scan::MAX_WINDOWS;
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ pub fn key(topic: &str, id: HistoryId) -> String {
 }
 
 /// Appends the lowercase hex of `text`'s bytes.
-pub(super) fn push_hex(out: &mut String, text: &str) {
+pub(crate) fn push_hex(out: &mut String, text: &str) {
     for b in text.bytes() {
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 15)]));
@@ -89,7 +89,7 @@ pub(super) fn push_hex(out: &mut String, text: &str) {
 }
 
 /// The text whose UTF-8 bytes `digits` spell in hex; `None` when they do not.
-pub(super) fn parse_hex(digits: &str) -> Option<String> {
+pub(crate) fn parse_hex(digits: &str) -> Option<String> {
     let digits = digits.as_bytes();
     if !digits.len().is_multiple_of(2) {
         return None;

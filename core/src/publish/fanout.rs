@@ -1,14 +1,16 @@
 //! Step 2 of a publish: the fan-out plan, the items that carry the message to wildcard
 //! subscribers.
 //!
-//! Per topic, one item on the [`Rendering::FilterEvent`] channel (the SSE event with its topic,
-//! [`filter_sse_event`], and the MQTT 5 PUBLISH) and one on the [`Rendering::Filter311`]
-//! channel (the MQTT 3.1.1 PUBLISH) of every filter that matches the topic
-//! ([`wildcard::filters_matching`], filters of at most `wildcard-max-levels` levels; none
-//! when that is 0).
+//! Per topic, one item on the [`FilterEvent`](crate::audience::Rendering::FilterEvent)
+//! channel (the SSE event with its topic, [`filter_sse_event`](crate::render::filter_sse_event),
+//! and the MQTT 5 PUBLISH) and one on the [`Filter311`](crate::audience::Rendering::Filter311)
+//! channel (the MQTT 3.1.1 PUBLISH) of every filter of at most `wildcard-max-levels`
+//! levels (none when that is 0) that matches the topic and is registered as listened
+//! ([`crate::audience::registry`]); when the registry is unknown, of every such filter
+//! that could match ([`wildcard::filters_matching`]).
 //!
 //! For a topic with history, the SSE event carries `id: <tag>:<HistoryId>` and the
-//! [`Rendering::FilterEvent`] items the GRIP `id` HistoryId.
+//! filter event items the GRIP `id` HistoryId.
 //!
 //! Every such item of a topic carries the same meta and formats, so they are serialized
 //! once per topic (a [`Fragment`]) and copied into each item. The items of one publish may
@@ -22,7 +24,8 @@ use super::error::PublishError;
 use super::logged::{id_of, Logged};
 use super::publication::Publication;
 use super::rendered::Rendered;
-use crate::audience::Rendering;
+use crate::audience::registry::Listening;
+use crate::audience::{Feed, FILTER_PUBLICATION};
 use crate::grip::{Batch, Formats, Fragment, HttpStream, WsMessage, REQUEST_BYTES};
 use crate::render::filter_sse_event_with_id;
 use crate::retained::EventId;
@@ -40,21 +43,23 @@ pub(super) struct FanOut {
     bytes: usize,
 }
 
-/// The wildcard items of one topic: its two fragments and the channels of each filter.
+/// The wildcard items of one topic: its two fragments and the filter channels to send.
 #[derive(Debug)]
 struct TopicFanOut {
     v5: Fragment,
     v311: Fragment,
-    /// Per matching filter, its [`Rendering::FilterEvent`] and [`Rendering::Filter311`] channels.
-    channels: Vec<(String, String)>,
+    /// Each filter channel with its feed: [`Feed::Filter`] gets `v5`, [`Feed::Filter311`]
+    /// `v311`.
+    channels: Vec<(Feed, String)>,
 }
 
-/// Plans the wildcard items of `messages`, filters of at most `max_levels` levels, with
-/// the history ids of `logged`.
+/// Plans the wildcard items of `messages`, filters of at most `max_levels` levels that
+/// `listening` has listeners on, with the history ids of `logged`.
 pub(super) fn plan(
     messages: &[Rendered<'_>],
     p: &Publication<'_>,
     max_levels: usize,
+    listening: &Listening,
     logged: &[Option<Logged>],
 ) -> Result<FanOut, PublishError> {
     let mut fan_out = FanOut::default();
@@ -63,6 +68,10 @@ pub(super) fn plan(
     }
     let mut bytes = 0;
     for (i, m) in messages.iter().enumerate() {
+        let channels = channels(m.topic, max_levels, listening);
+        if channels.is_empty() {
+            continue;
+        }
         let id = id_of(logged, i);
         let grip_id = id.map(|id| id.to_string());
         let event_id = id.map(|id| EventId::single_history(m.topic, id).to_string());
@@ -74,22 +83,14 @@ pub(super) fn plan(
         let v5 = formats(Some(HttpStream::Content(&sse)), &m.v5_base64);
         let v5 = Fragment::with_id(grip_id.as_deref(), p.sender, &v5);
         let v311 = Fragment::new(p.sender, &formats(None, &m.v311_base64));
-        let levels = m.topic.split('/').count();
-        let mut channels = Vec::with_capacity(wildcard::count(levels, max_levels));
-        wildcard::filters_matching(m.topic, max_levels, |filter| {
-            if bytes <= BUDGET_BYTES {
-                let pair = (
-                    Rendering::FilterEvent.channel(filter),
-                    Rendering::Filter311.channel(filter),
-                );
-                bytes += v5.len_on(&pair.0) + v311.len_on(&pair.1) + 2;
-                channels.push(pair);
-            }
-        });
+        for (feed, channel) in &channels {
+            let fragment = if *feed == Feed::Filter { &v5 } else { &v311 };
+            bytes += fragment.len_on(channel) + 1;
+        }
         if bytes > BUDGET_BYTES {
             return Err(PublishError::TooLarge(Error::FanoutTooLarge {
                 topic: m.topic.to_owned(),
-                filters: wildcard::count(levels, max_levels),
+                filters: channels.len().div_ceil(2),
                 bytes,
                 budget: BUDGET_BYTES,
             }));
@@ -98,6 +99,32 @@ pub(super) fn plan(
     }
     fan_out.bytes = bytes;
     Ok(fan_out)
+}
+
+/// The filter channels a message to `topic` goes to: with an unknown registry, both
+/// channels of every filter of at most `max_levels` levels that matches it; else the
+/// registered channels of such filters.
+fn channels(topic: &str, max_levels: usize, listening: &Listening) -> Vec<(Feed, String)> {
+    match listening {
+        Listening::Everything => {
+            let levels = topic.split('/').count();
+            let mut channels = Vec::with_capacity(2 * wildcard::count(levels, max_levels));
+            wildcard::filters_matching(topic, max_levels, |filter| {
+                for rendering in FILTER_PUBLICATION {
+                    channels.push((rendering.feed(), rendering.channel(filter)));
+                }
+            });
+            channels
+        }
+        Listening::Only(list) => list
+            .iter()
+            .filter_map(|r| {
+                let filter = r.filter.as_ref()?;
+                let deep = filter.as_str().split('/').count() <= max_levels;
+                (deep && filter.matches(topic)).then(|| (r.feed, r.channel.clone()))
+            })
+            .collect(),
+    }
 }
 
 impl FanOut {
@@ -109,9 +136,13 @@ impl FanOut {
     /// Appends the planned items to `batch`, in order.
     pub(super) fn write(&self, batch: &mut Batch) {
         for topic in &self.topics {
-            for (v5, v311) in &topic.channels {
-                batch.push_on(v5, &topic.v5);
-                batch.push_on(v311, &topic.v311);
+            for (feed, channel) in &topic.channels {
+                let fragment = if *feed == Feed::Filter {
+                    &topic.v5
+                } else {
+                    &topic.v311
+                };
+                batch.push_on(channel, fragment);
             }
         }
     }

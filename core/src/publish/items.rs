@@ -5,7 +5,9 @@
 //! A live message (not retained), per topic: the SSE event and the MQTT 5 PUBLISH on the
 //! topic's live channel (one item, so SSE and MQTT 5 subscribers get the same message),
 //! the MQTT 3.1.1 PUBLISH on [`Rendering::Mqtt311`], and the MQTT 5 PUBLISH again on
-//! [`Rendering::Mqtt5AsPublished`]. The SSE event is the same for every topic, so it is rendered
+//! [`Rendering::Mqtt5AsPublished`] when that channel is registered as listened
+//! ([`crate::audience::registry`]; as for every [`Rendering::Mqtt5AsPublished`] item
+//! below). The SSE event is the same for every topic, so it is rendered
 //! once.
 //!
 //! A retained message, per topic: the SSE event (with `id:` [`EventId::single`]) alone on
@@ -26,6 +28,7 @@ use super::publication::Publication;
 use super::rendered::Rendered;
 use std::borrow::Cow;
 
+use crate::audience::registry::Listening;
 use crate::audience::{feed, publication, Feed, Rendering};
 use crate::grip::{Batch, Formats, HttpStream, Item, WsMessage};
 use crate::history::HistoryId;
@@ -51,15 +54,23 @@ pub(super) fn own_items(
     p: &Publication<'_>,
     stored: &[Stored],
     logged: &[Option<Logged>],
+    listening: &Listening,
 ) {
     if stored.is_empty() {
-        live(batch, messages, p, logged);
+        live(batch, messages, p, logged, listening);
     } else {
         for (i, (m, stored)) in messages.iter().zip(stored).enumerate() {
             let history = id_of(logged, i).map(|id| (id, prev_of(logged, i)));
-            retained(batch, m, p.payload, p.sender, stored, history);
+            let sender = p.sender;
+            retained(batch, m, p.payload, sender, stored, history, listening);
         }
     }
+}
+
+/// Whether `rendering` of a message goes to `channel`: always, unless its feed is sent
+/// only to registered listeners ([`Feed::registered`]) and `channel` has none.
+fn wanted(rendering: Rendering, channel: &str, listening: &Listening) -> bool {
+    !rendering.feed().registered() || listening.listens(channel)
 }
 
 /// The live items of `messages`: per topic, the table's renderings of a live publication
@@ -69,6 +80,7 @@ fn live(
     messages: &[Rendered<'_>],
     p: &Publication<'_>,
     logged: &[Option<Logged>],
+    listening: &Listening,
 ) {
     let shared = sse_event(p.payload, None);
     for (i, m) in messages.iter().enumerate() {
@@ -87,6 +99,9 @@ fn live(
                 _ => (None, &m.v5_base64),
             };
             let channel = channel(rendering, m.topic);
+            if !wanted(rendering, &channel, listening) {
+                continue;
+            }
             let mut item = item(
                 &channel,
                 p.sender,
@@ -114,6 +129,7 @@ fn retained(
     sender: Option<&str>,
     stored: &Stored,
     history: Option<(HistoryId, Option<HistoryId>)>,
+    listening: &Listening,
 ) {
     let version = stored.version.to_string();
     let previous = stored.previous.to_string();
@@ -131,6 +147,9 @@ fn retained(
     }
     for &rendering in publication(true) {
         let channel = channel(rendering, m.topic);
+        if !wanted(rendering, &channel, listening) {
+            continue;
+        }
         let packet = match rendering {
             Rendering::SequencedEvent if history_ids.is_some() => continue,
             Rendering::SequencedEvent => {

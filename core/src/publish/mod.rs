@@ -4,7 +4,8 @@
 //! [`publish`] runs these steps, in this order, each in its own file:
 //!
 //! 1. render (`rendered.rs`): the MQTT 5 and 3.1.1 packets per topic;
-//! 2. fan-out plan (`fanout.rs`): the wildcard items, refused over [`BUDGET_BYTES`]
+//! 2. fan-out plan (`fanout.rs`): the wildcard items of the filters registered as
+//!    listened ([`registry`]), refused over [`BUDGET_BYTES`]
 //!    ([`PublishError::TooLarge`]) before anything is stored or published;
 //! 3. store (`store`): with `retain`, each topic's retained message, topic by topic
 //!    ([`PublishError::RateLimited`], [`PublishError::NotStored`]; nothing is published),
@@ -42,6 +43,7 @@ pub use fanout::BUDGET_BYTES;
 pub use outbox::Outbox;
 pub use publication::{Publication, Published};
 
+use crate::audience::registry::{self, Listening};
 use crate::grip::Batch;
 use crate::history::IdSequence;
 use crate::ports::{Platform, Publisher};
@@ -79,37 +81,64 @@ fn prepare(
 ) -> Result<(Published, usize), PublishError> {
     let messages = rendered::render(p)?;
     let mut logged = logged::assign(platform, &config.history, p, ids)?;
-    let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels, &logged)?;
+    let listening = registry::load(&*platform.kv, &*platform.env);
+    let max_levels = config.wildcard_max_levels;
+    let wildcard = fanout::plan(&messages, p, max_levels, &listening, &logged)?;
     let stored = store(platform, p, &logged)?;
     logged::append(platform, p, &mut logged)?;
-    let own_requests = write(batch, &messages, p, &stored, &wildcard, &logged);
+    let own = Own {
+        stored: &stored,
+        logged: &logged,
+        listening: &listening,
+    };
+    let own_requests = write(batch, &messages, p, &own, &wildcard);
     let history = logged::published(p, &logged);
     Ok((Published { stored, history }, own_requests))
 }
 
-/// The request bodies [`publish`] sends for `p` as a live (not retained) publication,
-/// without sending them: what a measuring tool counts.
-pub fn live_requests(p: &Publication<'_>, config: &Config) -> Result<Vec<Vec<u8>>, PublishError> {
+/// The request bodies [`publish`] sends for `p` as a live (not retained) publication
+/// when `listening` is the registry, without sending them: what a measuring tool counts.
+pub fn live_requests(
+    p: &Publication<'_>,
+    config: &Config,
+    listening: &Listening,
+) -> Result<Vec<Vec<u8>>, PublishError> {
     let messages = rendered::render(p)?;
-    let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels, &[])?;
+    let wildcard = fanout::plan(&messages, p, config.wildcard_max_levels, listening, &[])?;
     let mut batch = Batch::new();
-    write(&mut batch, &messages, p, &[], &wildcard, &[]);
+    let own = Own {
+        stored: &[],
+        logged: &[],
+        listening,
+    };
+    write(&mut batch, &messages, p, &own, &wildcard);
     Ok(batch.into_requests())
 }
 
-/// Appends the own items of `messages` (retained when `stored` is not empty; with the
-/// history ids of `logged`) and then the `wildcard` items to `batch`; answers how many
-/// requests then hold own items.
+/// What decides a publication's own items: the retained messages stored (none for a
+/// live one), the history ids, and who listens on the registered feeds.
+struct Own<'a> {
+    stored: &'a [Stored],
+    logged: &'a [Option<Logged>],
+    listening: &'a Listening,
+}
+
+/// Appends the own items of `messages` (retained when `own.stored` is not empty) and then
+/// the `wildcard` items to `batch`; answers how many requests then hold own items.
 fn write(
     batch: &mut Batch,
     messages: &[rendered::Rendered<'_>],
     p: &Publication<'_>,
-    stored: &[Stored],
+    own: &Own<'_>,
     wildcard: &fanout::FanOut,
-    logged: &[Option<Logged>],
 ) -> usize {
     batch.reserve(items::estimate(messages, p) + wildcard.bytes());
-    items::own_items(batch, messages, p, stored, logged);
+    let Own {
+        stored,
+        logged,
+        listening,
+    } = *own;
+    items::own_items(batch, messages, p, stored, logged, listening);
     let own_requests = batch.len();
     wildcard.write(batch);
     own_requests

@@ -3,19 +3,18 @@
 //! Fanout delivers an item only to the connections subscribed to its exact channel name. So
 //! a wildcard subscription listens on one channel named after its filter
 //! ([`Feed::Filter`](crate::audience::Feed::Filter) /
-//! [`Feed::Filter311`](crate::audience::Feed::Filter311)), and every publish to topic `T`
-//! also goes to the channel of every filter that could match `T` ([`filters_matching`]):
-//! each level of `T` either as written or `+`, and every prefix of `T` (the empty one and
-//! `T` itself included) followed by `#`.
+//! [`Feed::Filter311`](crate::audience::Feed::Filter311)), and a publish to topic `T`
+//! also goes to the channels of the subscribed filters that match `T`
+//! ([`crate::audience::registry`]); when the registry is unknown, to the channel of every
+//! filter that could match `T` ([`filters_matching`]): each level of `T` either as written
+//! or `+`, and every prefix of `T` (the empty one and `T` itself included) followed by `#`.
 //!
 //! The number of such filters grows as 3·2^L for a topic of L levels, so the filters a
 //! subscription may use are bounded by the Config Store's `wildcard-max-levels` (`D`): a
 //! wildcard filter has at most `D` levels, `#` included. A publish to a topic of L levels
 //! then reaches at most [`count`]`(L, D)` filter channels: 3·2^L − 2 when L < D, 2^(D+1) − 2
 //! when L = D (the most: 126 at D = 6, 510 at D = 8) and 2^D − 1 (only `#` filters) when
-//! L > D. The cost does not depend on how many subscriptions exist, and a new subscription
-//! receives every message published after its SUBACK (or its stream's start): there is no
-//! registry to propagate.
+//! L > D: the most a publish reaches, without a registry or with every filter subscribed.
 //!
 //! The `$` rule [MQTT-4.7.2-1] holds here too: a filter that begins with a wildcard never
 //! matches a topic that begins with `$`, so such a topic is not published to those filters.

@@ -38,6 +38,8 @@ struct Proxy {
 impl Proxy {
     fn new(version: ProtocolVersion) -> Self {
         let ports = InMemory::new().with_hs256_key("k", SECRET);
+        // These tests look at the whole fan-out, whoever is subscribed.
+        pubsub_core::audience::registry::listen_everywhere(&*ports.env);
         Self {
             platform: ports.platform,
             env: ports.env,

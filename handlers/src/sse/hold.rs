@@ -5,13 +5,13 @@
 
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 
-use pubsub_core::audience::{Audience, Feed};
+use pubsub_core::audience::{registry, Audience, Feed};
 use pubsub_core::grant;
 use pubsub_core::ports::Platform;
 use pubsub_core::principal::LEEWAY_SECS;
 use pubsub_core::retained::{EventId, Version};
 use pubsub_core::topic::Selector;
-use pubsub_core::{Error, Response, Result};
+use pubsub_core::{Config, Error, Response, Result};
 
 use super::{KEEP_ALIVE, LINK_PREFIX, MAX_LINK_TIMEOUT_SECS};
 
@@ -54,6 +54,21 @@ pub(super) struct Hold<'a> {
 }
 
 impl Hold<'_> {
+    /// Registers the stream's channels of registered feeds (its wildcard filters) as
+    /// listened, before it is held and on every later request of it (its link), so
+    /// publishers send to them (`pubsub_core::audience::registry`).
+    pub(super) fn register(&self, platform: &Platform, config: &Config) -> Result<(), Error> {
+        let refresh = registry::refresh_secs(config);
+        for selector in self.selectors {
+            for (feed, channel) in Audience::Sse.channels(selector) {
+                if feed.registered() {
+                    registry::register(&*platform.kv, &*platform.env, refresh, &channel)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The answer holding the stream, starting with `body`. With `versions` (durable, one
     /// per selector), each retained channel is held at its topic's version.
     pub(super) fn answer(

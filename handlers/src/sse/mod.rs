@@ -114,6 +114,7 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
         durable,
         link,
     };
+    hold.register(platform, config)?;
     // Fanout's own requests go on with the stream, so they start no new one.
     let mut body = match asker {
         Asker::Client => stream_open(platform, config, selectors, replay.is_some()),
@@ -331,6 +332,12 @@ mod tests {
         let (platform, ..) = platform();
         let res = subscribe_to(&platform, "/events", &["a", "s/+/t"]).expect("held");
         assert_eq!(header(&res, "grip-channel"), "a, r#a, f#s/+/t, k#k1");
+        // The filter channel is registered as listened (hex of `f#s/+/t`), the topic's not.
+        let registered = platform
+            .kv
+            .list_prefix("messages", "sr/", 10)
+            .expect("listed");
+        assert_eq!(registered, ["sr/6623732f2b2f74"]);
         let err = subscribe_to(&platform, "/events?durable=true", &["a", "s/#"])
             .expect_err("durable filter");
         assert_eq!(err.status(), 400);

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::audience::registry::Listening;
 use crate::audience::{publication, Rendering, FILTER_PUBLICATION, REVOCATION};
 use crate::grip::revocation_requests;
 use crate::ports::memory::InMemory;
@@ -70,9 +71,15 @@ fn config(max_levels: usize) -> Config {
 #[test]
 fn a_publication_sends_the_tables_renderings_on_the_tables_channels() {
     let topics = [TopicName::parse(TOPIC).expect("topic")];
-    let plain = live_requests(&publication_of(&topics, false), &config(0)).expect("plain");
+    let plain = live_requests(
+        &publication_of(&topics, false),
+        &config(0),
+        &Listening::Everything,
+    )
+    .expect("plain");
     assert_eq!(items(&plain), expected(publication(false), TOPIC));
     let ports = InMemory::new();
+    crate::audience::registry::listen_everywhere(&*ports.env);
     let retained = publication_of(&topics, true);
     publish(&ports.platform, &config(0), &retained).expect("published");
     let sent = ports.publisher.published.lock().expect("lock").clone();
@@ -83,7 +90,8 @@ fn a_publication_sends_the_tables_renderings_on_the_tables_channels() {
 fn a_publication_sends_each_matching_filter_the_tables_filter_renderings() {
     let topics = [TopicName::parse(TOPIC).expect("topic")];
     let p = publication_of(&topics, false);
-    let bodies = live_requests(&p, &config(MAX_LEVELS)).expect("within the budget");
+    let bodies =
+        live_requests(&p, &config(MAX_LEVELS), &Listening::Everything).expect("within the budget");
     let mut want = expected(publication(false), TOPIC);
     filters_matching(TOPIC, MAX_LEVELS, |filter| {
         want.extend(expected(&FILTER_PUBLICATION, filter));

@@ -65,6 +65,7 @@ fn content(item: &Value) -> &str {
 #[test]
 fn a_live_message_of_a_history_topic_is_appended_and_its_sse_renderings_carry_the_id() {
     let ports = InMemory::new();
+    crate::audience::registry::listen_everywhere(&*ports.env);
     let config = config("h/# 100 1h");
     let topics = names(&["h/a", "plain"]);
     let published = publish(&ports.platform, &config, &publication(&topics, b"hi")).expect("ok");

@@ -1,8 +1,10 @@
 //! The protocol core's [`Ports`] on the platform: token verification against KV store
-//! `keys`, the environment's randomness, and the per-connection PUBLISH rate limit
+//! `keys`, the environment's randomness, the registry of listened channels
+//! (`pubsub_core::audience::registry`), and the per-connection PUBLISH rate limit
 //! (class `mqtt-publish` of Config Store `rate-limits`, counted under Fanout's
 //! `Connection-Id` on the `RateLimiter` port, see `pubsub_core::rate_limit`).
 
+use pubsub_core::audience::registry;
 use pubsub_core::ports::Platform;
 use pubsub_core::principal::Principal;
 use pubsub_core::rate_limit::{Caller, Class, Limiter};
@@ -27,6 +29,11 @@ impl Ports for PlatformPorts<'_> {
     fn random(&self) -> Option<[u8; 8]> {
         let mut random = [0u8; 8];
         self.platform.env.random(&mut random).ok().map(|()| random)
+    }
+
+    fn register(&self, channel: &str) -> Result<(), Error> {
+        let refresh = registry::refresh_secs(self.config);
+        registry::register(&*self.platform.kv, &*self.platform.env, refresh, channel)
     }
 
     fn admit_publish(&self) -> Result<(), String> {

@@ -10,6 +10,12 @@
 //! is closed within one callback of its deadline. (The driver asks for
 //! [`MIN_CALLBACK_SECS`] when it held a retained message back.)
 //!
+//! A live connection's subscriptions on registered feeds (wildcard filters, Retain As
+//! Published) are registered again on every request (`pubsub_core::audience::registry`;
+//! one POP-cache lookup each when this POP did so within the refresh interval): the
+//! callback interval is at most [`MAX_CALLBACK_SECS`], within the registry's shortest
+//! refresh interval, so the registration of a live subscription never expires.
+//!
 //! Every decision is taken from verified data: the token's expiry from the token,
 //! re-verified once per request (the verification the request's other packets share),
 //! not from the `Meta-mqtt-exp` metadata, which only schedules the callback.
@@ -27,7 +33,7 @@ use pubsub_core::Error;
 use super::effects::Effects;
 use super::ending::{close, disconnect};
 use super::state::{Context, State};
-use super::subscribe::unsubscribe_all;
+use super::subscribe::{refresh_registrations, unsubscribe_all};
 use super::will::discard_will;
 
 /// Fanout's shortest `Keep-Alive-Interval` (Pushpin raises anything shorter to 20 s).
@@ -58,6 +64,8 @@ pub(crate) fn check(state: &mut State, ctx: &Context) -> Effects {
     } else if keep_alive_expired(state.session.seen, ctx.now, state.session.keep_alive) {
         let reason = DisconnectReasonCode::KeepAliveTimeout;
         disconnect(state, ctx, &mut fx, reason, "keep alive timeout");
+    } else {
+        refresh_registrations(state, ctx);
     }
     fx
 }

@@ -4,7 +4,8 @@
 //! The core reaches no platform. What a rule needs from a port comes through the
 //! [`Ports`] the driver supplies in the context: token verification (asked at most once
 //! per request for the session's token, and cached in the state), the random bytes of an
-//! assigned client identifier, and the per-connection PUBLISH rate limit.
+//! assigned client identifier, the registry of listened channels, and the per-connection
+//! PUBLISH rate limit.
 
 use pubsub_codec::mqtt::ProtocolVersion;
 use pubsub_core::mqtt_session::Session;
@@ -22,6 +23,9 @@ pub(crate) trait Ports {
     fn verify(&self, token: &str) -> Result<Principal, Error>;
     /// Eight random bytes, if the platform has them.
     fn random(&self) -> Option<[u8; 8]>;
+    /// Registers `channel` of a registered feed as listened
+    /// (`pubsub_core::audience::registry`).
+    fn register(&self, channel: &str) -> Result<(), Error>;
     /// Counts a PUBLISH against the connection's rate limit: `Err` is the refusal's text.
     fn admit_publish(&self) -> Result<(), String>;
 }

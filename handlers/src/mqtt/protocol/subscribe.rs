@@ -17,7 +17,7 @@ use pubsub_codec::mqtt::{
     self, DisconnectReasonCode, Packet, ProtocolVersion, RetainHandling, SubAck, SubAckReasonCode,
     Subscribe, Subscription, UnsubAck, UnsubAckReasonCode, Unsubscribe,
 };
-use pubsub_core::audience::Audience;
+use pubsub_core::audience::{Audience, Feed};
 use pubsub_core::mqtt_session::Sub;
 use pubsub_core::principal::{Access, Principal};
 use pubsub_core::retained::Version;
@@ -41,12 +41,28 @@ fn max_subscriptions(ctx: &Context) -> usize {
     MAX_SUBSCRIPTIONS.min(channels.saturating_sub(2))
 }
 
-/// The channel a subscription to `selector` listens on: an MQTT audience listens on one
-/// channel per selector.
-fn channel(version: ProtocolVersion, selector: &Selector, retain_as_published: bool) -> String {
+/// The channel a subscription to `selector` listens on, with its feed: an MQTT audience
+/// listens on one channel per selector.
+fn channel(
+    version: ProtocolVersion,
+    selector: &Selector,
+    retain_as_published: bool,
+) -> (Feed, String) {
     let audience = Audience::mqtt(version, retain_as_published);
-    let mut channels = audience.channels(selector).map(|(_, channel)| channel);
-    channels.next().unwrap_or_default()
+    let mut channels = audience.channels(selector);
+    channels.next().unwrap_or((Feed::Live, String::new()))
+}
+
+/// Registers the channels of the session's subscriptions whose feeds are sent to only
+/// when registered, as every request of the connection does (cheap when this POP did
+/// lately): so they never expire while the connection lives. A failure is dropped here
+/// (the next request tries again); a new subscription's is refused in its SUBACK.
+pub(super) fn refresh_registrations(state: &State, ctx: &Context) {
+    for sub in &state.session.subs {
+        if Feed::of_channel(&sub.channel).registered() {
+            let _ = ctx.ports.register(&sub.channel);
+        }
+    }
 }
 
 /// Handles a SUBSCRIBE: a reason code per filter in the SUBACK, then the retained
@@ -155,12 +171,16 @@ fn add_subscription(
     selector: &Selector,
     options: &mqtt::SubscriptionOptions,
 ) -> Result<bool, SubAckReasonCode> {
-    let channel = channel(state.version(), selector, options.retain_as_published);
+    let (feed, channel) = channel(state.version(), selector, options.retain_as_published);
     let session = &mut state.session;
     let existing = session.position(selector.as_str());
     let exists = existing.is_some();
     if !exists && session.subs.len() >= max_subscriptions(ctx) {
         return Err(SubAckReasonCode::QuotaExceeded);
+    }
+    // Publishers send to this feed's channels only once registered: before the SUBACK.
+    if feed.registered() && ctx.ports.register(&channel).is_err() {
+        return Err(SubAckReasonCode::UnspecifiedError);
     }
     // Fanout already listens as asked when the subscription being replaced had the
     // same channel and No Local.

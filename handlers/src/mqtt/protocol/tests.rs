@@ -32,6 +32,10 @@ struct Fake {
     /// What the session's (or a CONNECT's) token verifies to; `"bad"` never verifies.
     principal: Result<Principal, Error>,
     rate: Result<(), String>,
+    /// Whether the registry of listened channels refuses registrations.
+    registry_down: bool,
+    /// The channels registered, in order.
+    registered: std::cell::RefCell<Vec<String>>,
 }
 
 impl Fake {
@@ -40,13 +44,15 @@ impl Fake {
         Self {
             principal: Ok(principal(&["a", "w/#"], &["a", "will"])),
             rate: Ok(()),
+            registry_down: false,
+            registered: Default::default(),
         }
     }
 
     fn failing(e: Error) -> Self {
         Self {
             principal: Err(e),
-            rate: Ok(()),
+            ..Self::allowing()
         }
     }
 
@@ -67,6 +73,13 @@ impl Ports for Fake {
     }
     fn random(&self) -> Option<[u8; 8]> {
         Some([0xab; 8])
+    }
+    fn register(&self, channel: &str) -> Result<(), Error> {
+        if self.registry_down {
+            return Err(Error::StoreUnavailable("registry down".into()));
+        }
+        self.registered.borrow_mut().push(channel.to_owned());
+        Ok(())
     }
     fn admit_publish(&self) -> Result<(), String> {
         self.rate.clone()

@@ -18,6 +18,7 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use pubsub_core::audience::registry::Listening;
 use pubsub_core::publish::{live_requests, Publication};
 use pubsub_core::Config;
 use pubsub_devstack::{dev_token, Stack, StackOptions};
@@ -106,7 +107,7 @@ fn sent(topic: &str, levels: usize) -> (usize, usize) {
     };
     let mut config = Config::default();
     config.wildcard_max_levels = levels;
-    let bytes = live_requests(&publication, &config)
+    let bytes = live_requests(&publication, &config, &Listening::Everything)
         .map(|requests| requests.iter().map(Vec::len).sum())
         .unwrap_or_default();
     let items = 3 + 2 * pubsub_core::topic::wildcard::count(topic.split('/').count(), levels);

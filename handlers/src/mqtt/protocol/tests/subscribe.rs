@@ -102,6 +102,20 @@ fn each_filter_of_a_subscribe_gets_its_code_its_channel_and_its_retained_message
             vec![suback(V5, &[GrantedQoS0]), retained_of("a")],
         ),
         (
+            "a wildcard filter the registry cannot take is refused; a topic is not affected",
+            session(V5),
+            subscribe(&["w/+", "a"]),
+            Fake {
+                registry_down: true,
+                ..Fake::allowing()
+            },
+            vec![
+                listen(Feed::Live.channel("a")),
+                suback(V5, &[UnspecifiedError, GrantedQoS0]),
+                retained_of("a"),
+            ],
+        ),
+        (
             "a store failure is an implementation specific error",
             session(V5),
             subscribe(&["a"]),
@@ -122,6 +136,30 @@ fn each_filter_of_a_subscribe_gets_its_code_its_channel_and_its_retained_message
             ],
         ),
     ]);
+}
+
+#[test]
+fn registered_feeds_are_registered_at_subscribe_and_on_every_later_request() {
+    let config = Config::default();
+    let ports = Fake::allowing();
+    let mut state = State::new(session(V5));
+    let mut fx = Effects::new();
+    crate::mqtt::protocol::subscribe::subscribe(&mut state, &ctx(&ports, &config), &mut fx, {
+        let Packet::Subscribe(s) = subscribe(&["a", "w/#"]) else {
+            panic!("a SUBSCRIBE");
+        };
+        s
+    });
+    let filter = Feed::Filter.channel("w/#");
+    assert_eq!(*ports.registered.borrow(), std::slice::from_ref(&filter));
+    let later = Fake::allowing();
+    let fx = crate::mqtt::protocol::liveness::check(&mut state, &ctx(&later, &config));
+    assert!(fx.is_empty());
+    assert_eq!(
+        *later.registered.borrow(),
+        [filter],
+        "the plain topic is not"
+    );
 }
 
 #[test]
@@ -233,7 +271,7 @@ fn a_new_subscription_is_checked_again_on_the_next_request() {
     let mut state = State::new(checking);
     let denied = Fake {
         principal: Ok(principal(&[], &[])),
-        rate: Ok(()),
+        ..Fake::allowing()
     };
     assert!(retained::recheck(&mut state, &ctx(&denied, &config)).is_empty());
     assert_eq!(state.session.subs[0].check, None);
