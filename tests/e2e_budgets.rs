@@ -454,7 +454,7 @@ fn last_publish_channels(topic: &str) -> Vec<String> {
 }
 
 #[test]
-fn a_publish_sends_two_items_unless_a_wildcard_or_as_published_subscription_listens() {
+fn a_publish_sends_one_item_unless_a_311_wildcard_or_as_published_subscription_listens() {
     let prefix = unique("reg");
     let topic = format!("{prefix}/x");
     let token = dev_token(&["#"], &[&topic]);
@@ -465,9 +465,26 @@ fn a_publish_sends_two_items_unless_a_wildcard_or_as_published_subscription_list
         let sent = send_to(&app, "POST", &path, &[("Authorization", &auth)], body);
         assert_eq!(sent.status, 200, "{}", sent.text());
     };
+    // No MQTT 3.1.1 client subscribes to a topic on this stack yet: one item.
     publish(b"nobody listens on a filter");
+    assert_eq!(last_publish_channels(&topic), std::slice::from_ref(&topic));
+
+    // An MQTT 3.1.1 topic subscription registers that 3.1.1 clients listen, before its
+    // SUBACK: every publish then also carries the 3.1.1 PUBLISH.
+    let v311 = ProtocolVersion::V311;
+    let (mut old, _) = open(connect_packet(v311, &token, 60));
+    write_all(&mut old, vec![subscribe(1, &[&topic])], v311);
+    assert!(matches!(
+        next_packets(&mut old, v311, 1)[..],
+        [Packet::SubAck(_)]
+    ));
+    publish(b"a 3.1.1 listener");
     let own = [topic.clone(), format!("v4#{topic}")];
     assert_eq!(last_publish_channels(&topic), own);
+    match &next_packets(&mut old, v311, 1)[..] {
+        [Packet::Publish(p)] => assert_eq!(&p.payload[..], b"a 3.1.1 listener"),
+        other => panic!("{other:?}"),
+    }
 
     // A wildcard stream registers its filter before it is held; the next publish has it.
     let filter = format!("{prefix}/+");

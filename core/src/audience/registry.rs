@@ -5,11 +5,14 @@
 //! Three feeds are *registered* ([`Feed::registered`]): [`Feed::Filter`],
 //! [`Feed::Filter311`] and [`Feed::AsPublished`]. Every subscription that listens on one
 //! of their channels registers it ([`register`]) before it is answered (the SSE hold, the
-//! SUBACK) and again on the connection's later requests. A publish loads the registry once
-//! ([`load`]) and sends the items of those feeds only to registered channels; the
-//! unregistered feeds (live, retained, 3.1.1) are always sent. So a publish to a topic that
-//! no wildcard or Retain As Published subscription covers is two items (the live channel
-//! with the SSE event and the MQTT 5 PUBLISH, and the 3.1.1 channel), and its cost grows
+//! SUBACK) and again on the connection's later requests. [`Feed::Mqtt311`] is registered
+//! as a whole: every MQTT 3.1.1 subscription to a topic name registers [`ANY_311`], "some
+//! 3.1.1 client listens on topic names". A publish loads the registry once ([`load`]) and
+//! sends the items of those feeds only to registered channels (3.1.1 items only when
+//! [`ANY_311`] is registered); the other feeds (live, retained) are always sent. So a
+//! publish to a topic that no wildcard or Retain As Published subscription covers is one
+//! item on a service without 3.1.1 topic subscribers (the live channel, with the SSE event
+//! and the MQTT 5 PUBLISH) and two with them (and the 3.1.1 channel), and its cost grows
 //! with the filters actually subscribed, not with the topic's depth.
 //!
 //! Storage: one KV item per channel, `sr/<hex of the channel>` in store `messages` (its
@@ -67,6 +70,10 @@ pub const MAX_CHANNELS: usize = 1_000;
 /// interval, an hour.
 pub const MIN_REFRESH_SECS: u32 = 3_600;
 
+/// The registered name that says some MQTT 3.1.1 subscription to a topic name exists:
+/// the [`Feed::Mqtt311`] channel of the empty topic, which no topic has.
+pub const ANY_311: &str = "v4#";
+
 /// The value of a cached list that stands for "too many: send everything".
 const EVERYTHING: &[u8] = b"*";
 
@@ -94,7 +101,7 @@ pub struct Registered {
 }
 
 impl Listening {
-    /// Whether `channel` of a registered feed has a listener.
+    /// Whether `channel` of a registered feed (or [`ANY_311`]) has a listener.
     pub fn listens(&self, channel: &str) -> bool {
         match self {
             Self::Everything => true,
@@ -155,6 +162,13 @@ fn parse_list(list: &[u8]) -> Listening {
 }
 
 fn entry(channel: &str) -> Option<Registered> {
+    if channel == ANY_311 {
+        return Some(Registered {
+            feed: Feed::Mqtt311,
+            channel: channel.to_owned(),
+            filter: None,
+        });
+    }
     let (feed, name) = feed::parse(channel)?;
     let filter = match feed {
         Feed::Filter | Feed::Filter311 => Some(name.parse::<Filter>().ok()?),
@@ -168,7 +182,7 @@ fn entry(channel: &str) -> Option<Registered> {
     })
 }
 
-/// Registers `channel` (of a registered feed) for `refresh` seconds, unless this POP did
+/// Registers `channel` (of a registered feed, or [`ANY_311`]) for `refresh` seconds, unless this POP did
 /// within that time, and adds it to this POP's cached list. A refusal for rate means
 /// another subscriber wrote it within the second and counts as written.
 pub fn register(

@@ -4,10 +4,10 @@
 //!
 //! A live message (not retained), per topic: the SSE event and the MQTT 5 PUBLISH on the
 //! topic's live channel (one item, so SSE and MQTT 5 subscribers get the same message),
-//! the MQTT 3.1.1 PUBLISH on [`Rendering::Mqtt311`], and the MQTT 5 PUBLISH again on
-//! [`Rendering::Mqtt5AsPublished`] when that channel is registered as listened
-//! ([`crate::audience::registry`]; as for every [`Rendering::Mqtt5AsPublished`] item
-//! below). The SSE event is the same for every topic, so it is rendered
+//! the MQTT 3.1.1 PUBLISH on [`Rendering::Mqtt311`] when some 3.1.1 client listens on topic
+//! names ([`ANY_311`]), and the MQTT 5 PUBLISH again on [`Rendering::Mqtt5AsPublished`]
+//! when that channel is registered as listened ([`crate::audience::registry`]; as for
+//! every [`Rendering::Mqtt311`] and [`Rendering::Mqtt5AsPublished`] item below). The SSE event is the same for every topic, so it is rendered
 //! once.
 //!
 //! A retained message, per topic: the SSE event (with `id:` [`EventId::single`]) alone on
@@ -28,7 +28,7 @@ use super::publication::Publication;
 use super::rendered::Rendered;
 use std::borrow::Cow;
 
-use crate::audience::registry::Listening;
+use crate::audience::registry::{Listening, ANY_311};
 use crate::audience::{feed, publication, Feed, Rendering};
 use crate::grip::{Batch, Formats, HttpStream, Item, WsMessage};
 use crate::history::HistoryId;
@@ -68,9 +68,13 @@ pub(super) fn own_items(
 }
 
 /// Whether `rendering` of a message goes to `channel`: always, unless its feed is sent
-/// only to registered listeners ([`Feed::registered`]) and `channel` has none.
+/// only to registered listeners ([`Feed::registered`]) and `channel` has none, or it is
+/// the 3.1.1 rendering and no 3.1.1 client listens on topic names ([`ANY_311`]).
 fn wanted(rendering: Rendering, channel: &str, listening: &Listening) -> bool {
-    !rendering.feed().registered() || listening.listens(channel)
+    match rendering.feed() {
+        Feed::Mqtt311 => listening.listens(ANY_311),
+        feed => !feed.registered() || listening.listens(channel),
+    }
 }
 
 /// The live items of `messages`: per topic, the table's renderings of a live publication

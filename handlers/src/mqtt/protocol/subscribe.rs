@@ -17,7 +17,7 @@ use pubsub_codec::mqtt::{
     self, DisconnectReasonCode, Packet, ProtocolVersion, RetainHandling, SubAck, SubAckReasonCode,
     Subscribe, Subscription, UnsubAck, UnsubAckReasonCode, Unsubscribe,
 };
-use pubsub_core::audience::{Audience, Feed};
+use pubsub_core::audience::{registry, Audience, Feed};
 use pubsub_core::mqtt_session::Sub;
 use pubsub_core::principal::{Access, Principal};
 use pubsub_core::retained::Version;
@@ -54,14 +54,30 @@ fn channel(
 }
 
 /// Registers the channels of the session's subscriptions whose feeds are sent to only
-/// when registered, as every request of the connection does (cheap when this POP did
+/// when registered, and [`registry::ANY_311`] for its MQTT 3.1.1 topic subscriptions, as
+/// every request of the connection does (cheap when this POP did
 /// lately): so they never expire while the connection lives. A failure is dropped here
 /// (the next request tries again); a new subscription's is refused in its SUBACK.
 pub(super) fn refresh_registrations(state: &State, ctx: &Context) {
+    let mut any_311 = false;
     for sub in &state.session.subs {
-        if Feed::of_channel(&sub.channel).registered() {
+        let feed = Feed::of_channel(&sub.channel);
+        if feed.registered() {
             let _ = ctx.ports.register(&sub.channel);
         }
+        any_311 |= feed == Feed::Mqtt311;
+    }
+    if any_311 {
+        let _ = ctx.ports.register(registry::ANY_311);
+    }
+}
+
+/// What a subscription on `channel` of `feed` registers as listened, if anything.
+fn registration(feed: Feed, channel: &str) -> Option<&str> {
+    match feed {
+        Feed::Mqtt311 => Some(registry::ANY_311),
+        feed if feed.registered() => Some(channel),
+        _ => None,
     }
 }
 
@@ -179,8 +195,10 @@ fn add_subscription(
         return Err(SubAckReasonCode::QuotaExceeded);
     }
     // Publishers send to this feed's channels only once registered: before the SUBACK.
-    if feed.registered() && ctx.ports.register(&channel).is_err() {
-        return Err(SubAckReasonCode::UnspecifiedError);
+    if let Some(listened) = registration(feed, &channel) {
+        if ctx.ports.register(listened).is_err() {
+            return Err(SubAckReasonCode::UnspecifiedError);
+        }
     }
     // Fanout already listens as asked when the subscription being replaced had the
     // same channel and No Local.
