@@ -29,6 +29,7 @@
 //! - `fastly_http`: the client request and response through the `fastly` handle API.
 
 use std::convert::Infallible;
+use std::sync::OnceLock;
 
 use http::Method;
 use tower_service::Service;
@@ -48,7 +49,9 @@ use pubsub_middleware::handoff::{FanoutHandoff, FanoutOnly};
 use pubsub_middleware::load_config::LoadConfig;
 use pubsub_middleware::rate_limit::RateLimit;
 use pubsub_middleware::request_log::RequestLog;
-use pubsub_middleware::router::{boxed, handler, BoxService, HandlerFn, MethodRouter, Router};
+use pubsub_middleware::router::{
+    boxed, handler, BoxService, HandlerFn, MethodRouter, Router, Routes,
+};
 use pubsub_middleware::verify_grip::VerifyGrip;
 use pubsub_middleware::wrap::WrapLayer;
 use pubsub_middleware::{Error, Identity, Layer, Ready, Request, Response};
@@ -65,14 +68,19 @@ pub mod fastly_platform;
 pub const EVENT_STREAM_PATHS: &[&str] = &["/events"];
 
 /// The route table: each method of a path names the function that builds its service
-/// (its guards, then its handler) from the platform; only the matched one is built.
-pub fn routes(platform: &Platform) -> Router<Platform> {
-    let router = demo::ASSETS
-        .iter()
-        .fold(Router::new(platform.clone()), |router, asset| {
-            router.route(asset.path, MethodRouter::new().on(Method::GET, demo_page))
-        });
-    router
+/// (its guards, then its handler) from the platform; only the matched one is built. It is
+/// built by an instance's first request and kept for the others a reused instance serves
+/// (it holds no request state: patterns, indexes and functions).
+pub fn routes() -> &'static Routes<Platform> {
+    static ROUTES: OnceLock<Routes<Platform>> = OnceLock::new();
+    ROUTES.get_or_init(route_table)
+}
+
+fn route_table() -> Routes<Platform> {
+    let routes = demo::ASSETS.iter().fold(Routes::new(), |routes, asset| {
+        routes.route(asset.path, MethodRouter::new().on(Method::GET, demo_page))
+    });
+    routes
         .route(
             "/admin/keys",
             MethodRouter::new()
@@ -200,10 +208,10 @@ where
     L: Layer<Router<Platform>>,
     L::Service: Service<Request, Response = Response, Error = Error, Future = Ready>,
 {
-    let router = routes(&platform);
-    let cors = WrapLayer::new(Cors::new(&router.methods()));
-    let log = RequestLog::new(platform.clone(), router.patterns(), EVENT_STREAM_PATHS);
-    let routed = layer.layer(router);
+    let routes = routes();
+    let cors = WrapLayer::new(Cors::new(&routes.methods()));
+    let log = RequestLog::new(platform.clone(), routes, EVENT_STREAM_PATHS);
+    let routed = layer.layer(Router::new(platform.clone(), routes));
     let authed = GuardLayer::new(ExtractAuth).layer(routed);
     let verified = GuardLayer::new(VerifyGrip(platform.clone())).layer(authed);
     let logged = WrapLayer::new(log).layer(verified);

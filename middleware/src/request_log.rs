@@ -24,8 +24,6 @@
 
 mod line;
 
-use std::sync::Arc;
-
 use tower_service::Service;
 
 use pubsub_core::config::request_log::SAMPLE_WHOLE;
@@ -33,6 +31,7 @@ use pubsub_core::extensions::required;
 use pubsub_core::ports::Platform;
 
 use crate::error_map::{status_of, ErrorForm};
+use crate::router::RoutePatterns;
 use crate::wrap::Wrap;
 use crate::{Config, Error, Ready, Request, Response};
 
@@ -40,22 +39,22 @@ use crate::{Config, Error, Ready, Request, Response};
 #[derive(Clone)]
 pub struct RequestLog {
     platform: Platform,
-    patterns: Arc<[&'static str]>,
+    routes: &'static dyn RoutePatterns,
     event_stream_paths: &'static [&'static str],
 }
 
 impl RequestLog {
-    /// Logs through `platform`, naming routes by `patterns` (the route table's, see
-    /// [`Router::patterns`](crate::router::Router::patterns)); errors of `GET` requests to
+    /// Logs through `platform`, naming routes by `routes` (the route table, see
+    /// [`Routes`](crate::router::Routes)); errors of `GET` requests to
     /// `event_stream_paths` are rendered as SSE (as `ErrorMap` is told).
     pub fn new(
         platform: Platform,
-        patterns: &[&'static str],
+        routes: &'static dyn RoutePatterns,
         event_stream_paths: &'static [&'static str],
     ) -> Self {
         Self {
             platform,
-            patterns: patterns.into(),
+            routes,
             event_stream_paths,
         }
     }
@@ -63,14 +62,7 @@ impl RequestLog {
     /// The pattern of the route `path` takes: the route table is matched again only for a
     /// request that is logged.
     fn route_of(&self, path: &str) -> Option<String> {
-        // Indexes, as the router's own tree holds them: one matchit in the module.
-        let mut routes = matchit::Router::new();
-        for (i, pattern) in self.patterns.iter().enumerate() {
-            // The patterns come from a route table that accepted them.
-            let _ = routes.insert(*pattern, i);
-        }
-        let matched = routes.at(path).ok()?;
-        self.patterns.get(*matched.value).map(|p| (*p).to_owned())
+        self.routes.pattern_of(path).map(str::to_owned)
     }
 
     /// Whether this request is in the sample of `ppm` millionths.

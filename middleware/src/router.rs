@@ -1,11 +1,12 @@
 //! `Router`: dispatches on the path with `matchit`, then on the method.
 //!
-//! The route table is built once, when the pipeline is built; a route holds a function
-//! that builds its service ([`Build`]), and only the matched route's is built. An unknown path is
+//! The route table ([`Routes`]) holds no request state, so the app builds it once per
+//! instance and a [`Router`] serves it with each request's context; a route holds a
+//! function that builds its service ([`Build`]), and only the matched route's is built. An unknown path is
 //! [`Error::NotFound`] (404); a known path with another method is
 //! [`Error::MethodNotAllowed`] (405) carrying the `Allow` value, derived from the methods
 //! the path serves (plus `OPTIONS`, which [`Cors`](crate::cors) answers on every path).
-//! [`Router::methods`] is the union of every route's methods, for the CORS preflight. Path parameters (e.g.
+//! [`Routes::methods`] is the union of every route's methods, for the CORS preflight. Path parameters (e.g.
 //! `{id}`) are written into request extensions as [`PathParams`].
 
 use std::task::{Context, Poll};
@@ -106,26 +107,31 @@ fn allow_list<'a>(methods: impl Iterator<Item = &'a Method>) -> String {
     allow
 }
 
-/// See the module documentation. `C` is what route services are built from.
+/// The route table: paths, each with its [`MethodRouter`]. It holds no request state
+/// (patterns, indexes and builder functions only), so an app builds it once per instance
+/// and keeps it for every request the instance serves (see [`Router`]).
 #[must_use]
-pub struct Router<C> {
-    context: C,
+pub struct Routes<C> {
     /// Path → index into `tables` (the same tree type as the request log's, so the wasm
     /// carries matchit's code once).
-    routes: matchit::Router<usize>,
+    tree: matchit::Router<usize>,
     tables: Vec<MethodRouter<C>>,
     methods: Vec<Method>,
     patterns: Vec<&'static str>,
 }
 
-impl<C> Router<C> {
-    /// An empty route table whose services are built from `context`.
-    pub fn new(context: C) -> Self {
+impl<C> Default for Routes<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C> Routes<C> {
+    /// An empty route table.
+    pub fn new() -> Self {
         Self {
-            context,
-            routes: matchit::Router::new(),
+            tree: matchit::Router::new(),
             tables: Vec::with_capacity(16),
-            // Room for the app's table without growing: a request builds it.
             methods: Vec::with_capacity(4),
             patterns: Vec::with_capacity(16),
         }
@@ -142,7 +148,7 @@ impl<C> Router<C> {
                 self.methods.push(method.clone());
             }
         }
-        if let Err(e) = self.routes.insert(path, self.tables.len()) {
+        if let Err(e) = self.tree.insert(path, self.tables.len()) {
             panic!("route {path:?} cannot be added: {e}");
         }
         self.tables.push(methods);
@@ -150,8 +156,7 @@ impl<C> Router<C> {
         self
     }
 
-    /// Every route's path pattern, in the order added (`/admin/keys/{id}`): how a request
-    /// log names a route without its parameters.
+    /// Every route's path pattern, in the order added (`/admin/keys/{id}`).
     pub fn patterns(&self) -> &[&'static str] {
         &self.patterns
     }
@@ -159,6 +164,39 @@ impl<C> Router<C> {
     /// Every method some route serves, in the order first added, then `OPTIONS`.
     pub fn methods(&self) -> String {
         allow_list(self.methods.iter())
+    }
+}
+
+/// How a request log names the route of a path without its parameters.
+pub trait RoutePatterns: Sync {
+    /// The pattern of the route `path` takes (`/admin/keys/{id}`), if any.
+    fn pattern_of(&self, path: &str) -> Option<&'static str>;
+}
+
+impl<C> RoutePatterns for Routes<C> {
+    fn pattern_of(&self, path: &str) -> Option<&'static str> {
+        let matched = self.tree.at(path).ok()?;
+        self.patterns.get(*matched.value).copied()
+    }
+}
+
+/// See the module documentation: the [`Routes`] of the app, served with `context` (what
+/// route services are built from, e.g. the platform).
+#[must_use]
+pub struct Router<C: 'static> {
+    context: C,
+    routes: &'static Routes<C>,
+}
+
+impl<C> Router<C> {
+    /// Serves `routes` with services built from `context`.
+    pub fn new(context: C, routes: &'static Routes<C>) -> Self {
+        Self { context, routes }
+    }
+
+    /// The route table.
+    pub fn routes(&self) -> &'static Routes<C> {
+        self.routes
     }
 }
 
@@ -172,11 +210,11 @@ impl<C> Service<Request> for Router<C> {
     }
 
     fn call(&mut self, mut req: Request) -> Ready {
-        let matched = match self.routes.at(req.uri().path()) {
+        let matched = match self.routes.tree.at(req.uri().path()) {
             Ok(matched) => matched,
             Err(matchit::MatchError::NotFound) => return std::future::ready(Err(Error::NotFound)),
         };
-        let Some(methods) = self.tables.get(*matched.value) else {
+        let Some(methods) = self.routes.tables.get(*matched.value) else {
             return std::future::ready(Err(Error::NotFound));
         };
         let Some((_, build)) = methods.handlers.iter().find(|(m, _)| m == req.method()) else {
@@ -205,7 +243,7 @@ mod tests {
     }
 
     fn router() -> Router<()> {
-        Router::new(())
+        let routes = Routes::new()
             .route(
                 "/events",
                 MethodRouter::new()
@@ -215,7 +253,8 @@ mod tests {
             .route(
                 "/admin/keys/{id}",
                 MethodRouter::new().on(Method::DELETE, echo),
-            )
+            );
+        Router::new((), Box::leak(Box::new(routes)))
     }
 
     #[test]
@@ -229,7 +268,12 @@ mod tests {
         assert_eq!(status(call(&mut r, get("/events/x"))), 404);
         let err = call(&mut r, request_with("PUT", "/events")).expect_err("405");
         assert_eq!(err, Error::MethodNotAllowed("GET, POST, OPTIONS".into()));
-        assert_eq!(r.methods(), "GET, POST, DELETE, OPTIONS");
+        assert_eq!(r.routes().methods(), "GET, POST, DELETE, OPTIONS");
+        assert_eq!(
+            r.routes().pattern_of("/admin/keys/k9"),
+            Some("/admin/keys/{id}")
+        );
+        assert_eq!(r.routes().pattern_of("/nope"), None);
     }
 
     #[test]

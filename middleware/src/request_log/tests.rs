@@ -1,13 +1,28 @@
 use pubsub_core::ports::memory::InMemory;
 
 use super::*;
+use crate::router::{MethodRouter, Routes};
 use crate::test_helpers::*;
 use crate::wrap::WrapLayer;
 
-const PATTERNS: [&str; 2] = ["/events", "/admin/keys/{id}"];
+/// A route table with the paths `/events` and `/admin/keys/{id}`.
+fn routes() -> &'static Routes<()> {
+    static ROUTES: std::sync::OnceLock<Routes<()>> = std::sync::OnceLock::new();
+    fn echo(_: &()) -> crate::router::BoxService {
+        crate::router::boxed(Echo)
+    }
+    ROUTES.get_or_init(|| {
+        Routes::new()
+            .route("/events", MethodRouter::new().on(http::Method::GET, echo))
+            .route(
+                "/admin/keys/{id}",
+                MethodRouter::new().on(http::Method::DELETE, echo),
+            )
+    })
+}
 
 fn logged(ports: &InMemory, setting: Option<&str>, req: Request) -> Result<Response, Error> {
-    let log = RequestLog::new(ports.platform.clone(), &PATTERNS, &["/events"]);
+    let log = RequestLog::new(ports.platform.clone(), routes(), &["/events"]);
     let mut svc = WrapLayer::new(log).layer(Echo);
     let mut req = req;
     let config = Config::load(|k| {
@@ -65,7 +80,7 @@ fn an_error_is_logged_with_the_status_the_client_gets() {
         let _ = req;
         Err(Error::MissingCredentials)
     };
-    let log = RequestLog::new(ports.platform.clone(), &PATTERNS, &["/events"]);
+    let log = RequestLog::new(ports.platform.clone(), routes(), &["/events"]);
     let mut svc = WrapLayer::new(log).layer(crate::router::handler(failing));
     let config = Config::load(|k| (k == "request-log").then(|| "requests".to_owned()));
     let config = config.expect("valid");
