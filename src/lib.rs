@@ -37,7 +37,7 @@ use tower_service::Service;
 use pubsub_core::ports::Platform;
 use pubsub_core::principal::Access;
 use pubsub_core::rate_limit::Class;
-use pubsub_handlers::{admin, demo, history, mqtt, publish, sse};
+use pubsub_handlers::{admin, demo, history, mercure, mqtt, publish, sse};
 use pubsub_middleware::acl::{Acl, SelectorSource};
 use pubsub_middleware::admin_auth::AdminAuth;
 use pubsub_middleware::cors::Cors;
@@ -114,6 +114,17 @@ fn route_table() -> Routes<Platform> {
                 .on(Method::GET, mqtt_get)
                 .on(Method::POST, mqtt_post),
         )
+        .route(
+            mercure::PATH,
+            MethodRouter::new()
+                .on(Method::GET, mercure_subscribe)
+                .on(Method::POST, mercure_publish),
+        )
+        // The link Fanout requests on its own to renew or end a Mercure stream.
+        .route(
+            "/.well-known/mercure/link/{link}",
+            MethodRouter::new().on(Method::GET, mercure_link),
+        )
 }
 
 type HandlerOf = fn(&Platform, Request) -> Result<Response, Error>;
@@ -167,6 +178,20 @@ fn mqtt_get(platform: &Platform) -> BoxService {
 /// the handler, never handed off.
 fn mqtt_post(platform: &Platform) -> BoxService {
     boxed(feature(Feature::Mqtt).layer(with(platform, mqtt::websocket)))
+}
+
+// The Mercure hub answers 404 unless Config Store key `mercure` switches it on.
+fn mercure_subscribe(platform: &Platform) -> BoxService {
+    let handed = GuardLayer::new(FanoutHandoff).layer(with(platform, mercure::subscribe));
+    boxed(limit(platform, Class::Subscribe).layer(handed))
+}
+
+fn mercure_publish(platform: &Platform) -> BoxService {
+    boxed(limit(platform, Class::Publish).layer(with(platform, mercure::publish)))
+}
+
+fn mercure_link(platform: &Platform) -> BoxService {
+    boxed(GuardLayer::new(FanoutOnly).layer(with(platform, mercure::link)))
 }
 
 fn admin_route(platform: &Platform, f: HandlerOf) -> BoxService {

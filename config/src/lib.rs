@@ -11,8 +11,7 @@
 //!
 //! - [`rate_limit`], [`request_log`], [`mqtt_limits`], [`history`]: the syntax of the keys
 //!   with rules.
-//! - [`mercure`]: the syntax of key `mercure`, the Mercure hub's settings (parsed and
-//!   tested; the hub that reads it is not built yet, so `Config::load` does not read it).
+//! - [`mercure`]: the syntax of key `mercure`, the Mercure hub's settings.
 //! - `parse`: reading one key as its type and in range, or its default.
 
 use std::fmt;
@@ -97,6 +96,8 @@ pub struct Config {
     pub request_log: Option<RequestLog>,
     /// Which topics keep a history of their messages (`history`); none by default.
     pub history: HistoryRules,
+    /// The Mercure hub's settings (`mercure`); `None`: the hub is off (default).
+    pub mercure: Option<mercure::Mercure>,
 }
 
 /// Largest length of a topic name, in bytes.
@@ -131,6 +132,7 @@ impl Default for Config {
             rate_limits: RateLimits::default(),
             request_log: None,
             history: HistoryRules::default(),
+            mercure: None,
         }
     }
 }
@@ -221,6 +223,7 @@ impl Config {
             rate_limits: rate_limit::load(&mut lookup)?,
             request_log: request_log::load(&mut lookup)?,
             history: history::load(&mut lookup)?,
+            mercure: mercure::load(&mut lookup)?,
         })
     }
 }

@@ -43,6 +43,23 @@ pub struct Mercure {
     pub subscriptions_api: bool,
 }
 
+/// The Config Store key.
+pub const KEY: &str = "mercure";
+
+/// Reads key `mercure`: `None` when absent (the hub is off).
+pub(crate) fn load(
+    lookup: &mut impl FnMut(&str) -> Option<String>,
+) -> Result<Option<Mercure>, crate::ConfigError> {
+    let Some(value) = lookup(KEY) else {
+        return Ok(None);
+    };
+    parse(&value).map(Some).map_err(|why| crate::ConfigError {
+        key: KEY,
+        value: format!("{value} ({why})"),
+        expected: EXPECTED,
+    })
+}
+
 /// Parses the value of `mercure`; the error says which clause is wrong.
 pub fn parse(value: &str) -> Result<Mercure, String> {
     let mut m = Mercure::default();

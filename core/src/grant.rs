@@ -55,13 +55,7 @@ fn mac(
     kid: &str,
     topics: &[Selector],
 ) -> Result<Hmac<Sha256>, Error> {
-    if key.is_empty() {
-        return Err(Error::Misconfigured(format!(
-            "Secret Store entry `{SECRET}` is missing or empty"
-        )));
-    }
-    let mut mac = Hmac::<Sha256>::new_from_slice(key)
-        .map_err(|e| Error::Internal(format!("Secret Store entry `{SECRET}`: {e}")))?;
+    let mut mac = keyed(key)?;
     mac.update(b"edge-pubsub grant 2\0");
     mac.update(exp.to_string().as_bytes());
     mac.update(b"\0");
@@ -73,6 +67,17 @@ fn mac(
         mac.update(topic.as_str().as_bytes());
     }
     Ok(mac)
+}
+
+/// An HMAC-SHA256 keyed with `key`, the Secret Store's [`SECRET`]; refused when empty.
+pub(crate) fn keyed(key: &[u8]) -> Result<Hmac<Sha256>, Error> {
+    if key.is_empty() {
+        return Err(Error::Misconfigured(format!(
+            "Secret Store entry `{SECRET}` is missing or empty"
+        )));
+    }
+    Hmac::<Sha256>::new_from_slice(key)
+        .map_err(|e| Error::Internal(format!("Secret Store entry `{SECRET}`: {e}")))
 }
 
 /// A grant for `principal`'s token to read `topics` (a subscription's selectors), signed

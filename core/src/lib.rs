@@ -18,6 +18,7 @@
 //!   expansion of wildcards.
 //! - [`uri_match`]: Mercure's topic selectors (URI templates, URL patterns, exact, `*`),
 //!   parsed once and matched in bounded time.
+//! - [`mercure`]: the Mercure hub's updates, their events, channels and stream links.
 //! - [`audience`]: who listens on which Fanout channel and which rendering each channel
 //!   is sent, with the one scheme that names channels.
 //! - [`retained`]: the last retained message of each topic, in KV store `messages`.
@@ -43,6 +44,7 @@ mod json;
 pub mod jwt;
 pub mod keys;
 pub mod limits;
+pub mod mercure;
 pub mod mqtt_session;
 pub mod ports;
 pub mod principal;

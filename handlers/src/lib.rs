@@ -7,11 +7,13 @@
 //! - [`history`]: `GET /history`, a page of a topic's history as JSON.
 //! - [`admin`]: `/admin/keys`, create, register, list and revoke signing keys.
 //! - [`mqtt`]: `/mqtt`, MQTT 5 and 3.1.1 over WebSocket-over-HTTP.
+//! - [`mercure`]: `/.well-known/mercure`, the Mercure hub (publish and subscribe).
 //! - [`demo`]: `GET /`, the demo page (and its style sheet and script).
 
 pub mod admin;
 pub mod demo;
 pub mod history;
+pub mod mercure;
 pub mod mqtt;
 pub mod publish;
 pub mod sse;

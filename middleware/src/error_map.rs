@@ -19,7 +19,7 @@
 
 use std::convert::Infallible;
 
-use http::header::{HeaderValue, ACCEPT, ALLOW, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{HeaderValue, ACCEPT, ALLOW, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{Method, StatusCode};
 use tower_service::Service;
 
@@ -112,6 +112,21 @@ pub fn error_response(error: Error, form: ErrorForm) -> Response {
             res.headers_mut().insert(ALLOW, allow);
         }
     }
+    // RFC 6750: what a bearer-token client needs to tell a missing token from a bad one.
+    let challenge = match &error {
+        Error::MissingCredentials => Some("Bearer realm=\"edge-pubsub\""),
+        Error::InvalidToken(_) | Error::UnknownKey(_) => {
+            Some("Bearer realm=\"edge-pubsub\", error=\"invalid_token\"")
+        }
+        Error::Forbidden { .. } => {
+            Some("Bearer realm=\"edge-pubsub\", error=\"insufficient_scope\"")
+        }
+        _ => None,
+    };
+    if let Some(challenge) = challenge {
+        res.headers_mut()
+            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    }
     if let Some(secs) = error.retry_after_secs() {
         res.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(secs));
@@ -149,6 +164,37 @@ mod tests {
         let res = render(Error::PayloadTooLarge(10), request_with("POST", "/events"));
         assert_eq!(res.status(), 413);
         assert_eq!(body_text(&res), "message is larger than 10 bytes\n");
+    }
+
+    #[test]
+    fn token_refusals_carry_a_bearer_challenge() {
+        let cases = [
+            (
+                Error::MissingCredentials,
+                401,
+                "Bearer realm=\"edge-pubsub\"",
+            ),
+            (
+                Error::InvalidToken("expired".into()),
+                401,
+                "Bearer realm=\"edge-pubsub\", error=\"invalid_token\"",
+            ),
+            (
+                Error::Forbidden {
+                    access: "write",
+                    topic: "t".into(),
+                },
+                403,
+                "Bearer realm=\"edge-pubsub\", error=\"insufficient_scope\"",
+            ),
+        ];
+        for (error, status, challenge) in cases {
+            let res = render(error, request_with("POST", "/events"));
+            assert_eq!(res.status(), status);
+            assert_eq!(res.headers()[WWW_AUTHENTICATE], challenge);
+        }
+        let res = render(Error::NotFound, request_with("GET", "/x"));
+        assert!(res.headers().get(WWW_AUTHENTICATE).is_none());
     }
 
     #[test]

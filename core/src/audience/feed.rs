@@ -15,6 +15,8 @@
 //! | [`Feed::Key311`] | `k4#k1` | the end of every MQTT 3.1.1 connection the key authorised |
 //! | [`Feed::Filter`] | `f#a/+` (of filter `a/+`), `f#a/%23` (of `a/#`) | every message whose topic the filter matches: SSE event with its topic, and MQTT 5 PUBLISH (see [`crate::topic::wildcard`]) |
 //! | [`Feed::Filter311`] | `f4#a/+` | the same as MQTT 3.1.1 PUBLISH packets |
+//! | [`Feed::Mercure`] | `m#https://x/{id}` (of Mercure selector `https://x/{id}`) | public updates the Mercure selector matches, as Mercure events (see [`crate::mercure`]) |
+//! | [`Feed::MercurePrivate`] | `mp#https://x/1` (of a topic or a selector) | private Mercure updates of the topic, or that the selector matches |
 //!
 //! The live channel is the topic itself when it only holds bytes that are safe in a
 //! `Grip-Channel` header; every other byte is percent-encoded (`%` itself always is), so
@@ -47,11 +49,17 @@ pub enum Feed {
     Filter,
     /// Every message a wildcard filter matches, for MQTT 3.1.1 subscribers.
     Filter311,
+    /// Public updates a Mercure selector (a URI template, a URL pattern, `*`) matches,
+    /// for the Mercure subscribers of that selector; named after the selector.
+    Mercure,
+    /// Private Mercure updates: of a topic (named after the topic), or that a selector
+    /// matches (named after the selector).
+    MercurePrivate,
 }
 
 impl Feed {
     /// Every feed.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 10] = [
         Self::Live,
         Self::Retained,
         Self::Mqtt311,
@@ -60,12 +68,23 @@ impl Feed {
         Self::Key311,
         Self::Filter,
         Self::Filter311,
+        Self::Mercure,
+        Self::MercurePrivate,
     ];
 
     /// Whether this feed's channels are sent to only when registered as listened
-    /// ([`super::registry`]): the wildcard filters' and Retain As Published ones.
+    /// ([`super::registry`]): the wildcard filters', Retain As Published and Mercure
+    /// selector ones (a private Mercure update always goes to its topics' own
+    /// [`Feed::MercurePrivate`] channels, and to a selector's only when registered).
     pub const fn registered(self) -> bool {
-        matches!(self, Self::Filter | Self::Filter311 | Self::AsPublished)
+        matches!(
+            self,
+            Self::Filter
+                | Self::Filter311
+                | Self::AsPublished
+                | Self::Mercure
+                | Self::MercurePrivate
+        )
     }
 
     /// The feed of `channel`, a name this scheme made, read from its prefix alone.
@@ -87,6 +106,8 @@ impl Feed {
             Self::Key311 => "k4#",
             Self::Filter => "f#",
             Self::Filter311 => "f4#",
+            Self::Mercure => "m#",
+            Self::MercurePrivate => "mp#",
         }
     }
 
@@ -168,6 +189,8 @@ mod tests {
             (Feed::Filter, "a/+", "f#a/+"),
             (Feed::Filter, "#", "f#%23"),
             (Feed::Filter311, "$x/+/#", "f4#$x/+/%23"),
+            (Feed::Mercure, "https://x/{id}", "m#https://x/%7Bid%7D"),
+            (Feed::MercurePrivate, "*", "mp#*"),
             (Feed::Live, "r#x", "r%23x"),
             (Feed::Live, "100%", "100%25"),
         ];

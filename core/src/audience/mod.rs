@@ -9,6 +9,13 @@
 //! | [`Audience::Mqtt5AsPublished`] | [`Feed::AsPublished`] | [`Feed::Filter`] | [`Feed::Key`] | `Mqtt5AsPublished`, `FilterEvent`, `Revocation` |
 //! | [`Audience::Mqtt311`] | [`Feed::Mqtt311`] | [`Feed::Filter311`] | [`Feed::Key311`] | `Mqtt311`, `Filter311`, `Revocation311` |
 //!
+//! A Mercure subscription ([`crate::mercure`]) listens on [`MERCURE_FEEDS`]: the live
+//! channel of each exact topic it selects (where a Mercure publication's live item
+//! carries its Mercure event, and other protocols' messages their SSE event), the
+//! [`Feed::Mercure`] channel of each other selector, [`Feed::MercurePrivate`] channels
+//! where its grants allow, and [`Feed::Key`] for a token's key; it reads `Event`,
+//! `MercureUpdate`, `MercurePrivateUpdate` and `Revocation`.
+//!
 //! A publication to topic `t` sends, on `t`'s feeds, the renderings of [`publication`]
 //! (plain or retained), and on the feeds of every filter that matches `t`
 //! ([`crate::topic::wildcard::filters_matching`]) those of [`FILTER_PUBLICATION`], the
@@ -70,6 +77,11 @@ pub enum Rendering {
     Revocation,
     /// The end (close) of MQTT 3.1.1 connections a revoked key authorised.
     Revocation311,
+    /// `http-stream` only: a public Mercure update as a Mercure event, for the
+    /// subscribers of a Mercure selector it matches.
+    MercureUpdate,
+    /// `http-stream` only: a private Mercure update as a Mercure event.
+    MercurePrivateUpdate,
 }
 
 impl Rendering {
@@ -84,6 +96,8 @@ impl Rendering {
             Self::Filter311 => Feed::Filter311,
             Self::Revocation => Feed::Key,
             Self::Revocation311 => Feed::Key311,
+            Self::MercureUpdate => Feed::Mercure,
+            Self::MercurePrivateUpdate => Feed::MercurePrivate,
         }
     }
 
@@ -114,6 +128,17 @@ pub const fn publication(retained: bool) -> &'static [Rendering] {
 
 /// The renderings a publication sends to the feeds of each filter matching its topic.
 pub const FILTER_PUBLICATION: [Rendering; 2] = [Rendering::FilterEvent, Rendering::Filter311];
+
+/// The renderings of a Mercure update beside its topics' live items (public: the Mercure
+/// selectors it matches; private: its topics' and selectors' private channels, and
+/// nothing else).
+pub const MERCURE_PUBLICATION: [Rendering; 2] =
+    [Rendering::MercureUpdate, Rendering::MercurePrivateUpdate];
+
+/// The feeds a Mercure subscription listens on: the live channel of an exact topic
+/// (public updates, and every message of the topic from other protocols), the Mercure
+/// channel of any other selector, and private channels where its grants allow.
+pub const MERCURE_FEEDS: [Feed; 3] = [Feed::Live, Feed::Mercure, Feed::MercurePrivate];
 
 /// The renderings revoking a key sends to its feeds.
 pub const REVOCATION: [Rendering; 2] = [Rendering::Revocation, Rendering::Revocation311];

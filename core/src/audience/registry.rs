@@ -98,6 +98,9 @@ pub struct Registered {
     pub channel: String,
     /// For the filter feeds, the filter.
     pub filter: Option<Filter>,
+    /// For the Mercure feeds, the selector's name in its channel
+    /// ([`crate::mercure::channels::selector_name`]).
+    pub mercure: Option<String>,
 }
 
 impl Listening {
@@ -167,18 +170,21 @@ fn entry(channel: &str) -> Option<Registered> {
             feed: Feed::Mqtt311,
             channel: channel.to_owned(),
             filter: None,
+            mercure: None,
         });
     }
     let (feed, name) = feed::parse(channel)?;
-    let filter = match feed {
-        Feed::Filter | Feed::Filter311 => Some(name.parse::<Filter>().ok()?),
-        Feed::AsPublished => None,
+    let (filter, mercure) = match feed {
+        Feed::Filter | Feed::Filter311 => (Some(name.parse::<Filter>().ok()?), None),
+        Feed::AsPublished => (None, None),
+        Feed::Mercure | Feed::MercurePrivate => (None, Some(name)),
         _ => return None,
     };
     Some(Registered {
         feed,
         channel: channel.to_owned(),
         filter,
+        mercure,
     })
 }
 

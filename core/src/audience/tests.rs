@@ -99,7 +99,8 @@ fn an_mqtt_subscription_has_one_channel_and_every_feed_has_a_reader_and_a_writer
         .iter()
         .chain(publication(true))
         .chain(&FILTER_PUBLICATION)
-        .chain(&REVOCATION);
+        .chain(&REVOCATION)
+        .chain(&MERCURE_PUBLICATION);
     let written: BTreeSet<Feed> = renderings.map(|r| r.feed()).collect();
     let mut read = BTreeSet::new();
     for audience in AUDIENCES {
@@ -112,6 +113,7 @@ fn an_mqtt_subscription_has_one_channel_and_every_feed_has_a_reader_and_a_writer
             read.extend(feeds);
         }
     }
+    read.extend(MERCURE_FEEDS);
     let all: BTreeSet<Feed> = Feed::ALL.into();
     assert_eq!((&written, &read), (&all, &all));
 }

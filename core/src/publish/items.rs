@@ -26,6 +26,7 @@
 use super::logged::{id_of, prev_of, Logged};
 use super::publication::Publication;
 use super::rendered::Rendered;
+use super::Own;
 use std::borrow::Cow;
 
 use crate::audience::registry::{Listening, ANY_311};
@@ -46,18 +47,22 @@ pub(super) fn estimate(messages: &[Rendered<'_>], p: &Publication<'_>) -> usize 
 }
 
 /// Appends the items of `messages` on their own channels to `batch`: live ones when
-/// `stored` is empty, else retained ones (one [`Stored`] per message, in order); with
-/// the history ids of `logged`.
+/// `own.stored` is empty, else retained ones (one [`Stored`] per message, in order);
+/// with the history ids of `own.logged`.
 pub(super) fn own_items(
     batch: &mut Batch,
     messages: &[Rendered<'_>],
     p: &Publication<'_>,
-    stored: &[Stored],
-    logged: &[Option<Logged>],
-    listening: &Listening,
+    own: &Own<'_>,
 ) {
+    let Own {
+        stored,
+        logged,
+        listening,
+        sse,
+    } = *own;
     if stored.is_empty() {
-        live(batch, messages, p, logged, listening);
+        live(batch, messages, p, (logged, sse), listening);
     } else {
         for (i, (m, stored)) in messages.iter().zip(stored).enumerate() {
             let history = id_of(logged, i).map(|id| (id, prev_of(logged, i)));
@@ -83,15 +88,18 @@ fn live(
     batch: &mut Batch,
     messages: &[Rendered<'_>],
     p: &Publication<'_>,
-    logged: &[Option<Logged>],
+    (logged, given): (&[Option<Logged>], Option<&str>),
     listening: &Listening,
 ) {
-    let shared = sse_event(p.payload, None);
+    let shared = match given {
+        Some(sse) => std::borrow::Cow::Borrowed(sse),
+        None => std::borrow::Cow::Owned(sse_event(p.payload, None)),
+    };
     for (i, m) in messages.iter().enumerate() {
         let history = id_of(logged, i);
         let grip_id = history.map(|id| id.to_string());
         let prev_id = prev_of(logged, i).map(|id| id.to_string());
-        let own = history.map(|id| {
+        let own = history.filter(|_| given.is_none()).map(|id| {
             let event_id = EventId::single_history(m.topic, id).to_string();
             sse_event(p.payload, Some(&event_id))
         });
@@ -180,6 +188,24 @@ fn retained(
             item.prev_id = prev.as_deref();
         }
         batch.push(&item);
+    }
+}
+
+/// Appends one item per channel of `channels` carrying only the SSE event `sse`: a
+/// Mercure update's (or another protocol's message's) rendering for Mercure channels.
+pub(super) fn mercure_items(batch: &mut Batch, channels: &[String], sse: &str) {
+    for channel in channels {
+        let formats = Formats {
+            http_stream: Some(HttpStream::Content(sse)),
+            ws_message: None,
+        };
+        batch.push(&Item {
+            channel,
+            id: None,
+            prev_id: None,
+            sender: None,
+            formats,
+        });
     }
 }
 

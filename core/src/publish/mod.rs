@@ -46,7 +46,9 @@ pub use publication::{Publication, Published};
 use crate::audience::registry::{self, Listening};
 use crate::grip::Batch;
 use crate::history::IdSequence;
+use crate::mercure::{self, Update};
 use crate::ports::{Platform, Publisher};
+use crate::render;
 use crate::retained::{self, NewRetained, Stored};
 use crate::Config;
 use logged::Logged;
@@ -58,15 +60,81 @@ pub fn publish(
     p: &Publication<'_>,
 ) -> Result<Published, PublishError> {
     let mut batch = Batch::new();
-    let (published, own_requests) =
-        prepare(platform, config, p, &mut batch, &mut IdSequence::new())?;
-    send(&*platform.publisher, config, batch, own_requests).map_err(|reason| {
-        PublishError::NotDelivered {
-            stored: published.stored.clone(),
-            reason,
-        }
+    let listening = registry::load(&*platform.kv, &*platform.env);
+    let own = Rendering {
+        sse: None,
+        listening: &listening,
+    };
+    let mut ids = IdSequence::new();
+    let (published, own_requests) = prepare(platform, config, p, &mut batch, &mut ids, &own)?;
+    send_all(&*platform.publisher, config, batch, own_requests, published)
+}
+
+/// Publishes a Mercure `update` ([`crate::mercure`]): a public one as a publication of its
+/// topics whose SSE rendering is its Mercure event, then to the Mercure channels of the
+/// registered selectors that match it; a private one only to private channels (its
+/// topics' and the matching registered selectors'). `base` is the hub's URL.
+pub fn publish_mercure(
+    platform: &Platform,
+    config: &Config,
+    update: &Update<'_>,
+    base: Option<&str>,
+) -> Result<Published, PublishError> {
+    let listening = registry::load(&*platform.kv, &*platform.env);
+    let event = mercure::event::render(update);
+    let mut batch = Batch::new();
+    let mut published = Published::default();
+    if !update.private {
+        let p = Publication {
+            topics: update.topics,
+            payload: update.data.as_bytes(),
+            retain: false,
+            ttl_secs: None,
+            mqtt: None,
+            sender: None,
+        };
+        let own = Rendering {
+            sse: Some(&event),
+            listening: &listening,
+        };
+        (published, _) = prepare(
+            platform,
+            config,
+            &p,
+            &mut batch,
+            &mut IdSequence::new(),
+            &own,
+        )?;
+    }
+    let own_requests = batch.len();
+    items::mercure_items(
+        &mut batch,
+        &mercure::channels::update(update, &listening, base),
+        &event,
+    );
+    send_all(&*platform.publisher, config, batch, own_requests, published)
+}
+
+/// Sends `batch` ([`send`]); a failure reports what `published` stored.
+fn send_all(
+    publisher: &dyn Publisher,
+    config: &Config,
+    batch: Batch,
+    own_requests: usize,
+    published: Published,
+) -> Result<Published, PublishError> {
+    send(publisher, config, batch, own_requests).map_err(|reason| PublishError::NotDelivered {
+        stored: published.stored.clone(),
+        reason,
     })?;
     Ok(published)
+}
+
+/// How a publication's items are rendered beyond its own data: an SSE event that
+/// replaces the usual one (a Mercure update's), and who listens on the registered feeds.
+struct Rendering<'a> {
+    sse: Option<&'a str>,
+    listening: &'a Listening,
 }
 
 /// Steps 1 to 4 of [`publish`]: renders, plans and stores `p` (history ids from `ids`),
@@ -78,20 +146,30 @@ fn prepare(
     p: &Publication<'_>,
     batch: &mut Batch,
     ids: &mut IdSequence,
+    rendering: &Rendering<'_>,
 ) -> Result<(Published, usize), PublishError> {
     let messages = rendered::render(p)?;
     let mut logged = logged::assign(platform, &config.history, p, ids)?;
-    let listening = registry::load(&*platform.kv, &*platform.env);
+    let listening = rendering.listening;
     let max_levels = config.wildcard_max_levels;
-    let wildcard = fanout::plan(&messages, p, max_levels, &listening, &logged)?;
+    let wildcard = fanout::plan(&messages, p, max_levels, listening, &logged)?;
     let stored = store(platform, p, &logged)?;
     logged::append(platform, p, &mut logged)?;
     let own = Own {
         stored: &stored,
         logged: &logged,
-        listening: &listening,
+        listening,
+        sse: rendering.sse,
     };
     let own_requests = write(batch, &messages, p, &own, &wildcard);
+    if config.mercure.as_ref().is_some_and(|m| m.on) && rendering.sse.is_none() {
+        // Other protocols' messages reach the Mercure selectors that match them.
+        let names = p.topics.iter().map(crate::topic::TopicName::as_str);
+        let base = None;
+        let channels = mercure::channels::registered(names, false, listening, base);
+        let sse = render::sse_event(p.payload, None);
+        items::mercure_items(batch, &channels, &sse);
+    }
     let history = logged::published(p, &logged);
     Ok((Published { stored, history }, own_requests))
 }
@@ -110,6 +188,7 @@ pub fn live_requests(
         stored: &[],
         logged: &[],
         listening,
+        sse: None,
     };
     write(&mut batch, &messages, p, &own, &wildcard);
     Ok(batch.into_requests())
@@ -117,10 +196,13 @@ pub fn live_requests(
 
 /// What decides a publication's own items: the retained messages stored (none for a
 /// live one), the history ids, and who listens on the registered feeds.
+#[derive(Clone, Copy)]
 struct Own<'a> {
     stored: &'a [Stored],
     logged: &'a [Option<Logged>],
     listening: &'a Listening,
+    /// The SSE event of every own item instead of the message's usual one.
+    sse: Option<&'a str>,
 }
 
 /// Appends the own items of `messages` (retained when `own.stored` is not empty) and then
@@ -133,12 +215,7 @@ fn write(
     wildcard: &fanout::FanOut,
 ) -> usize {
     batch.reserve(items::estimate(messages, p) + wildcard.bytes());
-    let Own {
-        stored,
-        logged,
-        listening,
-    } = *own;
-    items::own_items(batch, messages, p, stored, logged, listening);
+    items::own_items(batch, messages, p, own);
     let own_requests = batch.len();
     wildcard.write(batch);
     own_requests

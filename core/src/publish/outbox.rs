@@ -18,8 +18,9 @@
 use std::ops::Range;
 
 use super::error::PublishError;
-use super::prepare;
 use super::publication::{Publication, Published};
+use super::{prepare, Rendering};
+use crate::audience::registry;
 use crate::grip::Batch;
 use crate::history::IdSequence;
 use crate::ports::{Platform, Publisher};
@@ -77,7 +78,19 @@ impl Outbox {
     /// Renders, plans and stores `p` (a retained one is stored now), and queues its items.
     pub fn add(&mut self, platform: &Platform, config: &Config, p: &Publication<'_>) {
         let first = self.batch.items();
-        let prepared = prepare(platform, config, p, &mut self.batch, &mut self.ids);
+        let listening = registry::load(&*platform.kv, &*platform.env);
+        let rendering = Rendering {
+            sse: None,
+            listening: &listening,
+        };
+        let prepared = prepare(
+            platform,
+            config,
+            p,
+            &mut self.batch,
+            &mut self.ids,
+            &rendering,
+        );
         let entry = prepared.map(|(published, _)| Queued {
             items: first..self.batch.items(),
             published,

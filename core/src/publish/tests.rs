@@ -491,6 +491,7 @@ fn a_plain_publish_is_one_item_of_at_most_400_bytes_two_with_311_subscribers() {
         feed: Feed::Mqtt311,
         channel: crate::audience::registry::ANY_311.into(),
         filter: None,
+        mercure: None,
     };
     for (listening, items, most) in [
         (Listening::Only(Vec::new()), 1, 400),

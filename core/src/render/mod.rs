@@ -16,7 +16,7 @@
 //! `crate::audience`'s, and how it travels is `crate::grip`'s.
 
 mod mqtt;
-mod sse;
+pub(crate) mod sse;
 
 pub use mqtt::{mqtt_props, mqtt_publish};
 pub use sse::{filter_sse_event, filter_sse_event_with_id, sse_event};

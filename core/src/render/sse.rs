@@ -72,7 +72,7 @@ pub fn filter_sse_event_with_id(topic: &str, payload: &[u8], id: Option<&str>) -
 }
 
 /// Splits at CRLF, CR or LF; an empty text is one empty line.
-fn lines(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = Some(text);
     std::iter::from_fn(move || {
         let s = rest?;

@@ -4,7 +4,8 @@
 //! `PUBSUB_APP_PORT`, `PUBSUB_PUBLISH_PORT`, `PUBSUB_PROXY_PORT`. `PUBSUB_WASM` selects
 //! another wasm file. Prints a link to the demo page with a token for topic `demo` in its
 //! fragment, the URLs, the dev signing key, the token and example commands, then runs
-//! until Ctrl-C. Config Store key `history` is `# 1000 1h`: every topic keeps history.
+//! until Ctrl-C. Config Store key `history` is `# 1000 1h`: every topic keeps history;
+//! `mercure` is `on; anonymous; default-kid dev`: the Mercure hub is on.
 //!
 //! Ctrl-C kills this process (no signal handler: that would need `unsafe` or another
 //! crate). Viceroy and Pushpin still stop cleanly: each runs under a wrapper that ignores
@@ -49,7 +50,11 @@ fn options() -> io::Result<StackOptions> {
         publish_port: Some(port("PUBSUB_PUBLISH_PORT", 5561)?),
         proxy_port: Some(port("PUBSUB_PROXY_PORT", 7999)?),
         quiet: false,
-        config: vec![("history".into(), "# 1000 1h".into())],
+        config: vec![
+            ("history".into(), "# 1000 1h".into()),
+            // The Mercure hub, for Mercure's own clients with the dev key.
+            ("mercure".into(), "on; anonymous; default-kid dev".into()),
+        ],
         ..StackOptions::default()
     };
     if let Some(wasm) = std::env::var_os("PUBSUB_WASM") {

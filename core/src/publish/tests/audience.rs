@@ -20,7 +20,9 @@ const MAX_LEVELS: usize = 3;
 fn formats(rendering: Rendering) -> (bool, bool) {
     match rendering {
         Rendering::Event | Rendering::FilterEvent | Rendering::Revocation => (true, true),
-        Rendering::SequencedEvent => (true, false),
+        Rendering::SequencedEvent | Rendering::MercureUpdate | Rendering::MercurePrivateUpdate => {
+            (true, false)
+        }
         Rendering::Mqtt5
         | Rendering::Mqtt5AsPublished
         | Rendering::Mqtt311
