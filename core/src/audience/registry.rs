@@ -42,6 +42,8 @@
 //! [`LIST_CACHE_SECS`]. A topic with history closes such a gap for SSE subscribers that
 //! resume (`Last-Event-ID`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::history::{parse_hex, push_hex};
 use crate::ports::{Environment, InsertOptions, KvError, KvStore};
 use crate::retained::STORE;
@@ -79,6 +81,31 @@ const EVERYTHING: &[u8] = b"*";
 
 /// The stored value of a registration (never read).
 const VALUE: &[u8] = b"1";
+
+/// How many registrations this instance made: a request that keeps the registry it
+/// loaded ([`Loaded`]) loads it again when this moved.
+static REGISTRATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// The registry as loaded once for several publications of one request, loaded again
+/// after a registration of this instance (a SUBSCRIBE before a PUBLISH in one request).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    loaded: Option<(u64, Listening)>,
+}
+
+impl Loaded {
+    /// The registry: the one loaded before, unless a registration happened since.
+    pub fn get(&mut self, kv: &dyn KvStore, env: &dyn Environment) -> &Listening {
+        let now = REGISTRATIONS.load(Ordering::Relaxed);
+        if self.loaded.as_ref().is_none_or(|(at, _)| *at != now) {
+            self.loaded = Some((now, load(kv, env)));
+        }
+        match &self.loaded {
+            Some((_, listening)) => listening,
+            None => &Listening::Everything,
+        }
+    }
+}
 
 /// Who listens on the registered feeds, as one publish sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,6 +245,7 @@ pub fn register(
         }
     }
     env.cache(&fresh, refresh);
+    REGISTRATIONS.fetch_add(1, Ordering::Relaxed);
     if let Some(mut list) = env.cache_get(LIST_KEY) {
         let known = list.as_slice() == EVERYTHING
             || list.split(|&b| b == b'\n').any(|l| l == channel.as_bytes());

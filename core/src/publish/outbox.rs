@@ -34,6 +34,8 @@ pub struct Outbox {
     entries: Vec<Result<Queued, PublishError>>,
     /// The history ids of the request's publications.
     ids: IdSequence,
+    /// The registry of listened channels, loaded once for the request's publications.
+    registry: registry::Loaded,
 }
 
 /// A publication whose items are in the batch.
@@ -72,16 +74,17 @@ impl Outbox {
             batch: std::mem::take(&mut self.batch),
             entries: std::mem::take(&mut self.entries),
             ids: self.ids,
+            registry: registry::Loaded::default(),
         }
     }
 
     /// Renders, plans and stores `p` (a retained one is stored now), and queues its items.
     pub fn add(&mut self, platform: &Platform, config: &Config, p: &Publication<'_>) {
         let first = self.batch.items();
-        let listening = registry::load(&*platform.kv, &*platform.env);
+        let listening = self.registry.get(&*platform.kv, &*platform.env);
         let rendering = Rendering {
             sse: None,
-            listening: &listening,
+            listening,
         };
         let prepared = prepare(
             platform,

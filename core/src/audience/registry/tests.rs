@@ -120,3 +120,15 @@ fn the_refresh_interval_is_the_grant_max_age_but_at_least_an_hour() {
     config.link_grant_max_age = 86_400;
     assert_eq!(refresh_secs(&config), 86_400);
 }
+
+#[test]
+fn a_request_keeps_its_loaded_registry_until_this_instance_registers_a_channel() {
+    let mem = InMemory::new();
+    let mut loaded = Loaded::default();
+    assert_eq!(
+        channels(loaded.get(&*mem.kv, &*mem.env)),
+        Vec::<&str>::new()
+    );
+    register(&*mem.kv, &*mem.env, 3_600, "f#n/+").expect("registered");
+    assert_eq!(channels(loaded.get(&*mem.kv, &*mem.env)), ["f#n/+"]);
+}
