@@ -19,7 +19,6 @@
 //! Bounds: at most [`MAX_DETAILS`] authorization details and [`MAX_SELECTORS`]
 //! selectors in all per token; each selector within [`crate::uri_match`]'s bounds.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::uri_match::UriSelector;
@@ -113,57 +112,142 @@ pub fn is_access_token_typ(typ: Option<&str>) -> bool {
 }
 
 /// The payload of a 0.x token, as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct V0Claims {
     /// The `mercure` claim.
-    #[serde(default)]
     pub mercure: Option<V0Mercure>,
     /// Expiry.
-    #[serde(default)]
     pub exp: Option<u64>,
     /// Not-before.
-    #[serde(default)]
     pub nbf: Option<u64>,
     /// Subject.
-    #[serde(default)]
     pub sub: Option<String>,
 }
 
 /// The 0.x `mercure` claim.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct V0Mercure {
     /// Publish selectors.
-    #[serde(default)]
     pub publish: Vec<String>,
     /// Subscribe selectors.
-    #[serde(default)]
     pub subscribe: Vec<String>,
     /// A payload for every subscription.
-    #[serde(default)]
     pub payload: Option<Value>,
 }
 
 /// The payload of a 1.0 token, as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct V1Claims {
     /// Issuer.
-    #[serde(default)]
     pub iss: Option<String>,
     /// Audience: a string or an array of strings (see [`audience_contains`]).
-    #[serde(default)]
     pub aud: Option<Value>,
     /// Expiry.
-    #[serde(default)]
     pub exp: Option<u64>,
     /// Not-before.
-    #[serde(default)]
     pub nbf: Option<u64>,
     /// Subject.
-    #[serde(default)]
     pub sub: Option<String>,
     /// RFC 9396 authorization details (any JSON: checked entry by entry).
-    #[serde(default)]
     pub authorization_details: Option<Vec<Value>>,
+}
+
+// The claims are read from one `serde_json::Value` by hand rather than derived: the
+// derived deserializers cost the module about 10 KB, the `Value` reader is linked anyway.
+// A field that is absent or `null` is `None` (empty for a list); any other type is an
+// error naming the field, as serde's would be.
+
+/// Field `name` of `object`, unless absent or `null`.
+fn field<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
+    object.get(name).filter(|v| !v.is_null())
+}
+
+fn wrong(name: &str, what: &str) -> String {
+    format!("the claim `{name}` is not {what}")
+}
+
+fn opt_u64(object: &Value, name: &str) -> Result<Option<u64>, String> {
+    field(object, name)
+        .map(|v| {
+            v.as_u64()
+                .ok_or_else(|| wrong(name, "a non-negative integer"))
+        })
+        .transpose()
+}
+
+fn opt_string(object: &Value, name: &str) -> Result<Option<String>, String> {
+    field(object, name)
+        .map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| wrong(name, "a string"))
+        })
+        .transpose()
+}
+
+/// Field `name` of `object` as a list of strings; errors name it `label`.
+fn strings(object: &Value, name: &str, label: &str) -> Result<Vec<String>, String> {
+    let Some(list) = field(object, name) else {
+        return Ok(Vec::new());
+    };
+    let not_strings = || wrong(label, "an array of strings");
+    let items = list.as_array().ok_or_else(not_strings)?;
+    items
+        .iter()
+        .map(|v| v.as_str().map(str::to_owned).ok_or_else(not_strings))
+        .collect()
+}
+
+fn object<'a>(v: &'a Value, name: &str) -> Result<&'a Value, String> {
+    match v.is_object() {
+        true => Ok(v),
+        false => Err(wrong(name, "an object")),
+    }
+}
+
+impl V0Claims {
+    /// Reads a 0.x payload.
+    pub fn from_value(v: &Value) -> Result<Self, String> {
+        let v = object(v, "payload")?;
+        let mercure = field(v, "mercure")
+            .map(|m| {
+                let m = object(m, "mercure")?;
+                Ok::<_, String>(V0Mercure {
+                    publish: strings(m, "publish", "mercure.publish")?,
+                    subscribe: strings(m, "subscribe", "mercure.subscribe")?,
+                    payload: field(m, "payload").cloned(),
+                })
+            })
+            .transpose()?;
+        Ok(Self {
+            mercure,
+            exp: opt_u64(v, "exp")?,
+            nbf: opt_u64(v, "nbf")?,
+            sub: opt_string(v, "sub")?,
+        })
+    }
+}
+
+impl V1Claims {
+    /// Reads a 1.0 payload.
+    pub fn from_value(v: &Value) -> Result<Self, String> {
+        let v = object(v, "payload")?;
+        let details = field(v, "authorization_details")
+            .map(|d| {
+                d.as_array()
+                    .cloned()
+                    .ok_or_else(|| wrong("authorization_details", "an array"))
+            })
+            .transpose()?;
+        Ok(Self {
+            iss: opt_string(v, "iss")?,
+            aud: field(v, "aud").cloned(),
+            exp: opt_u64(v, "exp")?,
+            nbf: opt_u64(v, "nbf")?,
+            sub: opt_string(v, "sub")?,
+            authorization_details: details,
+        })
+    }
 }
 
 /// Whether an `aud` claim (a string, or an array of strings) names `id`. Read from

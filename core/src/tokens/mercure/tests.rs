@@ -268,7 +268,7 @@ fn forged_and_misused_tokens_get_a_precise_refusal() {
                 &json!({"mercure": {"subscribe": "a"}}),
                 DEV_SECRET,
             ),
-            "`mercure`",
+            "`mercure.subscribe` is not an array of strings",
         ),
     ];
     for (name, token, want) in cases {
