@@ -24,7 +24,25 @@ use std::time::{Duration, Instant};
 use pubsub_devstack::{NodeScript, Stack, StackOptions};
 use serde_json::{json, Value};
 
-use e2e::{stack, token, unique};
+use e2e::{stack_with, token, unique};
+
+/// The stack of these scenarios: the shared one, with the Mercure hub on as
+/// `scripts/run.sh` has it.
+fn stack() -> &'static Stack {
+    stack_with(&[("mercure", "on; anonymous; default-kid dev")])
+}
+
+/// A Mercure 0.x token of the dev key, without `kid` (the hub's default key), valid for
+/// ten minutes.
+fn mercure_token(publish: &[&str], subscribe: &[&str]) -> String {
+    let claims = json!({
+        "mercure": {"publish": publish, "subscribe": subscribe},
+        "exp": pubsub_token::now_secs() + 600,
+    });
+    let key = jsonwebtoken::EncodingKey::from_secret(pubsub_devstack::DEV_KEY_SECRET.as_bytes());
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    jsonwebtoken::encode(&header, &claims, &key).expect("HS256 signs")
+}
 
 /// The node script's own bound on a scenario (`limitMs`; twice this for the restarts); the
 /// test waits 30 s longer before giving up.
@@ -172,6 +190,15 @@ fn the_demo_page_shows_a_curl_publish_and_a_curl_subscriber_gets_its_publish() {
 #[test]
 fn a_page_on_another_origin_subscribes_and_publishes_past_the_cors_preflight() {
     run("crossOrigin", json!({}));
+}
+
+#[test]
+fn a_mercure_event_source_gets_public_updates_and_with_the_cookie_private_ones() {
+    let extra = json!({
+        "mercurePublisher": mercure_token(&["*"], &[]),
+        "mercureReader": mercure_token(&[], &["*"]),
+    });
+    run("mercure", extra);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 
-import { check, curlPublish, CurlSubscriber, sentLastEventIds, servePage, until } from './harness.mjs';
+import { check, curl, curlPublish, CurlSubscriber, sentLastEventIds, servePage, sleep, until } from './harness.mjs';
 import { entries, openDemo, publish, subscribe, text, waitEntry } from './demo_page.mjs';
 
 export { aiAnswerNetworkDrop, aiAnswerReload } from './ai_answer.mjs';
@@ -286,4 +286,55 @@ export async function durableRestart({ cfg, newPage, ask }) {
   check(JSON.stringify(messages.map((e) => e.data)) === JSON.stringify([before, missed, after]),
     `each message once, in order: ${JSON.stringify(messages)}`);
   check(await text(page, '#sub-status') === `Subscribed to ${topics.shown}.`, 'subscribed again');
+}
+
+/**
+ * The Mercure hub with Chromium's own EventSource: a page whose origin holds the
+ * `mercureAuthorization` cookie (a 0.x token that may receive the topic's private
+ * updates) and an anonymous page subscribe to the same topic; curl publishes a public
+ * update (with an id and a type) and a private one, as in Mercure's docs. The cookie page
+ * gets both, the anonymous one only the public one; each event keeps its id.
+ */
+export async function mercure({ cfg, newPage }) {
+  const { appUrl, topics, mercurePublisher, mercureReader } = cfg;
+  const topic = `https://example.com/${topics.shown}`;
+  const listen = async (cookie) => {
+    const { page } = await newPage();
+    if (cookie) {
+      await page.context().addCookies([{ name: 'mercureAuthorization', value: cookie, url: appUrl }]);
+    }
+    await page.goto(`${appUrl}/`);
+    await page.evaluate((url) => {
+      window.seen = [];
+      window.opened = false;
+      const source = new EventSource(url, { withCredentials: true });
+      source.onopen = () => { window.opened = true; };
+      const keep = (e) => window.seen.push(`${e.type} ${e.lastEventId} ${e.data}`);
+      source.onmessage = keep;
+      source.addEventListener('book', keep);
+    }, `/.well-known/mercure?topic=${enc(topic)}`);
+    await until('the EventSource to open', () => page.evaluate(() => window.opened));
+    return page;
+  };
+  const reader = await listen(mercureReader);
+  const anonymous = await listen(null);
+  const post = async (fields) => {
+    const args = ['-w', '\n%{http_code}', '-H', `Authorization: Bearer ${mercurePublisher}`];
+    for (const [name, value] of fields) args.push('--data-urlencode', `${name}=${value}`);
+    const out = await curl([...args, `${appUrl}/.well-known/mercure`]);
+    const [id, status] = out.stdout.trim().split('\n');
+    check(out.code === 0 && status === '200', `mercure publish: ${out.stdout} ${out.stderr}`);
+    return id;
+  };
+  await post([['topic', topic], ['data', 'public'], ['id', 'pub-1'], ['type', 'book']]);
+  const secret = await post([['topic', topic], ['data', 'private'], ['private', 'on']]);
+  const seen = (page) => page.evaluate(() => window.seen);
+  const both = ['book pub-1 public', `message ${secret} private`];
+  await until('both updates on the cookie page', async () => (await seen(reader)).length >= 2)
+    .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await seen(reader))}`); });
+  check(JSON.stringify(await seen(reader)) === JSON.stringify(both),
+    `the cookie page saw ${JSON.stringify(await seen(reader))}`);
+  await sleep(700);
+  check(JSON.stringify(await seen(anonymous)) === JSON.stringify(both.slice(0, 1)),
+    `the anonymous page saw ${JSON.stringify(await seen(anonymous))}`);
 }
