@@ -92,6 +92,7 @@ impl Auth {
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};
+    use crate::mqtt::PropertyValues;
     use crate::mqtt::{decode, Packet};
 
     #[test]
@@ -107,11 +108,12 @@ mod tests {
     fn auth_continue_carries_method_and_data() {
         let auth = Auth {
             reason_code: AuthReasonCode::ContinueAuthentication,
-            properties: Properties {
+            properties: PropertyValues {
                 authentication_method: Some("M".into()),
                 authentication_data: Some(vec![0xaa]),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
         };
         assert_round_trip(
             &Packet::Auth(auth),

@@ -303,6 +303,7 @@ mod tests {
 
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};
+    use crate::mqtt::PropertyValues;
     use crate::mqtt::{decode, decode_connect, Packet, PayloadFormat};
 
     fn minimal_v311() -> Connect {
@@ -346,16 +347,17 @@ mod tests {
                 payload: b"gone".to_vec(),
                 qos: QoS::AtLeastOnce,
                 retain: true,
-                properties: Properties {
+                properties: PropertyValues {
                     will_delay_interval: Some(10),
                     payload_format_indicator: Some(PayloadFormat::Utf8),
                     content_type: Some("text/plain".into()),
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }
+                .into(),
             }),
             username: Some("alice".into()),
             password: Some(b"pw".to_vec()),
-            properties: Properties {
+            properties: PropertyValues {
                 session_expiry_interval: Some(3600),
                 receive_maximum: NonZeroU16::new(20),
                 maximum_packet_size: NonZeroU32::new(65_536),
@@ -365,8 +367,9 @@ mod tests {
                 user_properties: vec![("app".into(), "test".into())],
                 authentication_method: Some("TOKEN".into()),
                 authentication_data: Some(vec![1, 2]),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
         };
         let mut out = Vec::new();
         connect.encode(&mut out).unwrap();

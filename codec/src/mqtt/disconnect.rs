@@ -151,6 +151,7 @@ impl Disconnect {
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};
+    use crate::mqtt::PropertyValues;
     use crate::mqtt::{decode, Packet, PropertyId};
 
     #[test]
@@ -174,11 +175,12 @@ mod tests {
     fn v5_disconnect_with_properties() {
         let disconnect = Disconnect {
             reason_code: DisconnectReasonCode::UseAnotherServer,
-            properties: Properties {
+            properties: PropertyValues {
                 session_expiry_interval: Some(0),
                 server_reference: Some("b".into()),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
         };
         assert_round_trip(
             &Packet::Disconnect(disconnect),

@@ -59,10 +59,11 @@ fn with_will_and_credentials(mut connect: Connect) -> Connect {
         payload: b"offline".to_vec(),
         qos: QoS::AtLeastOnce,
         retain: true,
-        properties: Properties {
+        properties: PropertyValues {
             will_delay_interval: (connect.protocol == V5).then_some(5),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }
+        .into(),
     });
     connect.username = Some("alice".into());
     connect.password = Some(b"s3cret".to_vec());
@@ -160,11 +161,12 @@ fn mqttjs_v5_publish_with_properties_decodes_and_re_encodes_in_canonical_order()
     let publish = Publish {
         qos: QoS::AtLeastOnce,
         packet_id: id(0xbcfa),
-        properties: Properties {
+        properties: PropertyValues {
             user_properties: vec![("unit".into(), "C".into())],
             content_type: Some("text/plain".into()),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }
+        .into(),
         ..Publish::new("sensors/a/temp", b"hello".to_vec())
     };
     assert_eq!(
@@ -203,13 +205,14 @@ fn mqttjs_disconnects_are_normal_disconnections() {
 #[test]
 fn the_server_side_of_a_v5_session_encodes_as_expected() {
     let connack = ConnAck {
-        properties: Properties {
+        properties: PropertyValues {
             maximum_qos: Some(QoS::AtLeastOnce),
             retain_available: Some(true),
             maximum_packet_size: NonZeroU32::new(32_768),
             shared_subscription_available: Some(false),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }
+        .into(),
         ..ConnAck::new(ConnectReasonCode::Success)
     };
     assert_round_trip(

@@ -125,7 +125,7 @@ pub use error::{DecodeError, EncodeError};
 pub use frame::frame_len;
 pub use packet::{decode, decode_connect, Packet, PacketType};
 pub use ping::{PINGREQ_BYTES, PINGRESP_BYTES};
-pub use properties::{PayloadFormat, Properties, PropertyId};
+pub use properties::{PayloadFormat, Properties, PropertyId, PropertyValues};
 pub use puback::{PubAck, PubAckReasonCode, PubComp, PubRec, PubRel, PubRelReasonCode};
 pub use publish::Publish;
 pub use publish_ref::PublishRef;

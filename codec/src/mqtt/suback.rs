@@ -140,6 +140,7 @@ impl SubAck {
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex, id};
+    use crate::mqtt::PropertyValues;
     use crate::mqtt::{decode, Packet};
     use SubAckReasonCode as C;
 
@@ -164,10 +165,11 @@ mod tests {
     #[test]
     fn v5_suback_has_properties_before_the_codes() {
         let ack = SubAck {
-            properties: Properties {
+            properties: PropertyValues {
                 reason_string: Some("no".into()),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
             ..SubAck::new(
                 id(2),
                 vec![C::GrantedQoS1, C::WildcardSubscriptionsNotSupported],
