@@ -107,6 +107,7 @@ mod publish;
 mod publish_ref;
 mod suback;
 mod subscribe;
+mod text;
 mod topic;
 mod unsuback;
 mod unsubscribe;

@@ -15,7 +15,7 @@ use std::num::NonZeroU16;
 
 use super::primitives::Reader;
 use super::properties::{self, Properties};
-use super::{topic, DecodeError, PacketType, ProtocolVersion, QoS};
+use super::{DecodeError, PacketType, ProtocolVersion, QoS};
 
 pub(super) const FLAG_DUP: u8 = 0x08;
 pub(super) const QOS_SHIFT: u8 = 1;
@@ -57,8 +57,8 @@ impl<'a> PublishRef<'a> {
         }
 
         let mut r = Reader::new(body);
-        let topic = r.string("topic name")?;
-        if topic::has_wildcard(topic) {
+        let (topic, wildcard) = r.topic_name("topic name")?;
+        if wildcard {
             return Err(DecodeError::WildcardInTopicName {
                 topic: topic.to_owned(),
             });

@@ -207,8 +207,8 @@ impl Encoding<String> for Utf8 {
 
 impl Encoding<String> for TopicName {
     fn read(r: &mut Reader<'_>, id: PropertyId) -> Result<String, DecodeError> {
-        let topic = r.string(id.name())?;
-        if topic::has_wildcard(topic) {
+        let (topic, wildcard) = r.topic_name(id.name())?;
+        if wildcard {
             return Err(DecodeError::WildcardInResponseTopic);
         }
         Ok(topic.to_owned())

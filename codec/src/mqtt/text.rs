@@ -1,0 +1,96 @@
+//! Checks of MQTT text (spec §1.5.4) that are faster than a UTF-8 decode for
+//! the common case: a string of plain ASCII without U+0000 (and, for a topic
+//! name, without wildcards) is judged eight bytes at a time.
+
+use super::DecodeError;
+
+/// Whether every byte is ASCII and none is 0, judged eight bytes at a time:
+/// the common case of a topic or client id, which then needs neither a UTF-8
+/// decode nor a separate search for U+0000.
+pub(crate) fn is_ascii_without_nul(bytes: &[u8]) -> bool {
+    ascii_scan::<false>(bytes)
+}
+
+/// [`is_ascii_without_nul`] that also refuses the wildcards `+` and `#`, in
+/// the same pass: a topic name that is plain ASCII.
+pub(crate) fn is_ascii_name(bytes: &[u8]) -> bool {
+    ascii_scan::<true>(bytes)
+}
+
+#[inline(always)]
+fn ascii_scan<const NO_WILDCARDS: bool>(bytes: &[u8]) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Non-zero in a byte's high bit where `x` has a zero byte (exact as a
+    // whole: a borrow can only mark bytes above a zero byte).
+    let zero_byte = |x: u64| x.wrapping_sub(LOW) & !x;
+    let mut words = bytes.chunks_exact(8);
+    for word in words.by_ref() {
+        let mut array = [0u8; 8];
+        array.copy_from_slice(word);
+        let x = u64::from_ne_bytes(array);
+        // A set high bit is non-ASCII, a zero byte is U+0000, and a zero
+        // byte of `x ^ (b'+' * LOW)` is a `+`.
+        let mut bad = x | zero_byte(x);
+        if NO_WILDCARDS {
+            bad |= zero_byte(x ^ (u64::from(b'+') * LOW)) | zero_byte(x ^ (u64::from(b'#') * LOW));
+        }
+        if bad & HIGH != 0 {
+            return false;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .all(|&b| b != 0 && b < 0x80 && !(NO_WILDCARDS && (b == b'+' || b == b'#')))
+}
+
+/// The slow path of a string read: any UTF-8, which must not hold U+0000.
+pub(crate) fn checked_str<'a>(
+    bytes: &'a [u8],
+    field: &'static str,
+) -> Result<&'a str, DecodeError> {
+    let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 { field })?;
+    if s.contains('\0') {
+        return Err(DecodeError::NullCharacter { field });
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ascii_scan_finds_every_nul_and_every_high_byte() {
+        for len in 0..20 {
+            let plain = vec![b'a'; len];
+            assert!(is_ascii_without_nul(&plain), "{len} plain bytes");
+            for at in 0..len {
+                for bad in [0x00, 0x80, 0xc3, 0xff] {
+                    let mut bytes = plain.clone();
+                    bytes[at] = bad;
+                    assert!(!is_ascii_without_nul(&bytes), "{bad:#x} at {at} of {len}");
+                }
+            }
+        }
+        for len in 0..20 {
+            let plain = vec![b'a'; len];
+            assert!(is_ascii_name(&plain), "{len} plain bytes");
+            for at in 0..len {
+                for bad in [0x00, 0x80, 0xff, b'+', b'#'] {
+                    let mut bytes = plain.clone();
+                    bytes[at] = bad;
+                    assert!(!is_ascii_name(&bytes), "{bad:#x} at {at} of {len}");
+                    // The wildcards are plain ASCII for any other string.
+                    assert_eq!(is_ascii_without_nul(&bytes), bad == b'+' || bad == b'#');
+                }
+            }
+        }
+        // Neighbours of the wildcards ('*', ',', '"', '$') are not taken for them.
+        assert!(is_ascii_name(b"a*,\"$a*,\"$/"));
+        // Bytes of 0x01 next to a 0x00 must not hide it (borrow propagation).
+        assert!(!is_ascii_without_nul(&[1, 0, 1, 1, 1, 1, 1, 1]));
+        assert!(is_ascii_without_nul(&[0x7f, 1, 0x7f, 1, 0x7f, 1, 0x7f, 1]));
+    }
+}
