@@ -4,14 +4,11 @@
 
 use std::num::NonZeroU16;
 
-use super::text::{checked_str, is_ascii_name, is_ascii_without_nul};
+use super::text::{checked_str, is_ascii_name, is_ascii_without_nul, is_without_nul};
 use super::{DecodeError, EncodeError, PacketType};
 
 /// Largest value a four-byte Variable Byte Integer can hold.
 pub(crate) const VAR_INT_MAX: u32 = 268_435_455;
-
-/// Largest length a two-byte length prefix can express.
-const PREFIXED_MAX: usize = u16::MAX as usize;
 
 /// Decodes a Variable Byte Integer at the start of `buf`, returning the value
 /// and how many bytes it used, or `None` if `buf` ends before the integer does.
@@ -64,8 +61,19 @@ pub(crate) fn var_int_len(value: usize) -> usize {
 }
 
 /// Appends `value` (at most [`VAR_INT_MAX`]) as a Variable Byte Integer.
-pub(crate) fn put_var_int(out: &mut Vec<u8>, mut value: u32) {
+#[inline]
+pub(crate) fn put_var_int(out: &mut Vec<u8>, value: u32) {
     debug_assert!(value <= VAR_INT_MAX);
+    // One or two bytes (every property length and most remaining lengths)
+    // without a loop.
+    match value {
+        0..=0x7F => out.push(value as u8),
+        0x80..=0x3FFF => out.extend_from_slice(&[value as u8 | 0x80, (value >> 7) as u8]),
+        _ => put_long_var_int(out, value),
+    }
+}
+
+fn put_long_var_int(out: &mut Vec<u8>, mut value: u32) {
     loop {
         let mut byte = (value % 128) as u8;
         value /= 128;
@@ -95,12 +103,13 @@ pub(crate) fn put_binary(
     data: &[u8],
     field: &'static str,
 ) -> Result<(), EncodeError> {
-    let len = u16::try_from(data.len()).map_err(|_| EncodeError::BinaryTooLong {
-        field,
-        len: data.len(),
-    })?;
-    put_u16(out, len);
-    out.extend_from_slice(data);
+    let Ok(len) = u16::try_from(data.len()) else {
+        return Err(EncodeError::BinaryTooLong {
+            field,
+            len: data.len(),
+        });
+    };
+    put_prefixed(out, len, data);
     Ok(())
 }
 
@@ -111,16 +120,25 @@ pub(crate) fn put_string(
     s: &str,
     field: &'static str,
 ) -> Result<(), EncodeError> {
-    if s.len() > PREFIXED_MAX {
+    let Ok(len) = u16::try_from(s.len()) else {
         return Err(EncodeError::StringTooLong {
             field,
             len: s.len(),
         });
-    }
-    if !is_ascii_without_nul(s.as_bytes()) && s.contains('\0') {
+    };
+    if !is_without_nul(s.as_bytes()) {
         return Err(EncodeError::NullCharacter { field });
     }
-    put_binary(out, s.as_bytes(), field)
+    put_prefixed(out, len, s.as_bytes());
+    Ok(())
+}
+
+/// Appends `data` after its length `len`, which the caller has checked.
+#[inline]
+fn put_prefixed(out: &mut Vec<u8>, len: u16, data: &[u8]) {
+    out.reserve(2 + data.len());
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(data);
 }
 
 /// Wire size of a length-prefixed string or binary field.

@@ -8,17 +8,25 @@ use super::DecodeError;
 /// the common case of a topic or client id, which then needs neither a UTF-8
 /// decode nor a separate search for U+0000.
 pub(crate) fn is_ascii_without_nul(bytes: &[u8]) -> bool {
-    ascii_scan::<false>(bytes)
+    scan::<true, false>(bytes)
 }
 
 /// [`is_ascii_without_nul`] that also refuses the wildcards `+` and `#`, in
 /// the same pass: a topic name that is plain ASCII.
 pub(crate) fn is_ascii_name(bytes: &[u8]) -> bool {
-    ascii_scan::<true>(bytes)
+    scan::<true, true>(bytes)
 }
 
+/// Whether no byte is 0: in a `str` (UTF-8), a zero byte is U+0000 and
+/// nothing else, so this is the whole U+0000 check of an encoder.
+pub(crate) fn is_without_nul(bytes: &[u8]) -> bool {
+    scan::<false, false>(bytes)
+}
+
+/// Whether `bytes` has no 0, and, as asked, no byte above 0x7F and no
+/// wildcard.
 #[inline(always)]
-fn ascii_scan<const NO_WILDCARDS: bool>(bytes: &[u8]) -> bool {
+fn scan<const ASCII: bool, const NO_WILDCARDS: bool>(bytes: &[u8]) -> bool {
     const LOW: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // Non-zero in a byte's high bit where `x` has a zero byte (exact as a
@@ -29,9 +37,12 @@ fn ascii_scan<const NO_WILDCARDS: bool>(bytes: &[u8]) -> bool {
         let mut array = [0u8; 8];
         array.copy_from_slice(word);
         let x = u64::from_ne_bytes(array);
-        // A set high bit is non-ASCII, a zero byte is U+0000, and a zero
+        // A zero byte is U+0000, a set high bit is non-ASCII, and a zero
         // byte of `x ^ (b'+' * LOW)` is a `+`.
-        let mut bad = x | zero_byte(x);
+        let mut bad = zero_byte(x);
+        if ASCII {
+            bad |= x;
+        }
         if NO_WILDCARDS {
             bad |= zero_byte(x ^ (u64::from(b'+') * LOW)) | zero_byte(x ^ (u64::from(b'#') * LOW));
         }
@@ -42,7 +53,7 @@ fn ascii_scan<const NO_WILDCARDS: bool>(bytes: &[u8]) -> bool {
     words
         .remainder()
         .iter()
-        .all(|&b| b != 0 && b < 0x80 && !(NO_WILDCARDS && (b == b'+' || b == b'#')))
+        .all(|&b| b != 0 && !(ASCII && b >= 0x80) && !(NO_WILDCARDS && (b == b'+' || b == b'#')))
 }
 
 /// The slow path of a string read: any UTF-8, which must not hold U+0000.
@@ -89,6 +100,15 @@ mod tests {
         }
         // Neighbours of the wildcards ('*', ',', '"', '$') are not taken for them.
         assert!(is_ascii_name(b"a*,\"$a*,\"$/"));
+        for len in 0..20 {
+            let mut bytes = "é".repeat(len / 2).into_bytes();
+            assert!(is_without_nul(&bytes), "{len} bytes of UTF-8");
+            for at in 0..bytes.len() {
+                let kept = std::mem::replace(&mut bytes[at], 0);
+                assert!(!is_without_nul(&bytes), "0 at {at} of {len}");
+                bytes[at] = kept;
+            }
+        }
         // Bytes of 0x01 next to a 0x00 must not hide it (borrow propagation).
         assert!(!is_ascii_without_nul(&[1, 0, 1, 1, 1, 1, 1, 1]));
         assert!(is_ascii_without_nul(&[0x7f, 1, 0x7f, 1, 0x7f, 1, 0x7f, 1]));
