@@ -136,7 +136,6 @@ pub(crate) fn put_string(
 /// Appends `data` after its length `len`, which the caller has checked.
 #[inline]
 fn put_prefixed(out: &mut Vec<u8>, len: u16, data: &[u8]) {
-    out.reserve(2 + data.len());
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(data);
 }

@@ -32,13 +32,9 @@ fn scan<const ASCII: bool, const NO_WILDCARDS: bool>(bytes: &[u8]) -> bool {
     // Non-zero in a byte's high bit where `x` has a zero byte (exact as a
     // whole: a borrow can only mark bytes above a zero byte).
     let zero_byte = |x: u64| x.wrapping_sub(LOW) & !x;
-    let mut words = bytes.chunks_exact(8);
-    for word in words.by_ref() {
-        let mut array = [0u8; 8];
-        array.copy_from_slice(word);
-        let x = u64::from_ne_bytes(array);
-        // A zero byte is U+0000, a set high bit is non-ASCII, and a zero
-        // byte of `x ^ (b'+' * LOW)` is a `+`.
+    // A zero byte is U+0000, a set high bit is non-ASCII, and a zero byte of
+    // `x ^ (b'+' * LOW)` is a `+`.
+    let bad = |x: u64| {
         let mut bad = zero_byte(x);
         if ASCII {
             bad |= x;
@@ -46,14 +42,22 @@ fn scan<const ASCII: bool, const NO_WILDCARDS: bool>(bytes: &[u8]) -> bool {
         if NO_WILDCARDS {
             bad |= zero_byte(x ^ (u64::from(b'+') * LOW)) | zero_byte(x ^ (u64::from(b'#') * LOW));
         }
-        if bad & HIGH != 0 {
-            return false;
-        }
+        bad
+    };
+    // Whole words without a branch each, then the last eight bytes (which
+    // may overlap the words) instead of a byte loop over the remainder.
+    let Some(last) = bytes.last_chunk::<8>() else {
+        return bytes.iter().all(|&b| {
+            b != 0 && !(ASCII && b >= 0x80) && !(NO_WILDCARDS && (b == b'+' || b == b'#'))
+        });
+    };
+    let mut found = bad(u64::from_ne_bytes(*last));
+    for word in bytes.chunks_exact(8) {
+        let mut array = [0u8; 8];
+        array.copy_from_slice(word);
+        found |= bad(u64::from_ne_bytes(array));
     }
-    words
-        .remainder()
-        .iter()
-        .all(|&b| b != 0 && !(ASCII && b >= 0x80) && !(NO_WILDCARDS && (b == b'+' || b == b'#')))
+    found & HIGH == 0
 }
 
 /// The slow path of a string read: any UTF-8, which must not hold U+0000.
