@@ -318,7 +318,7 @@ mod tests {
         let bytes = hex("100e 0004 4d515454 04 02 003c 0002 6331");
         assert_eq!(decode_connect(&bytes).unwrap(), minimal_v311());
         assert_round_trip(
-            &Packet::Connect(minimal_v311()),
+            &Packet::Connect(Box::new(minimal_v311())),
             ProtocolVersion::V311,
             &bytes,
         );
@@ -332,7 +332,11 @@ mod tests {
         };
         let bytes = hex("100f 0004 4d515454 05 02 003c 00 0002 6331");
         assert_eq!(decode_connect(&bytes).unwrap(), connect);
-        assert_round_trip(&Packet::Connect(connect), ProtocolVersion::V5, &bytes);
+        assert_round_trip(
+            &Packet::Connect(Box::new(connect)),
+            ProtocolVersion::V5,
+            &bytes,
+        );
     }
 
     #[test]
@@ -381,7 +385,7 @@ mod tests {
         assert_eq!(decode_connect(&out).unwrap(), connect);
         assert_eq!(
             decode(&out, ProtocolVersion::V311).unwrap(),
-            Packet::Connect(connect)
+            Packet::Connect(Box::new(connect))
         );
     }
 
