@@ -25,6 +25,7 @@ impl Properties {
     }
 
     /// Size of the property section's content, without its length prefix.
+    #[inline]
     pub(crate) fn content_len(&self) -> usize {
         self.stored().map_or(0, PropertyValues::content_len)
     }
@@ -49,6 +50,7 @@ impl Properties {
 
     /// [`Self::encode`] with the content length already known (it is
     /// `content_len`, which the caller computed to size the packet).
+    #[inline]
     pub(crate) fn encode_sized(
         &self,
         out: &mut Vec<u8>,
@@ -95,6 +97,7 @@ impl PropertyValues {
     }
 
     /// Size of the properties on the wire, without the section's length.
+    #[inline(never)]
     fn content_len(&self) -> usize {
         let mut len = 0;
         let Ok(()) = self.visit::<Infallible>(|entry| {
@@ -105,6 +108,7 @@ impl PropertyValues {
     }
 
     /// Writes the length prefix `content_len` (not 0) and the properties.
+    #[inline(never)]
     fn encode_section(
         &self,
         out: &mut Vec<u8>,
