@@ -92,8 +92,7 @@ impl Auth {
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};
-    use crate::mqtt::PropertyValues;
-    use crate::mqtt::{decode, Packet};
+    use crate::mqtt::{decode, Packet, PropertyValues};
 
     #[test]
     fn auth_success_without_properties_is_empty() {

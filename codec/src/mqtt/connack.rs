@@ -204,8 +204,7 @@ mod tests {
 
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};
-    use crate::mqtt::PropertyValues;
-    use crate::mqtt::{decode, Packet, PropertyId, QoS};
+    use crate::mqtt::{decode, Packet, PropertyId, PropertyValues, QoS};
 
     #[test]
     fn v311_connack_is_flags_and_return_code() {

@@ -303,8 +303,7 @@ mod tests {
 
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};
-    use crate::mqtt::PropertyValues;
-    use crate::mqtt::{decode, decode_connect, Packet, PayloadFormat};
+    use crate::mqtt::{decode, decode_connect, Packet, PayloadFormat, PropertyValues};
 
     fn minimal_v311() -> Connect {
         Connect {

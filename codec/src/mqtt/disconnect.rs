@@ -151,8 +151,7 @@ impl Disconnect {
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};
-    use crate::mqtt::PropertyValues;
-    use crate::mqtt::{decode, Packet, PropertyId};
+    use crate::mqtt::{decode, Packet, PropertyId, PropertyValues};
 
     #[test]
     fn a_normal_disconnection_is_two_bytes_in_both_versions() {

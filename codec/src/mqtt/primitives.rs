@@ -73,6 +73,7 @@ pub(crate) fn put_var_int(out: &mut Vec<u8>, value: u32) {
     }
 }
 
+/// [`put_var_int`] of a value that takes three or four bytes.
 fn put_long_var_int(out: &mut Vec<u8>, mut value: u32) {
     loop {
         let mut byte = (value % 128) as u8;

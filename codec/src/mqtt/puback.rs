@@ -197,8 +197,7 @@ ack_packet!(
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex, id};
-    use crate::mqtt::PropertyValues;
-    use crate::mqtt::{decode, Packet, PropertyId};
+    use crate::mqtt::{decode, Packet, PropertyId, PropertyValues};
 
     #[test]
     fn each_acknowledgement_has_its_own_type_and_flags() {

@@ -123,8 +123,7 @@ impl PublishRef<'_> {
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};
-    use crate::mqtt::PropertyValues;
-    use crate::mqtt::{decode, Packet, PayloadFormat, PropertyId};
+    use crate::mqtt::{decode, Packet, PayloadFormat, PropertyId, PropertyValues};
 
     fn qos1(topic: &str, id: u16, payload: &[u8]) -> Publish {
         Publish {

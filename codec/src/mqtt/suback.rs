@@ -140,8 +140,7 @@ impl SubAck {
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex, id};
-    use crate::mqtt::PropertyValues;
-    use crate::mqtt::{decode, Packet};
+    use crate::mqtt::{decode, Packet, PropertyValues};
     use SubAckReasonCode as C;
 
     #[test]
