@@ -210,7 +210,7 @@ impl Bench {
                 connect.keep_alive = 60;
                 connect.password = Some(token.as_bytes().to_vec());
                 let mut out = Vec::new();
-                Packet::Connect(connect)
+                Packet::Connect(Box::new(connect))
                     .encode(ProtocolVersion::V5, &mut out)
                     .expect("connect");
                 out

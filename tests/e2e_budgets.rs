@@ -85,7 +85,7 @@ fn open(c: Connect) -> (Socket, Packet) {
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
     let (mut socket, _) = tungstenite::client(req, stream).expect("handshake");
-    let connect = encode(Packet::Connect(c), version);
+    let connect = encode(Packet::Connect(Box::new(c)), version);
     socket.send(Message::Binary(connect)).expect("CONNECT");
     let ack = next_packets(&mut socket, version, 1).into_iter().next();
     (socket, ack.expect("CONNACK"))

@@ -73,7 +73,7 @@ fn connect(version: ProtocolVersion, token: &str) -> Vec<u8> {
     connect.keep_alive = 60;
     connect.password = Some(token.as_bytes().to_vec());
     let mut out = Vec::new();
-    let _ = Packet::Connect(connect).encode(version, &mut out);
+    let _ = Packet::Connect(Box::new(connect)).encode(version, &mut out);
     out
 }
 

@@ -65,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
         match mqtt::decode_connect(frame) {
             Ok(connect) => {
                 let protocol = connect.protocol;
-                check_round_trip(&Packet::Connect(connect), protocol);
+                check_round_trip(&Packet::Connect(Box::new(connect)), protocol);
             }
             Err(err) => exercise_error(&err),
         }

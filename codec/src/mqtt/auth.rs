@@ -92,7 +92,7 @@ impl Auth {
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};
-    use crate::mqtt::{decode, Packet};
+    use crate::mqtt::{decode, Packet, PropertyValues};
 
     #[test]
     fn auth_success_without_properties_is_empty() {
@@ -107,11 +107,12 @@ mod tests {
     fn auth_continue_carries_method_and_data() {
         let auth = Auth {
             reason_code: AuthReasonCode::ContinueAuthentication,
-            properties: Properties {
+            properties: PropertyValues {
                 authentication_method: Some("M".into()),
                 authentication_data: Some(vec![0xaa]),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
         };
         assert_round_trip(
             &Packet::Auth(auth),

@@ -14,8 +14,6 @@ use super::packet::decode_parts;
 use super::{DecodeError, Packet, PacketType, ProtocolVersion, PublishRef};
 
 /// One decoded packet: PUBLISH borrowed from the frame, the rest owned.
-// As large as `Packet` (CONNECT); boxing would cost every packet an allocation.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PacketRef<'a> {
     /// PUBLISH, borrowing topic and payload.

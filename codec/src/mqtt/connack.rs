@@ -204,7 +204,7 @@ mod tests {
 
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};
-    use crate::mqtt::{decode, Packet, PropertyId, QoS};
+    use crate::mqtt::{decode, Packet, PropertyId, PropertyValues, QoS};
 
     #[test]
     fn v311_connack_is_flags_and_return_code() {
@@ -240,7 +240,7 @@ mod tests {
         let ack = ConnAck {
             session_present: false,
             reason_code: ConnectReasonCode::Success,
-            properties: Properties {
+            properties: PropertyValues {
                 receive_maximum: NonZeroU16::new(10),
                 maximum_qos: Some(QoS::AtLeastOnce),
                 retain_available: Some(false),
@@ -251,8 +251,9 @@ mod tests {
                 subscription_identifiers_available: Some(false),
                 shared_subscription_available: Some(false),
                 server_keep_alive: Some(60),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
         };
         let bytes = hex("2020 0000 1d \
              120002 6131 \

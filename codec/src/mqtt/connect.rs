@@ -303,7 +303,7 @@ mod tests {
 
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};
-    use crate::mqtt::{decode, decode_connect, Packet, PayloadFormat};
+    use crate::mqtt::{decode, decode_connect, Packet, PayloadFormat, PropertyValues};
 
     fn minimal_v311() -> Connect {
         Connect {
@@ -317,7 +317,7 @@ mod tests {
         let bytes = hex("100e 0004 4d515454 04 02 003c 0002 6331");
         assert_eq!(decode_connect(&bytes).unwrap(), minimal_v311());
         assert_round_trip(
-            &Packet::Connect(minimal_v311()),
+            &Packet::Connect(Box::new(minimal_v311())),
             ProtocolVersion::V311,
             &bytes,
         );
@@ -331,7 +331,11 @@ mod tests {
         };
         let bytes = hex("100f 0004 4d515454 05 02 003c 00 0002 6331");
         assert_eq!(decode_connect(&bytes).unwrap(), connect);
-        assert_round_trip(&Packet::Connect(connect), ProtocolVersion::V5, &bytes);
+        assert_round_trip(
+            &Packet::Connect(Box::new(connect)),
+            ProtocolVersion::V5,
+            &bytes,
+        );
     }
 
     #[test]
@@ -346,16 +350,17 @@ mod tests {
                 payload: b"gone".to_vec(),
                 qos: QoS::AtLeastOnce,
                 retain: true,
-                properties: Properties {
+                properties: PropertyValues {
                     will_delay_interval: Some(10),
                     payload_format_indicator: Some(PayloadFormat::Utf8),
                     content_type: Some("text/plain".into()),
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }
+                .into(),
             }),
             username: Some("alice".into()),
             password: Some(b"pw".to_vec()),
-            properties: Properties {
+            properties: PropertyValues {
                 session_expiry_interval: Some(3600),
                 receive_maximum: NonZeroU16::new(20),
                 maximum_packet_size: NonZeroU32::new(65_536),
@@ -365,8 +370,9 @@ mod tests {
                 user_properties: vec![("app".into(), "test".into())],
                 authentication_method: Some("TOKEN".into()),
                 authentication_data: Some(vec![1, 2]),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
         };
         let mut out = Vec::new();
         connect.encode(&mut out).unwrap();
@@ -378,7 +384,7 @@ mod tests {
         assert_eq!(decode_connect(&out).unwrap(), connect);
         assert_eq!(
             decode(&out, ProtocolVersion::V311).unwrap(),
-            Packet::Connect(connect)
+            Packet::Connect(Box::new(connect))
         );
     }
 

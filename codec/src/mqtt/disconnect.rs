@@ -151,7 +151,7 @@ impl Disconnect {
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};
-    use crate::mqtt::{decode, Packet, PropertyId};
+    use crate::mqtt::{decode, Packet, PropertyId, PropertyValues};
 
     #[test]
     fn a_normal_disconnection_is_two_bytes_in_both_versions() {
@@ -174,11 +174,12 @@ mod tests {
     fn v5_disconnect_with_properties() {
         let disconnect = Disconnect {
             reason_code: DisconnectReasonCode::UseAnotherServer,
-            properties: Properties {
+            properties: PropertyValues {
                 session_expiry_interval: Some(0),
                 server_reference: Some("b".into()),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
         };
         assert_round_trip(
             &Packet::Disconnect(disconnect),

@@ -4,29 +4,38 @@
 
 use std::num::NonZeroU16;
 
+use super::text::{checked_str, is_ascii_name, is_ascii_without_nul, is_without_nul};
 use super::{DecodeError, EncodeError, PacketType};
 
 /// Largest value a four-byte Variable Byte Integer can hold.
 pub(crate) const VAR_INT_MAX: u32 = 268_435_455;
 
-/// Largest length a two-byte length prefix can express.
-const PREFIXED_MAX: usize = u16::MAX as usize;
-
 /// Decodes a Variable Byte Integer at the start of `buf`, returning the value
 /// and how many bytes it used, or `None` if `buf` ends before the integer does.
+#[inline]
 pub(crate) fn decode_var_int(buf: &[u8]) -> Result<Option<(u32, usize)>, DecodeError> {
-    // One byte is the common case: every property identifier and most lengths.
-    match buf.first() {
-        Some(&byte) if byte & 0x80 == 0 => return Ok(Some((u32::from(byte), 1))),
-        None => return Ok(None),
-        Some(_) => {}
+    // One or two bytes are the common cases (every property identifier, most
+    // lengths), read without a loop or a call.
+    match *buf {
+        [] => Ok(None),
+        [b0, ..] if b0 & 0x80 == 0 => Ok(Some((u32::from(b0), 1))),
+        // A final byte of zero after continuation bytes adds nothing, so a
+        // shorter encoding existed [MQTT-1.5.5-1].
+        [_, 0, ..] => Err(DecodeError::NonMinimalVarInt),
+        [b0, b1, ..] if b1 & 0x80 == 0 => {
+            Ok(Some((u32::from(b0 & 0x7F) | (u32::from(b1) << 7), 2)))
+        }
+        _ => decode_long_var_int(buf),
     }
+}
+
+/// [`decode_var_int`] of an integer that does not end in its first two bytes.
+#[cold]
+fn decode_long_var_int(buf: &[u8]) -> Result<Option<(u32, usize)>, DecodeError> {
     let mut value = 0u32;
     for (i, &byte) in buf.iter().enumerate().take(4) {
         value |= u32::from(byte & 0x7F) << (7 * i);
         if byte & 0x80 == 0 {
-            // A final byte of zero after continuation bytes adds nothing, so a
-            // shorter encoding existed [MQTT-1.5.5-1].
             if i > 0 && byte == 0 {
                 return Err(DecodeError::NonMinimalVarInt);
             }
@@ -52,8 +61,20 @@ pub(crate) fn var_int_len(value: usize) -> usize {
 }
 
 /// Appends `value` (at most [`VAR_INT_MAX`]) as a Variable Byte Integer.
-pub(crate) fn put_var_int(out: &mut Vec<u8>, mut value: u32) {
+#[inline]
+pub(crate) fn put_var_int(out: &mut Vec<u8>, value: u32) {
     debug_assert!(value <= VAR_INT_MAX);
+    // One or two bytes (every property length and most remaining lengths)
+    // without a loop.
+    match value {
+        0..=0x7F => out.push(value as u8),
+        0x80..=0x3FFF => out.extend_from_slice(&[value as u8 | 0x80, (value >> 7) as u8]),
+        _ => put_long_var_int(out, value),
+    }
+}
+
+/// [`put_var_int`] of a value that takes three or four bytes.
+fn put_long_var_int(out: &mut Vec<u8>, mut value: u32) {
     loop {
         let mut byte = (value % 128) as u8;
         value /= 128;
@@ -83,12 +104,13 @@ pub(crate) fn put_binary(
     data: &[u8],
     field: &'static str,
 ) -> Result<(), EncodeError> {
-    let len = u16::try_from(data.len()).map_err(|_| EncodeError::BinaryTooLong {
-        field,
-        len: data.len(),
-    })?;
-    put_u16(out, len);
-    out.extend_from_slice(data);
+    let Ok(len) = u16::try_from(data.len()) else {
+        return Err(EncodeError::BinaryTooLong {
+            field,
+            len: data.len(),
+        });
+    };
+    put_prefixed(out, len, data);
     Ok(())
 }
 
@@ -99,36 +121,24 @@ pub(crate) fn put_string(
     s: &str,
     field: &'static str,
 ) -> Result<(), EncodeError> {
-    if s.len() > PREFIXED_MAX {
+    let Ok(len) = u16::try_from(s.len()) else {
         return Err(EncodeError::StringTooLong {
             field,
             len: s.len(),
         });
-    }
-    if !is_ascii_without_nul(s.as_bytes()) && s.contains('\0') {
+    };
+    if !is_without_nul(s.as_bytes()) {
         return Err(EncodeError::NullCharacter { field });
     }
-    put_binary(out, s.as_bytes(), field)
+    put_prefixed(out, len, s.as_bytes());
+    Ok(())
 }
 
-/// Whether every byte is ASCII and none is 0, judged eight bytes at a time:
-/// the common case of a topic or client id, which then needs neither a UTF-8
-/// decode nor a separate search for U+0000.
-pub(crate) fn is_ascii_without_nul(bytes: &[u8]) -> bool {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut words = bytes.chunks_exact(8);
-    for word in words.by_ref() {
-        let mut array = [0u8; 8];
-        array.copy_from_slice(word);
-        let x = u64::from_ne_bytes(array);
-        // A set high bit is non-ASCII; `x - LOW & !x & HIGH` is non-zero
-        // exactly when some byte of `x` is 0.
-        if (x | (x.wrapping_sub(LOW) & !x)) & HIGH != 0 {
-            return false;
-        }
-    }
-    words.remainder().iter().all(|&b| b != 0 && b < 0x80)
+/// Appends `data` after its length `len`, which the caller has checked.
+#[inline]
+fn put_prefixed(out: &mut Vec<u8>, len: u16, data: &[u8]) {
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(data);
 }
 
 /// Wire size of a length-prefixed string or binary field.
@@ -223,11 +233,25 @@ impl<'a> Reader<'a> {
             // ASCII is valid UTF-8, and the scan has ruled out U+0000.
             return std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 { field });
         }
-        let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 { field })?;
-        if s.contains('\0') {
-            return Err(DecodeError::NullCharacter { field });
+        checked_str(bytes, field)
+    }
+
+    /// Reads a UTF-8 Encoded String that names a topic, and says whether it
+    /// holds a wildcard (`+` or `#`), which a topic name must not: one scan
+    /// where the name is plain ASCII.
+    #[inline]
+    pub(crate) fn topic_name(
+        &mut self,
+        field: &'static str,
+    ) -> Result<(&'a str, bool), DecodeError> {
+        let bytes = self.binary(field)?;
+        if is_ascii_name(bytes) {
+            let name =
+                std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 { field })?;
+            return Ok((name, false));
         }
-        Ok(s)
+        let name = checked_str(bytes, field)?;
+        Ok((name, name.bytes().any(|b| b == b'+' || b == b'#')))
     }
 
     /// Reads a Packet Identifier, which must be non-zero [MQTT-2.2.1-3].
@@ -320,24 +344,6 @@ mod tests {
             assert_eq!(Reader::new(bytes).string("s"), Err(err), "{bytes:02x?}");
         }
         assert_eq!(Reader::new(&[0x00, 0x02, 0xc3, 0xa9]).string("s"), Ok("é"));
-    }
-
-    #[test]
-    fn the_ascii_scan_finds_every_nul_and_every_high_byte() {
-        for len in 0..20 {
-            let plain = vec![b'a'; len];
-            assert!(is_ascii_without_nul(&plain), "{len} plain bytes");
-            for at in 0..len {
-                for bad in [0x00, 0x80, 0xc3, 0xff] {
-                    let mut bytes = plain.clone();
-                    bytes[at] = bad;
-                    assert!(!is_ascii_without_nul(&bytes), "{bad:#x} at {at} of {len}");
-                }
-            }
-        }
-        // Bytes of 0x01 next to a 0x00 must not hide it (borrow propagation).
-        assert!(!is_ascii_without_nul(&[1, 0, 1, 1, 1, 1, 1, 1]));
-        assert!(is_ascii_without_nul(&[0x7f, 1, 0x7f, 1, 0x7f, 1, 0x7f, 1]));
     }
 
     #[test]

@@ -197,7 +197,7 @@ ack_packet!(
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex, id};
-    use crate::mqtt::{decode, Packet, PropertyId};
+    use crate::mqtt::{decode, Packet, PropertyId, PropertyValues};
 
     #[test]
     fn each_acknowledgement_has_its_own_type_and_flags() {
@@ -240,10 +240,11 @@ mod tests {
     fn v5_acknowledgement_with_a_reason_string_uses_the_long_form() {
         let ack = PubAck {
             reason_code: PubAckReasonCode::QuotaExceeded,
-            properties: Properties {
+            properties: PropertyValues {
                 reason_string: Some("full".into()),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
             ..PubAck::new(id(5))
         };
         assert_round_trip(

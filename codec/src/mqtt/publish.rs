@@ -123,7 +123,7 @@ impl PublishRef<'_> {
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex};
-    use crate::mqtt::{decode, Packet, PayloadFormat, PropertyId};
+    use crate::mqtt::{decode, Packet, PayloadFormat, PropertyId, PropertyValues};
 
     fn qos1(topic: &str, id: u16, payload: &[u8]) -> Publish {
         Publish {
@@ -175,7 +175,7 @@ mod tests {
     #[test]
     fn v5_publish_carries_its_properties_and_an_empty_payload() {
         let publish = Publish {
-            properties: Properties {
+            properties: PropertyValues {
                 payload_format_indicator: Some(PayloadFormat::Utf8),
                 message_expiry_interval: Some(120),
                 response_topic: Some("r".into()),
@@ -183,8 +183,9 @@ mod tests {
                 subscription_identifiers: vec![1, 200],
                 content_type: Some("c".into()),
                 user_properties: vec![("k".into(), "v".into())],
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
             ..qos1("t", 2, b"")
         };
         let bytes = hex("3225 0001 74 0002 1f \
@@ -202,10 +203,11 @@ mod tests {
     #[test]
     fn v5_publish_may_have_an_empty_topic_with_a_topic_alias() {
         let publish = Publish {
-            properties: Properties {
+            properties: PropertyValues {
                 topic_alias: NonZeroU16::new(7),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
             ..Publish::new("", b"p".to_vec())
         };
         assert_round_trip(

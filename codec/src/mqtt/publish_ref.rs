@@ -6,7 +6,7 @@
 //! - [`PublishRef`] applies exactly the checks of [`Publish::decode`] (it is
 //!   the one implementation: the owned decoder converts a `PublishRef`), so
 //!   the same bytes give the same value or the same spec-tagged error.
-//! - Nothing is copied but the properties (usually empty); the view lives as
+//! - Nothing is copied but the properties (usually none); the view lives as
 //!   long as the caller's buffer. `PublishRef::into_owned` makes a `Publish`.
 //! - `decode_borrowed` and `decode` accept and refuse the
 //!   same frames; `decode_borrowed(b)?.into_owned() == decode(b)?`.
@@ -15,7 +15,7 @@ use std::num::NonZeroU16;
 
 use super::primitives::Reader;
 use super::properties::{self, Properties};
-use super::{topic, DecodeError, PacketType, ProtocolVersion, QoS};
+use super::{DecodeError, PacketType, ProtocolVersion, QoS};
 
 pub(super) const FLAG_DUP: u8 = 0x08;
 pub(super) const QOS_SHIFT: u8 = 1;
@@ -57,8 +57,8 @@ impl<'a> PublishRef<'a> {
         }
 
         let mut r = Reader::new(body);
-        let topic = r.string("topic name")?;
-        if topic::has_wildcard(topic) {
+        let (topic, wildcard) = r.topic_name("topic name")?;
+        if wildcard {
             return Err(DecodeError::WildcardInTopicName {
                 topic: topic.to_owned(),
             });
@@ -67,27 +67,21 @@ impl<'a> PublishRef<'a> {
             QoS::AtMostOnce => None,
             QoS::AtLeastOnce | QoS::ExactlyOnce => Some(r.packet_id(PacketType::Publish)?),
         };
-        let mut publish = Self {
+        let properties = Properties::decode_if_v5(&mut r, version, &properties::PUBLISH)?;
+        // An empty topic means "use the topic this alias stands for", which
+        // only MQTT 5 has.
+        if topic.is_empty() && properties.topic_alias.is_none() {
+            return Err(DecodeError::EmptyTopicName);
+        }
+        Ok(Self {
             dup,
             qos,
             retain,
             topic,
             packet_id,
-            properties: Properties::default(),
-            payload: &[],
-        };
-        if version == ProtocolVersion::V5 {
-            publish
-                .properties
-                .decode_into(&mut r, &properties::PUBLISH)?;
-        }
-        // An empty topic means "use the topic this alias stands for", which
-        // only MQTT 5 has.
-        if topic.is_empty() && publish.properties.topic_alias.is_none() {
-            return Err(DecodeError::EmptyTopicName);
-        }
-        publish.payload = r.rest();
-        Ok(publish)
+            properties,
+            payload: r.rest(),
+        })
     }
 }
 

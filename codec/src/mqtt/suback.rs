@@ -140,7 +140,7 @@ impl SubAck {
 mod tests {
     use super::*;
     use crate::mqtt::test_util::{assert_round_trip, hex, id};
-    use crate::mqtt::{decode, Packet};
+    use crate::mqtt::{decode, Packet, PropertyValues};
     use SubAckReasonCode as C;
 
     #[test]
@@ -164,10 +164,11 @@ mod tests {
     #[test]
     fn v5_suback_has_properties_before_the_codes() {
         let ack = SubAck {
-            properties: Properties {
+            properties: PropertyValues {
                 reason_string: Some("no".into()),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
             ..SubAck::new(
                 id(2),
                 vec![C::GrantedQoS1, C::WildcardSubscriptionsNotSupported],

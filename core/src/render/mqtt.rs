@@ -18,7 +18,7 @@ pub fn mqtt_publish(
 ) -> Vec<u8> {
     let mut packet = Publish::new(topic, payload);
     packet.retain = retain;
-    if version == ProtocolVersion::V5 {
+    if version == ProtocolVersion::V5 && (expiry.is_some() || props.is_some()) {
         let p = &mut packet.properties;
         p.message_expiry_interval = expiry;
         if let Some(m) = props {

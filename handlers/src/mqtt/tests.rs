@@ -129,7 +129,7 @@ impl Proxy {
         assert_eq!(self.request(open), [b"OPEN".to_vec()]);
         let mut c = connect_packet(self.version, token);
         c.will = will;
-        self.send(&[Packet::Connect(c)])
+        self.send(&[Packet::Connect(Box::new(c))])
     }
 
     /// Decodes the MQTT packets among `events` (messages carry the grip `m:` prefix).
@@ -268,7 +268,7 @@ fn a_packet_split_across_requests_is_reassembled_from_metadata() {
 fn a_second_connect_and_auth_end_the_session_with_the_right_reason() {
     let cases: [(Packet, DisconnectReasonCode); 2] = [
         (
-            Packet::Connect(Connect::new(ProtocolVersion::V5, "again")),
+            Packet::Connect(Box::new(Connect::new(ProtocolVersion::V5, "again"))),
             DisconnectReasonCode::ProtocolError,
         ),
         (
@@ -400,7 +400,7 @@ fn fanout_calls_again_when_the_next_deadline_passes_and_not_before() {
     p.request(open);
     assert_eq!(p.interval, Some(30), "the CONNECT deadline");
     let t = p.token(&["a"], &[], 3600);
-    p.send(&[Packet::Connect(connect_packet(p.version, &t))]);
+    p.send(&[Packet::Connect(Box::new(connect_packet(p.version, &t)))]);
     assert_eq!(
         p.interval,
         Some(451),

@@ -3,8 +3,10 @@
 //!
 //! Every property is declared once, in the table at the bottom of this file:
 //! its identifier, name, field (whose type says whether it may repeat) and
-//! wire encoding. The identifier enum, the struct, the decoder's dispatch and
-//! the encoder's walk are all generated from that table. The per-packet
+//! wire encoding. The identifier enum, the [`PropertyValues`] struct, the
+//! decoder's dispatch and the encoder's walk are all generated from that
+//! table. Packets hold them as [`Properties`], one pointer that stays empty
+//! (no allocation) while no property is present. The per-packet
 //! [`PropertyContext`] is what rejects, say, a Topic Alias in CONNACK
 //! (Malformed Packet) and what the encoder consults so it never writes a
 //! property the peer would have to reject.
@@ -15,6 +17,7 @@ use std::num::{NonZeroU16, NonZeroU32};
 use super::primitives::Reader;
 use super::{DecodeError, QoS};
 
+mod boxed;
 mod context;
 mod section;
 mod wire;
@@ -22,6 +25,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+pub use boxed::Properties;
 pub(crate) use context::{
     PropertyContext, ACK, AUTH, CONNACK, CONNECT, DISCONNECT, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK,
     UNSUBSCRIBE, WILL,
@@ -31,7 +35,7 @@ use wire::{
     Utf8Pair,
 };
 
-/// Generates [`PropertyId`], [`Properties`] and the per-property dispatch of
+/// Generates [`PropertyId`], [`PropertyValues`] and the per-property dispatch of
 /// the decoder and encoder from one row per property:
 ///
 /// ```text
@@ -82,17 +86,23 @@ macro_rules! property_table {
             }
         }
 
-        /// The properties of one packet (or of a will message). Fields a packet type
-        /// cannot carry stay at their defaults; `None`/empty means "absent".
+        /// The values of every property of one packet (or of a will message).
+        /// Fields a packet type cannot carry stay at their defaults; `None`/empty
+        /// means "absent". A packet holds them as [`Properties`].
         #[derive(Debug, Clone, Default, PartialEq, Eq)]
-        pub struct Properties {
+        pub struct PropertyValues {
             $(
                 $(#[$doc])*
                 pub $field: $ty,
             )+
         }
 
-        impl Properties {
+        impl PropertyValues {
+            /// No property present: what an empty [`Properties`] reads as.
+            pub(crate) const EMPTY: Self = Self {
+                $($field: <$ty as Slot<_>>::ABSENT,)+
+            };
+
             /// Reads the value of property `id` (its identifier already read)
             /// and stores it, refusing a repetition unless `repeatable`.
             fn decode_one(

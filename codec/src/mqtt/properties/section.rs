@@ -5,63 +5,29 @@ use std::convert::Infallible;
 
 use super::super::primitives::{put_var_int, var_int_len, Reader, VAR_INT_MAX};
 use super::super::{DecodeError, EncodeError, ProtocolVersion};
-use super::{Properties, PropertyContext, PropertyId};
+use super::{Properties, PropertyContext, PropertyId, PropertyValues};
 
 impl Properties {
     /// Reads a property length and the properties it covers, accepting only
-    /// those `context` allows.
+    /// those `context` allows. An empty section allocates nothing.
     pub(crate) fn decode(
         r: &mut Reader<'_>,
         context: &PropertyContext,
     ) -> Result<Self, DecodeError> {
-        let mut p = Self::default();
-        p.decode_into(r, context)?;
-        Ok(p)
-    }
-
-    /// [`Self::decode`] into `self`, which must be empty: the large struct is
-    /// filled where it will live instead of being returned through a
-    /// `Result`.
-    pub(crate) fn decode_into(
-        &mut self,
-        r: &mut Reader<'_>,
-        context: &PropertyContext,
-    ) -> Result<(), DecodeError> {
         let len = r.var_int("property length")?;
         if len == 0 {
-            return Ok(());
+            return Ok(Self::default());
         }
-        let mut r = Reader::new(r.take(len as usize, "properties")?);
-        while !r.is_empty() {
-            let raw = r.var_int("property identifier")?;
-            let Some(id) = PropertyId::from_id(raw) else {
-                return Err(DecodeError::UnknownProperty { id: raw });
-            };
-            if !context.allows(id) {
-                return Err(DecodeError::PropertyNotAllowed {
-                    id,
-                    context: context.name,
-                });
-            }
-            self.decode_one(&mut r, id, context.repeatable(id))?;
-        }
-        if self.authentication_data.is_some() && self.authentication_method.is_none() {
-            return Err(DecodeError::AuthenticationMethodMissing);
-        }
-        Ok(())
+        let mut section = Reader::new(r.take(len as usize, "properties")?);
+        let mut values = Box::<PropertyValues>::default();
+        values.decode_section(&mut section, context)?;
+        Ok(Self::from_box(values))
     }
 
     /// Size of the property section's content, without its length prefix.
+    #[inline]
     pub(crate) fn content_len(&self) -> usize {
-        if self.is_empty() {
-            return 0;
-        }
-        let mut len = 0;
-        let Ok(()) = self.visit::<Infallible>(|entry| {
-            len += 1 + entry.value.len();
-            Ok(())
-        });
-        len
+        self.stored().map_or(0, PropertyValues::content_len)
     }
 
     /// Size of the property section including its length prefix.
@@ -84,6 +50,7 @@ impl Properties {
 
     /// [`Self::encode`] with the content length already known (it is
     /// `content_len`, which the caller computed to size the packet).
+    #[inline]
     pub(crate) fn encode_sized(
         &self,
         out: &mut Vec<u8>,
@@ -92,10 +59,62 @@ impl Properties {
     ) -> Result<(), EncodeError> {
         // Every present property takes at least its identifier byte, so a
         // zero length means an empty section.
-        if content_len == 0 {
-            out.push(0);
-            return Ok(());
+        match self.stored() {
+            Some(values) if content_len > 0 => values.encode_section(out, context, content_len),
+            _ => {
+                out.push(0);
+                Ok(())
+            }
         }
+    }
+}
+
+impl PropertyValues {
+    /// Reads the properties of a section (its length already read) into
+    /// `self`, which must be empty.
+    fn decode_section(
+        &mut self,
+        r: &mut Reader<'_>,
+        context: &PropertyContext,
+    ) -> Result<(), DecodeError> {
+        while !r.is_empty() {
+            let raw = r.var_int("property identifier")?;
+            let Some(id) = PropertyId::from_id(raw) else {
+                return Err(DecodeError::UnknownProperty { id: raw });
+            };
+            if !context.allows(id) {
+                return Err(DecodeError::PropertyNotAllowed {
+                    id,
+                    context: context.name,
+                });
+            }
+            self.decode_one(r, id, context.repeatable(id))?;
+        }
+        if self.authentication_data.is_some() && self.authentication_method.is_none() {
+            return Err(DecodeError::AuthenticationMethodMissing);
+        }
+        Ok(())
+    }
+
+    /// Size of the properties on the wire, without the section's length.
+    #[inline(never)]
+    fn content_len(&self) -> usize {
+        let mut len = 0;
+        let Ok(()) = self.visit::<Infallible>(|entry| {
+            len += 1 + entry.value.len();
+            Ok(())
+        });
+        len
+    }
+
+    /// Writes the length prefix `content_len` (not 0) and the properties.
+    #[inline(never)]
+    fn encode_section(
+        &self,
+        out: &mut Vec<u8>,
+        context: &PropertyContext,
+        content_len: usize,
+    ) -> Result<(), EncodeError> {
         if self.authentication_data.is_some() && self.authentication_method.is_none() {
             return Err(EncodeError::InvalidPropertyValue {
                 id: PropertyId::AuthenticationData,

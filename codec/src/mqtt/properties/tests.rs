@@ -26,7 +26,7 @@ fn encode_in(props: &Properties, context: &PropertyContext) -> Result<Vec<u8>, E
 
 #[test]
 fn every_property_round_trips_in_a_context_that_allows_it() {
-    let everything = Properties {
+    let everything: Properties = PropertyValues {
         payload_format_indicator: Some(PayloadFormat::Utf8),
         message_expiry_interval: Some(60),
         content_type: Some("text/plain".into()),
@@ -54,7 +54,8 @@ fn every_property_round_trips_in_a_context_that_allows_it() {
         wildcard_subscription_available: Some(true),
         subscription_identifiers_available: Some(false),
         shared_subscription_available: Some(true),
-    };
+    }
+    .into();
     let all = PropertyContext {
         name: "test",
         allowed: u64::MAX,
@@ -67,12 +68,13 @@ fn every_property_round_trips_in_a_context_that_allows_it() {
 
 #[test]
 fn properties_are_written_in_identifier_order_with_user_properties_kept_in_order() {
-    let props = Properties {
+    let props = PropertyValues {
         topic_alias: NonZeroU16::new(1),
         content_type: Some("a".into()),
         user_properties: vec![("z".into(), "1".into()), ("a".into(), "2".into())],
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    }
+    .into();
     let bytes = encode_in(&props, &PUBLISH).unwrap();
     assert_eq!(
         bytes,
@@ -255,10 +257,11 @@ fn user_properties_may_repeat_and_keep_their_order() {
 fn encoding_refuses_properties_the_peer_would_reject() {
     let cases = [
         (
-            Properties {
+            PropertyValues {
                 topic_alias: NonZeroU16::new(1),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
             &CONNACK,
             EncodeError::PropertyNotAllowed {
                 id: P::TopicAlias,
@@ -266,48 +269,53 @@ fn encoding_refuses_properties_the_peer_would_reject() {
             },
         ),
         (
-            Properties {
+            PropertyValues {
                 subscription_identifiers: vec![0],
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
             &PUBLISH,
             EncodeError::InvalidPropertyValue {
                 id: P::SubscriptionIdentifier,
             },
         ),
         (
-            Properties {
+            PropertyValues {
                 subscription_identifiers: vec![VAR_INT_MAX + 1],
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
             &PUBLISH,
             EncodeError::InvalidPropertyValue {
                 id: P::SubscriptionIdentifier,
             },
         ),
         (
-            Properties {
+            PropertyValues {
                 subscription_identifiers: vec![1, 2],
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
             &SUBSCRIBE,
             EncodeError::InvalidPropertyValue {
                 id: P::SubscriptionIdentifier,
             },
         ),
         (
-            Properties {
+            PropertyValues {
                 maximum_qos: Some(QoS::ExactlyOnce),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
             &CONNACK,
             EncodeError::InvalidPropertyValue { id: P::MaximumQos },
         ),
         (
-            Properties {
+            PropertyValues {
                 reason_string: Some("a\0".into()),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }
+            .into(),
             &SUBACK,
             EncodeError::NullCharacter {
                 field: "Reason String",

@@ -207,8 +207,8 @@ impl Encoding<String> for Utf8 {
 
 impl Encoding<String> for TopicName {
     fn read(r: &mut Reader<'_>, id: PropertyId) -> Result<String, DecodeError> {
-        let topic = r.string(id.name())?;
-        if topic::has_wildcard(topic) {
+        let (topic, wildcard) = r.topic_name(id.name())?;
+        if wildcard {
             return Err(DecodeError::WildcardInResponseTopic);
         }
         Ok(topic.to_owned())
@@ -241,9 +241,11 @@ impl Encoding<(String, String)> for Utf8Pair {
     }
 }
 
-/// A `Properties` field: `Option` for a property that may appear once, `Vec`
+/// A `PropertyValues` field: `Option` for a property that may appear once, `Vec`
 /// for one that may repeat.
 pub(super) trait Slot<T> {
+    /// The field with no value.
+    const ABSENT: Self;
     /// Stores a decoded value; a second one is a Protocol Error unless the
     /// field is a `Vec` and the packet lets this property repeat.
     fn store(&mut self, id: PropertyId, value: T, repeatable: bool) -> Result<(), DecodeError>;
@@ -256,6 +258,7 @@ pub(super) trait Slot<T> {
 }
 
 impl<T> Slot<T> for Option<T> {
+    const ABSENT: Self = None;
     fn store(&mut self, id: PropertyId, value: T, _repeatable: bool) -> Result<(), DecodeError> {
         if self.is_some() {
             return Err(DecodeError::DuplicateProperty { id });
@@ -275,6 +278,7 @@ impl<T> Slot<T> for Option<T> {
 }
 
 impl<T> Slot<T> for Vec<T> {
+    const ABSENT: Self = Vec::new();
     fn store(&mut self, id: PropertyId, value: T, repeatable: bool) -> Result<(), DecodeError> {
         if !repeatable && !self.is_empty() {
             return Err(DecodeError::DuplicateProperty { id });

@@ -171,7 +171,7 @@ fn puback(
     let version = state.version();
     let mut ack = PubAck::new(id);
     ack.reason_code = code;
-    if version == ProtocolVersion::V5 {
+    if version == ProtocolVersion::V5 && text.is_some() {
         ack.properties.reason_string = text;
     }
     let packet = match qos {

@@ -166,7 +166,7 @@ fn check_table(cases: Vec<(&str, Session, Packet, Fake, Vec<Effect>)>) {
 
 #[test]
 fn packets_that_do_not_belong_in_a_session_end_it_with_the_reason() {
-    let second = Packet::Connect(Connect::new(V5, "c"));
+    let second = Packet::Connect(Box::new(Connect::new(V5, "c")));
     let protocol_error = DisconnectReasonCode::ProtocolError;
     check_table(vec![
         (
@@ -192,7 +192,7 @@ fn packets_that_do_not_belong_in_a_session_end_it_with_the_reason() {
         (
             "a second CONNECT in 3.1.1 just closes",
             session(V311),
-            Packet::Connect(Connect::new(V311, "c")),
+            Packet::Connect(Box::new(Connect::new(V311, "c"))),
             Fake::allowing(),
             vec![Effect::Close(1008)],
         ),
@@ -215,7 +215,7 @@ fn connect(version: ProtocolVersion, token: &str) -> Packet {
     c.password = Some(token.as_bytes().to_vec());
     c.username = Some("u".into());
     c.keep_alive = 60;
-    Packet::Connect(c)
+    Packet::Connect(Box::new(c))
 }
 
 #[test]
@@ -259,7 +259,7 @@ fn a_connect_is_accepted_or_refused_by_its_token() {
     // An assigned client id has no older connection, and nobody can take it over.
     let mut c = Connect::new(V5, "");
     c.password = Some(b"tok".to_vec());
-    let (fx, _) = step(fresh(), &Packet::Connect(c), &Fake::allowing());
+    let (fx, _) = step(fresh(), &Packet::Connect(Box::new(c)), &Fake::allowing());
     assert!(
         !fx.iter().any(|e| matches!(e, Effect::TakeOver(_))),
         "{fx:?}"
