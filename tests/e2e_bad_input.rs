@@ -41,8 +41,11 @@ use tungstenite::Message;
 const ADMIN_TOKEN: &str = "local-admin-token";
 
 /// The corpus's stack keeps history for topics under `hist/` (the history rows), at most
-/// 3 messages each.
-const CONFIG: &[(&str, &str)] = &[("history", "hist/# 3 1h")];
+/// 3 messages each, and serves the Mercure hub without anonymous subscribers.
+const CONFIG: &[(&str, &str)] = &[
+    ("history", "hist/# 3 1h"),
+    ("mercure", "on; default-kid dev"),
+];
 
 /// The corpus's stack (with [`CONFIG`]).
 fn stack() -> &'static pubsub_devstack::Stack {
@@ -93,6 +96,7 @@ enum Area {
     Mqtt311,
     WebSocket,
     Admin,
+    Mercure,
 }
 
 /// One bad input and what it must get.
@@ -2241,6 +2245,180 @@ fn run_rows(rows: &[Row], threads: usize) -> Vec<String> {
     failures.into_inner().expect("lock")
 }
 
+/// A Mercure 0.x token of the dev key without `kid` (the hub's default key).
+fn mercure_token(claims: &Value) -> String {
+    signed(
+        Algorithm::HS256,
+        None,
+        &EncodingKey::from_secret(DEV_KEY_SECRET.as_bytes()),
+        claims,
+    )
+}
+
+/// The Mercure hub: malformed forms, oversized and bad fields, reserved topics, bad
+/// selectors, and tokens forged, expired, of the wrong dialect or with `alg: none`.
+fn mercure_rows() -> Table {
+    let mut table = Table::new(Area::Mercure);
+    let hub = "/.well-known/mercure";
+    let exp = now() + 600;
+    let publisher = mercure_token(&json!({"mercure": {"publish": ["*"]}, "exp": exp}));
+    let auth = bearer(&publisher);
+    let form = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    let topic = "topic=https%3A%2F%2Fexample.com%2Fc";
+    let many = vec![topic; 17].join("&");
+    let big = format!("{topic}&data={}", "x".repeat(33_000));
+    let publishes: [(&str, String, &str, &str); 9] = [
+        ("no topic", "data=x".into(), "400", "needs a `topic`"),
+        ("topic `*`", "topic=*".into(), "400", "reserved"),
+        (
+            "a subscriptions topic",
+            "topic=%2F.well-known%2Fmercure%2Fsubscriptions".into(),
+            "400",
+            "reserved",
+        ),
+        (
+            "a topic with `#`",
+            "topic=https%3A%2F%2Fx%2Fa%23b".into(),
+            "400",
+            "cannot be published here",
+        ),
+        ("17 topics", many, "400", "at most 16 topics"),
+        (
+            "an id on two lines",
+            format!("{topic}&id=a%0Ab"),
+            "400",
+            "`id` must be one line",
+        ),
+        (
+            "an empty type",
+            format!("{topic}&type="),
+            "400",
+            "`type` must be one line",
+        ),
+        (
+            "a retry that is no number",
+            format!("{topic}&retry=soon"),
+            "400",
+            "`retry` must be a number",
+        ),
+        ("data over max-message-bytes", big, "413", "larger than"),
+    ];
+    for (name, body, want, text) in publishes {
+        table.row(
+            &format!("publish: {name}"),
+            http("POST", hub, &form, body.as_bytes()),
+            want,
+            text,
+        );
+    }
+    let json_body = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    table.row(
+        "publish: a JSON body",
+        http("POST", hub, &json_body, b"{}"),
+        "400",
+        "is a form",
+    );
+    let plain = [("Content-Type", "application/x-www-form-urlencoded")];
+    table.row(
+        "publish: no token",
+        http("POST", hub, &plain, topic.as_bytes()),
+        "401",
+        "missing token",
+    );
+    let forged = format!("{}x", &publisher[..publisher.len() - 1]);
+    let expired = mercure_token(&json!({"mercure": {"publish": ["*"]}, "exp": now() - 3600}));
+    let none = assembled(
+        &json!({"alg": "none"}),
+        &json!({"mercure": {"publish": ["*"]}}),
+        "",
+    );
+    let no_grant = signed(
+        Algorithm::HS256,
+        Some(DEV_KEY_ID),
+        &EncodingKey::from_secret(DEV_KEY_SECRET.as_bytes()),
+        &json!({"iss": "https://issuer", "aud": "x", "exp": exp}),
+    );
+    // Without `typ: at+jwt` a token is read as 0.x: these claims grant nothing (403).
+    let tokens: [(&str, String, &str); 4] = [
+        ("a forged signature", forged, "signature"),
+        ("an expired token", expired, "expired"),
+        ("alg none", none, "invalid token"),
+        (
+            "a token without the publish grant",
+            no_grant,
+            "https://example.com/c",
+        ),
+    ];
+    for (name, token, text) in tokens {
+        let auth = bearer(&token);
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        let want = if name.contains("grant") { "403" } else { "401" };
+        table.row(
+            &format!("publish: {name}"),
+            http("POST", hub, &headers, topic.as_bytes()),
+            want,
+            text,
+        );
+    }
+    let long = "a".repeat(1_100);
+    let subscribes: [(&str, String, &str, &str); 5] = [
+        (
+            "no selector",
+            format!("{hub}?lastEventID=1"),
+            "400",
+            "needs a `topic` or `match` selector",
+        ),
+        (
+            "an unknown matcher",
+            format!("{hub}?match_regex=a"),
+            "400",
+            "unknown matcher parameter",
+        ),
+        (
+            "a selector over 1,024 bytes",
+            format!("{hub}?topic={long}"),
+            "400",
+            "`topic=",
+        ),
+        (
+            "a relative URL pattern",
+            format!("{hub}?match_urlpattern=%2Fbooks%2F%3Aid"),
+            "400",
+            "`match_urlpattern=",
+        ),
+        (
+            "no token on a hub without anonymous subscribers",
+            format!("{hub}?topic=a"),
+            "401",
+            "missing token",
+        ),
+    ];
+    for (name, path, want, text) in subscribes {
+        table.row(
+            &format!("subscribe: {name}"),
+            http("GET", &path, &[], b""),
+            want,
+            text,
+        );
+    }
+    table.row(
+        "a stream link without Grip-Sig",
+        http("GET", &format!("{hub}/link/0.1.k.abc?c=m%23*"), &[], b""),
+        "403",
+        "",
+    );
+    table
+}
+
 /// Resuming from history and `GET /history`: every new parameter and id form.
 fn history_rows(fx: &Fixture) -> Table {
     let mut table = Table::new(Area::History);
@@ -2456,6 +2634,7 @@ fn every_bad_input_gets_its_refusal_and_nothing_crashes() {
         mqtt_rows(&fx, false),
         websocket_rows(&fx),
         admin_rows(),
+        mercure_rows(),
     ];
     let rows: Vec<Row> = tables.into_iter().flat_map(|t| t.rows).collect();
     let mut by_area: BTreeMap<Area, usize> = BTreeMap::new();

@@ -44,6 +44,15 @@ pub(crate) fn token(req: &Request, hub: &Mercure, query: bool) -> Result<Option<
     Ok(None)
 }
 
+/// The refusal of a request without a token, naming where a Mercure token goes.
+pub(crate) fn missing() -> Error {
+    Error::InvalidToken(
+        "missing token: send `Authorization: Bearer <token>` or the `mercureAuthorization` \
+         (0.x) or `__Secure-mercure_access_token` (1.0) cookie"
+            .into(),
+    )
+}
+
 /// Verifies `token` under `hub`'s rules, with the keys of `platform`.
 pub(crate) fn verify(
     platform: &Platform,

@@ -32,7 +32,7 @@ pub fn publish(platform: &Platform, req: Request) -> Result {
     let body = form_body(&req, config)?;
     let field = |name: &'static str| query_values(Some(body), name);
     let topics = topics(field("topic"))?;
-    let token = auth::token(&req, hub, false)?.ok_or(Error::MissingCredentials)?;
+    let token = auth::token(&req, hub, false)?.ok_or_else(auth::missing)?;
     let grants = auth::verify(platform, hub, &token)?;
     if let Some(topic) = grants.first_unpublishable(&topic_names(&topics)) {
         let topic = topic.to_owned();

@@ -39,7 +39,7 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
     let grants = match auth::token(&req, hub, true)? {
         Some(token) => Some(auth::verify(platform, hub, &token)?),
         None if hub.anonymous => None,
-        None => return Err(Error::MissingCredentials),
+        None => return Err(auth::missing()),
     };
     let mut channels: Vec<String> = subscription(&selectors, grants.as_ref())
         .into_iter()
