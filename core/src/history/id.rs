@@ -11,7 +11,10 @@
 //! Within one request, [`IdSequence`] never goes backwards: an id takes the clock's
 //! millisecond, or the previous id's when the clock has not moved past it, and then the
 //! next sequence number, so one sequential publisher's messages are strictly ordered.
-//! The random part tells apart ids that two requests assign in the same millisecond.
+//! Across requests, a publish first moves its sequence past its topics' heads (the
+//! newest id of each at this POP, [`IdSequence::after`]), so one POP's messages of a
+//! topic are ordered as published however fast they come; the random part tells apart
+//! ids that two POPs assign in the same millisecond.
 //! Ids never come from a publisher.
 
 use std::fmt;
@@ -140,6 +143,13 @@ impl IdSequence {
     /// A sequence that has assigned nothing yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Makes the next id come after `id` (a topic's head: the id of its newest message
+    /// at this POP), so that a topic's messages from one POP are ordered as they were
+    /// published even when two requests publish in the same millisecond.
+    pub fn after(&mut self, id: HistoryId) {
+        self.last = Some(self.last.map_or(id, |last| last.max(id)));
     }
 
     /// The next id, from `env`'s clock and random source.

@@ -10,14 +10,7 @@
 //! that could match ([`wildcard::filters_matching`]).
 //!
 //! For a topic with history, the SSE event carries `id: <tag>:<HistoryId>` and the
-//! filter event items the GRIP `id` HistoryId. Such a topic's messages still go to every
-//! filter that could match, registered or not: with the registry, a publish to a history
-//! topic with no wildcard listener is one item, and at that publishing speed (about 240
-//! a second from one pipelined producer, against about 200 with the full fan-out) a
-//! stream resumed while the topic is live got two consecutive messages in swapped order
-//! in 4 runs of 4 (`tests/e2e_browser.rs`, the AI answer's network drop; 0 of 2 with the
-//! full fan-out): a race in the resume seam's recovery, not understood yet, which the
-//! heavier publish of the full fan-out hides.
+//! filter event items the GRIP `id` HistoryId.
 //!
 //! Every such item of a topic carries the same meta and formats, so they are serialized
 //! once per topic (a [`Fragment`]) and copied into each item. The items of one publish may
@@ -75,11 +68,6 @@ pub(super) fn plan(
     }
     let mut bytes = 0;
     for (i, m) in messages.iter().enumerate() {
-        // A topic with history keeps the unfiltered fan-out (see the module documentation).
-        let listening = match id_of(logged, i) {
-            Some(_) => &Listening::Everything,
-            None => listening,
-        };
         let channels = channels(m.topic, max_levels, listening);
         if channels.is_empty() {
             continue;

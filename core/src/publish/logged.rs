@@ -29,7 +29,9 @@ pub(super) struct Logged {
     pub(super) prev: Option<HistoryId>,
 }
 
-/// Per topic of `p`, in order, its [`Logged`] when it keeps history.
+/// Per topic of `p`, in order, its [`Logged`] when it keeps history: the message's id,
+/// after every such topic's head (so a topic's ids follow the order of its publishes at
+/// this POP), and the head it follows.
 pub(super) fn assign(
     platform: &Platform,
     rules: &HistoryRules,
@@ -44,16 +46,21 @@ pub(super) fn assign(
     if topic_rules.iter().all(Option::is_none) {
         return Ok(Vec::new());
     }
+    // Each topic's head: its live item's `prev-id`, and what the new id must follow.
+    let heads: Vec<Option<HistoryId>> = p
+        .topics
+        .iter()
+        .zip(&topic_rules)
+        .map(|(topic, rule)| rule.and_then(|_| history::head(&*platform.env, topic)))
+        .collect();
+    if let Some(newest) = heads.iter().flatten().max() {
+        ids.after(*newest);
+    }
     let id = ids.next(&*platform.env).map_err(PublishError::NotStored)?;
     Ok(topic_rules
         .into_iter()
-        .map(|rule| {
-            rule.map(|rule| Logged {
-                rule,
-                id,
-                prev: None,
-            })
-        })
+        .zip(heads)
+        .map(|(rule, prev)| rule.map(|rule| Logged { rule, id, prev }))
         .collect())
 }
 
@@ -63,7 +70,7 @@ pub(super) fn id_of(logged: &[Option<Logged>], i: usize) -> Option<HistoryId> {
 }
 
 /// Appends `p` to the history of each topic that keeps one, in order, refreshing its
-/// marker, recording its previous head in `logged` and moving the head to the message.
+/// marker and moving the head to the message.
 pub(super) fn append(
     platform: &Platform,
     p: &Publication<'_>,
@@ -71,7 +78,7 @@ pub(super) fn append(
 ) -> Result<(), PublishError> {
     let env = &*platform.env;
     for (topic, logged) in p.topics.iter().zip(logged) {
-        let Some(Logged { rule, id, prev }) = logged else {
+        let Some(Logged { rule, id, .. }) = logged else {
             continue;
         };
         let message = NewMessage {
@@ -83,7 +90,6 @@ pub(super) fn append(
         };
         history::append(&*platform.kv, *rule, topic, &message).map_err(PublishError::NotStored)?;
         history::mark(&*platform.kv, env, *rule, topic);
-        *prev = history::head(env, topic);
         history::set_head(env, topic, *id, rule.max_age_secs);
     }
     Ok(())

@@ -293,3 +293,29 @@ fn a_publish_whose_marker_write_fails_still_succeeds() {
     }
     assert_eq!(marker_writes(), 3, "tried once, then fresh");
 }
+
+/// Requests that publish to one topic in the same millisecond (a fast sequential
+/// publisher) get ids in publish order: each follows the topic's head at this POP, not a
+/// random part that may sort it before the one published just before.
+#[test]
+fn sequential_publishes_in_one_millisecond_get_ids_in_publish_order() {
+    let ports = InMemory::new();
+    let config = config("# 1000 1h");
+    let topics = names(&["fast"]);
+    let mut last: Option<HistoryId> = None;
+    for i in 0..300 {
+        let payload = format!("m{i}");
+        let published = publish(
+            &ports.platform,
+            &config,
+            &publication(&topics, payload.as_bytes()),
+        )
+        .expect("published");
+        let id = published.history_id().expect("an id");
+        assert!(
+            last.is_none_or(|last| last < id),
+            "publish {i}: {last:?} then {id}"
+        );
+        last = Some(id);
+    }
+}
