@@ -8,6 +8,9 @@
 //! - A private update reaches only a subscriber whose subscribe grants cover its topic.
 //! - One broker: an `/events` stream of the topic gets a Mercure update, and a Mercure
 //!   template subscriber gets what `POST /events` publishes.
+//! - 1.0 access tokens (`typ: at+jwt`, `authorization_details`) publish and receive
+//!   private updates (cookie `__Secure-mercure_access_token`); one in the URL is refused,
+//!   as is one for another audience.
 //! - Bad input: no token (401), a topic the token may not publish (403), no topic, `*`,
 //!   a reserved topic, a bad `retry`, a body that is not a form (400), a subscription
 //!   without a selector (400).
@@ -24,8 +27,38 @@ use serde_json::json;
 
 const HUB: &str = "/.well-known/mercure";
 
+/// The issuer and audience of the stack's 1.0 tokens.
+const ISSUER: &str = "https://issuer.example";
+const AUDIENCE: &str = "https://hub.example/.well-known/mercure";
+
 fn stack() -> &'static Stack {
-    stack_with(&[("mercure", "on; anonymous; default-kid dev")])
+    stack_with(&[(
+        "mercure",
+        "on; anonymous; default-kid dev; issuers https://issuer.example; \
+         audience https://hub.example/.well-known/mercure",
+    )])
+}
+
+/// A Mercure 1.0 access token (`typ: at+jwt`) of the dev key granting `actions` on
+/// `topics`.
+fn access_token(actions: &[&str], topics: &[&str]) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = Some("at+jwt".into());
+    header.kid = Some(DEV_KEY_ID.to_owned());
+    let matchers: Vec<_> = topics.iter().map(|t| json!({ "match": t })).collect();
+    let detail = json!({
+        "type": "https://mercure.rocks/authorization-detail",
+        "actions": actions,
+        "topics": matchers,
+    });
+    let claims = json!({
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "exp": pubsub_token::now_secs() + 600,
+        "authorization_details": [detail],
+    });
+    let key = EncodingKey::from_secret(DEV_KEY_SECRET.as_bytes());
+    jsonwebtoken::encode(&header, &claims, &key).expect("signed")
 }
 
 /// A Mercure 0.x token of the dev key (`kid` in its header when `with_kid`).
@@ -128,6 +161,39 @@ fn a_private_update_reaches_only_subscribers_whose_grants_cover_it() {
         "for your eyes"
     );
     assert!(quiet(&anonymous) && quiet(&denied));
+}
+
+#[test]
+fn mercure_1_0_tokens_publish_and_receive_private_updates_and_never_travel_in_the_url() {
+    let topic = format!("https://example.com/{}", unique("v1"));
+    let reader = access_token(&["subscribe"], &[&topic]);
+    let cookie = format!("__Secure-mercure_access_token={reader}");
+    let query = format!("match={}", enc(&topic));
+    let allowed = subscribe(&query, &[("Cookie", &cookie)]);
+    let publisher = access_token(&["publish"], &["*"]);
+    let body = form(&[("topic", &topic), ("data", "1.0"), ("private", "")]);
+    let r = post(Some(&publisher), &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(allowed.next().expect("the private update").data, "1.0");
+    // 1.0 forbids tokens in URLs: in the `authorization` parameter it is refused.
+    let path = format!("{HUB}?{query}&authorization={reader}");
+    let r = send_to(&stack().app_url(), "GET", &path, &[], b"");
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert!(
+        r.text().contains("may not travel in the URL"),
+        "{}",
+        r.text()
+    );
+    // A 1.0 token for another audience is refused, naming it.
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = Some("at+jwt".into());
+    let claims =
+        json!({"iss": ISSUER, "aud": "https://elsewhere", "exp": pubsub_token::now_secs() + 60});
+    let key = EncodingKey::from_secret(DEV_KEY_SECRET.as_bytes());
+    let other = jsonwebtoken::encode(&header, &claims, &key).expect("signed");
+    let r = post(Some(&other), &body);
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert!(r.text().contains("aud"), "{}", r.text());
 }
 
 #[test]

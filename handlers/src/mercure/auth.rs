@@ -19,12 +19,31 @@ use pubsub_core::{Error, Request};
 /// The cookie names of a token, 0.x then 1.0.
 const COOKIES: [&str; 2] = ["mercureAuthorization", "__Secure-mercure_access_token"];
 
+/// Where a token was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// `Authorization` or a cookie.
+    Header,
+    /// The `authorization` query parameter (0.x tokens only).
+    Query,
+}
+
 /// The token of `req`, if it carries one; `query` allows the `authorization` parameter.
 pub(crate) fn token(req: &Request, hub: &Mercure, query: bool) -> Result<Option<String>, Error> {
+    Ok(located(req, hub, query)?.map(|(token, _)| token))
+}
+
+/// [`token`], with where it was found.
+pub(crate) fn located(
+    req: &Request,
+    hub: &Mercure,
+    query: bool,
+) -> Result<Option<(String, Found)>, Error> {
+    let header = |token: Option<String>| Ok(token.map(|t| (t, Found::Header)));
     if let Some(value) = req.headers().get(AUTHORIZATION) {
         let value = value.to_str().unwrap_or_default();
         return match value.strip_prefix("Bearer ") {
-            Some(token) if !token.trim().is_empty() => Ok(Some(token.trim().to_owned())),
+            Some(token) if !token.trim().is_empty() => header(Some(token.trim().to_owned())),
             _ => Err(Error::InvalidToken(
                 "the Authorization header is not `Bearer <token>`".into(),
             )),
@@ -34,12 +53,13 @@ pub(crate) fn token(req: &Request, hub: &Mercure, query: bool) -> Result<Option<
         let pairs = value.to_str().unwrap_or_default().split(';');
         for (name, token) in pairs.filter_map(|p| p.trim().split_once('=')) {
             if COOKIES.contains(&name) && !token.is_empty() {
-                return Ok(Some(token.to_owned()));
+                return header(Some(token.to_owned()));
             }
         }
     }
     if query && hub.allow_v0 {
-        return query::query_value(req.uri().query(), "authorization");
+        let found = query::query_value(req.uri().query(), "authorization")?;
+        return Ok(found.map(|t| (t, Found::Query)));
     }
     Ok(None)
 }

@@ -14,6 +14,7 @@
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 
 use pubsub_core::audience::{registry, Audience};
+use pubsub_core::claims::mercure::Dialect;
 use pubsub_core::extensions::required;
 use pubsub_core::grant;
 use pubsub_core::mercure::channels::{self, subscription};
@@ -36,8 +37,18 @@ pub fn subscribe(platform: &Platform, req: Request) -> Result {
     let config = required::<Config>(&req)?;
     let hub = hub(config)?;
     let selectors = selectors(req.uri().query().unwrap_or_default())?;
-    let grants = match auth::token(&req, hub, true)? {
-        Some(token) => Some(auth::verify(platform, hub, &token)?),
+    let grants = match auth::located(&req, hub, true)? {
+        Some((token, found)) => {
+            let grants = auth::verify(platform, hub, &token)?;
+            if found == auth::Found::Query && grants.dialect == Dialect::V1 {
+                return Err(Error::InvalidToken(
+                    "a Mercure 1.0 token may not travel in the URL: send it in `Authorization` \
+                     or the `__Secure-mercure_access_token` cookie"
+                        .into(),
+                ));
+            }
+            Some(grants)
+        }
         None if hub.anonymous => None,
         None => return Err(auth::missing()),
     };
