@@ -5,7 +5,8 @@
 //! another wasm file. Prints a link to the demo page with a token for topic `demo` in its
 //! fragment, the URLs, the dev signing key, the token and example commands, then runs
 //! until Ctrl-C. Config Store key `history` is `# 1000 1h`: every topic keeps history;
-//! `mercure` is `on; anonymous; default-kid dev`: the Mercure hub is on.
+//! `mercure` is `on; anonymous; default-kid dev` with the local origin as the 1.0 tokens'
+//! issuer and audience: the Mercure hub is on.
 //!
 //! Ctrl-C kills this process (no signal handler: that would need `unsafe` or another
 //! crate). Viceroy and Pushpin still stop cleanly: each runs under a wrapper that ignores
@@ -45,15 +46,21 @@ fn port(var: &str, default: u16) -> io::Result<u16> {
 /// The stack's options: the ports and wasm of the environment, and every topic keeping
 /// history (so the tour and the demo page show resumable streams).
 fn options() -> io::Result<StackOptions> {
+    let app_port = port("PUBSUB_APP_PORT", 7676)?;
+    // The hub's 1.0 checks name the local origin, so Mercure's own examples work as is.
+    let origin = format!("http://127.0.0.1:{app_port}");
+    let mercure = format!(
+        "on; anonymous; default-kid dev; issuers {origin}; audience {origin}/.well-known/mercure"
+    );
     let mut opts = StackOptions {
-        app_port: Some(port("PUBSUB_APP_PORT", 7676)?),
+        app_port: Some(app_port),
         publish_port: Some(port("PUBSUB_PUBLISH_PORT", 5561)?),
         proxy_port: Some(port("PUBSUB_PROXY_PORT", 7999)?),
         quiet: false,
         config: vec![
             ("history".into(), "# 1000 1h".into()),
             // The Mercure hub, for Mercure's own clients with the dev key.
-            ("mercure".into(), "on; anonymous; default-kid dev".into()),
+            ("mercure".into(), mercure),
         ],
         ..StackOptions::default()
     };
