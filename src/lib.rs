@@ -120,6 +120,10 @@ fn route_table() -> Routes<Platform> {
                 .on(Method::GET, mercure_subscribe)
                 .on(Method::POST, mercure_publish),
         )
+        .route(
+            mercure::METADATA_PATH,
+            MethodRouter::new().on(Method::GET, mercure_metadata),
+        )
         // The link Fanout requests on its own to renew or end a Mercure stream.
         .route(
             "/.well-known/mercure/link/{link}",
@@ -188,6 +192,10 @@ fn mercure_subscribe(platform: &Platform) -> BoxService {
 
 fn mercure_publish(platform: &Platform) -> BoxService {
     boxed(limit(platform, Class::Publish).layer(with(platform, mercure::publish)))
+}
+
+fn mercure_metadata(_: &Platform) -> BoxService {
+    boxed(handler(mercure::metadata))
 }
 
 fn mercure_link(platform: &Platform) -> BoxService {

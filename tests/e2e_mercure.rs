@@ -194,6 +194,27 @@ fn mercure_1_0_tokens_publish_and_receive_private_updates_and_never_travel_in_th
     let r = post(Some(&other), &body);
     assert_eq!(r.status, 401, "{}", r.text());
     assert!(r.text().contains("aud"), "{}", r.text());
+    // The RFC 9728 metadata names the audience and the issuer.
+    let path = "/.well-known/oauth-protected-resource/.well-known/mercure";
+    let r = send_to(&stack().app_url(), "GET", path, &[], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let doc: serde_json::Value = serde_json::from_slice(&r.body).expect("JSON");
+    assert_eq!(doc["resource"], AUDIENCE);
+    assert_eq!(doc["authorization_servers"], json!([ISSUER]));
+    assert_eq!(doc["mercure_cookie"], "__Secure-mercure_access_token");
+    // A missing token gets a challenge without an error code, as 1.0 requires.
+    let r = send_to(
+        &stack().app_url(),
+        "POST",
+        HUB,
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer realm=\"edge-pubsub\"")
+    );
 }
 
 #[test]

@@ -35,6 +35,8 @@ pub enum Error {
     },
     /// No token in `Authorization` nor in `auth`.
     MissingCredentials,
+    /// No token where this route looks for one; the text says where that is.
+    MissingToken(&'static str),
     /// The token or its header could not be used; the text says why.
     InvalidToken(String),
     /// The token names a signing key that does not exist (or was revoked).
@@ -90,6 +92,7 @@ impl Error {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) | Self::FanoutTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MissingCredentials
+            | Self::MissingToken(_)
             | Self::InvalidToken(_)
             | Self::UnknownKey(_)
             | Self::AdminUnauthorized => StatusCode::UNAUTHORIZED,
@@ -111,6 +114,7 @@ impl Error {
             Self::BadRequest(_) => "bad-request",
             Self::PayloadTooLarge(_) | Self::FanoutTooLarge { .. } => "payload-too-large",
             Self::MissingCredentials
+            | Self::MissingToken(_)
             | Self::InvalidToken(_)
             | Self::UnknownKey(_)
             | Self::AdminUnauthorized => "unauthorized",
@@ -157,6 +161,7 @@ impl fmt::Display for Error {
                  {budget} bytes to them; send a smaller message, use a topic with fewer levels, or \
                  lower the Config Store's `wildcard-max-levels`"
             ),
+            Self::MissingToken(where_) => write!(f, "missing token: send {where_}"),
             Self::MissingCredentials => f.write_str(
                 "missing token: send `Authorization: Bearer <token>` or the `auth` query parameter",
             ),

@@ -114,7 +114,7 @@ pub fn error_response(error: Error, form: ErrorForm) -> Response {
     }
     // RFC 6750: what a bearer-token client needs to tell a missing token from a bad one.
     let challenge = match &error {
-        Error::MissingCredentials => Some("Bearer realm=\"edge-pubsub\""),
+        Error::MissingCredentials | Error::MissingToken(_) => Some("Bearer realm=\"edge-pubsub\""),
         Error::InvalidToken(_) | Error::UnknownKey(_) => {
             Some("Bearer realm=\"edge-pubsub\", error=\"invalid_token\"")
         }

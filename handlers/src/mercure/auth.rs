@@ -66,10 +66,9 @@ pub(crate) fn located(
 
 /// The refusal of a request without a token, naming where a Mercure token goes.
 pub(crate) fn missing() -> Error {
-    Error::InvalidToken(
-        "missing token: send `Authorization: Bearer <token>` or the `mercureAuthorization` \
-         (0.x) or `__Secure-mercure_access_token` (1.0) cookie"
-            .into(),
+    Error::MissingToken(
+        "`Authorization: Bearer <token>` or the `mercureAuthorization` (0.x) or \
+         `__Secure-mercure_access_token` (1.0) cookie",
     )
 }
 

@@ -2,12 +2,14 @@
 //! `docs/mercure.md`): `POST` publishes an update ([`publish`]), `GET` subscribes
 //! ([`subscribe`]), and `GET /.well-known/mercure/link/<link>` is the link Fanout requests
 //! on its own to keep a stream's registrations alive and to end it at its token's expiry
-//! ([`link`]). The core of it (updates, events, channels, links) is `pubsub_core::mercure`.
+//! ([`link`]); its RFC 9728 metadata is at [`METADATA_PATH`] ([`metadata`]). The core of it (updates, events, channels, links) is `pubsub_core::mercure`.
 
 mod auth;
+mod discovery;
 mod publish;
 mod subscribe;
 
+pub use discovery::{metadata, METADATA_PATH};
 pub use publish::publish;
 pub use subscribe::{link, subscribe};
 
