@@ -2,7 +2,8 @@
 // Not a test: it opens MQTT 5 subscribers (gradually, in batches) and one publisher,
 // reports every delivery with its latency, and publishes on request.
 //
-// Input: the environment variable PUBSUB_SOAK, a JSON object
+// Input: the environment variable PUBSUB_SOAK, a JSON object, or `{ "file": "<path>" }`
+// naming a file that holds it (thousands of clients do not fit in a variable):
 //   {
 //     "mqttUrl": "ws://127.0.0.1:<port>/mqtt",
 //     "limitSecs": <hard limit of the whole run>,
@@ -18,11 +19,13 @@
 // Runs until its stdin ends or `limitSecs` pass (exit 3).
 
 import mqtt from 'mqtt';
+import { readFileSync } from 'node:fs';
 import readline from 'node:readline';
 
 let cfg;
 try {
   cfg = JSON.parse(process.env.PUBSUB_SOAK ?? '');
+  if (cfg.file) cfg = JSON.parse(readFileSync(cfg.file, 'utf8'));
 } catch (e) {
   console.error(`PUBSUB_SOAK must hold the JSON configuration (${e.message})`);
   process.exit(2);

@@ -17,6 +17,7 @@
 //! stops everything it started; `--max-minutes` bounds the whole run.
 
 mod fanout;
+mod invocations;
 mod node;
 mod procs;
 mod publish;
@@ -141,7 +142,7 @@ fn run(args: &Args) -> io::Result<bool> {
     });
     let mut all_delivered = true;
     if args.soak {
-        let stack = start_stack(args)?;
+        let stack = start_stack(args, true)?;
         let outcome = soak::run(&stack, &js_dir, args)?;
         drop(stack);
         let c = &outcome.completeness;
@@ -149,7 +150,7 @@ fn run(args: &Args) -> io::Result<bool> {
         report::write(&args.out, "soak.csv", &report::soak(&outcome))?;
     }
     if args.fanout {
-        let stack = start_stack(args)?;
+        let stack = start_stack(args, false)?;
         let rows = fanout::run(&stack, &js_dir, args)?;
         drop(stack);
         all_delivered &= rows
@@ -161,7 +162,8 @@ fn run(args: &Args) -> io::Result<bool> {
     Ok(all_delivered)
 }
 
-fn start_stack(args: &Args) -> io::Result<Stack> {
+/// A fresh stack; `count` puts the counting relay between Pushpin and the app.
+fn start_stack(args: &Args, count: bool) -> io::Result<Stack> {
     eprintln!(
         "pubsub-soak: starting Pushpin (message_rate={}) and Viceroy",
         args.message_rate
@@ -169,6 +171,7 @@ fn start_stack(args: &Args) -> io::Result<Stack> {
     Stack::start(StackOptions {
         quiet: true,
         message_rate: Some(args.message_rate),
+        count_app_requests: count,
         ..StackOptions::default()
     })
 }

@@ -162,6 +162,11 @@ impl Pool {
         worker.waker.wake()
     }
 
+    /// Streams handed to the pool so far.
+    pub(crate) fn len(&self) -> usize {
+        self.next
+    }
+
     /// Deliveries counted so far.
     pub(crate) fn count(&self) -> u64 {
         self.shared.count.load(Ordering::Relaxed)
