@@ -9,8 +9,14 @@
 //     "limitSecs": <hard limit of the whole run>,
 //     "batch": <clients opened at once>, "pauseMs": <pause between batches>,
 //     "clients": [{ "id": "<client id>", "topic": "<topic>", "token": "..." }],
-//     "publisher": { "id": "...", "token": "..." } | null
+//     "publisher": { "id": "...", "token": "..." } | null,
+//     "churn": null | { "lifeMs": [min, max], "gapMs": [min, max],
+//                       "churnEndMs": <epoch ms>, "endMs": <epoch ms> }
 //   }
+// With `churn`, every client disconnects after a random lifetime and reconnects (a new
+// MQTT.js client with the same id) after a random gap, until `churnEndMs`; then it holds
+// one last connection until `endMs`. It prints `session <id> <connect µs> <SUBACK µs or
+// -> <close µs>` per connection.
 // Payloads are text `soak <seq> <send time, µs since the Unix epoch>`.
 // Stdin, one command a line: `pub <topic> <seq> <qos>` publishes such a payload, stamped
 // just before MQTT.js sends it. Output, one line each: `ready <n>` after each batch,
@@ -78,14 +84,71 @@ function open({ id, topic, token }) {
   });
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const between = ([min, max]) => min + Math.random() * (max - min);
+
+// One connection of a churning client: subscribed, held until `until` (epoch ms), closed.
+function churnSession({ id, topic, token }, until) {
+  return new Promise((resolve) => {
+    const connectUs = nowUs();
+    let upUs = '-';
+    const client = mqtt.connect(cfg.mqttUrl, {
+      protocolVersion: 5, clientId: id, username: 'soak', password: token,
+      reconnectPeriod: 0, connectTimeout: 20000,
+    });
+    const finish = () => {
+      client.end(true);
+      say(`session ${id} ${connectUs} ${upUs} ${nowUs()}`);
+      resolve();
+    };
+    const timer = setTimeout(finish, Math.max(0, until - Date.now()));
+    client.on('connect', () => {
+      client.subscribe(topic, { qos: 0 }, (err) => {
+        if (err) say(`error ${id} subscribe: ${err.message}`);
+        else upUs = nowUs();
+      });
+    });
+    client.on('message', (_topic, payload) => {
+      const at = nowUs();
+      const [word, seq, sent] = payload.toString().split(' ');
+      if (word === 'soak') say(`d ${id} ${seq} ${at - Number(sent)}`);
+    });
+    client.on('error', (err) => say(`error ${id} ${err.message}`));
+    client.on('close', () => {
+      if (Date.now() < until - 50) {
+        clearTimeout(timer);
+        finish();
+      }
+    });
+  });
+}
+
+async function churn(client) {
+  const c = cfg.churn;
+  while (Date.now() < c.churnEndMs) {
+    await churnSession(client, Math.min(Date.now() + between(c.lifeMs), c.endMs));
+    if (Date.now() < c.churnEndMs) await sleep(between(c.gapMs));
+  }
+  if (Date.now() < c.endMs) await churnSession(client, c.endMs);
+}
+
+if (cfg.churn) {
+  say('all-ready');
+  await Promise.all(cfg.clients.map(async (client, i) => {
+    await sleep((i * 1000) / Math.max(1, cfg.batch));
+    await churn(client);
+  }));
+  say('churn-done');
+}
+
 let publisher = null;
 if (cfg.publisher) publisher = await open({ ...cfg.publisher, topic: null });
-for (let i = 0; i < cfg.clients.length; i += cfg.batch) {
+for (let i = 0; !cfg.churn && i < cfg.clients.length; i += cfg.batch) {
   await Promise.all(cfg.clients.slice(i, i + cfg.batch).map(open));
   say(`ready ${Math.min(i + cfg.batch, cfg.clients.length)}`);
   await new Promise((r) => setTimeout(r, cfg.pauseMs));
 }
-say('all-ready');
+if (!cfg.churn) say('all-ready');
 
 const rl = readline.createInterface({ input: process.stdin });
 rl.on('line', (line) => {

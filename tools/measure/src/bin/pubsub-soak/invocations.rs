@@ -42,6 +42,25 @@ pub(crate) fn count(requests: &[AppRequest], from: Instant, to: Instant) -> Invo
     inv
 }
 
+/// The requests of the window as CSV: ms since `from`, method, target (without its
+/// query), WebSocket-over-HTTP connection or not, body size, the body's first 24 bytes
+/// in hex (what the WebSocket events carry).
+pub(crate) fn csv(requests: &[AppRequest], from: Instant, to: Instant) -> String {
+    let mut out = String::from("ms,method,path,websocket,body_len,body_hex\n");
+    for r in requests.iter().filter(|r| r.at >= from && r.at <= to) {
+        let path = r.target.split('?').next().unwrap_or("");
+        let hex: String = r.body.iter().take(24).map(|b| format!("{b:02x}")).collect();
+        out.push_str(&format!(
+            "{},{},{path},{},{},{hex}\n",
+            r.at.duration_since(from).as_millis(),
+            r.method,
+            r.connection_id.is_some(),
+            r.body_len
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

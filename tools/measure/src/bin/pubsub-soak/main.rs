@@ -11,11 +11,21 @@
 //!   1,000 SSE subscribers and 100 MQTT subscribers, through the app against a raw
 //!   publish to Pushpin's endpoint, alternating in one run (a fresh stack).
 //!
+//! - **Reconnect soak** (`--churn`, only this part): `--churn-conns` subscribers (plain,
+//!   durable and history SSE, MQTT) disconnecting and reconnecting at random for
+//!   `--minutes` while messages are published at `--rate` per second; checks that the
+//!   streams that can resume lost nothing (`churn.rs`, `churn_check.rs`).
+//!
 //! Pushpin's `message_rate` is raised to `--message-rate` (default 200,000/s; Pushpin's
 //! 2,500 counts every delivery to a subscriber and would throttle the fan-out). Writes
 //! `soak.csv` and `fanout.csv` into `--out` (default `<target dir>/soak`). Loopback only;
 //! stops everything it started; `--max-minutes` bounds the whole run.
 
+mod body;
+mod churn;
+mod churn_check;
+mod churn_plan;
+mod churn_sse;
 mod fanout;
 mod invocations;
 mod node;
@@ -34,14 +44,19 @@ use std::time::Duration;
 
 use pubsub_devstack::{Stack, StackOptions};
 
-const USAGE: &str = "usage: pubsub-soak [--soak | --fanout] [--sse N (2000)] [--mqtt N (200)] \
+const USAGE: &str =
+    "usage: pubsub-soak [--soak | --fanout | --churn] [--sse N (2000)] [--mqtt N (200)] \
     [--topics N (5)] [--messages N (1000)] [--rate R/s (10)] [--fanout-sse 1,100,1000] \
     [--fanout-mqtt N (100)] [--fanout-messages N (30)] [--threads N (4)] \
-    [--message-rate R (200000)] [--max-minutes M (20)] [--out DIR]";
+    [--message-rate R (200000)] [--max-minutes M (20)] [--churn-conns N (1000)] \
+    [--minutes M (30, the churn)] [--out DIR]";
 
 pub(crate) struct Args {
     soak: bool,
     fanout: bool,
+    churn: bool,
+    pub(crate) churn_conns: usize,
+    pub(crate) minutes: u64,
     pub(crate) sse: usize,
     pub(crate) mqtt: usize,
     pub(crate) topics: usize,
@@ -74,6 +89,9 @@ fn defaults() -> Args {
     Args {
         soak: true,
         fanout: true,
+        churn: false,
+        churn_conns: 1000,
+        minutes: 30,
         sse: 2000,
         mqtt: 200,
         topics: 5,
@@ -102,6 +120,9 @@ fn parse_args() -> io::Result<Args> {
         match flag.as_str() {
             "--soak" => a.fanout = false,
             "--fanout" => a.soak = false,
+            "--churn" => (a.churn, a.soak, a.fanout) = (true, false, false),
+            "--churn-conns" => a.churn_conns = num(value()?)?.max(4) as usize,
+            "--minutes" => a.minutes = num(value()?)?.max(1),
             "--sse" => a.sse = num(value()?)? as usize,
             "--mqtt" => a.mqtt = num(value()?)? as usize,
             "--topics" => a.topics = num(value()?)?.max(1) as usize,
@@ -122,6 +143,9 @@ fn parse_args() -> io::Result<Args> {
             _ => return Err(bad(&format!("unknown argument {flag}"))),
         }
     }
+    if a.churn {
+        a.max_minutes = a.max_minutes.max(a.minutes + 5);
+    }
     Ok(a)
 }
 
@@ -141,6 +165,11 @@ fn run(args: &Args) -> io::Result<bool> {
         std::process::exit(3);
     });
     let mut all_delivered = true;
+    if args.churn {
+        eprintln!("pubsub-soak: starting Pushpin and Viceroy (history on the churn-h topics)");
+        let stack = churn::start_stack(args.message_rate)?;
+        all_delivered &= churn::run(&stack, &js_dir, args)?;
+    }
     if args.soak {
         let stack = start_stack(args, true)?;
         let outcome = soak::run(&stack, &js_dir, args)?;

@@ -46,8 +46,10 @@ impl Node {
         subs: &[Sub],
         publisher_token: Option<&str>,
         limit: Duration,
+        churn: Option<&serde_json::Value>,
     ) -> io::Result<Self> {
         let config = serde_json::json!({
+            "churn": churn,
             "mqttUrl": format!("ws://127.0.0.1:{app_port}/mqtt"),
             "limitSecs": limit.as_secs(),
             "batch": 25,
@@ -109,21 +111,32 @@ impl Node {
 pub(crate) struct Nodes(Vec<Node>);
 
 impl Nodes {
-    /// Starts every script at once (each ramps its own clients).
+    /// Starts every script at once (each ramps its own clients); `churn` is the reconnect
+    /// soak's timing (see `tests/js/soak.mjs`).
     pub(crate) fn start(
         js_dir: &Path,
         app_port: u16,
         subs: &[Sub],
         publisher_token: Option<&str>,
         limit: Duration,
+        churn: Option<&serde_json::Value>,
     ) -> io::Result<Self> {
         let mut nodes = Vec::new();
         for (i, part) in subs.chunks(PER_NODE).enumerate() {
             let publisher = publisher_token.filter(|_| i == 0);
-            nodes.push(Node::start(js_dir, app_port, part, publisher, limit)?);
+            nodes.push(Node::start(
+                js_dir, app_port, part, publisher, limit, churn,
+            )?);
         }
         if nodes.is_empty() {
-            nodes.push(Node::start(js_dir, app_port, &[], publisher_token, limit)?);
+            nodes.push(Node::start(
+                js_dir,
+                app_port,
+                &[],
+                publisher_token,
+                limit,
+                churn,
+            )?);
         }
         Ok(Self(nodes))
     }

@@ -107,6 +107,22 @@ fn fds(pid: u32) -> u64 {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count() as u64)
 }
 
+/// Prints the process table (without its total line); returns the CPU seconds summed.
+pub(crate) fn procs(procs: &[ProcFigures]) -> f64 {
+    println!(
+        "\n| Process | Peak RSS (MB, VmHWM) | CPU s during the run | Peak open descriptors |\n\
+         |---|---|---|---|"
+    );
+    let mut total_cpu = 0.0;
+    for p in procs {
+        let cpu = p.cpu_now - p.cpu_start;
+        total_cpu += cpu;
+        let mb = p.peak_rss_kb as f64 / 1024.0;
+        println!("| {} | {mb:.1} | {cpu:.2} | {} |", p.name, p.peak_fds);
+    }
+    total_cpu
+}
+
 /// Name, CPU seconds, current RSS and peak RSS (kB) of `pid`.
 fn read(pid: u32) -> Option<(String, f64, u64, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

@@ -30,7 +30,10 @@ pub(crate) fn open_sse(
                     std::thread::Builder::new()
                         .stack_size(128 * 1024)
                         .spawn_scoped(scope, move || {
-                            (*i, sse::open(app_port, &target, Duration::from_secs(30)))
+                            (
+                                *i,
+                                sse::open(app_port, &target, "", Duration::from_secs(30)),
+                            )
                         })
                 })
                 .collect::<io::Result<_>>()?;
@@ -68,7 +71,7 @@ pub(crate) fn open_mqtt(
     publisher_token: Option<&str>,
     limit: Duration,
 ) -> io::Result<Nodes> {
-    let mut node = Nodes::start(js_dir, app_port, subs, publisher_token, limit)?;
+    let mut node = Nodes::start(js_dir, app_port, subs, publisher_token, limit, None)?;
     let wait = Duration::from_secs(60 + subs.len().min(PER_NODE) as u64 / 2);
     node.wait_ready(wait)?;
     Ok(node)

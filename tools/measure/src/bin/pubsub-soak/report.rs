@@ -5,7 +5,7 @@ use std::io;
 use std::path::Path;
 
 use crate::fanout::FanoutRow;
-use crate::procs::ProcFigures;
+use crate::procs::procs;
 use crate::soak::SoakOutcome;
 use crate::stats::{percentile_ms, Completeness};
 
@@ -95,22 +95,6 @@ fn latencies(o: &SoakOutcome) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-/// Prints the process table (without its total line); returns the CPU seconds summed.
-pub(crate) fn procs(procs: &[ProcFigures]) -> f64 {
-    println!(
-        "\n| Process | Peak RSS (MB, VmHWM) | CPU s during the run | Peak open descriptors |\n\
-         |---|---|---|---|"
-    );
-    let mut total_cpu = 0.0;
-    for p in procs {
-        let cpu = p.cpu_now - p.cpu_start;
-        total_cpu += cpu;
-        let mb = p.peak_rss_kb as f64 / 1024.0;
-        println!("| {} | {mb:.1} | {cpu:.2} | {} |", p.name, p.peak_fds);
-    }
-    total_cpu
 }
 
 /// Prints what went wrong, if anything.

@@ -87,7 +87,10 @@ pub(crate) fn run(stack: &Stack, js_dir: &Path, args: &Args) -> io::Result<SoakO
     let publish_errors = publish_all(&publisher, &mut node, args);
     let publish_secs = t0.elapsed().as_secs_f64();
     let deliveries = collect(&pool, &node, total);
-    let invocations = invocations::count(&relay.snapshot(), t0, Instant::now());
+    let (requests, t1) = (relay.snapshot(), Instant::now());
+    let invocations = invocations::count(&requests, t0, t1);
+    let csv = invocations::csv(&requests, t0, t1);
+    crate::report::write(&args.out, "soak-requests.csv", &csv)?;
     let (procs, peak_rss_sum_kb) = sampler.snapshot();
     let completeness = completeness(&expected, &deliveries);
     if completeness.delivered < completeness.expected {
@@ -128,7 +131,7 @@ fn open_all(
     eprintln!("pubsub-soak: opening {s} SSE subscribers");
     if let Err(e) = ramp::open_sse(&mut pool, stack.app_port(), sse_subs, token) {
         println!("\nopened {} of {s} SSE streams, then: {e}", pool.len());
-        crate::report::procs(&sampler.snapshot().0);
+        crate::procs::procs(&sampler.snapshot().0);
         keep_logs(stack, &args.out);
         return Err(e);
     }
