@@ -16,7 +16,7 @@
 // With `churn`, every client disconnects after a random lifetime and reconnects (a new
 // MQTT.js client with the same id) after a random gap, until `churnEndMs`; then it holds
 // one last connection until `endMs`. It prints `session <id> <connect µs> <SUBACK µs or
-// -> <close µs>` per connection.
+// -> <close µs> <how it ended>` per connection, and `note <id> <what>` for errors.
 // Payloads are text `soak <seq> <send time, µs since the Unix epoch>`.
 // Stdin, one command a line: `pub <topic> <seq> <qos>` publishes such a payload, stamped
 // just before MQTT.js sends it. Output, one line each: `ready <n>` after each batch,
@@ -88,24 +88,29 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const between = ([min, max]) => min + Math.random() * (max - min);
 
 // One connection of a churning client: subscribed, held until `until` (epoch ms), closed.
+// Its `session` line ends with how it ended: `timer` (this script closed it), `server`
+// (the connection closed first), or `server-<reason code>` (a DISCONNECT came first).
 function churnSession({ id, topic, token }, until) {
   return new Promise((resolve) => {
     const connectUs = nowUs();
     let upUs = '-';
+    let ended = null;
     const client = mqtt.connect(cfg.mqttUrl, {
       protocolVersion: 5, clientId: id, username: 'soak', password: token,
       reconnectPeriod: 0, connectTimeout: 20000,
     });
-    const finish = () => {
+    const finish = (how) => {
+      if (ended) return;
+      ended = how;
       client.end(true);
-      say(`session ${id} ${connectUs} ${upUs} ${nowUs()}`);
+      say(`session ${id} ${connectUs} ${upUs} ${nowUs()} ${how}`);
       resolve();
     };
-    const timer = setTimeout(finish, Math.max(0, until - Date.now()));
+    const timer = setTimeout(() => finish('timer'), Math.max(0, until - Date.now()));
     client.on('connect', () => {
       client.subscribe(topic, { qos: 0 }, (err) => {
-        if (err) say(`error ${id} subscribe: ${err.message}`);
-        else upUs = nowUs();
+        if (!err) upUs = nowUs();
+        else if (!ended) say(`note ${id} subscribe: ${err.message}`);
       });
     });
     client.on('message', (_topic, payload) => {
@@ -113,12 +118,14 @@ function churnSession({ id, topic, token }, until) {
       const [word, seq, sent] = payload.toString().split(' ');
       if (word === 'soak') say(`d ${id} ${seq} ${at - Number(sent)}`);
     });
-    client.on('error', (err) => say(`error ${id} ${err.message}`));
+    client.on('disconnect', (packet) => {
+      clearTimeout(timer);
+      finish(`server-${packet.reasonCode ?? 0}`);
+    });
+    client.on('error', (err) => say(`note ${id} ${err.message}`));
     client.on('close', () => {
-      if (Date.now() < until - 50) {
-        clearTimeout(timer);
-        finish();
-      }
+      clearTimeout(timer);
+      finish('server');
     });
   });
 }

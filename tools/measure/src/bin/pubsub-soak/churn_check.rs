@@ -12,7 +12,7 @@
 //! Deliveries are attributed to a connection by their arrival time (send time plus
 //! latency).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 
 use crate::churn_plan::{take, Kind, Published, Session, Shared, Subscriber};
@@ -29,6 +29,8 @@ pub(crate) struct Record {
     pub(crate) deliveries: Vec<Delivery>,
     pub(crate) published: Vec<Published>,
     pub(crate) errors: Vec<String>,
+    /// MQTT.js's `note` lines (an error event of a client, e.g. a refused connection).
+    pub(crate) notes: Vec<String>,
 }
 
 impl Record {
@@ -43,11 +45,14 @@ impl Record {
         let mut deliveries = take(&shared.deliveries);
         errors.extend(take(&shared.errors));
         deliveries.extend(nodes.take());
+        let mut notes = Vec::new();
         for line in nodes.lines() {
             if let Some(s) = parse_session(&line) {
                 sessions.push(s);
             } else if line.starts_with("error") {
                 errors.push(format!("MQTT.js: {line}"));
+            } else if line.starts_with("note") {
+                notes.push(line);
             }
         }
         sessions.retain(|s| (s.sub as usize) < subs.len());
@@ -56,22 +61,25 @@ impl Record {
             deliveries,
             published,
             errors,
+            notes,
         }
     }
 }
 
-/// `session m<index> <connect µs> <SUBACK µs | -> <close µs>` (tests/js/soak.mjs).
+/// `session m<index> <connect µs> <SUBACK µs | -> <close µs> <how>` (tests/js/soak.mjs).
 fn parse_session(line: &str) -> Option<Session> {
     let mut w = line.strip_prefix("session m")?.split(' ');
     let sub = w.next()?.parse().ok()?;
     let connect_us = w.next()?.parse().ok()?;
     let up = w.next()?;
     let down_us = w.next()?.parse().ok()?;
+    let how = w.next().unwrap_or("timer");
     Some(Session {
         sub,
         connect_us,
         up_us: up.parse().ok(),
         down_us,
+        by_server: (how != "timer").then(|| how.to_string()),
     })
 }
 
@@ -80,6 +88,8 @@ fn parse_session(line: &str) -> Option<Session> {
 pub(crate) struct Tally {
     pub(crate) subscribers: usize,
     pub(crate) sessions: usize,
+    /// Connections the server ended first, by how.
+    pub(crate) by_server: BTreeMap<String, usize>,
     pub(crate) expected: usize,
     pub(crate) delivered: usize,
     pub(crate) duplicates: usize,
@@ -125,6 +135,9 @@ pub(crate) fn tally(
             .collect();
         t.subscribers += 1;
         t.sessions += sessions.len();
+        for how in sessions.iter().filter_map(|s| s.by_server.clone()) {
+            *t.by_server.entry(how).or_default() += 1;
+        }
         let mut count: HashMap<u64, usize> = HashMap::new();
         for d in &got {
             match sent.get(&d.seq) {
@@ -198,6 +211,24 @@ fn latest_value(
     }
 }
 
+/// The table's columns.
+const HEAD: [&str; 14] = [
+    "kind",
+    "subscribers",
+    "connections",
+    "expected",
+    "delivered",
+    "lost",
+    "duplicates",
+    "unexpected",
+    "published while away",
+    "durable: latest value after reconnect",
+    "reconnects checked",
+    "p50 (ms)",
+    "p99 (ms)",
+    "connections the server ended",
+];
+
 /// Prints the table; `Ok(true)` when every promise held.
 pub(crate) fn report(
     rec: &Record,
@@ -212,21 +243,6 @@ pub(crate) fn report(
         rec.published.len(),
         rec.errors.len()
     );
-    const HEAD: [&str; 13] = [
-        "kind",
-        "subscribers",
-        "connections",
-        "expected",
-        "delivered",
-        "lost",
-        "duplicates",
-        "unexpected",
-        "published while away",
-        "durable: latest value after reconnect",
-        "reconnects checked",
-        "p50 (ms)",
-        "p99 (ms)",
-    ];
     println!("\n| {} |\n|{}", HEAD.join(" | "), "---|".repeat(HEAD.len()));
     let mut ok = rec.errors.is_empty();
     let mut csv = HEAD.join(",").replace(' ', "_") + "\n";
@@ -234,29 +250,45 @@ pub(crate) fn report(
         let t = tally(kind, rec, subs, topics);
         ok &= t.lost() == 0 && t.unexpected == 0 && t.latest_ok == t.latest_checked;
         ok &= kind != Kind::History || t.duplicates == 0;
-        let counts = [
-            t.subscribers,
-            t.sessions,
-            t.expected,
-            t.delivered,
-            t.lost(),
-            t.duplicates,
-            t.unexpected,
-            t.gap,
-            t.latest_ok,
-            t.latest_checked,
-        ];
-        let mut fields = vec![kind.name().to_string()];
-        fields.extend(counts.iter().map(usize::to_string));
-        fields.extend([50.0, 99.0].map(|p| format!("{:.1}", percentile_ms(&t.lat, p))));
+        let fields = row(kind, &t);
         println!("| {} |", fields.join(" | "));
         csv.push_str(&(fields.join(",") + "\n"));
     }
     for e in rec.errors.iter().take(10) {
         println!("error: {e}");
     }
+    println!("MQTT.js notes: {}", rec.notes.len());
+    for n in rec.notes.iter().take(5) {
+        println!("  {n}");
+    }
     crate::report::write(&args.out, "churn.csv", &csv)?;
     Ok(ok)
+}
+
+/// One kind's row, in [`HEAD`]'s order.
+fn row(kind: Kind, t: &Tally) -> Vec<String> {
+    let counts = [
+        t.subscribers,
+        t.sessions,
+        t.expected,
+        t.delivered,
+        t.lost(),
+        t.duplicates,
+        t.unexpected,
+        t.gap,
+        t.latest_ok,
+        t.latest_checked,
+    ];
+    let mut fields = vec![kind.name().to_string()];
+    fields.extend(counts.iter().map(usize::to_string));
+    fields.extend([50.0, 99.0].map(|p| format!("{:.1}", percentile_ms(&t.lat, p))));
+    let by_server: Vec<String> = t
+        .by_server
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    fields.push(by_server.join("; "));
+    fields
 }
 
 #[cfg(test)]
@@ -289,12 +321,14 @@ mod tests {
             connect_us: 0,
             up_us: Some(100),
             down_us: 4_000_000,
+            by_server: None,
         };
         let s2 = Session {
             sub: 0,
             connect_us: 8_000_000,
             up_us: Some(8_100_000),
             down_us: 12_000_000,
+            by_server: None,
         };
         let mut t = Tally::default();
         let want = expected_of(Kind::Plain, &mine, &[&s, &s2], &mut t);

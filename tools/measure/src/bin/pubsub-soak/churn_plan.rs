@@ -90,13 +90,15 @@ pub(crate) struct Timing {
 }
 
 /// One connection of one subscriber: when it started connecting, when it was subscribed
-/// (`stream-open`, SUBACK; `None` if it never was) and when it was closed, in µs.
-#[derive(Clone, Copy, Debug)]
+/// (`stream-open`, SUBACK; `None` if it never was) and when it was closed, in µs, and
+/// how, when the server ended it first (`server`, or MQTT's `server-<reason code>`).
+#[derive(Clone, Debug)]
 pub(crate) struct Session {
     pub(crate) sub: u32,
     pub(crate) connect_us: i64,
     pub(crate) up_us: Option<i64>,
     pub(crate) down_us: i64,
+    pub(crate) by_server: Option<String>,
 }
 
 /// One published message: its topic (an index of [`publish_topics`]), when it was sent

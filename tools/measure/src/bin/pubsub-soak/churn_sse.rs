@@ -14,6 +14,8 @@ use crate::stats::{now_us, parse_payload, Delivery};
 /// What one connection of a subscriber saw.
 struct Seen {
     up_us: Option<i64>,
+    /// The server ended the stream before its time.
+    by_server: bool,
     last_id: Option<String>,
     deliveries: Vec<Delivery>,
 }
@@ -45,42 +47,27 @@ pub(crate) fn run(
                 if seen.last_id.is_some() {
                     last_id = seen.last_id;
                 }
-                let down_us = now_us();
-                record(
-                    shared,
-                    sub.index,
+                let session = Session {
+                    sub: sub.index,
                     connect_us,
-                    seen.up_us,
-                    down_us,
-                    seen.deliveries,
-                );
+                    up_us: seen.up_us,
+                    down_us: now_us(),
+                    by_server: seen.by_server.then(|| "server".to_string()),
+                };
+                lock(&shared.sessions).push(session);
+                lock(&shared.deliveries).extend(seen.deliveries);
             }
             Err(e) => {
                 let mut errors = shared.errors.lock().unwrap_or_else(PoisonError::into_inner);
                 errors.push(format!("subscriber {}: {e}", sub.index));
+                drop(errors);
+                std::thread::sleep(std::time::Duration::from_millis(100));
             }
         }
         if !final_one {
             std::thread::sleep(rng.duration(timing.gap.clone()));
         }
     }
-}
-
-fn record(
-    shared: &Shared,
-    sub: u32,
-    connect_us: i64,
-    up_us: Option<i64>,
-    down_us: i64,
-    d: Vec<Delivery>,
-) {
-    lock(&shared.sessions).push(Session {
-        sub,
-        connect_us,
-        up_us,
-        down_us,
-    });
-    lock(&shared.deliveries).extend(d);
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -113,6 +100,7 @@ fn session(
     let mut events = Events::default();
     let mut seen = Seen {
         up_us: None,
+        by_server: false,
         last_id: None,
         deliveries: Vec::new(),
     };
@@ -125,7 +113,10 @@ fn session(
         }
         stream.set_read_timeout(Some(left.min(Duration::from_millis(500))))?;
         match stream.read(&mut buf) {
-            Ok(0) => return Ok(seen), // the server ended it; the loop reconnects
+            Ok(0) => {
+                seen.by_server = true; // the loop reconnects
+                return Ok(seen);
+            }
             Ok(n) => events.feed(sub.index, &body.feed(&buf[..n]), &mut seen),
             Err(e)
                 if matches!(
@@ -176,6 +167,7 @@ mod tests {
     fn stream_open_marks_up_and_ids_are_kept() {
         let mut seen = Seen {
             up_us: None,
+            by_server: false,
             last_id: None,
             deliveries: Vec::new(),
         };
