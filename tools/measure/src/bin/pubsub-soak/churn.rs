@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use pubsub_devstack::{Stack, StackOptions};
 
-use crate::churn_check::{self, Record};
+use crate::churn_check::Record;
 use crate::churn_plan::{self, Kind, Published, Shared, Subscriber, Timing};
 use crate::node::{Nodes, Sub};
 use crate::procs::Sampler;
@@ -75,7 +75,7 @@ pub(crate) fn run(stack: &Stack, js_dir: &Path, args: &Args) -> io::Result<bool>
     let (procs, peak_rss_sum_kb) = sampler.snapshot();
     let record = Record::gather(&shared, &nodes, &subs, published, publish_errors);
     drop(nodes);
-    let ok = churn_check::report(&record, &subs, &topics, args)?;
+    let ok = crate::churn_report::report(&record, &subs, &topics, args)?;
     crate::procs::procs(&procs);
     println!(
         "| all of them (peak of the sum) | {:.1} | | |",

@@ -13,12 +13,10 @@
 //! latency).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io;
 
 use crate::churn_plan::{take, Kind, Published, Session, Shared, Subscriber};
 use crate::node::Nodes;
-use crate::stats::{percentile_ms, Delivery};
-use crate::Args;
+use crate::stats::Delivery;
 
 /// A message answered less than this before a connection closed may legitimately miss it.
 const MARGIN_US: i64 = 1_000_000;
@@ -101,6 +99,8 @@ pub(crate) struct Tally {
     pub(crate) latest_checked: usize,
     pub(crate) latest_ok: usize,
     pub(crate) lat: Vec<i64>,
+    /// Per expected message that did not arrive: where it stood in its connection.
+    pub(crate) lost_detail: Vec<String>,
 }
 
 impl Tally {
@@ -149,6 +149,10 @@ pub(crate) fn tally(
         let expected = expected_of(kind, &mine, &sessions, &mut t);
         t.expected += expected.len();
         t.delivered += expected.iter().filter(|s| count.contains_key(s)).count();
+        for seq in expected.iter().filter(|s| !count.contains_key(s)) {
+            t.lost_detail
+                .push(lost_detail(sub.index, *seq, &sessions, &sent, rec));
+        }
         if kind == Kind::Durable {
             latest_value(&mine, &sessions, &got, &sent, &mut t);
         }
@@ -182,6 +186,42 @@ fn expected_of(kind: Kind, mine: &[&Published], sessions: &[&Session], t: &mut T
     out
 }
 
+/// Where lost message `seq` of subscriber `sub` stood: ms after its connection was
+/// subscribed, ms before it closed (after the publish was answered), how it closed, and
+/// the slowest delivery of the same message to anyone.
+fn lost_detail(
+    sub: u32,
+    seq: u64,
+    sessions: &[&Session],
+    sent: &HashMap<u64, &Published>,
+    rec: &Record,
+) -> String {
+    let Some(p) = sent.get(&seq) else {
+        return format!("subscriber {sub} message {seq}");
+    };
+    let slowest = rec
+        .deliveries
+        .iter()
+        .filter(|d| d.seq == seq)
+        .map(|d| d.lat_us)
+        .max();
+    let around = sessions
+        .iter()
+        .find(|s| s.up_us.is_some_and(|up| up <= p.sent_us) && p.acked_us <= s.down_us);
+    let place = around.map_or("no connection".to_string(), |s| {
+        format!(
+            "{} ms after subscribed, answered {} ms before the close ({})",
+            (p.sent_us - s.up_us.unwrap_or(0)) / 1000,
+            (s.down_us - p.acked_us) / 1000,
+            s.by_server.as_deref().unwrap_or("closed by the soak")
+        )
+    });
+    format!(
+        "subscriber {sub} message {seq}: {place}; slowest delivery of it {} ms",
+        slowest.map_or(-1, |l| l / 1000)
+    )
+}
+
 /// Durable: by the end of each connection that was subscribed, the subscriber has the
 /// retained message that was current when it started connecting, or a newer one (in this
 /// connection, or in an earlier one when its `Last-Event-ID` already named it).
@@ -209,86 +249,6 @@ fn latest_value(
             t.latest_ok += 1;
         }
     }
-}
-
-/// The table's columns.
-const HEAD: [&str; 14] = [
-    "kind",
-    "subscribers",
-    "connections",
-    "expected",
-    "delivered",
-    "lost",
-    "duplicates",
-    "unexpected",
-    "published while away",
-    "durable: latest value after reconnect",
-    "reconnects checked",
-    "p50 (ms)",
-    "p99 (ms)",
-    "connections the server ended",
-];
-
-/// Prints the table; `Ok(true)` when every promise held.
-pub(crate) fn report(
-    rec: &Record,
-    subs: &[Subscriber],
-    topics: &[(Kind, String)],
-    args: &Args,
-) -> io::Result<bool> {
-    println!(
-        "\n## Reconnect soak: {} subscribers, {} min of churn, {} messages published ({} errors)",
-        subs.len(),
-        args.minutes,
-        rec.published.len(),
-        rec.errors.len()
-    );
-    println!("\n| {} |\n|{}", HEAD.join(" | "), "---|".repeat(HEAD.len()));
-    let mut ok = rec.errors.is_empty();
-    let mut csv = HEAD.join(",").replace(' ', "_") + "\n";
-    for kind in Kind::ALL {
-        let t = tally(kind, rec, subs, topics);
-        ok &= t.lost() == 0 && t.unexpected == 0 && t.latest_ok == t.latest_checked;
-        ok &= kind != Kind::History || t.duplicates == 0;
-        let fields = row(kind, &t);
-        println!("| {} |", fields.join(" | "));
-        csv.push_str(&(fields.join(",") + "\n"));
-    }
-    for e in rec.errors.iter().take(10) {
-        println!("error: {e}");
-    }
-    println!("MQTT.js notes: {}", rec.notes.len());
-    for n in rec.notes.iter().take(5) {
-        println!("  {n}");
-    }
-    crate::report::write(&args.out, "churn.csv", &csv)?;
-    Ok(ok)
-}
-
-/// One kind's row, in [`HEAD`]'s order.
-fn row(kind: Kind, t: &Tally) -> Vec<String> {
-    let counts = [
-        t.subscribers,
-        t.sessions,
-        t.expected,
-        t.delivered,
-        t.lost(),
-        t.duplicates,
-        t.unexpected,
-        t.gap,
-        t.latest_ok,
-        t.latest_checked,
-    ];
-    let mut fields = vec![kind.name().to_string()];
-    fields.extend(counts.iter().map(usize::to_string));
-    fields.extend([50.0, 99.0].map(|p| format!("{:.1}", percentile_ms(&t.lat, p))));
-    let by_server: Vec<String> = t
-        .by_server
-        .iter()
-        .map(|(k, n)| format!("{k} {n}"))
-        .collect();
-    fields.push(by_server.join("; "));
-    fields
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ mod body;
 mod churn;
 mod churn_check;
 mod churn_plan;
+mod churn_report;
 mod churn_sse;
 mod fanout;
 mod invocations;
