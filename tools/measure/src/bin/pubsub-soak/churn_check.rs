@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::churn_lost::{lost_detail, replaced};
 use crate::churn_plan::{take, Kind, Published, Session, Shared, Subscriber};
 use crate::node::Nodes;
 use crate::stats::Delivery;
@@ -99,6 +100,11 @@ pub(crate) struct Tally {
     pub(crate) latest_checked: usize,
     pub(crate) latest_ok: usize,
     pub(crate) lat: Vec<i64>,
+    /// Plain, durable, MQTT: messages still on their way when a connection closed.
+    pub(crate) in_flight: usize,
+    /// Durable: messages not delivered, but a newer one of the topic was, in the same
+    /// connection (the latest value is promised, each retained message until replaced).
+    pub(crate) replaced: usize,
     /// Per expected message that did not arrive: where it stood in its connection.
     pub(crate) lost_detail: Vec<String>,
 }
@@ -117,6 +123,7 @@ pub(crate) fn tally(
     topics: &[(Kind, String)],
 ) -> Tally {
     let sent: HashMap<u64, &Published> = rec.published.iter().map(|p| (p.seq, p)).collect();
+    let slowest = slowest_of(&rec.deliveries);
     let mut t = Tally::default();
     for sub in subs.iter().filter(|s| s.kind == kind) {
         let topic = topics.iter().position(|(_, n)| *n == sub.topic);
@@ -146,12 +153,17 @@ pub(crate) fn tally(
             }
         }
         t.duplicates += count.values().map(|n| n - 1).sum::<usize>();
-        let expected = expected_of(kind, &mine, &sessions, &mut t);
+        let expected = expected_of(kind, &mine, &sessions, &slowest, &mut t);
         t.expected += expected.len();
         t.delivered += expected.iter().filter(|s| count.contains_key(s)).count();
         for seq in expected.iter().filter(|s| !count.contains_key(s)) {
-            t.lost_detail
-                .push(lost_detail(sub.index, *seq, &sessions, &sent, rec));
+            if kind == Kind::Durable && replaced(*seq, &sessions, &got, &sent) {
+                t.replaced += 1;
+                t.expected -= 1;
+            } else {
+                t.lost_detail
+                    .push(lost_detail(sub.index, *seq, &sessions, &sent, rec));
+            }
         }
         if kind == Kind::Durable {
             latest_value(&mine, &sessions, &got, &sent, &mut t);
@@ -162,17 +174,42 @@ pub(crate) fn tally(
     t
 }
 
+/// Per message, its slowest delivery (µs).
+fn slowest_of(deliveries: &[Delivery]) -> HashMap<u64, i64> {
+    let mut slowest: HashMap<u64, i64> = HashMap::new();
+    for d in deliveries {
+        let e = slowest.entry(d.seq).or_insert(d.lat_us);
+        *e = (*e).max(d.lat_us);
+    }
+    slowest
+}
+
 /// The messages a subscriber must have got; counts the gap on the way.
-fn expected_of(kind: Kind, mine: &[&Published], sessions: &[&Session], t: &mut Tally) -> Vec<u64> {
+/// A message still on its way to anyone when a connection closed (answered less than its
+/// slowest delivery before the close) is counted as in flight, not expected.
+fn expected_of(
+    kind: Kind,
+    mine: &[&Published],
+    sessions: &[&Session],
+    slowest: &HashMap<u64, i64>,
+    t: &mut Tally,
+) -> Vec<u64> {
     let first_up = sessions.iter().find_map(|s| s.up_us);
     let mut out = Vec::new();
     for p in mine
         .iter()
         .filter(|p| first_up.is_some_and(|up| p.sent_us >= up))
     {
-        let covered = sessions.iter().any(|s| {
-            s.up_us.is_some_and(|up| up <= p.sent_us) && p.acked_us + MARGIN_US <= s.down_us
-        });
+        let margin = MARGIN_US.max(slowest.get(&p.seq).map_or(0, |l| l + 100_000));
+        let within = |m: i64| {
+            sessions
+                .iter()
+                .any(|s| s.up_us.is_some_and(|up| up <= p.sent_us) && p.acked_us + m <= s.down_us)
+        };
+        let covered = within(margin);
+        if !covered && within(MARGIN_US) && kind != Kind::History {
+            t.in_flight += 1;
+        }
         let away = !sessions
             .iter()
             .any(|s| s.connect_us <= p.acked_us && p.sent_us <= s.down_us);
@@ -184,42 +221,6 @@ fn expected_of(kind: Kind, mine: &[&Published], sessions: &[&Session], t: &mut T
         }
     }
     out
-}
-
-/// Where lost message `seq` of subscriber `sub` stood: ms after its connection was
-/// subscribed, ms before it closed (after the publish was answered), how it closed, and
-/// the slowest delivery of the same message to anyone.
-fn lost_detail(
-    sub: u32,
-    seq: u64,
-    sessions: &[&Session],
-    sent: &HashMap<u64, &Published>,
-    rec: &Record,
-) -> String {
-    let Some(p) = sent.get(&seq) else {
-        return format!("subscriber {sub} message {seq}");
-    };
-    let slowest = rec
-        .deliveries
-        .iter()
-        .filter(|d| d.seq == seq)
-        .map(|d| d.lat_us)
-        .max();
-    let around = sessions
-        .iter()
-        .find(|s| s.up_us.is_some_and(|up| up <= p.sent_us) && p.acked_us <= s.down_us);
-    let place = around.map_or("no connection".to_string(), |s| {
-        format!(
-            "{} ms after subscribed, answered {} ms before the close ({})",
-            (p.sent_us - s.up_us.unwrap_or(0)) / 1000,
-            (s.down_us - p.acked_us) / 1000,
-            s.by_server.as_deref().unwrap_or("closed by the soak")
-        )
-    });
-    format!(
-        "subscriber {sub} message {seq}: {place}; slowest delivery of it {} ms",
-        slowest.map_or(-1, |l| l / 1000)
-    )
 }
 
 /// Durable: by the end of each connection that was subscribed, the subscriber has the
@@ -291,11 +292,17 @@ mod tests {
             by_server: None,
         };
         let mut t = Tally::default();
-        let want = expected_of(Kind::Plain, &mine, &[&s, &s2], &mut t);
+        let want = expected_of(Kind::Plain, &mine, &[&s, &s2], &HashMap::new(), &mut t);
         // 0: before the subscription; 1 and 3: covered; 2: while away.
         assert_eq!(want, [1, 3]);
         assert_eq!(t.gap, 1);
-        let want = expected_of(Kind::History, &mine, &[&s, &s2], &mut Tally::default());
+        let want = expected_of(
+            Kind::History,
+            &mine,
+            &[&s, &s2],
+            &HashMap::new(),
+            &mut Tally::default(),
+        );
         assert_eq!(want, [1, 2, 3]);
     }
 }

@@ -8,7 +8,7 @@ use crate::stats::percentile_ms;
 use crate::Args;
 
 /// The table's columns.
-const HEAD: [&str; 14] = [
+const HEAD: [&str; 16] = [
     "kind",
     "subscribers",
     "connections",
@@ -18,6 +18,8 @@ const HEAD: [&str; 14] = [
     "duplicates",
     "unexpected",
     "published while away",
+    "in flight at a close",
+    "durable: replaced before delivered",
     "durable: latest value after reconnect",
     "reconnects checked",
     "p50 (ms)",
@@ -75,6 +77,8 @@ fn row(kind: Kind, t: &Tally) -> Vec<String> {
         t.duplicates,
         t.unexpected,
         t.gap,
+        t.in_flight,
+        t.replaced,
         t.latest_ok,
         t.latest_checked,
     ];

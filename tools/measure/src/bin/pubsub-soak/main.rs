@@ -24,6 +24,7 @@
 mod body;
 mod churn;
 mod churn_check;
+mod churn_lost;
 mod churn_plan;
 mod churn_report;
 mod churn_sse;
