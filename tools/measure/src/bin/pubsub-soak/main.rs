@@ -11,12 +11,25 @@
 //!   1,000 SSE subscribers and 100 MQTT subscribers, through the app against a raw
 //!   publish to Pushpin's endpoint, alternating in one run (a fresh stack).
 //!
+//! - **Reconnect soak** (`--churn`, only this part): `--churn-conns` subscribers (plain,
+//!   durable and history SSE, MQTT) disconnecting and reconnecting at random for
+//!   `--minutes` while messages are published at `--rate` per second; checks that the
+//!   streams that can resume lost nothing (`churn.rs`, `churn_check.rs`).
+//!
 //! Pushpin's `message_rate` is raised to `--message-rate` (default 200,000/s; Pushpin's
 //! 2,500 counts every delivery to a subscriber and would throttle the fan-out). Writes
 //! `soak.csv` and `fanout.csv` into `--out` (default `<target dir>/soak`). Loopback only;
 //! stops everything it started; `--max-minutes` bounds the whole run.
 
+mod body;
+mod churn;
+mod churn_check;
+mod churn_lost;
+mod churn_plan;
+mod churn_report;
+mod churn_sse;
 mod fanout;
+mod invocations;
 mod node;
 mod procs;
 mod publish;
@@ -33,14 +46,19 @@ use std::time::Duration;
 
 use pubsub_devstack::{Stack, StackOptions};
 
-const USAGE: &str = "usage: pubsub-soak [--soak | --fanout] [--sse N (2000)] [--mqtt N (200)] \
+const USAGE: &str =
+    "usage: pubsub-soak [--soak | --fanout | --churn] [--sse N (2000)] [--mqtt N (200)] \
     [--topics N (5)] [--messages N (1000)] [--rate R/s (10)] [--fanout-sse 1,100,1000] \
     [--fanout-mqtt N (100)] [--fanout-messages N (30)] [--threads N (4)] \
-    [--message-rate R (200000)] [--max-minutes M (20)] [--out DIR]";
+    [--message-rate R (200000)] [--max-minutes M (20)] [--churn-conns N (1000)] \
+    [--minutes M (30, the churn)] [--out DIR]";
 
 pub(crate) struct Args {
     soak: bool,
     fanout: bool,
+    churn: bool,
+    pub(crate) churn_conns: usize,
+    pub(crate) minutes: u64,
     pub(crate) sse: usize,
     pub(crate) mqtt: usize,
     pub(crate) topics: usize,
@@ -73,6 +91,9 @@ fn defaults() -> Args {
     Args {
         soak: true,
         fanout: true,
+        churn: false,
+        churn_conns: 1000,
+        minutes: 30,
         sse: 2000,
         mqtt: 200,
         topics: 5,
@@ -101,6 +122,9 @@ fn parse_args() -> io::Result<Args> {
         match flag.as_str() {
             "--soak" => a.fanout = false,
             "--fanout" => a.soak = false,
+            "--churn" => (a.churn, a.soak, a.fanout) = (true, false, false),
+            "--churn-conns" => a.churn_conns = num(value()?)?.max(4) as usize,
+            "--minutes" => a.minutes = num(value()?)?.max(1),
             "--sse" => a.sse = num(value()?)? as usize,
             "--mqtt" => a.mqtt = num(value()?)? as usize,
             "--topics" => a.topics = num(value()?)?.max(1) as usize,
@@ -121,6 +145,9 @@ fn parse_args() -> io::Result<Args> {
             _ => return Err(bad(&format!("unknown argument {flag}"))),
         }
     }
+    if a.churn {
+        a.max_minutes = a.max_minutes.max(a.minutes + 5);
+    }
     Ok(a)
 }
 
@@ -140,8 +167,13 @@ fn run(args: &Args) -> io::Result<bool> {
         std::process::exit(3);
     });
     let mut all_delivered = true;
+    if args.churn {
+        eprintln!("pubsub-soak: starting Pushpin and Viceroy (history on the churn-h topics)");
+        let stack = churn::start_stack(args.message_rate)?;
+        all_delivered &= churn::run(&stack, &js_dir, args)?;
+    }
     if args.soak {
-        let stack = start_stack(args)?;
+        let stack = start_stack(args, true)?;
         let outcome = soak::run(&stack, &js_dir, args)?;
         drop(stack);
         let c = &outcome.completeness;
@@ -149,7 +181,7 @@ fn run(args: &Args) -> io::Result<bool> {
         report::write(&args.out, "soak.csv", &report::soak(&outcome))?;
     }
     if args.fanout {
-        let stack = start_stack(args)?;
+        let stack = start_stack(args, false)?;
         let rows = fanout::run(&stack, &js_dir, args)?;
         drop(stack);
         all_delivered &= rows
@@ -161,7 +193,8 @@ fn run(args: &Args) -> io::Result<bool> {
     Ok(all_delivered)
 }
 
-fn start_stack(args: &Args) -> io::Result<Stack> {
+/// A fresh stack; `count` puts the counting relay between Pushpin and the app.
+fn start_stack(args: &Args, count: bool) -> io::Result<Stack> {
     eprintln!(
         "pubsub-soak: starting Pushpin (message_rate={}) and Viceroy",
         args.message_rate
@@ -169,6 +202,7 @@ fn start_stack(args: &Args) -> io::Result<Stack> {
     Stack::start(StackOptions {
         quiet: true,
         message_rate: Some(args.message_rate),
+        count_app_requests: count,
         ..StackOptions::default()
     })
 }

@@ -1,5 +1,7 @@
-//! Memory and CPU of the stack's processes from `/proc`: Viceroy, and Pushpin's runner
-//! with its descendants (condure, zurl, pushpin-proxy, pushpin-handler).
+//! Memory, CPU and descriptors of the stack's processes from `/proc`: Viceroy, Pushpin's
+//! runner with its descendants (condure, zurl, pushpin-proxy, pushpin-handler), and the
+//! clients' side: this process (`pubsub-soak`, the SSE streams) and its `node` children
+//! (the MQTT.js clients).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,6 +18,8 @@ pub(crate) struct ProcFigures {
     pub(crate) cpu_now: f64,
     /// Peak resident set (kB): the kernel's `VmHWM`.
     pub(crate) peak_rss_kb: u64,
+    /// Most open file descriptors seen at a sample (the hard limit here is 20,000).
+    pub(crate) peak_fds: u64,
 }
 
 /// Samples the processes every 500 ms until dropped.
@@ -44,6 +48,8 @@ impl Sampler {
                 while !s.load(Ordering::Relaxed) {
                     let mut pids = vec![viceroy, pushpin];
                     pids.extend(descendants(pushpin));
+                    pids.push(std::process::id());
+                    pids.extend(descendants(std::process::id()).into_iter().filter(is_node));
                     let mut sum = 0;
                     let mut figs = f.lock().unwrap_or_else(PoisonError::into_inner);
                     for pid in pids {
@@ -58,6 +64,7 @@ impl Sampler {
                         });
                         e.cpu_now = cpu;
                         e.peak_rss_kb = e.peak_rss_kb.max(hwm);
+                        e.peak_fds = e.peak_fds.max(fds(pid));
                     }
                     drop(figs);
                     let mut peak = p.lock().unwrap_or_else(PoisonError::into_inner);
@@ -89,6 +96,31 @@ impl Drop for Sampler {
             let _ = h.join();
         }
     }
+}
+
+fn is_node(pid: &u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "node")
+}
+
+/// Open file descriptors of `pid`.
+fn fds(pid: u32) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count() as u64)
+}
+
+/// Prints the process table (without its total line); returns the CPU seconds summed.
+pub(crate) fn procs(procs: &[ProcFigures]) -> f64 {
+    println!(
+        "\n| Process | Peak RSS (MB, VmHWM) | CPU s during the run | Peak open descriptors |\n\
+         |---|---|---|---|"
+    );
+    let mut total_cpu = 0.0;
+    for p in procs {
+        let cpu = p.cpu_now - p.cpu_start;
+        total_cpu += cpu;
+        let mb = p.peak_rss_kb as f64 / 1024.0;
+        println!("| {} | {mb:.1} | {cpu:.2} | {} |", p.name, p.peak_fds);
+    }
+    total_cpu
 }
 
 /// Name, CPU seconds, current RSS and peak RSS (kB) of `pid`.

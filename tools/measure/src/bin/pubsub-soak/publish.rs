@@ -32,8 +32,14 @@ impl Publisher {
 
     /// Publishes message `seq` to `topic` through the app, stamped just before sending.
     pub(crate) fn via_app(&self, topic: &str, seq: u64) -> io::Result<()> {
+        self.via_app_with(topic, seq, false)
+    }
+
+    /// The same, as the topic's retained message when `retain`.
+    pub(crate) fn via_app_with(&self, topic: &str, seq: u64, retain: bool) -> io::Result<()> {
         let body = payload(seq, now_us());
-        let url = format!("{}/events?topic={topic}", self.app_url);
+        let retain = if retain { "&retain=true" } else { "" };
+        let url = format!("{}/events?topic={topic}{retain}", self.app_url);
         let auth = format!("Bearer {}", self.token);
         let answer = self
             .agent

@@ -6,7 +6,7 @@ use std::io;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::node::{Node, Sub};
+use crate::node::{Nodes, Sub, PER_NODE};
 use crate::sse::{self, Pool};
 
 /// SSE streams opened at once.
@@ -30,17 +30,25 @@ pub(crate) fn open_sse(
                     std::thread::Builder::new()
                         .stack_size(128 * 1024)
                         .spawn_scoped(scope, move || {
-                            (*i, sse::open(app_port, &target, Duration::from_secs(30)))
+                            (
+                                *i,
+                                sse::open(app_port, &target, "", Duration::from_secs(30)),
+                            )
                         })
                 })
                 .collect::<io::Result<_>>()?;
             let results: Vec<_> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
             io::Result::Ok(results)
         })?;
+        let mut failed = None;
         for (i, result) in opened {
-            let stream =
-                result.map_err(|e| io::Error::other(format!("SSE subscriber {i}: {e}")))?;
-            pool.add(i, stream)?;
+            match result {
+                Ok(stream) => pool.add(i, stream)?,
+                Err(e) => failed = failed.or(Some(format!("SSE subscriber {i}: {e}"))),
+            }
+        }
+        if let Some(e) = failed {
+            return Err(io::Error::other(e));
         }
         if (n + 1) % 10 == 0 {
             eprintln!(
@@ -62,9 +70,9 @@ pub(crate) fn open_mqtt(
     subs: &[Sub],
     publisher_token: Option<&str>,
     limit: Duration,
-) -> io::Result<Node> {
-    let mut node = Node::start(js_dir, app_port, subs, publisher_token, limit)?;
-    let wait = Duration::from_secs(60 + subs.len() as u64 / 2);
+) -> io::Result<Nodes> {
+    let mut node = Nodes::start(js_dir, app_port, subs, publisher_token, limit, None)?;
+    let wait = Duration::from_secs(60 + subs.len().min(PER_NODE) as u64 / 2);
     node.wait_ready(wait)?;
     Ok(node)
 }

@@ -5,6 +5,7 @@ use std::io;
 use std::path::Path;
 
 use crate::fanout::FanoutRow;
+use crate::procs::procs;
 use crate::soak::SoakOutcome;
 use crate::stats::{percentile_ms, Completeness};
 
@@ -17,58 +18,83 @@ fn pct(c: &Completeness) -> f64 {
 
 /// Prints the soak's tables and returns its CSV (long format: metric,value).
 pub(crate) fn soak(o: &SoakOutcome) -> String {
-    let c = &o.completeness;
     println!(
         "\n## Soak: {} SSE + {} MQTT subscribers, {} messages",
         o.sse, o.mqtt, o.messages
     );
     println!("\n| What | Figure |\n|---|---|");
     let mut csv = String::from("metric,value\n");
-    let mut row = |k: &str, v: String| {
+    for (k, v) in summary(o).into_iter().chain(latencies(o)) {
         println!("| {k} | {v} |");
         let _ = writeln!(csv, "{},{}", k.replace(',', ";"), v.replace(',', ""));
-    };
-    row("subscribers open after (s)", format!("{:.1}", o.open_secs));
-    row("publishing took (s)", format!("{:.1}", o.publish_secs));
-    row("publish errors", o.publish_errors.len().to_string());
-    row(
-        "delivered / expected",
-        format!("{} / {} ({:.3} %)", c.delivered, c.expected, pct(c)),
-    );
-    row(
-        "duplicates, unexpected",
-        format!("{}, {}", c.duplicates, c.unexpected),
-    );
-    row("streams ended by the server", o.closed.len().to_string());
-    for (kind, lat) in [("SSE", &o.sse_lat), ("MQTT", &o.mqtt_lat)] {
-        row(
-            &format!("{kind} publish→deliver p50 / p99 / max (ms)"),
-            format!(
-                "{:.1} / {:.1} / {:.1}",
-                percentile_ms(lat, 50.0),
-                percentile_ms(lat, 99.0),
-                percentile_ms(lat, 100.0)
-            ),
-        );
     }
-    println!("\n| Process | Peak RSS (MB, VmHWM) | CPU s during the run |\n|---|---|---|");
-    let mut total_cpu = 0.0;
+    let sum = procs(&o.procs);
+    let sum_mb = o.peak_rss_sum_kb as f64 / 1024.0;
+    println!("| all of them (peak of the sum) | {sum_mb:.1} | {sum:.2} | |");
     for p in &o.procs {
         let cpu = p.cpu_now - p.cpu_start;
-        total_cpu += cpu;
-        println!(
-            "| {} | {:.1} | {cpu:.2} |",
-            p.name,
-            p.peak_rss_kb as f64 / 1024.0
-        );
         let _ = writeln!(csv, "peak_rss_kb {},{}", p.name, p.peak_rss_kb);
         let _ = writeln!(csv, "cpu_s {},{cpu:.2}", p.name);
+        let _ = writeln!(csv, "peak_fds {},{}", p.name, p.peak_fds);
     }
-    let sum_mb = o.peak_rss_sum_kb as f64 / 1024.0;
-    println!("| all of them (peak of the sum) | {sum_mb:.1} | {total_cpu:.2} |");
     let _ = writeln!(csv, "peak_rss_sum_kb,{}", o.peak_rss_sum_kb);
     explain(o);
     csv
+}
+
+/// Timings, completeness and the app invocations per publish.
+fn summary(o: &SoakOutcome) -> Vec<(String, String)> {
+    let c = &o.completeness;
+    let [http, mqtt, raw] = o.per_path;
+    let inv = &o.invocations;
+    let through_app = (inv.total - inv.pings + http as usize) as f64;
+    vec![
+        ("subscribers open after (s)".into(), format!("{:.1}", o.open_secs)),
+        ("publishing took (s)".into(), format!("{:.1}", o.publish_secs)),
+        ("publish errors".into(), o.publish_errors.len().to_string()),
+        (
+            "delivered / expected".into(),
+            format!("{} / {} ({:.3} %)", c.delivered, c.expected, pct(c)),
+        ),
+        (
+            "duplicates, unexpected (e.g. another topic's)".into(),
+            format!("{}, {}", c.duplicates, c.unexpected),
+        ),
+        ("streams ended by the server".into(), o.closed.len().to_string()),
+        (
+            "messages published: app HTTP / app MQTT / raw".into(),
+            format!("{http} / {mqtt} / {raw}"),
+        ),
+        (
+            "Pushpin→app requests while publishing: all / keep-alive pings / other WebSocket / links"
+                .into(),
+            format!("{} / {} / {} / {}", inv.total, inv.pings, inv.websocket, inv.links),
+        ),
+        (
+            "app invocations per message published through the app (pings left out)".into(),
+            format!("{:.3}", through_app / (http + mqtt).max(1) as f64),
+        ),
+    ]
+}
+
+/// Per subscriber protocol and publish path: p50 / p99 / max.
+fn latencies(o: &SoakOutcome) -> Vec<(String, String)> {
+    let ms = |lat: &[i64], p| percentile_ms(lat, p);
+    o.lat
+        .iter()
+        .filter(|(_, lat)| !lat.is_empty())
+        .map(|(what, lat)| {
+            (
+                format!("{what}: publish→deliver p50 / p99 / max (ms)"),
+                format!(
+                    "{:.1} / {:.1} / {:.1}",
+                    ms(lat, 50.0),
+                    ms(lat, 99.0),
+                    ms(lat, 100.0)
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Prints what went wrong, if anything.

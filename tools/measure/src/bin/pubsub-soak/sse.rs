@@ -14,22 +14,29 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token, Waker};
 
+pub(crate) use crate::body::Body;
 use crate::stats::{now_us, parse_payload, Delivery};
 
 /// An opened stream: the socket, whether the body is chunked, and body bytes read so far.
 pub(crate) struct Opened {
-    stream: TcpStream,
-    chunked: bool,
-    rest: Vec<u8>,
+    pub(crate) stream: TcpStream,
+    pub(crate) chunked: bool,
+    pub(crate) rest: Vec<u8>,
 }
 
-/// Sends `GET <target>` and reads until the response head and some body bytes arrived.
-pub(crate) fn open(app_port: u16, target: &str, timeout: Duration) -> io::Result<Opened> {
+/// Sends `GET <target>` (with `extra` header lines, each ending in CRLF) and reads until
+/// the response head and some body bytes arrived.
+pub(crate) fn open(
+    app_port: u16,
+    target: &str,
+    extra: &str,
+    timeout: Duration,
+) -> io::Result<Opened> {
     let mut stream = TcpStream::connect(("127.0.0.1", app_port))?;
     stream.set_read_timeout(Some(timeout))?;
     write!(
         stream,
-        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{app_port}\r\nAccept: text/event-stream\r\n\r\n"
+        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{app_port}\r\nAccept: text/event-stream\r\n{extra}\r\n"
     )?;
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
@@ -59,59 +66,6 @@ pub(crate) fn open(app_port: u16, target: &str, timeout: Duration) -> io::Result
         chunked: head.contains("transfer-encoding: chunked"),
         rest: got[end..].to_vec(),
     })
-}
-
-/// Incremental decoder of a (possibly chunked) body into complete lines.
-#[derive(Default)]
-pub(crate) struct Body {
-    chunked: bool,
-    raw: Vec<u8>,
-    /// Bytes left in the current chunk, then its CRLF (0: a size line is next).
-    left: usize,
-    text: Vec<u8>,
-}
-
-impl Body {
-    /// Feeds bytes; returns the complete lines decoded so far (without their `\n`).
-    pub(crate) fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
-        if !self.chunked {
-            self.text.extend_from_slice(bytes);
-            return self.lines();
-        }
-        self.raw.extend_from_slice(bytes);
-        loop {
-            if self.left == 0 {
-                let Some(eol) = self.raw.windows(2).position(|w| w == b"\r\n") else {
-                    break;
-                };
-                let line = String::from_utf8_lossy(&self.raw[..eol]).to_string();
-                let hex = line.split(';').next().unwrap_or("").trim();
-                self.left = usize::from_str_radix(hex, 16).unwrap_or(0) + 2;
-                self.raw.drain(..eol + 2);
-            }
-            let take = self.left.min(self.raw.len());
-            if take == 0 {
-                break;
-            }
-            // The chunk's data, without its trailing CRLF.
-            let data = take.min(self.left.saturating_sub(2));
-            self.text.extend_from_slice(&self.raw[..data]);
-            self.raw.drain(..take);
-            self.left -= take;
-        }
-        self.lines()
-    }
-
-    fn lines(&mut self) -> Vec<String> {
-        let Some(last) = self.text.iter().rposition(|&b| b == b'\n') else {
-            return Vec::new();
-        };
-        let done: Vec<u8> = self.text.drain(..=last).collect();
-        String::from_utf8_lossy(&done[..last])
-            .split('\n')
-            .map(|l| l.trim_end_matches('\r').to_string())
-            .collect()
-    }
 }
 
 /// What the workers share with the pool.
@@ -160,6 +114,11 @@ impl Pool {
             .send((sub, opened))
             .map_err(|_| io::Error::other("an SSE worker stopped"))?;
         worker.waker.wake()
+    }
+
+    /// Streams handed to the pool so far.
+    pub(crate) fn len(&self) -> usize {
+        self.next
     }
 
     /// Deliveries counted so far.
@@ -244,10 +203,7 @@ fn accept(poll: &Poll, conns: &mut Conns, sub: u32, opened: Opened, shared: &Sha
         lock(&shared.closed).push(sub);
         return;
     }
-    let mut body = Body {
-        chunked: opened.chunked,
-        ..Body::default()
-    };
+    let mut body = Body::new(opened.chunked);
     body.feed(&opened.rest);
     conns.insert(key, (sub, stream, body));
     // Bytes that arrived between the open and the registration are read now.
@@ -285,28 +241,5 @@ fn read_ready(conns: &mut Conns, key: usize, shared: &Shared) {
     if ended {
         lock(&shared.closed).push(*sub);
         conns.remove(&key);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunked_body_split_anywhere_gives_the_same_lines() {
-        let wire = b"19\r\nevent: message\ndata: soak\r\n8\r\n 7 100\n\n\r\n0\r\n\r\n";
-        for cut in 0..wire.len() {
-            let mut body = Body {
-                chunked: true,
-                ..Body::default()
-            };
-            let mut lines = body.feed(&wire[..cut]);
-            lines.extend(body.feed(&wire[cut..]));
-            assert_eq!(
-                lines,
-                ["event: message", "data: soak 7 100", ""],
-                "cut at {cut}"
-            );
-        }
     }
 }

@@ -1,6 +1,6 @@
 //! Deliveries, what was expected of them, and latency percentiles.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// One message seen by one subscriber, `lat_us` after it was sent.
@@ -70,17 +70,19 @@ pub(crate) struct Completeness {
     pub(crate) missed: BTreeMap<u32, Vec<u64>>,
 }
 
-/// Compares `deliveries` with `expected`: per message, the subscribers that should get it.
+/// Compares `deliveries` with `expected`: per message, the subscribers that should get it
+/// (sorted ascending, as a binary search finds them: millions of deliveries at 10,000
+/// subscribers).
 pub(crate) fn completeness(
     expected: &BTreeMap<u64, Vec<u32>>,
     deliveries: &[Delivery],
 ) -> Completeness {
-    let mut seen = BTreeSet::new();
+    let mut seen = HashSet::with_capacity(deliveries.len());
     let mut c = Completeness::default();
     for d in deliveries {
         let wanted = expected
             .get(&d.seq)
-            .is_some_and(|subs| subs.contains(&d.sub));
+            .is_some_and(|subs| subs.binary_search(&d.sub).is_ok());
         if !wanted {
             c.unexpected += 1;
             if c.unexpected_samples.len() < 10 {
