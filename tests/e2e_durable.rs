@@ -326,9 +326,12 @@ fn concurrent_retained_publishers_get_distinct_strictly_increasing_versions() {
     // both pass: the second silently replaces the first, and both publishes report the same
     // version. The algorithm never does this on a store with an atomic compare-and-swap
     // (see the native test `concurrent_writers_never_lose_an_update_nor_reuse_a_version`).
-    // Measured here: with compare-and-swap, 0 to 4 repeats per run (most runs 0); with the
-    // compare-and-swap removed on purpose, 22 repeats in a run. So the bound below tolerates
-    // Viceroy's race and still fails an algorithm that does not swap atomically.
+    // Measured here: with compare-and-swap, 0 to 4 repeats per run (most runs 0), and 9 once
+    // in the whole suite on a cold clone under load (2026-12-04, with one-item publishes,
+    // which overlap more); with the compare-and-swap removed on purpose, 22 repeats in a run
+    // then, and 24, 32 and 35 in three runs alone with one-item publishes. So the bound
+    // below tolerates Viceroy's race and still fails an algorithm that does not swap
+    // atomically.
     let repeated = sequences.len() - distinct.len();
     if repeated > 0 {
         eprintln!(
@@ -336,7 +339,10 @@ fn concurrent_retained_publishers_get_distinct_strictly_increasing_versions() {
              generation check let two overlapping writes both succeed"
         );
     }
-    assert!(repeated <= 8, "{repeated} versions reported twice: {all:?}");
+    assert!(
+        repeated <= 16,
+        "{repeated} versions reported twice: {all:?}"
+    );
     let sse = Sse::subscribe(&durable_path(&[&topic], &t));
     let ev = sse.next().expect("the last write");
     assert!(ev.id.expect("id").ends_with(all.last().expect("some")));
