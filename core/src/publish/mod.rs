@@ -167,8 +167,10 @@ fn prepare(
         let names = p.topics.iter().map(crate::topic::TopicName::as_str);
         let base = None;
         let channels = mercure::channels::registered(names, false, listening, base);
-        let sse = render::sse_event(p.payload, None);
-        items::mercure_items(batch, &channels, &sse);
+        if !channels.is_empty() {
+            let sse = render::sse_event(p.payload, None);
+            items::mercure_items(batch, &channels, &sse);
+        }
     }
     let history = logged::published(p, &logged);
     Ok((Published { stored, history }, own_requests))
